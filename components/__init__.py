@@ -1,0 +1,1 @@
+"""tfxgate's own TFX components, one folder each (see components/README.md)."""

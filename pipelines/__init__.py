@@ -1,0 +1,1 @@
+"""Pipeline assembly and running: config -> TFX pipeline -> local or Kubeflow runner."""

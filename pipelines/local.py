@@ -1,0 +1,164 @@
+"""Running a pipeline locally: TFX's LocalDagRunner, with progress and an outcome.
+
+Stock `LocalDagRunner` runs every node in topological order and only logs. Ours
+runs the same launcher, node by node, and reports each node as it starts and
+ends (seconds, and whether TFX served it from cache, read back from ML
+Metadata), so a user sees where a long run is and a test can assert what ran.
+A node that raises stops the run; the outcome names it and the cause.
+"""
+
+from __future__ import annotations
+
+import datetime
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Optional
+
+from tfx.dsl.compiler import compiler, constants
+from tfx.orchestration import metadata
+from tfx.orchestration.local import runner_utils
+from tfx.orchestration.portable import launcher, runtime_parameter_utils
+from tfx.proto.orchestration import pipeline_pb2
+
+from tfxgate.pipelines.build import build_pipeline
+from tfxgate.pipelines.config import PipelineConfig
+
+import ml_metadata as mlmd
+from ml_metadata.proto import metadata_store_pb2
+
+_STATES = {
+    metadata_store_pb2.Execution.COMPLETE: "complete",
+    metadata_store_pb2.Execution.CACHED: "cached",
+    metadata_store_pb2.Execution.FAILED: "failed",
+    metadata_store_pb2.Execution.CANCELED: "canceled",
+    metadata_store_pb2.Execution.RUNNING: "running",
+    metadata_store_pb2.Execution.NEW: "new",
+}
+
+
+@dataclass
+class NodeOutcome:
+    """What happened to one pipeline node in one run."""
+
+    node_id: str
+    state: str  # complete | cached | failed | skipped | resolved
+    seconds: float
+    execution_id: Optional[int] = None
+    error: Optional[str] = None
+
+
+@dataclass
+class RunOutcome:
+    """The result of one local run, as the CLI summary and the tests read it."""
+
+    pipeline_name: str
+    run_id: str
+    root: Path
+    metadata_path: Path
+    nodes: list[NodeOutcome] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def failed_node(self) -> Optional[NodeOutcome]:
+        return next((n for n in self.nodes if n.state == "failed"), None)
+
+    @property
+    def succeeded(self) -> bool:
+        return self.failed_node is None
+
+    @property
+    def fully_cached(self) -> bool:
+        ran = [n for n in self.nodes if n.execution_id is not None and n.state != "resolved"]
+        return bool(ran) and all(n.state == "cached" for n in ran)
+
+
+Progress = Callable[[str, NodeOutcome], None]
+
+
+def _quiet(event: str, node: NodeOutcome) -> None:
+    del event, node
+
+
+def run_local(config: PipelineConfig, *, progress: Progress = _quiet) -> RunOutcome:
+    """Builds and runs the pipeline locally; never raises for a failing node.
+
+    Args:
+      config: a loaded config.
+      progress: called with ("start" | "end", NodeOutcome) around every node.
+
+    Returns:
+      The run's outcome; `outcome.failed_node` names the node that failed.
+    """
+    config.pipeline.root.mkdir(parents=True, exist_ok=True)
+    ir = compiler.Compiler().compile(build_pipeline(config))
+    run_id = datetime.datetime.now().isoformat()
+    outcome = RunOutcome(
+        pipeline_name=config.pipeline.name,
+        run_id=run_id,
+        root=config.pipeline.root,
+        metadata_path=config.metadata_path,
+    )
+    started = time.monotonic()
+    _run_ir(ir, run_id, outcome, progress)
+    outcome.seconds = time.monotonic() - started
+    return outcome
+
+
+def _run_ir(ir: pipeline_pb2.Pipeline, run_id: str, outcome: RunOutcome, progress: Progress) -> None:
+    """The body of LocalDagRunner.run_with_ir, one reported node at a time."""
+    runtime_parameter_utils.substitute_runtime_parameter(ir, {constants.PIPELINE_RUN_ID_PARAMETER_NAME: run_id})
+    deployment_config = runner_utils.extract_local_deployment_config(ir)
+    connection_config = getattr(
+        deployment_config.metadata_connection_config,
+        deployment_config.metadata_connection_config.WhichOneof("connection_config"),
+    )
+    for node in ir.nodes:
+        pipeline_node = node.pipeline_node
+        node_id = pipeline_node.node_info.id
+        if pipeline_node.execution_options.HasField("skip"):
+            outcome.nodes.append(NodeOutcome(node_id, "skipped", 0.0))
+            continue
+        node_launcher = launcher.Launcher(
+            pipeline_node=pipeline_node,
+            mlmd_connection=metadata.Metadata(connection_config),
+            pipeline_info=ir.pipeline_info,
+            pipeline_runtime_spec=ir.runtime_spec,
+            executor_spec=runner_utils.extract_executor_spec(deployment_config, node_id),
+            custom_driver_spec=runner_utils.extract_custom_driver_spec(deployment_config, node_id),
+        )
+        result = NodeOutcome(node_id, "running", 0.0)
+        progress("start", result)
+        began = time.monotonic()
+        try:
+            info = node_launcher.launch()
+        except Exception as err:  # a failing component must end the run with its name, not a traceback
+            result.state = "failed"
+            result.error = _describe(err)
+        else:
+            result.execution_id = info.execution_id if info else None
+            result.state = _state_of(connection_config, result.execution_id, pipeline_node)
+        result.seconds = time.monotonic() - began
+        outcome.nodes.append(result)
+        progress("end", result)
+        if result.state == "failed":
+            return
+
+
+def _state_of(connection_config, execution_id: Optional[int], pipeline_node) -> str:
+    if pipeline_node.node_info.type.name.endswith("Resolver") or "resolver" in pipeline_node.node_info.id:
+        return "resolved"
+    if execution_id is None:
+        return "skipped"
+    store = mlmd.MetadataStore(connection_config)
+    [execution] = store.get_executions_by_id([execution_id])
+    return _STATES.get(execution.last_known_state, "unknown")
+
+
+def _describe(err: BaseException) -> str:
+    """The cause a user should read first: the deepest exception's message."""
+    while err.__cause__ is not None or err.__context__ is not None:
+        err = err.__cause__ or err.__context__
+    lines = traceback.format_exception_only(type(err), err)
+    return "".join(lines).strip()

@@ -1,0 +1,135 @@
+"""One function per pipeline stage, built from stock TFX components.
+
+Each function takes the typed config and the upstream channels and returns a
+TFX node. `build.py` wires them; replacing a stage with a tfxgate component
+(e.g. `components/ingest`) is a change of one line there.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import tensorflow_model_analysis as tfma
+from tfx import v1 as tfx
+from tfx.components.example_gen.custom_executors import parquet_executor
+from tfx.dsl.components.base import executor_spec
+
+from tfxgate.pipelines.baseline import CANDIDATE, MODEL, MODEL_BLESSING, LatestBlessedOtherModelStrategy
+from tfxgate.pipelines.config import GATED_METRICS, PipelineConfig
+
+
+def ingest(config: PipelineConfig):
+    """Reads the configured files into hash-split tf.Examples."""
+    data = config.data
+    split_config = tfx.proto.SplitConfig(
+        splits=[tfx.proto.SplitConfig.Split(name=name, hash_buckets=n) for name, n in data.splits.items()]
+    )
+    if data.key:
+        split_config.partition_feature_name = data.key
+    kwargs = dict(
+        input_base=str(data.input_base),
+        input_config=tfx.proto.Input(splits=[tfx.proto.Input.Split(name="single_split", pattern=data.input_pattern)]),
+        output_config=tfx.proto.Output(split_config=split_config),
+    )
+    if data.format == "parquet":
+        return tfx.components.FileBasedExampleGen(
+            custom_executor_spec=executor_spec.BeamExecutorSpec(parquet_executor.Executor), **kwargs
+        )
+    return tfx.components.CsvExampleGen(**kwargs)
+
+
+def statistics(config: PipelineConfig, examples):
+    return tfx.components.StatisticsGen(examples=examples)
+
+
+def schema(config: PipelineConfig, statistics_channel):
+    """The curated schema when the config names one, else one inferred from the data."""
+    if config.schema_file is not None:
+        return tfx.components.ImportSchemaGen(schema_file=str(config.schema_file))
+    return tfx.components.SchemaGen(statistics=statistics_channel, infer_feature_shape=False)
+
+
+def validation(config: PipelineConfig, statistics_channel, schema_channel):
+    return tfx.components.ExampleValidator(statistics=statistics_channel, schema=schema_channel)
+
+
+def trainer(config: PipelineConfig, examples, schema_channel):
+    stage = config.stages.trainer
+    return tfx.components.Trainer(
+        module_file=str(stage.module_file),
+        examples=examples,
+        schema=schema_channel,
+        train_args=tfx.proto.TrainArgs(num_steps=stage.train_steps),
+        eval_args=tfx.proto.EvalArgs(num_steps=stage.eval_steps),
+        custom_config=dict(stage.hyperparameters),
+    )
+
+
+def baseline(config: PipelineConfig, candidate_model):
+    """The latest blessed model other than this run's candidate (see baseline.py)."""
+    return tfx.dsl.Resolver(
+        strategy_class=LatestBlessedOtherModelStrategy,
+        **{
+            MODEL: tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
+            MODEL_BLESSING: tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
+            CANDIDATE: candidate_model,
+        },
+    ).with_id("baseline_model_resolver")
+
+
+def eval_config(config: PipelineConfig) -> tfma.EvalConfig:
+    """TFMA's EvalConfig from the typed config: users never write this proto."""
+    stage = config.stages.evaluation
+    metrics = [tfma.MetricConfig(class_name="ExampleCount")]
+    # Keras spells the decision threshold differently per metric.
+    decision = {
+        "BinaryAccuracy": f'{{"threshold": {stage.decision_threshold}}}',
+        "Precision": f'{{"thresholds": [{stage.decision_threshold}]}}',
+        "Recall": f'{{"thresholds": [{stage.decision_threshold}]}}',
+    }
+    for name, class_name in GATED_METRICS.items():
+        gate = stage.thresholds.get(name)
+        threshold: Optional[tfma.MetricThreshold] = None
+        if gate is not None:
+            threshold = tfma.MetricThreshold()
+            if gate.min is not None or gate.max is not None:
+                bounds = threshold.value_threshold
+                if gate.min is not None:
+                    bounds.lower_bound.value = gate.min
+                if gate.max is not None:
+                    bounds.upper_bound.value = gate.max
+            if gate.max_regression is not None:
+                threshold.change_threshold.direction = tfma.MetricDirection.HIGHER_IS_BETTER
+                threshold.change_threshold.absolute.value = -gate.max_regression
+        metric = tfma.MetricConfig(class_name=class_name, config=decision.get(class_name, ""))
+        if threshold is not None:
+            # The stock Evaluator gates the overall slice only: small slices are
+            # too noisy to gate without a minimum size (components/slice_eval adds that).
+            metric.per_slice_thresholds.append(
+                tfma.PerSliceMetricThreshold(slicing_specs=[tfma.SlicingSpec()], threshold=threshold)
+            )
+        metrics.append(metric)
+    return tfma.EvalConfig(
+        model_specs=[
+            tfma.ModelSpec(
+                signature_name="serving_default",
+                label_key=config.data.label,
+                preprocessing_function_names=["transform_features"],
+            )
+        ],
+        slicing_specs=[tfma.SlicingSpec(feature_keys=list(keys)) for keys in stage.slices],
+        metrics_specs=[tfma.MetricsSpec(metrics=metrics)],
+    )
+
+
+def evaluation(config: PipelineConfig, examples, model, baseline_model):
+    return tfx.components.Evaluator(
+        examples=examples, model=model, baseline_model=baseline_model, eval_config=eval_config(config)
+    )
+
+
+def push(config: PipelineConfig, model, blessing):
+    destination = tfx.proto.PushDestination(
+        filesystem=tfx.proto.PushDestination.Filesystem(base_directory=str(config.stages.push.destination))
+    )
+    return tfx.components.Pusher(model=model, model_blessing=blessing, push_destination=destination)

@@ -1,0 +1,135 @@
+"""What a finished run decided, read back from ML Metadata.
+
+The summary is computed from the store, not from the runner's memory, so it
+says what MLMD will say to anyone who asks later: the anomalies found, whether
+the model was blessed and against which baseline, and where it was pushed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Optional
+
+import ml_metadata as mlmd
+from ml_metadata.proto import metadata_store_pb2
+
+from tfxgate.pipelines.local import RunOutcome
+
+
+@dataclass
+class RunSummary:
+    """Decisions of one run: the CLI prints it, `summary.json` keeps it."""
+
+    pipeline: str
+    run_id: str
+    succeeded: bool
+    seconds: float
+    metadata_path: str
+    stages: list[dict] = field(default_factory=list)
+    failed_stage: Optional[str] = None
+    error: Optional[str] = None
+    anomalies: Optional[dict[str, list[str]]] = None
+    blessed: Optional[bool] = None
+    baseline_model: Optional[str] = None
+    pushed: Optional[bool] = None
+    pushed_to: Optional[str] = None
+    model_uri: Optional[str] = None
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, sort_keys=True)
+
+
+def summarize(outcome: RunOutcome) -> RunSummary:
+    """Collects the run's decisions from ML Metadata."""
+    summary = RunSummary(
+        pipeline=outcome.pipeline_name,
+        run_id=outcome.run_id,
+        succeeded=outcome.succeeded,
+        seconds=round(outcome.seconds, 1),
+        metadata_path=str(outcome.metadata_path),
+        stages=[
+            {"node": n.node_id, "state": n.state, "seconds": round(n.seconds, 1)} for n in outcome.nodes
+        ],
+    )
+    if outcome.failed_node:
+        summary.failed_stage = outcome.failed_node.node_id
+        summary.error = outcome.failed_node.error
+    if not outcome.metadata_path.exists():
+        return summary
+    config = metadata_store_pb2.ConnectionConfig()
+    config.sqlite.filename_uri = str(outcome.metadata_path)
+    config.sqlite.connection_mode = metadata_store_pb2.SqliteMetadataSourceConfig.READONLY
+    store = mlmd.MetadataStore(config)
+    outputs = _outputs_by_type(store, outcome)
+    for anomalies in outputs.get("ExampleAnomalies", []):
+        summary.anomalies = _read_anomalies(anomalies.uri)
+    for model in outputs.get("Model", []):
+        summary.model_uri = model.uri
+    for blessing in outputs.get("ModelBlessing", []):
+        summary.blessed = blessing.custom_properties["blessed"].int_value == 1
+        baseline = blessing.custom_properties.get("baseline_model_uri")
+        summary.baseline_model = baseline.string_value if baseline else None
+    for pushed in outputs.get("PushedModel", []):
+        summary.pushed = pushed.custom_properties["pushed"].int_value == 1
+        destination = pushed.custom_properties.get("pushed_destination")
+        summary.pushed_to = destination.string_value if destination and summary.pushed else None
+    return summary
+
+
+def _outputs_by_type(store: mlmd.MetadataStore, outcome: RunOutcome) -> dict[str, list]:
+    """Output artifacts of this run's executions (cached ones included), by type."""
+    ids = [n.execution_id for n in outcome.nodes if n.execution_id is not None]
+    events = store.get_events_by_execution_ids(ids)
+    output_ids = [
+        e.artifact_id
+        for e in events
+        if e.type in (metadata_store_pb2.Event.OUTPUT, metadata_store_pb2.Event.DECLARED_OUTPUT)
+    ]
+    types = {t.id: t.name for t in store.get_artifact_types()}
+    by_type: dict[str, list] = {}
+    for artifact in store.get_artifacts_by_id(sorted(set(output_ids))):
+        by_type.setdefault(types[artifact.type_id], []).append(artifact)
+    return by_type
+
+
+def _read_anomalies(uri: str) -> dict[str, list[str]]:
+    """Split name -> ["feature: description", ...] from ExampleValidator's output."""
+    from tensorflow_metadata.proto.v0 import anomalies_pb2
+
+    found: dict[str, list[str]] = {}
+    for split_dir in sorted(Path(uri).glob("Split-*")):
+        path = split_dir / "SchemaDiff.pb"
+        if not path.exists():
+            continue
+        proto = anomalies_pb2.Anomalies.FromString(path.read_bytes())
+        found[split_dir.name[len("Split-") :]] = [
+            f"{feature}: {info.short_description or info.description}"
+            for feature, info in sorted(proto.anomaly_info.items())
+        ]
+    return found
+
+
+def render(summary: RunSummary) -> str:
+    """The human-readable summary the CLI prints at the end of a run."""
+    status = "SUCCEEDED" if summary.succeeded else f"FAILED in {summary.failed_stage}"
+    lines = [f"Run {summary.run_id} of pipeline '{summary.pipeline}': {status} ({summary.seconds:.1f} s)"]
+    lines.append(f"  {'stage':<28}{'status':<10}{'seconds':>8}")
+    for stage in summary.stages:
+        lines.append(f"  {stage['node']:<28}{stage['state']:<10}{stage['seconds']:>8.1f}")
+    if summary.error:
+        lines.append(f"  error: {summary.error}")
+    if summary.anomalies is not None:
+        flat = [f"{split}: {a}" for split, items in summary.anomalies.items() for a in items]
+        lines.append(f"  validation: {'no anomalies' if not flat else f'{len(flat)} anomalies'}")
+        lines += [f"    - {item}" for item in flat[:10]]
+    if summary.blessed is not None:
+        baseline = os.path.basename(os.path.dirname(summary.baseline_model or "")) or None
+        against = f"against baseline {baseline}" if summary.baseline_model else "no baseline yet (absolute thresholds only)"
+        lines.append(f"  evaluation: model {'BLESSED' if summary.blessed else 'NOT blessed'}, {against}")
+    if summary.pushed is not None:
+        lines.append(f"  push: {'pushed to ' + str(summary.pushed_to) if summary.pushed else 'not pushed'}")
+    lines.append(f"  metadata: {summary.metadata_path} (sqlite)")
+    return "\n".join(lines)

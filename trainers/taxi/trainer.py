@@ -1,0 +1,162 @@
+"""Keras trainer module for the Chicago taxi demo (TFX Trainer `run_fn`).
+
+Predicts `big_tipper`: did the rider tip more than 20% of the fare?
+
+The pipeline has no Transform step, so this module owns both the feature
+preprocessing and the label: they live inside the exported SavedModel as
+TensorFlow ops, which keeps training and serving identical (no skew) and lets
+TFMA evaluate raw examples:
+
+* `serving_default(examples)` parses serialized tf.Examples and returns the
+  tip probability (`outputs`).
+* `transform_features(examples)` returns the label `big_tipper`; the Evaluator
+  names it in `preprocessing_function_names` so TFMA can read the label from
+  raw data.
+
+TFX packages every `.py` file in this module's folder into a wheel and hashes
+it for the Trainer's cache key: keep this file alone in its folder.
+
+Hyperparameters come from the config's `stages.trainer.hyperparameters`
+(TFX `custom_config`): batch_size, learning_rate, hidden_units.
+"""
+
+import tensorflow as tf
+
+LABEL_KEY = "big_tipper"
+
+# Raw feature -> (dtype, default for a missing value).
+_FLOAT = {
+    "fare": 0.0,
+    "trip_miles": 0.0,
+    "pickup_latitude": 41.88,
+    "pickup_longitude": -87.66,
+    "dropoff_latitude": 41.88,
+    "dropoff_longitude": -87.66,
+    "tips": 0.0,
+}
+_INT = {
+    "trip_seconds": 0,
+    "trip_start_hour": 0,
+    "trip_start_day": 0,
+    "trip_start_month": 0,
+    "pickup_community_area": 0,
+    "dropoff_community_area": 0,
+}
+_STRING = {"payment_type": "", "company": ""}
+
+# Categorical feature -> vocabulary size of its one-hot encoding.
+_ONE_HOT = {
+    "trip_start_hour": 24,
+    "trip_start_day": 8,
+    "trip_start_month": 13,
+    "pickup_community_area": 78,
+    "dropoff_community_area": 78,
+}
+_HASHED = {"payment_type": 8, "company": 32}
+
+
+def _feature_spec():
+    # RaggedFeature, not FixedLenFeature: ExampleGen writes an empty CSV cell as a
+    # feature with zero values, which FixedLenFeature rejects.
+    spec = {name: tf.io.RaggedFeature(tf.float32) for name in _FLOAT}
+    spec.update({name: tf.io.RaggedFeature(tf.int64) for name in _INT})
+    spec.update({name: tf.io.RaggedFeature(tf.string) for name in _STRING})
+    return spec
+
+
+_DEFAULTS = {**_FLOAT, **_INT, **_STRING}
+
+
+def parse_examples(serialized):
+    """Serialized tf.Examples (shape [batch]) -> dict of dense raw features ([batch])."""
+    parsed = tf.io.parse_example(serialized, _feature_spec())
+    return {
+        name: tf.squeeze(values.to_tensor(default_value=_DEFAULTS[name], shape=[None, 1]), axis=1)
+        for name, values in parsed.items()
+    }
+
+
+def label_of(features):
+    """`big_tipper`: 1 when tips exceed 20% of the fare."""
+    return tf.cast(features["tips"] > 0.2 * features["fare"], tf.int64)
+
+
+def preprocess(features):
+    """Raw features -> one dense float matrix; tips (the label's source) is excluded."""
+    columns = [
+        tf.math.log1p(tf.maximum(features["fare"], 0.0)),
+        tf.math.log1p(tf.maximum(features["trip_miles"], 0.0)),
+        tf.math.log1p(tf.maximum(tf.cast(features["trip_seconds"], tf.float32), 0.0)),
+        (features["pickup_latitude"] - 41.88) * 10.0,
+        (features["pickup_longitude"] + 87.66) * 10.0,
+        (features["dropoff_latitude"] - 41.88) * 10.0,
+        (features["dropoff_longitude"] + 87.66) * 10.0,
+    ]
+    dense = [tf.stack(columns, axis=1)]
+    for name, size in _ONE_HOT.items():
+        index = tf.clip_by_value(features[name], 0, size - 1)
+        dense.append(tf.one_hot(index, size))
+    for name, size in _HASHED.items():
+        dense.append(tf.one_hot(tf.strings.to_hash_bucket_fast(features[name], size), size))
+    return tf.concat(dense, axis=1)
+
+
+def _dataset(file_patterns, batch_size, *, shuffle):
+    files = sorted(f for pattern in file_patterns for f in tf.io.gfile.glob(pattern))
+    data = tf.data.TFRecordDataset(files, compression_type="GZIP")
+    if shuffle:
+        data = data.shuffle(10_000, seed=7, reshuffle_each_iteration=True)
+    data = data.repeat().batch(batch_size)
+
+    def to_xy(serialized):
+        features = parse_examples(serialized)
+        return preprocess(features), label_of(features)
+
+    return data.map(to_xy, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+
+
+def _model(width, hidden_units, learning_rate):
+    inputs = tf.keras.Input(shape=(width,), name="features")
+    x = inputs
+    for units in hidden_units:
+        x = tf.keras.layers.Dense(units, activation="relu")(x)
+    outputs = tf.keras.layers.Dense(1, activation="sigmoid")(x)
+    model = tf.keras.Model(inputs, outputs)
+    model.compile(
+        optimizer=tf.keras.optimizers.Adam(learning_rate),
+        loss="binary_crossentropy",
+        metrics=[tf.keras.metrics.AUC(name="auc"), tf.keras.metrics.BinaryAccuracy(name="binary_accuracy")],
+    )
+    return model
+
+
+def _signatures(model):
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
+    def serve(examples):
+        return {"outputs": model(preprocess(parse_examples(examples)))}
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
+    def transform_features(examples):
+        return {LABEL_KEY: label_of(parse_examples(examples))}
+
+    return {"serving_default": serve, "transform_features": transform_features}
+
+
+def run_fn(fn_args):
+    """TFX Trainer entry point."""
+    hp = dict(fn_args.custom_config or {})
+    batch_size = int(hp.get("batch_size", 128))
+    tf.keras.utils.set_random_seed(int(hp.get("seed", 42)))
+    train = _dataset(fn_args.train_files, batch_size, shuffle=True)
+    evaluation = _dataset(fn_args.eval_files, batch_size, shuffle=False)
+    width = int(train.element_spec[0].shape[-1])
+    model = _model(width, [int(u) for u in hp.get("hidden_units", [32, 16])], float(hp.get("learning_rate", 1e-3)))
+    model.fit(
+        train,
+        steps_per_epoch=fn_args.train_steps,
+        validation_data=evaluation,
+        validation_steps=fn_args.eval_steps,
+        epochs=1,
+        verbose=2,
+    )
+    model.save(fn_args.serving_model_dir, save_format="tf", signatures=_signatures(model))
