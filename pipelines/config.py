@@ -171,7 +171,7 @@ class MetricThreshold(_Model):
     )
 
     @model_validator(mode="after")
-    def _ordered(self) -> "MetricThreshold":
+    def _ordered(self) -> MetricThreshold:
         for name in ("min", "max", "max_regression"):
             value = getattr(self, name)
             if value is not None and not math.isfinite(value):
@@ -193,7 +193,7 @@ class EvaluationStage(_Model):
     decision_threshold: float = Field(default=0.5, gt=0, lt=1)
 
     @model_validator(mode="after")
-    def _bounded_thresholds(self) -> "EvaluationStage":
+    def _bounded_thresholds(self) -> EvaluationStage:
         problems = []
         for metric, gate in self.thresholds.items():
             if metric not in GATED_METRICS:
@@ -221,7 +221,7 @@ class Stages(_Model):
     push: PushStage
 
     @model_validator(mode="after")
-    def _push_needs_evaluation(self) -> "Stages":
+    def _push_needs_evaluation(self) -> Stages:
         # Without an Evaluator the stock Pusher pushes unconditionally: refuse it.
         if self.push.enabled and not self.evaluation.enabled:
             raise ValueError("push.enabled requires evaluation.enabled: a model is only pushed when blessed")

@@ -30,7 +30,7 @@ class ConfigError(ValueError):
         super().__init__("\n".join(lines))
 
     @classmethod
-    def from_validation(cls, source: "YamlSource", err: ValidationError, *, overridden: set[str]) -> "ConfigError":
+    def from_validation(cls, source: YamlSource, err: ValidationError, *, overridden: set[str]) -> ConfigError:
         set_keys = {item.split("=", 1)[0].strip() for item in overridden}
         problems = []
         for detail in err.errors(include_url=False):
@@ -67,7 +67,7 @@ class YamlSource:
     node: Optional[yaml.Node]
 
     @classmethod
-    def read(cls, path: Path) -> "YamlSource":
+    def read(cls, path: Path) -> YamlSource:
         if not path.is_file():
             raise ConfigError(path, [("", None, "config file not found")])
         text = path.read_text(encoding="utf-8")

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
+import ml_metadata as mlmd
+from ml_metadata.proto import metadata_store_pb2
 from tfx.dsl.compiler import compiler, constants
 from tfx.orchestration import metadata
 from tfx.orchestration.local import runner_utils
@@ -24,9 +26,6 @@ from tfx.proto.orchestration import pipeline_pb2
 
 from tfxgate.pipelines.build import build_pipeline
 from tfxgate.pipelines.config import PipelineConfig
-
-import ml_metadata as mlmd
-from ml_metadata.proto import metadata_store_pb2
 
 _STATES = {
     metadata_store_pb2.Execution.COMPLETE: "complete",

@@ -50,9 +50,7 @@ def summarize(outcome: RunOutcome) -> RunSummary:
         succeeded=outcome.succeeded,
         seconds=round(outcome.seconds, 1),
         metadata_path=str(outcome.metadata_path),
-        stages=[
-            {"node": n.node_id, "state": n.state, "seconds": round(n.seconds, 1)} for n in outcome.nodes
-        ],
+        stages=[{"node": n.node_id, "state": n.state, "seconds": round(n.seconds, 1)} for n in outcome.nodes],
     )
     if outcome.failed_node:
         summary.failed_stage = outcome.failed_node.node_id
@@ -127,7 +125,9 @@ def render(summary: RunSummary) -> str:
         lines += [f"    - {item}" for item in flat[:10]]
     if summary.blessed is not None:
         baseline = os.path.basename(os.path.dirname(summary.baseline_model or "")) or None
-        against = f"against baseline {baseline}" if summary.baseline_model else "no baseline yet (absolute thresholds only)"
+        against = (
+            f"against baseline {baseline}" if summary.baseline_model else "no baseline yet (absolute thresholds only)"
+        )
         lines.append(f"  evaluation: model {'BLESSED' if summary.blessed else 'NOT blessed'}, {against}")
     if summary.pushed is not None:
         lines.append(f"  push: {'pushed to ' + str(summary.pushed_to) if summary.pushed else 'not pushed'}")

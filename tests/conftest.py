@@ -1,0 +1,105 @@
+"""Shared fixtures: a small taxi sample and one real pipeline run (plus a rerun).
+
+The end-to-end run is session-scoped: one first run and one cached rerun on a
+3,000-row sample serve every e2e assertion, which keeps CI minutes down.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+TAXI_CONFIG = REPO / "configs" / "taxi.yaml"
+
+
+def taxi_csv() -> Path:
+    """The 15k-row Chicago taxi sample that ships inside the tfx wheel."""
+    spec = importlib.util.find_spec("tfx")
+    return Path(list(spec.submodule_search_locations)[0]) / "examples/chicago_taxi_pipeline/data/simple/data.csv"
+
+
+@pytest.fixture(scope="session")
+def sample_csv(tmp_path_factory) -> Path:
+    """Every 5th row of the taxi data (3,000 rows), so every feature keeps its values."""
+    path = tmp_path_factory.mktemp("data") / "taxi_sample.csv"
+    with taxi_csv().open() as src, path.open("w") as dst:
+        dst.write(next(src))
+        for i, line in enumerate(src):
+            if i % 5 == 0:
+                dst.write(line)
+    return path
+
+
+def small_run_overrides(sample: Path, root: Path) -> list[str]:
+    """`--set` overrides that turn configs/taxi.yaml into a quick test run."""
+    return [
+        f"data.path={sample}",
+        f"pipeline.root={root}",
+        f"stages.push.destination={root / 'serving'}",
+        "stages.trainer.train_steps=60",
+        "stages.trainer.eval_steps=10",
+    ]
+
+
+@dataclass
+class CliRun:
+    returncode: int
+    stdout: str
+    stderr: str
+    root: Path
+
+    def summaries(self) -> list[dict]:
+        files = sorted((self.root / "summaries").glob("*.json"), key=os.path.getmtime)
+        return [json.loads(f.read_text()) for f in files]
+
+
+def run_cli(*args: str, root: Path, timeout: int = 900) -> CliRun:
+    """Runs the installed `tfxgate` command like a user would."""
+    proc = subprocess.run(
+        [str(Path(sys.executable).parent / "tfxgate"), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=REPO,
+    )
+    return CliRun(proc.returncode, proc.stdout, proc.stderr, root)
+
+
+def run_pipeline(sample: Path, root: Path, *extra: str) -> CliRun:
+    sets = [item for o in [*small_run_overrides(sample, root), *extra] for item in ("--set", o)]
+    return run_cli("run", str(TAXI_CONFIG), *sets, root=root)
+
+
+@dataclass
+class TaxiRuns:
+    first: CliRun
+    rerun: CliRun
+    root: Path
+
+
+@pytest.fixture(scope="session")
+def taxi_runs(sample_csv, tmp_path_factory) -> TaxiRuns:
+    """The taxi pipeline from configs/taxi.yaml on the sample: a first run and an unchanged rerun."""
+    root = tmp_path_factory.mktemp("taxi-e2e")
+    first = run_pipeline(sample_csv, root)
+    assert first.returncode == 0, first.stdout + first.stderr
+    rerun = run_pipeline(sample_csv, root)
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    return TaxiRuns(first, rerun, root)
+
+
+@pytest.fixture
+def copied_root(taxi_runs, tmp_path) -> Path:
+    """A private copy of the e2e root, so a test can add runs without disturbing others."""
+    root = tmp_path / "root"
+    shutil.copytree(taxi_runs.root, root, symlinks=True)
+    return root

@@ -1,0 +1,150 @@
+"""End to end: the demo config on a taxi sample, run twice through the real CLI.
+
+One session-scoped first run and rerun (tests/conftest.py) serve all of these;
+tests that need more runs work on a private copy of that root.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_pipeline
+
+pytestmark = pytest.mark.e2e
+
+COMPONENTS = {
+    "CsvExampleGen",
+    "ImportSchemaGen",
+    "StatisticsGen",
+    "ExampleValidator",
+    "Trainer",
+    "Evaluator",
+    "Pusher",
+}
+
+
+def metadata_store(root: Path):
+    import ml_metadata as mlmd
+    from ml_metadata.proto import metadata_store_pb2
+
+    config = metadata_store_pb2.ConnectionConfig()
+    config.sqlite.filename_uri = str(root / "metadata.sqlite")
+    config.sqlite.connection_mode = metadata_store_pb2.SqliteMetadataSourceConfig.READONLY
+    return mlmd.MetadataStore(config)
+
+
+def executions_per_node(store, run_id: str) -> dict[str, list]:
+    """node id -> executions of that node in the pipeline run `run_id`."""
+    [run] = [c for c in store.get_contexts_by_type("pipeline_run") if c.name == run_id]
+    in_run = {e.id: e for e in store.get_executions_by_context(run.id)}
+    per_node: dict[str, list] = {}
+    for node in store.get_contexts_by_type("node"):
+        node_id = node.name.split(".", 1)[1]
+        found = [in_run[e.id] for e in store.get_executions_by_context(node.id) if e.id in in_run]
+        if found:
+            per_node[node_id] = found
+    return per_node
+
+
+def pushed_versions(serving: Path) -> list[str]:
+    return sorted(p.name for p in serving.iterdir()) if serving.exists() else []
+
+
+def test_first_run_reports_progress_per_component(taxi_runs):
+    out = taxi_runs.first.stdout
+    for component in COMPONENTS:
+        assert f"-> {component} ..." in out
+        assert f"<- {component}: complete (" in out
+    assert "SUCCEEDED" in out
+    assert "evaluation: model BLESSED, no baseline yet (absolute thresholds only)" in out
+    assert f"push: pushed to {taxi_runs.root / 'serving'}" in out
+    assert f"metadata: {taxi_runs.root / 'metadata.sqlite'}" in out
+
+
+def test_first_run_has_one_completed_execution_per_component(taxi_runs):
+    from ml_metadata.proto import metadata_store_pb2
+
+    [first, _] = taxi_runs.first.summaries()
+    per_node = executions_per_node(metadata_store(taxi_runs.root), first["run_id"])
+    components = {node: runs for node, runs in per_node.items() if node in COMPONENTS}
+    assert set(components) == COMPONENTS
+    for node, runs in components.items():
+        assert len(runs) == 1, node
+        assert runs[0].last_known_state == metadata_store_pb2.Execution.COMPLETE, node
+
+
+def test_rerun_is_fully_cached_and_says_so(taxi_runs):
+    from ml_metadata.proto import metadata_store_pb2
+
+    out = taxi_runs.rerun.stdout
+    assert "every stage was served from TFX's cache" in out
+    for component in COMPONENTS:
+        assert f"<- {component}: cached (" in out
+    [_, rerun] = taxi_runs.rerun.summaries()
+    per_node = executions_per_node(metadata_store(taxi_runs.root), rerun["run_id"])
+    states = {node: [e.last_known_state for e in runs] for node, runs in per_node.items() if node in COMPONENTS}
+    assert states == {node: [metadata_store_pb2.Execution.CACHED] for node in COMPONENTS}
+
+
+def test_rerun_does_not_push_the_same_model_again(taxi_runs):
+    [first, rerun] = taxi_runs.rerun.summaries()
+    assert first["pushed_to"] == rerun["pushed_to"]
+    assert pushed_versions(taxi_runs.root / "serving") == [Path(first["pushed_to"]).name]
+
+
+def test_summary_json_records_the_decisions(taxi_runs):
+    [first, rerun] = taxi_runs.rerun.summaries()
+    assert first["succeeded"] and rerun["succeeded"]
+    assert first["blessed"] is True and first["pushed"] is True
+    assert first["anomalies"] == {"train": [], "eval": []}
+    assert first["baseline_model"] in (None, "")
+    assert Counter(s["state"] for s in rerun["stages"]) == Counter({"cached": 7, "resolved": 1})
+
+
+def test_pushed_model_loads_and_predicts(taxi_runs):
+    import tensorflow as tf
+
+    [first, _] = taxi_runs.first.summaries()
+    model = tf.saved_model.load(first["pushed_to"])
+    [eval_dir] = glob.glob(str(taxi_runs.root / "artifacts/CsvExampleGen/examples/*/Split-eval"))
+    files = sorted(glob.glob(f"{eval_dir}/*.gz"))
+    serialized = next(iter(tf.data.TFRecordDataset(files, compression_type="GZIP").batch(256)))
+    scores = model.signatures["serving_default"](examples=serialized)["outputs"].numpy()
+    labels = model.signatures["transform_features"](examples=serialized)["big_tipper"].numpy()
+    assert scores.shape == (len(serialized), 1)
+    assert ((scores >= 0) & (scores <= 1)).all()
+    assert scores.std() > 0.01, "a model that predicts a constant has learned nothing"
+    assert set(labels.tolist()) == {0, 1}
+    accuracy = ((scores[:, 0] > 0.5) == (labels == 1)).mean()
+    assert accuracy > 0.6
+
+
+def test_unblessed_model_is_not_pushed(sample_csv, copied_root):
+    serving = copied_root / "serving"
+    before = pushed_versions(serving)
+    result = run_pipeline(sample_csv, copied_root, "stages.evaluation.thresholds.auc.min=0.999")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "evaluation: model NOT blessed" in result.stdout
+    assert "push: not pushed" in result.stdout
+    summary = result.summaries()[-1]
+    assert summary["blessed"] is False and summary["pushed"] is False
+    assert pushed_versions(serving) == before
+
+
+def test_failing_component_is_named_and_exits_nonzero(sample_csv, copied_root):
+    trainer = Path(__file__).parent / "testdata" / "failing_trainer" / "trainer.py"
+    before = pushed_versions(copied_root / "serving")
+    result = run_pipeline(sample_csv, copied_root, f"stages.trainer.module_file={trainer}")
+    assert result.returncode == 1
+    assert "FAILED in Trainer" in result.stdout
+    assert "deliberate failure in the test trainer" in result.stdout
+    assert "-> Evaluator" not in result.stdout and "-> Pusher" not in result.stdout
+    summary = result.summaries()[-1]
+    assert summary["failed_stage"] == "Trainer" and summary["succeeded"] is False
+    assert pushed_versions(copied_root / "serving") == before
+    assert json.dumps(summary)  # the failed run's record is still written
