@@ -25,10 +25,10 @@ def summary_table(result: dict) -> str:
                 f"{_ratio(record['process_seconds'], mine['process_seconds'])} / "
                 f"{_ratio(record['pipeline_seconds'], mine['pipeline_seconds'])}"
             )
-        reran = ", ".join(record["reran"]) or "nothing (all cached)"
+        executed = ", ".join(record["executed"]) or "nothing (all cached)"
         lines.append(
             f"{result['benchmark']:<16}{record['side']:<7}{record['run']:<7}"
-            f"{record['process_seconds']:>10.1f}{record['pipeline_seconds']:>11.1f}  {ratio:<14}{reran}"
+            f"{record['process_seconds']:>10.1f}{record['pipeline_seconds']:>11.1f}  {ratio:<14}{executed}"
         )
     lines.append("ratio = stock / ours, process / pipeline seconds (> 1: tfxgate faster)")
     pushed = result.get("pushed_versions")

@@ -5,8 +5,8 @@ TFX taxi example with the same data, schema, trainer, EvalConfig and Beam args.
 Each side runs twice on its own root (first run, then a rerun that TFX's cache
 should serve), each run in a fresh process. The rerun is where the two differ by
 design: the stock `LatestBlessedModelStrategy` hands the cached candidate back as
-its own baseline, so the stock Evaluator and Pusher run again; `reran` records
-which stages actually executed on each run.
+its own baseline, so the stock Evaluator and Pusher run again; `executed` records
+which stages ran rather than came from the cache on each run.
 """
 
 from __future__ import annotations
@@ -90,7 +90,9 @@ def _stock(workdir: Path, *, data: Path, run_name: str) -> dict:
     [run_id] = [r for r in mlmd_stages.run_ids(metadata) if r not in before]
     stages = mlmd_stages.stages_of_run(metadata, run_id)
     timings = json.loads(report.read_text())
-    return _record("stock", run_name, command, seconds, timings["pipeline_seconds"], stages)
+    return _record(
+        "stock", run_name, command, seconds, timings["pipeline_seconds"], stages, setup_seconds=timings["setup_seconds"]
+    )
 
 
 def _record(side: str, run_name: str, command, seconds: float, pipeline_seconds: float, stages, **extra) -> dict:
@@ -99,7 +101,7 @@ def _record(side: str, run_name: str, command, seconds: float, pipeline_seconds:
         "run": run_name,
         "process_seconds": round(seconds, 1),
         "pipeline_seconds": round(pipeline_seconds, 1),
-        "reran": [s["node"] for s in stages if s["state"] in EXECUTED],
+        "executed": [s["node"] for s in stages if s["state"] in EXECUTED],
         "stages": stages,
         "command": list(command),
         **extra,
