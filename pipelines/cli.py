@@ -113,7 +113,9 @@ def _setup_logging(root: Path, *, verbose: bool) -> Path:
     root_logger.setLevel(logging.INFO)
     root_logger.handlers[:] = [file_handler, console]
     logging.captureWarnings(True)  # numpy/TFMA RuntimeWarnings belong in the log file
-    if not verbose:  # TF reads this when first imported, which is after this point
+    if not verbose and os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2") == "2":
+        # TF reads this when first imported (after this point); "3" hides its harmless
+        # "Unable to register cuDNN factory" errors. A user's own setting is kept.
         os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
     return log_path
 

@@ -146,7 +146,7 @@ def _run_ir(ir: pipeline_pb2.Pipeline, run_id: str, outcome: RunOutcome, progres
 
 
 def _state_of(connection_config, execution_id: Optional[int], pipeline_node) -> str:
-    if pipeline_node.node_info.type.name.endswith("Resolver") or "resolver" in pipeline_node.node_info.id:
+    if pipeline_node.node_info.type.name.endswith("Resolver"):
         return "resolved"
     if execution_id is None:
         return "skipped"

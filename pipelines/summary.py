@@ -68,8 +68,9 @@ def summarize(outcome: RunOutcome) -> RunSummary:
         summary.model_uri = model.uri
     for blessing in outputs.get("ModelBlessing", []):
         summary.blessed = blessing.custom_properties["blessed"].int_value == 1
-        baseline = blessing.custom_properties.get("baseline_model_uri")
-        summary.baseline_model = baseline.string_value if baseline else None
+        # TFX's Evaluator records the baseline as `baseline_model` (URI) and `baseline_model_id`.
+        baseline = blessing.custom_properties.get("baseline_model")
+        summary.baseline_model = baseline.string_value if baseline and baseline.string_value else None
     for pushed in outputs.get("PushedModel", []):
         summary.pushed = pushed.custom_properties["pushed"].int_value == 1
         destination = pushed.custom_properties.get("pushed_destination")
@@ -124,7 +125,8 @@ def render(summary: RunSummary) -> str:
         lines.append(f"  validation: {'no anomalies' if not flat else f'{len(flat)} anomalies'}")
         lines += [f"    - {item}" for item in flat[:10]]
     if summary.blessed is not None:
-        baseline = os.path.basename(os.path.dirname(summary.baseline_model or "")) or None
+        # Model URIs end in <pipeline_root>/Trainer/model/<execution id>.
+        baseline = f"model {os.path.basename(summary.baseline_model)}" if summary.baseline_model else None
         against = (
             f"against baseline {baseline}" if summary.baseline_model else "no baseline yet (absolute thresholds only)"
         )

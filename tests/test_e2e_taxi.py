@@ -124,14 +124,23 @@ def test_pushed_model_loads_and_predicts(taxi_runs):
     assert accuracy > 0.6
 
 
-def test_unblessed_model_is_not_pushed(sample_csv, copied_root):
+def test_new_model_is_judged_against_the_pushed_baseline_and_not_pushed_unblessed(taxi_runs, sample_csv, copied_root):
+    [first, _] = taxi_runs.first.summaries()
     serving = copied_root / "serving"
     before = pushed_versions(serving)
-    result = run_pipeline(sample_csv, copied_root, "stages.evaluation.thresholds.auc.min=0.999")
+    result = run_pipeline(
+        sample_csv,
+        copied_root,
+        "stages.trainer.hyperparameters.seed=7",  # a new candidate model
+        "stages.evaluation.thresholds.auc.min=0.999",  # that no model can pass
+    )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "evaluation: model NOT blessed" in result.stdout
+    assert "<- Trainer: complete" in result.stdout
+    baseline_id = Path(first["model_uri"]).name
+    assert f"evaluation: model NOT blessed, against baseline model {baseline_id}" in result.stdout
     assert "push: not pushed" in result.stdout
     summary = result.summaries()[-1]
+    assert summary["baseline_model"] == first["model_uri"]
     assert summary["blessed"] is False and summary["pushed"] is False
     assert pushed_versions(serving) == before
 
