@@ -18,7 +18,7 @@ from tests.conftest import run_pipeline
 pytestmark = pytest.mark.e2e
 
 COMPONENTS = {
-    "CsvExampleGen",
+    "Ingest",
     "ImportSchemaGen",
     "StatisticsGen",
     "ExampleValidator",
