@@ -119,9 +119,18 @@ class DataSection(_Model):
     span: Union[Literal["latest"], Annotated[int, Field(ge=0)]] = Field(
         default="latest", description="With {SPAN} in the path: the newest span, or this span number."
     )
-    max_bad_rows: Union[Annotated[int, Field(strict=True, ge=0)], Annotated[float, Field(ge=0, lt=1)]] = Field(
+    max_bad_rows: Union[int, float] = Field(
         default=0, description="Bad rows tolerated (quarantined): a count, or a fraction (0.01) of the rows read."
     )
+
+    @field_validator("max_bad_rows")
+    @classmethod
+    def _count_or_fraction(cls, value: Union[int, float]) -> Union[int, float]:
+        if isinstance(value, int) and value < 0:
+            raise ValueError(f"a count of bad rows must be >= 0, got {value}")
+        if isinstance(value, float) and not 0 <= value < 1:
+            raise ValueError(f"a fraction of bad rows must be in [0, 1), got {value} (write a count as an integer)")
+        return value
 
     @field_validator("path")
     @classmethod
