@@ -81,8 +81,8 @@ def _split_counts(root, node) -> dict[str, int]:
 
 def _feature_stats(root, node, split) -> dict:
     """feature -> comparable facts from StatisticsGen's output for one split."""
-    import tensorflow_data_validation as tfdv
     import tensorflow as tf
+    import tensorflow_data_validation as tfdv
 
     [path] = tf.io.gfile.glob(
         str(root / "artifacts" / node / "statistics" / "*" / f"Split-{split}" / "FeatureStats.pb")
