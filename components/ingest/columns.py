@@ -79,36 +79,43 @@ def _is_utf8(value: bytes) -> bool:
     return True
 
 
-def infer_kind(text: pa.Array) -> Optional[str]:
-    """CsvExampleGen's inference on one column of strings; None when every cell is empty."""
+def infer_kind(text: pa.Array) -> tuple[Optional[str], Optional[pa.Array]]:
+    """CsvExampleGen's inference on one column of strings: (kind, parsed values or None).
+
+    The kind is None when every cell is empty; the parsed values (int64/float64)
+    are handed to `convert` so a numeric column is cast only once.
+    """
     if text.null_count == len(text):
-        return None
+        return None, None
     trimmed = None
     for kind, target in ((INT, pa.int64()), (FLOAT, pa.float64())):
-        try:
-            pc.cast(text, target)
-            return kind
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            pass
-        trimmed = trimmed if trimmed is not None else pc.utf8_trim_whitespace(text)
-        try:
-            pc.cast(trimmed, target)
-            return kind
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            continue
-    return BYTES
+        for candidate in (text, trimmed):
+            if candidate is None:
+                trimmed = candidate = pc.utf8_trim_whitespace(text)
+            try:
+                return kind, pc.cast(candidate, target)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                continue
+    return BYTES, None
 
 
-def convert(name: str, text: pa.Array, rule: ColumnRule) -> tuple[pa.Array, list[Problem]]:
-    """One column of strings -> its typed values (nulls for empty or bad cells) and problems."""
+def convert(
+    name: str, text: pa.Array, rule: ColumnRule, *, parsed: Optional[pa.Array] = None
+) -> tuple[pa.Array, list[Problem]]:
+    """One column of strings -> its typed values (nulls for empty or bad cells) and problems.
+
+    `parsed` is the column already cast by `infer_kind`, if it was.
+    """
     if rule.kind == BYTES:
         return text.cast(pa.binary()), []
     target, pattern = (pa.int64(), _INT_PATTERN) if rule.kind == INT else (pa.float64(), _FLOAT_PATTERN)
     problems = []
-    try:
-        values = pc.cast(text, target)  # the common case: clean numbers, no copy for trimming
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        values = None
+    values = parsed
+    if values is None:
+        try:
+            values = pc.cast(text, target)  # the common case: clean numbers, no copy for trimming
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            values = None
     if values is None:
         trimmed = pc.utf8_trim_whitespace(text)
         values = _cast_or_quarantine_all(name, trimmed, target, pattern, rule, problems)

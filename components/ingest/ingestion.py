@@ -97,11 +97,13 @@ def ingest(
     for name in header:
         text, found = _text_of(name, table.column(name).combine_chunks())
         problems += found
-        rule = rules.get(name)
-        kind = rule.kind if rule else col.infer_kind(text)
+        rule, cast = rules.get(name), None
         if rule is None:
+            kind, cast = col.infer_kind(text)
             inferred.append(name)
-        values, found = col.convert(name, text, rule or col.ColumnRule(kind)) if kind else (None, [])
+        else:
+            kind = rule.kind
+        values, found = col.convert(name, text, rule or col.ColumnRule(kind), parsed=cast) if kind else (None, [])
         problems += found
         texts[name], typed[name], kinds[name] = text, values, kind
 
