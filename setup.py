@@ -20,11 +20,13 @@ setup(
     packages=[
         "tfxgate",
         "tfxgate.components",
+        "tfxgate.components.ingest",
         "tfxgate.pipelines",
     ],
     package_dir={
         "tfxgate": "tfxgate",
         "tfxgate.components": "components",
+        "tfxgate.components.ingest": "components/ingest",
         "tfxgate.pipelines": "pipelines",
     },
     install_requires=[

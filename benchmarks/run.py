@@ -18,10 +18,10 @@ import tempfile
 from pathlib import Path
 from typing import Optional, Sequence
 
-from benchmarks import report, taxi_pipeline
+from benchmarks import ingest_1m, report, taxi_pipeline
 from benchmarks.process import REPO, SideFailed
 
-BENCHMARKS = {taxi_pipeline.NAME: taxi_pipeline.run}
+BENCHMARKS = {taxi_pipeline.NAME: taxi_pipeline.run, ingest_1m.NAME: ingest_1m.run}
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from tfx import v1 as tfx
 from tfx.orchestration import metadata
 
+from tfxgate.components.ingest import ingest_stage
 from tfxgate.pipelines import stock_stages as stages
 from tfxgate.pipelines.config import PipelineConfig
 
@@ -20,7 +21,7 @@ def build_pipeline(config: PipelineConfig) -> tfx.dsl.Pipeline:
     enabled = config.stages
     nodes = []
 
-    example_gen = stages.ingest(config)
+    example_gen = ingest_stage(config)  # stock: stages.ingest(config)
     nodes.append(example_gen)
     examples = example_gen.outputs["examples"]
 

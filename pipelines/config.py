@@ -44,6 +44,9 @@ PIPELINE_NAME_PATTERN = r"^[a-z0-9][a-z0-9-]{0,127}$"
 
 # Config metric name -> TFMA/Keras metric class. All live in [0, 1] and higher
 # is better, so thresholds on them must lie in [0, 1] too.
+# ExampleGen's span/version/date specs, usable anywhere in data.path.
+SPAN_SPEC_PATTERN = r"\{(SPAN(:\d+)?|VERSION(:\d+)?|YYYY|MM|DD)\}"
+
 GATED_METRICS = {
     "auc": "AUC",
     "auc_precision_recall": "AUCPrecisionRecall",
@@ -71,6 +74,10 @@ def _resolve(value: str, info: ValidationInfo) -> Path:
         base = (info.context or {}).get("base_dir", Path.cwd())
         path = Path(base) / path
     return Path(os.path.normpath(path))
+
+
+def _is_pattern(part: str) -> bool:
+    return any(ch in part for ch in "*?[") or re.search(SPAN_SPEC_PATTERN, part) is not None
 
 
 def _existing_file(value: str, info: ValidationInfo) -> Path:
@@ -109,6 +116,21 @@ class DataSection(_Model):
         default_factory=lambda: {"train": 2, "eval": 1},
         description="Split name -> hash buckets; must contain 'train' and 'eval'.",
     )
+    span: Union[Literal["latest"], Annotated[int, Field(ge=0)]] = Field(
+        default="latest", description="With {SPAN} in the path: the newest span, or this span number."
+    )
+    max_bad_rows: Union[int, float] = Field(
+        default=0, description="Bad rows tolerated (quarantined): a count, or a fraction (0.01) of the rows read."
+    )
+
+    @field_validator("max_bad_rows")
+    @classmethod
+    def _count_or_fraction(cls, value: Union[int, float]) -> Union[int, float]:
+        if isinstance(value, int) and value < 0:
+            raise ValueError(f"a count of bad rows must be >= 0, got {value}")
+        if isinstance(value, float) and not 0 <= value < 1:
+            raise ValueError(f"a fraction of bad rows must be in [0, 1), got {value} (write a count as an integer)")
+        return value
 
     @field_validator("path")
     @classmethod
@@ -118,21 +140,29 @@ class DataSection(_Model):
         fmt = info.data.get("format", "csv")
         if path.is_dir():
             path = path / f"*.{fmt}"
-        elif not any(ch in path.name for ch in "*?[") and not path.exists():
+        elif not _is_pattern(str(path)) and not path.exists():
             raise ValueError(f"no such file or directory: {path}")
-        if not glob.glob(str(path)):
+        if not glob.glob(re.sub(SPAN_SPEC_PATTERN, "*", str(path))):
+            if re.search(SPAN_SPEC_PATTERN, str(path)):
+                raise ValueError(f"span pattern matches no file: {path}")
             raise ValueError(f"no {fmt} file matches {path}")
         return str(path)
 
     @property
     def input_base(self) -> Path:
-        """The directory TFX's file-based ExampleGen reads from."""
-        return Path(self.path).parent
+        """The directory TFX's file-based ExampleGen reads from: the path up to its first pattern."""
+        parts = Path(self.path).parts
+        fixed = next(i for i, part in enumerate(parts) if i == len(parts) - 1 or _is_pattern(part))
+        return Path(*parts[:fixed])
 
     @property
     def input_pattern(self) -> str:
-        """The file pattern inside `input_base` (a name or a glob)."""
-        return Path(self.path).name
+        """The file pattern inside `input_base` (a name, a glob, {SPAN}/{VERSION} specs)."""
+        return str(Path(self.path).relative_to(self.input_base))
+
+    @property
+    def has_span(self) -> bool:
+        return bool(re.search(SPAN_SPEC_PATTERN, self.path))
 
     @field_validator("splits")
     @classmethod

@@ -218,3 +218,30 @@ def test_beam_options_must_be_flags(tmp_path):
     [(key, _, message)] = problems(write_config(tmp_path, MINIMAL), overrides=["runner.beam.options=[runner=Flink]"])
     assert key == "runner.beam.options"
     assert "is not a Beam option" in message
+
+
+def test_span_pattern_path_splits_into_base_and_pattern(tmp_path):
+    path = write_config(tmp_path, MINIMAL)
+    for span in (3, 12):
+        (tmp_path / "drops" / f"span-{span}").mkdir(parents=True)
+        (tmp_path / "drops" / f"span-{span}" / "part.csv").write_text("a,b\n1,2\n")
+    config = load_config(path, overrides=["data.path=drops/span-{SPAN}/*.csv", "data.span=3"])
+    assert config.data.input_base == tmp_path / "drops"
+    assert config.data.input_pattern == "span-{SPAN}/*.csv"
+    assert config.data.span == 3 and config.data.has_span
+
+
+def test_span_pattern_matching_nothing_is_named(tmp_path):
+    path = write_config(tmp_path, MINIMAL)
+    [(key, _, message)] = problems(path, overrides=["data.path=drops/span-{SPAN}/*.csv"])
+    assert key == "data.path" and "span pattern matches no file" in message and "span-{SPAN}" in message
+
+
+@pytest.mark.parametrize("value, accepted", [(0, True), (25, True), (0.01, True), (-1, False), (1.5, False)])
+def test_max_bad_rows_is_a_count_or_a_fraction(tmp_path, value, accepted):
+    path = write_config(tmp_path, MINIMAL)
+    if accepted:
+        assert load_config(path, overrides=[f"data.max_bad_rows={value}"]).data.max_bad_rows == value
+    else:
+        [(key, _, _)] = problems(path, overrides=[f"data.max_bad_rows={value}"])
+        assert key == "data.max_bad_rows"

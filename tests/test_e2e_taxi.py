@@ -18,7 +18,7 @@ from tests.conftest import run_pipeline
 pytestmark = pytest.mark.e2e
 
 COMPONENTS = {
-    "CsvExampleGen",
+    "Ingest",
     "ImportSchemaGen",
     "StatisticsGen",
     "ExampleValidator",
@@ -111,7 +111,7 @@ def test_pushed_model_loads_and_predicts(taxi_runs):
 
     [first, _] = taxi_runs.first.summaries()
     model = tf.saved_model.load(first["pushed_to"])
-    [eval_dir] = glob.glob(str(taxi_runs.root / "artifacts/CsvExampleGen/examples/*/Split-eval"))
+    [eval_dir] = glob.glob(str(taxi_runs.root / "artifacts/Ingest/examples/*/Split-eval"))
     files = sorted(glob.glob(f"{eval_dir}/*.gz"))
     serialized = next(iter(tf.data.TFRecordDataset(files, compression_type="GZIP").batch(256)))
     scores = model.signatures["serving_default"](examples=serialized)["outputs"].numpy()

@@ -1,0 +1,144 @@
+"""Reading one input file into an Arrow table of raw cells, with line numbers.
+
+CSV is parsed by `pyarrow.csv` (multi-threaded C++) with every column read as
+binary and empty cells as null, so nothing is lost or guessed here: typing is
+`columns.py`'s job. Rows with the wrong number of columns are set aside as bad
+rows. Each table row keeps its line number in the file so that any later problem
+(a value that does not parse) can be reported with the exact row and raw line.
+Parquet files are typed already; their "line" is the 1-based row index.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from tfxgate.components.ingest.quarantine import BadRow
+
+
+class InputError(ValueError):
+    """Input that cannot be ingested at all (empty, unreadable, inconsistent)."""
+
+
+@dataclass
+class FileRows:
+    """The rows of one input file."""
+
+    path: str
+    header: list[str]
+    table: pa.Table  # CSV: every column binary, empty cells null
+    lines: np.ndarray  # line number (CSV) or 1-based row index (Parquet) of each table row
+    sha256: str
+    bad_rows: list[BadRow] = field(default_factory=list)
+    raw: bytes = b""
+
+    def raw_line(self, line: int) -> str:
+        """The text of line `line` (1-based) of a CSV file, for the quarantine."""
+        if not self.raw:
+            return ""
+        text = self.raw.split(b"\n", line)[line - 1] if line >= 1 else b""
+        return text.rstrip(b"\r").decode("utf-8", errors="replace")
+
+
+def read_csv_bytes(path: str, data: bytes) -> FileRows:
+    """Parses a CSV file's content (header line first) into raw binary columns.
+
+    Raises:
+      InputError: when the file is empty or has no header.
+    """
+    if not data.strip():
+        raise InputError(f"empty input: {path} has no header and no rows")
+    first_line = data.split(b"\n", 1)[0].rstrip(b"\r").decode("utf-8", errors="replace")
+    header = next(csv.reader([first_line]))
+    if not any(header):
+        raise InputError(f"empty input: {path} has an empty header line")
+    wrong_count: list[str] = []
+
+    def _skip(row) -> str:
+        wrong_count.append(row.text)
+        return "skip"
+
+    table = pacsv.read_csv(
+        pa.BufferReader(data),
+        parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=_skip),
+        convert_options=pacsv.ConvertOptions(
+            column_types={name: pa.binary() for name in header},
+            null_values=[""],
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=True,
+        ),
+    )
+    rows = FileRows(path, header, table, np.empty(0, np.int64), hashlib.sha256(data).hexdigest(), raw=data)
+    physical_lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    if not wrong_count and table.num_rows == physical_lines - 1:
+        rows.lines = np.arange(2, table.num_rows + 2, dtype=np.int64)  # the common, fast case
+    else:
+        rows.lines, rows.bad_rows = _scan_lines(path, data, header, expected_rows=table.num_rows)
+    return rows
+
+
+def _scan_lines(path: str, data: bytes, header: list[str], *, expected_rows: int):
+    """Line numbers of the good records and the wrong-column-count records.
+
+    Only runs when the file has blank lines, multi-line values or bad rows, so the
+    per-record Python here is off the fast path.
+    """
+    reader = csv.reader(io.StringIO(data.decode("utf-8", errors="replace"), newline=""))
+    next(reader)
+    lines, bad, previous_end = [], [], 1
+    text_lines = None
+    for record in reader:
+        start, previous_end = previous_end + 1, reader.line_num
+        if not record:
+            continue  # blank line: skipped, like CsvExampleGen does
+        if len(record) == len(header):
+            lines.append(start)
+            continue
+        if text_lines is None:
+            text_lines = data.decode("utf-8", errors="replace").split("\n")
+        raw = "\n".join(text_lines[start - 1 : reader.line_num]).rstrip("\r")
+        reason = f"expected {len(header)} columns, found {len(record)}"
+        bad.append(BadRow(file=path, row=start, column=None, reason=reason, raw_line=raw))
+    if len(lines) != expected_rows:
+        raise InputError(f"{path}: could not map parsed rows to line numbers ({len(lines)} vs {expected_rows})")
+    return np.asarray(lines, dtype=np.int64), bad
+
+
+def read_parquet_bytes(path: str, data: bytes) -> FileRows:
+    """Reads a Parquet file's content; its columns keep their Parquet types."""
+    table = pq.read_table(pa.BufferReader(data))
+    if not table.column_names:
+        raise InputError(f"empty input: {path} has no columns")
+    lines = np.arange(1, table.num_rows + 1, dtype=np.int64)
+    return FileRows(path, table.column_names, table, lines, hashlib.sha256(data).hexdigest())
+
+
+def check_same_header(files: list[FileRows]) -> None:
+    """All files of one span must have the same columns in the same order.
+
+    Raises:
+      InputError: naming both files and the first differing column.
+    """
+    first = files[0]
+    for other in files[1:]:
+        if other.header != first.header:
+            position = next(
+                (i for i, (a, b) in enumerate(zip(first.header, other.header, strict=False)) if a != b),
+                min(len(first.header), len(other.header)),
+            )
+            raise InputError(
+                f"header mismatch between files of one span: {other.path} differs from {first.path} "
+                f"at column {position + 1} ({_at(other.header, position)!r} vs {_at(first.header, position)!r}); "
+                f"{first.path}: {first.header}; {other.path}: {other.header}"
+            )
+
+
+def _at(header: list[str], position: int):
+    return header[position] if position < len(header) else None

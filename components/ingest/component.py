@@ -1,0 +1,125 @@
+"""The Ingest component: spec, artifact types, driver and the component class.
+
+`Ingest` replaces CsvExampleGen (see README.md). Its driver is ExampleGen's own
+file-based driver — it resolves `{SPAN}`/`{VERSION}`/date specs to the latest or
+a configured span and fingerprints the input, so TFX's cache notices new data —
+with tfxgate's clear errors in front of it: a missing input path and a pattern
+that matches nothing are named as such before any output exists.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Optional, Union
+
+from tfx import v1 as tfx
+from tfx.components.example_gen import driver as example_gen_driver
+from tfx.dsl.components.base import base_component, executor_spec
+from tfx.dsl.io import fileio
+from tfx.proto import example_gen_pb2, range_config_pb2
+from tfx.types import standard_artifacts
+from tfx.types.artifact import Artifact
+from tfx.types.component_spec import ChannelParameter, ComponentSpec, ExecutionParameter
+from tfx.utils import proto_utils
+
+from tfxgate.components.ingest import executor
+
+_SPEC = re.compile(r"\{(SPAN(:\d+)?|VERSION(:\d+)?|YYYY|MM|DD)\}")
+
+
+class Quarantine(Artifact):
+    """Rows that could not be ingested: `bad_rows.jsonl` (file, row, column, reason, raw line)."""
+
+    TYPE_NAME = "tfxgate.Quarantine"
+
+
+class IngestSpec(ComponentSpec):
+    PARAMETERS = {
+        # Names shared with ExampleGen so its driver resolves spans for us.
+        "input_base": ExecutionParameter(type=str),
+        "input_config": ExecutionParameter(type=example_gen_pb2.Input),
+        "output_config": ExecutionParameter(type=example_gen_pb2.Output),
+        "range_config": ExecutionParameter(type=range_config_pb2.RangeConfig, optional=True),
+        "data_format": ExecutionParameter(type=str),
+        # The schema's text, not its path: editing the schema must invalidate the cache.
+        "schema": ExecutionParameter(type=str, optional=True),
+        "max_bad_rows": ExecutionParameter(type=str),
+    }
+    INPUTS = {}
+    OUTPUTS = {
+        "examples": ChannelParameter(type=standard_artifacts.Examples),
+        "quarantine": ChannelParameter(type=Quarantine),
+    }
+
+
+class IngestDriver(example_gen_driver.FileBasedDriver):
+    """ExampleGen's span resolution, with errors that name the path and pattern."""
+
+    def resolve_exec_properties(self, exec_properties, pipeline_info, component_info):
+        input_base = exec_properties["input_base"]
+        input_config = example_gen_pb2.Input()
+        proto_utils.json_to_proto(exec_properties["input_config"], input_config)
+        check_input_exists(input_base, [split.pattern for split in input_config.splits])
+        try:
+            return super().resolve_exec_properties(exec_properties, pipeline_info, component_info)
+        except ValueError as err:
+            raise ValueError(f"cannot resolve the span of {input_base}: {err}") from err
+
+
+def check_input_exists(input_base: str, patterns: list[str]) -> None:
+    """Raises FileNotFoundError naming the path when there is nothing to read."""
+    if not fileio.exists(input_base):
+        raise FileNotFoundError(f"input path does not exist: {input_base}")
+    for pattern in patterns:
+        full = os.path.join(input_base, pattern)
+        if not fileio.glob(_SPEC.sub("*", full)):
+            kind = "span pattern" if _SPEC.search(pattern) else "input pattern"
+            raise FileNotFoundError(f"{kind} matches nothing: {full}")
+
+
+class Ingest(base_component.BaseComponent):
+    """Arrow-native ingestion of CSV/Parquet into hash-split tf.Examples, with a quarantine."""
+
+    SPEC_CLASS = IngestSpec
+    EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(executor.Executor)
+    DRIVER_CLASS = IngestDriver
+
+    def __init__(
+        self,
+        *,
+        input_base: str,
+        input_pattern: str,
+        splits: dict[str, int],
+        data_format: str = "csv",
+        key: Optional[str] = None,
+        span: Union[str, int] = "latest",
+        schema_text: Optional[str] = None,
+        max_bad_rows: Union[int, float] = 0,
+    ):
+        """Args mirror the config's `data` section (see README.md)."""
+        split_config = tfx.proto.SplitConfig(
+            splits=[tfx.proto.SplitConfig.Split(name=name, hash_buckets=n) for name, n in splits.items()]
+        )
+        if key:
+            split_config.partition_feature_name = key
+        range_config = None
+        if span != "latest" and _SPEC.search(input_pattern):
+            range_config = range_config_pb2.RangeConfig(
+                static_range=range_config_pb2.StaticRange(start_span_number=span, end_span_number=span)
+            )
+        super().__init__(
+            IngestSpec(
+                input_base=input_base,
+                input_config=tfx.proto.Input(
+                    splits=[tfx.proto.Input.Split(name="single_split", pattern=input_pattern)]
+                ),
+                output_config=tfx.proto.Output(split_config=split_config),
+                range_config=range_config,
+                data_format=data_format,
+                schema=schema_text,
+                max_bad_rows=repr(max_bad_rows),
+                examples=tfx.dsl.Channel(type=standard_artifacts.Examples),
+                quarantine=tfx.dsl.Channel(type=Quarantine),
+            )
+        )

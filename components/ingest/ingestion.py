@@ -1,0 +1,156 @@
+"""The ingestion core: input files -> typed, quarantined, split columns.
+
+Pure functions on bytes and Arrow (no TFX): the executor hands in the files of
+the resolved span and writes what comes back. Order of work:
+
+1. parse every file (`arrow_csv`), check all headers agree;
+2. type every column (schema rules, or inference reported back);
+3. collect bad rows (column count, UTF-8, unparsable, forbidden NaN/inf), apply
+   `max_bad_rows`, drop them;
+4. assign deterministic hash splits (`splits`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional, Union
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from tfxgate.components.ingest import columns as col
+from tfxgate.components.ingest.arrow_csv import (
+    FileRows,
+    InputError,
+    check_same_header,
+    read_csv_bytes,
+    read_parquet_bytes,
+)
+from tfxgate.components.ingest.quarantine import BadRow, enforce_policy
+from tfxgate.components.ingest.splits import assign_splits
+
+
+@dataclass
+class Ingested:
+    """Good rows, typed and split, plus everything the artifact records about them."""
+
+    columns: dict[str, pa.Array]  # typed good rows
+    kinds: dict[str, Optional[str]]  # INT / FLOAT / BYTES, None for an all-empty column
+    split_index: np.ndarray  # position in the split config, per good row
+    split_names: list[str]
+    bad_rows: list[BadRow]
+    rows_read: int
+    file_sha256: dict[str, str]
+    inferred: list[str] = field(default_factory=list)  # columns typed by inference, not the schema
+
+    def rows_per_split(self) -> dict[str, int]:
+        counts = np.bincount(self.split_index, minlength=len(self.split_names))
+        return {name: int(n) for name, n in zip(self.split_names, counts, strict=True)}
+
+    def split_columns(self, position: int) -> tuple[dict[str, pa.Array], int]:
+        """The typed columns of one split and its row count."""
+        take = pa.array(np.flatnonzero(self.split_index == position))
+        return {name: values.take(take) if values is not None else None for name, values in self.columns.items()}, len(
+            take
+        )
+
+
+def ingest(
+    files: list[tuple[str, bytes]],
+    *,
+    data_format: str,
+    splits: dict[str, int],
+    rules: Optional[dict[str, col.ColumnRule]] = None,
+    key: Optional[str] = None,
+    max_bad_rows: Union[int, float] = 0,
+) -> Ingested:
+    """Parses, types, quarantines and splits the files of one span.
+
+    Args:
+      files: (path, content) of every input file, in a stable order.
+      data_format: "csv" or "parquet".
+      splits: split name -> hash buckets.
+      rules: column rules from the schema; None to infer every column's type.
+      key: split by this column's hash (CsvExampleGen-compatible) instead of the row's.
+      max_bad_rows: a count, or a fraction (float) of the rows read.
+
+    Raises:
+      InputError: empty input, header mismatch, unknown key column.
+      TooManyBadRows: more bad rows than `max_bad_rows` allows.
+    """
+    if not files:
+        raise InputError("empty input: no files to read")
+    reader = read_csv_bytes if data_format == "csv" else read_parquet_bytes
+    parsed = [reader(path, data) for path, data in files]
+    check_same_header(parsed)
+    rows_read = sum(f.table.num_rows + len(f.bad_rows) for f in parsed)
+    if rows_read == 0:
+        raise InputError(f"empty input: {', '.join(p for p, _ in files)} contain(s) a header but no rows")
+    header = parsed[0].header
+    if key is not None and key not in header:
+        raise InputError(f"data.key: column {key!r} is not in the input (columns: {header})")
+    table = pa.concat_tables([f.table for f in parsed])
+    rules = rules or {}
+
+    texts, typed, kinds, problems, inferred = {}, {}, {}, [], []
+    for name in header:
+        text, found = _text_of(name, table.column(name).combine_chunks())
+        problems += found
+        rule, cast = rules.get(name), None
+        if rule is None:
+            kind, cast = col.infer_kind(text)
+            inferred.append(name)
+        else:
+            kind = rule.kind
+        values, found = col.convert(name, text, rule or col.ColumnRule(kind), parsed=cast) if kind else (None, [])
+        problems += found
+        texts[name], typed[name], kinds[name] = text, values, kind
+
+    bad_rows, keep = _quarantine(parsed, table.num_rows, problems)
+    enforce_policy(bad_rows, max_bad_rows=max_bad_rows, total_rows=rows_read)
+    if not keep.all():
+        mask = pa.array(keep)
+        texts = {n: pc.filter(t, mask) for n, t in texts.items()}
+        typed = {n: (pc.filter(v, mask) if v is not None else None) for n, v in typed.items()}
+    split_index = assign_splits(
+        buckets=splits,
+        text_columns=list(texts.values()),
+        key=key,
+        key_values=typed.get(key) if key else None,
+        key_kind=kinds.get(key) if key else None,
+    )
+    return Ingested(
+        columns=typed,
+        kinds=kinds,
+        split_index=split_index,
+        split_names=list(splits),
+        bad_rows=bad_rows,
+        rows_read=rows_read,
+        file_sha256={f.path: f.sha256 for f in parsed},
+        inferred=inferred,
+    )
+
+
+def _text_of(name: str, column: pa.Array):
+    """Any column as UTF-8 text (Parquet columns are typed; their text is for hashing and re-typing)."""
+    if pa.types.is_binary(column.type) or pa.types.is_large_binary(column.type):
+        return col.to_text(name, column)
+    if pa.types.is_floating(column.type):
+        column = column.cast(pa.float64())
+    return column.cast(pa.string()), []
+
+
+def _quarantine(parsed: list[FileRows], num_rows: int, problems: list[col.Problem]):
+    """Bad rows (the first problem of each row, in column order) and the keep-mask over table rows."""
+    owner = np.concatenate([np.full(f.table.num_rows, i, dtype=np.int64) for i, f in enumerate(parsed)])
+    lines = np.concatenate([f.lines for f in parsed])
+    bad = [b for f in parsed for b in f.bad_rows]
+    keep = np.ones(num_rows, dtype=bool)
+    for problem in problems:
+        for row in problem.rows:
+            if keep[row]:
+                keep[row] = False
+                source, line = parsed[owner[row]], int(lines[row])
+                bad.append(BadRow(source.path, line, problem.column, problem.reason, source.raw_line(line)))
+    return bad, keep
