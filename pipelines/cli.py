@@ -2,6 +2,7 @@
 
     tfxgate check CONFIG [--set key.path=value ...]
     tfxgate run   CONFIG [--root DIR] [--set key.path=value ...] [--verbose]
+    tfxgate compile CONFIG --target kubeflow --output FILE [--set key.path=value ...]
 
 Exit codes: 0 success, 1 a pipeline stage failed, 2 the config (or the command
 line) is invalid. Nothing heavy is imported until a command needs it, so
@@ -50,6 +51,13 @@ def _parser() -> argparse.ArgumentParser:
     add_config_args(run)
     run.add_argument("--root", type=Path, help="pipeline root (artifacts, metadata, logs); overrides pipeline.root")
     run.add_argument("-v", "--verbose", action="store_true", help="show TFX/Beam logs on the console")
+
+    compile_ = commands.add_parser("compile", help="compile the pipeline for Kubeflow Pipelines (KFP v2 spec)")
+    add_config_args(compile_)
+    compile_.add_argument("--target", choices=["kubeflow"], default="kubeflow", help="orchestrator (kubeflow)")
+    compile_.add_argument(
+        "--output", type=Path, required=True, help="*.yaml (KFP PipelineSpec) or *.json (Vertex PipelineJob)"
+    )
     return parser
 
 
@@ -66,7 +74,27 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.command == "check":
         print(f"{args.config}: OK (pipeline '{config.pipeline.name}', root {config.pipeline.root})")
         return EXIT_OK
+    if args.command == "compile":
+        return _compile(config, args.output)
     return _run(config, verbose=args.verbose)
+
+
+def _compile(config: PipelineConfig, output: Path) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    logging.getLogger().setLevel(logging.ERROR)
+    from tfxgate.pipelines.kubeflow import CompileError, compile_kubeflow, copy_wheels
+
+    try:
+        compiled = compile_kubeflow(config, output)
+    except CompileError as err:
+        print(err, file=sys.stderr)
+        return EXIT_CONFIG
+    print(f"tfxgate: compiled pipeline '{config.pipeline.name}' for Kubeflow -> {output}")
+    for warning in compiled.warnings:
+        print(f"  warning: {warning}")
+    for command in copy_wheels(compiled):
+        print(f"  before the first run: {command}")
+    return EXIT_OK
 
 
 def _run(config: PipelineConfig, *, verbose: bool) -> int:

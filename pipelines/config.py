@@ -35,6 +35,7 @@ from pydantic import (
 )
 
 from tfxgate.pipelines.config_source import ConfigError, YamlSource, apply_overrides
+from tfxgate.pipelines.kubeflow_config import KubeflowSection
 
 __all__ = ["ConfigError", "PipelineConfig", "load_config"]
 
@@ -271,6 +272,7 @@ class PipelineConfig(_Model):
     stages: Stages
     runner: RunnerSection = RunnerSection()
     metadata: SqliteMetadata = SqliteMetadata()
+    kubeflow: Optional[KubeflowSection] = Field(default=None, description="Only for compile/submit to Kubeflow.")
 
     # Where the config came from, for messages and relative paths.
     source: Optional[Path] = Field(default=None, exclude=True)
