@@ -3,6 +3,7 @@
     tfxgate check CONFIG [--set key.path=value ...]
     tfxgate run   CONFIG [--root DIR] [--set key.path=value ...] [--verbose] [--if-new-data] [--wait]
     tfxgate compile CONFIG --target kubeflow --output FILE [--set key.path=value ...]
+    tfxgate submit CONFIG --host URL [--experiment NAME] [--namespace NS] [--schedule CRON]
 
 Exit codes: 0 success (or, with --if-new-data, nothing new to run on), 1 a
 pipeline stage failed, 2 the config (or the command line) is invalid, 3 another
@@ -63,6 +64,13 @@ def _parser() -> argparse.ArgumentParser:
     compile_.add_argument(
         "--output", type=Path, required=True, help="*.yaml (KFP PipelineSpec) or *.json (Vertex PipelineJob)"
     )
+
+    submit = commands.add_parser("submit", help="compile and start a run (or a recurring run) on Kubeflow Pipelines")
+    add_config_args(submit)
+    submit.add_argument("--host", required=True, help="KFP API endpoint, e.g. http://localhost:8080")
+    submit.add_argument("--experiment", default="Default", help="KFP experiment (created if missing)")
+    submit.add_argument("--namespace", help="Kubernetes namespace (multi-user KFP)")
+    submit.add_argument("--schedule", metavar="CRON", help="create a recurring run instead, e.g. '0 3 * * *'")
     return parser
 
 
@@ -81,7 +89,27 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return EXIT_OK
     if args.command == "compile":
         return _compile(config, args.output)
+    if args.command == "submit":
+        return _submit(config, args)
     return _run_locked(config, verbose=args.verbose, if_new_data=args.if_new_data, wait=args.wait)
+
+
+def _submit(config: PipelineConfig, args: argparse.Namespace) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    from tfxgate.pipelines.submit import SubmitError, submit
+
+    try:
+        done = submit(
+            config, host=args.host, experiment=args.experiment, namespace=args.namespace, schedule=args.schedule
+        )
+    except SubmitError as err:
+        print(f"tfxgate: {err}", file=sys.stderr)
+        return EXIT_FAILED
+    if done.recurring_run_id:
+        print(f"tfxgate: recurring run {done.recurring_run_id} of '{config.pipeline.name}' created ({args.schedule})")
+    else:
+        print(f"tfxgate: run {done.run_id} of '{config.pipeline.name}' started in experiment {args.experiment}")
+    return EXIT_OK
 
 
 def _run_locked(config: PipelineConfig, *, verbose: bool, if_new_data: bool, wait: bool) -> int:

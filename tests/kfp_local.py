@@ -114,10 +114,12 @@ def _run_container(name: str, command: list[str], args: list[str], executor_inpu
 
 
 def _published_outputs(executor_input: dict) -> dict[str, list[dict[str, Any]]]:
-    """The executor's reported output artifacts (metadata included), as the backend records them."""
+    """The executor's reported output artifacts, typed by the output definitions as the backend records them."""
     outputs = {key: value["artifacts"] for key, value in executor_input["outputs"]["artifacts"].items()}
     output_file = Path(executor_input["outputs"]["outputFile"])
     if output_file.exists():
         reported = json.loads(output_file.read_text()).get("artifacts", {})
-        outputs.update({key: value["artifacts"] for key, value in reported.items()})
+        for key, value in reported.items():
+            [allocated] = outputs[key]
+            outputs[key] = [{**allocated, **artifact, "type": allocated["type"]} for artifact in value["artifacts"]]
     return outputs
