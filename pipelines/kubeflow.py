@@ -79,12 +79,12 @@ def compile_kubeflow(config: PipelineConfig, output: Path) -> CompiledPipeline:
     job = runner.run(pipeline, write_out=False)
     apply_kubeflow_settings(job, config)
     compiled = CompiledPipeline(output=output, job=job, staged_wheels=staged, warnings=_local_paths(config))
-    _write(compiled)
+    _write(compiled, config)
     return compiled
 
 
 def apply_kubeflow_settings(job: dict[str, Any], config: PipelineConfig) -> None:
-    """Caching, retries, resources and the accelerator from the config, in place."""
+    """Caching, retries, resources and the Trainer's accelerator from the config, in place."""
     kubeflow = config.kubeflow
     spec = job["pipelineSpec"]
     spec["defaultPipelineRoot"] = kubeflow.pipeline_root
@@ -104,23 +104,30 @@ def apply_kubeflow_settings(job: dict[str, Any], config: PipelineConfig) -> None
             resources["resourceCpuRequest"] = f"{request.cpu:g}"
         if request.memory is not None:
             resources["resourceMemoryRequest"] = request.memory
+        accelerator = config.stages.trainer.accelerator
+        if name == "Trainer" and accelerator is not None:
+            resources["accelerator"] = {
+                "type": accelerator.type,
+                "count": str(accelerator.count),
+                "resourceType": accelerator.resource,
+                "resourceCount": str(accelerator.count),
+            }
         if not resources:
             del container["resources"]
 
 
-def platform_spec(job: dict[str, Any]) -> dict[str, Any] | None:
-    """The Kubernetes platform document (node selectors), if the job needs one."""
-    selectors = job.get("_tfxgate_node_selectors", {})
-    if not selectors:
+def platform_spec(config: PipelineConfig) -> dict[str, Any] | None:
+    """The Kubernetes platform document: the Trainer's node selector, when it has an accelerator."""
+    accelerator = config.stages.trainer.accelerator
+    if accelerator is None:
         return None
-    executors = {label: {"nodeSelector": {"labels": labels}} for label, labels in selectors.items()}
+    executors = {"Trainer_executor": {"nodeSelector": {"labels": accelerator.node_labels}}}
     return {"platforms": {"kubernetes": {"deploymentSpec": {"executors": executors}}}}
 
 
-def _write(compiled: CompiledPipeline) -> None:
+def _write(compiled: CompiledPipeline, config: PipelineConfig) -> None:
     job = compiled.job
-    platform = platform_spec(job)
-    job.pop("_tfxgate_node_selectors", None)
+    platform = platform_spec(config)
     if compiled.output.suffix == ".json":
         compiled.output.write_text(json.dumps(job, indent=2, sort_keys=True))
         return

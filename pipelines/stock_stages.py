@@ -62,7 +62,7 @@ def trainer(config: PipelineConfig, examples, schema_channel):
         schema=schema_channel,
         train_args=tfx.proto.TrainArgs(num_steps=stage.train_steps),
         eval_args=tfx.proto.EvalArgs(num_steps=stage.eval_steps),
-        custom_config=dict(stage.hyperparameters),
+        custom_config=stage.custom_config(),
     )
 
 
