@@ -53,7 +53,7 @@ def run_spec(spec_path: Path, root: Path, *, log_dir: Path, timeout: int = 600) 
     spec = next(yaml.safe_load_all(spec_path.read_text()))
     tasks = spec["root"]["dag"]["tasks"]
     run = LocalKfpRun(root=root)
-    graph = {name: set(task.get("dependentTasks", [])) for name, task in tasks.items()}
+    graph = {name: set(task.get("dependentTasks", [])) | _producers(task) for name, task in tasks.items()}
     for name in TopologicalSorter(graph).static_order():
         task = tasks[name]
         component = spec["components"][task["componentRef"]["name"]]
@@ -71,6 +71,11 @@ def run_spec(spec_path: Path, root: Path, *, log_dir: Path, timeout: int = 600) 
         _run_container(name, container["command"], container["args"], executor_input, log=log, timeout=timeout)
         run.outputs[name] = _published_outputs(executor_input)
     return run
+
+
+def _producers(task: dict) -> set[str]:
+    artifacts = task.get("inputs", {}).get("artifacts", {}).values()
+    return {source["taskOutputArtifact"]["producerTask"] for source in artifacts if "taskOutputArtifact" in source}
 
 
 def _executor_input(name: str, task: dict, component: dict, run: LocalKfpRun) -> dict[str, Any]:
