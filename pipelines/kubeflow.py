@@ -19,7 +19,10 @@ prints the command), so compiling needs no cloud credentials.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,13 +73,14 @@ def compile_kubeflow(config: PipelineConfig, output: Path) -> CompiledPipeline:
     kubeflow = config.kubeflow
     pipeline = build_pipeline(config, target="kubeflow")
     output.parent.mkdir(parents=True, exist_ok=True)
-    staged = _stage_wheels(pipeline, kubeflow.pipeline_root, output.parent / WHEELS) if kubeflow.remote else []
     runner = tfx.orchestration.experimental.KubeflowV2DagRunner(
         config=tfx.orchestration.experimental.KubeflowV2DagRunnerConfig(
             display_name=config.pipeline.name, default_image=kubeflow.image, use_pipeline_spec_2_1=True
         )
     )
-    job = runner.run(pipeline, write_out=False)
+    with _console_to(output.with_suffix(".build.log")):  # setup.py's wheel-building chatter
+        staged = _stage_wheels(pipeline, kubeflow.pipeline_root, output.parent / WHEELS) if kubeflow.remote else []
+        job = runner.run(pipeline, write_out=False)
     apply_kubeflow_settings(job, config)
     compiled = CompiledPipeline(output=output, job=job, staged_wheels=staged, warnings=_local_paths(config))
     _write(compiled, config)
@@ -135,6 +139,26 @@ def _write(compiled: CompiledPipeline, config: PipelineConfig) -> None:
     with compiled.output.open("w") as out:
         out.write(f"# PIPELINE DEFINITION\n# Name: {compiled.spec['pipelineInfo']['name']}\n")
         yaml.safe_dump_all(documents, out, sort_keys=True)
+
+
+@contextlib.contextmanager
+def _console_to(log: Path):
+    """Sends this process's (and its children's) stdout/stderr file descriptors to `log`."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    try:
+        with log.open("ab") as sink:
+            os.dup2(sink.fileno(), 1)
+            os.dup2(sink.fileno(), 2)
+            yield
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        os.close(saved[0])
+        os.close(saved[1])
 
 
 def _stage_wheels(pipeline, pipeline_root: str, staging: Path) -> list[Path]:

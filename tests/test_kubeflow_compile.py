@@ -114,3 +114,8 @@ def test_output_suffix_is_checked(tmp_path):
 
     with pytest.raises(CompileError, match=r"--output .*p\.txt: use \.yaml"):
         compile_kubeflow(load_config(REPO / "configs" / "taxi.yaml"), Path(tmp_path / "p.txt"))
+
+
+def test_help_lists_compile_and_submit(tmp_path):
+    result = run_cli("--help", root=tmp_path)
+    assert "compile" in result.stdout and "submit" in result.stdout
