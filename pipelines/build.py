@@ -8,6 +8,8 @@ change here is one line: the function that builds that stage.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from tfx import v1 as tfx
 from tfx.orchestration import metadata
 
@@ -16,8 +18,13 @@ from tfxgate.pipelines import stock_stages as stages
 from tfxgate.pipelines.config import PipelineConfig
 
 
-def build_pipeline(config: PipelineConfig) -> tfx.dsl.Pipeline:
-    """Builds the TFX pipeline a config describes (nothing runs here)."""
+def build_pipeline(config: PipelineConfig, *, target: Literal["local", "kubeflow"] = "local") -> tfx.dsl.Pipeline:
+    """Builds the TFX pipeline a config describes (nothing runs here).
+
+    For `target="kubeflow"` the artifacts go under `kubeflow.pipeline_root`, there
+    is no local ML Metadata connection, and the baseline uses TFX's stock
+    resolver, the only kind the Kubeflow V2 compiler accepts (see stock_stages).
+    """
     enabled = config.stages
     nodes = []
 
@@ -42,7 +49,7 @@ def build_pipeline(config: PipelineConfig) -> tfx.dsl.Pipeline:
 
     blessing = None
     if enabled.evaluation.enabled:
-        baseline = stages.baseline(config, model)
+        baseline = stages.baseline(config, model) if target == "local" else stages.stock_baseline(config)
         evaluator = stages.evaluation(config, examples, model, baseline.outputs["model"])
         nodes += [baseline, evaluator]
         blessing = evaluator.outputs["blessing"]
@@ -50,12 +57,13 @@ def build_pipeline(config: PipelineConfig) -> tfx.dsl.Pipeline:
     if enabled.push.enabled:
         nodes.append(stages.push(config, model, blessing))
 
+    kubeflow = target == "kubeflow"
     return tfx.dsl.Pipeline(
         pipeline_name=config.pipeline.name,
-        pipeline_root=str(config.pipeline.root / "artifacts"),
+        pipeline_root=config.kubeflow.pipeline_root if kubeflow else str(config.pipeline.root / "artifacts"),
         components=nodes,
         enable_cache=config.pipeline.enable_cache,
-        metadata_connection_config=metadata_connection(config),
+        metadata_connection_config=None if kubeflow else metadata_connection(config),
         beam_pipeline_args=config.runner.beam.pipeline_args(),
     )
 

@@ -1,10 +1,13 @@
 """The `tfxgate` command.
 
     tfxgate check CONFIG [--set key.path=value ...]
-    tfxgate run   CONFIG [--root DIR] [--set key.path=value ...] [--verbose]
+    tfxgate run   CONFIG [--root DIR] [--set key.path=value ...] [--verbose] [--if-new-data] [--wait]
+    tfxgate compile CONFIG --target kubeflow --output FILE [--set key.path=value ...]
+    tfxgate submit CONFIG --host URL [--experiment NAME] [--namespace NS] [--schedule CRON]
 
-Exit codes: 0 success, 1 a pipeline stage failed, 2 the config (or the command
-line) is invalid. Nothing heavy is imported until a command needs it, so
+Exit codes: 0 success (or, with --if-new-data, nothing new to run on), 1 a
+pipeline stage failed, 2 the config (or the command line) is invalid, 3 another
+run holds the pipeline's lock. Nothing heavy is imported until a command needs it, so
 `check` and `--help` answer in about a second.
 """
 
@@ -20,7 +23,7 @@ from typing import Optional, Sequence
 import tfxgate
 from tfxgate.pipelines.config import ConfigError, PipelineConfig, load_config
 
-EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_LOCKED = 0, 1, 2, 3
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -50,6 +53,24 @@ def _parser() -> argparse.ArgumentParser:
     add_config_args(run)
     run.add_argument("--root", type=Path, help="pipeline root (artifacts, metadata, logs); overrides pipeline.root")
     run.add_argument("-v", "--verbose", action="store_true", help="show TFX/Beam logs on the console")
+    run.add_argument(
+        "--if-new-data", action="store_true", help="exit 0 without running when the newest input was already processed"
+    )
+    run.add_argument("--wait", action="store_true", help="wait for a run already holding this root's lock")
+
+    compile_ = commands.add_parser("compile", help="compile the pipeline for Kubeflow Pipelines (KFP v2 spec)")
+    add_config_args(compile_)
+    compile_.add_argument("--target", choices=["kubeflow"], default="kubeflow", help="orchestrator (kubeflow)")
+    compile_.add_argument(
+        "--output", type=Path, required=True, help="*.yaml (KFP PipelineSpec) or *.json (Vertex PipelineJob)"
+    )
+
+    submit = commands.add_parser("submit", help="compile and start a run (or a recurring run) on Kubeflow Pipelines")
+    add_config_args(submit)
+    submit.add_argument("--host", required=True, help="KFP API endpoint, e.g. http://localhost:8080")
+    submit.add_argument("--experiment", default="Default", help="KFP experiment (created if missing)")
+    submit.add_argument("--namespace", help="Kubernetes namespace (multi-user KFP)")
+    submit.add_argument("--schedule", metavar="CRON", help="create a recurring run instead, e.g. '0 3 * * *'")
     return parser
 
 
@@ -66,10 +87,72 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.command == "check":
         print(f"{args.config}: OK (pipeline '{config.pipeline.name}', root {config.pipeline.root})")
         return EXIT_OK
-    return _run(config, verbose=args.verbose)
+    if args.command == "compile":
+        return _compile(config, args.output)
+    if args.command == "submit":
+        return _submit(config, args)
+    return _run_locked(config, verbose=args.verbose, if_new_data=args.if_new_data, wait=args.wait)
 
 
-def _run(config: PipelineConfig, *, verbose: bool) -> int:
+def _submit(config: PipelineConfig, args: argparse.Namespace) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    from tfxgate.pipelines.submit import SubmitError, submit
+
+    try:
+        done = submit(
+            config, host=args.host, experiment=args.experiment, namespace=args.namespace, schedule=args.schedule
+        )
+    except SubmitError as err:
+        print(f"tfxgate: {err}", file=sys.stderr)
+        return EXIT_FAILED
+    if done.recurring_run_id:
+        print(f"tfxgate: recurring run {done.recurring_run_id} of '{config.pipeline.name}' created ({args.schedule})")
+    else:
+        print(f"tfxgate: run {done.run_id} of '{config.pipeline.name}' started in experiment {args.experiment}")
+    return EXIT_OK
+
+
+def _run_locked(config: PipelineConfig, *, verbose: bool, if_new_data: bool, wait: bool) -> int:
+    """One run at a time per root; with `if_new_data`, only when the input changed."""
+    from tfxgate.pipelines import schedule
+
+    try:
+        with schedule.pipeline_lock(config.pipeline.root, wait=wait) as waited:
+            if waited:
+                print(f"tfxgate: waited for the other run on {config.pipeline.root} to finish", flush=True)
+            # Decided under the lock: a run that just finished may have processed it.
+            if if_new_data and not schedule.has_new_data(config):
+                print(f"tfxgate: no new data for '{config.pipeline.name}' since the last successful run; nothing to do")
+                return EXIT_OK
+            processed = schedule.newest_input(config)
+            code, run_id = _run(config, verbose=verbose)
+            if code == EXIT_OK:
+                schedule.record_success(config, run_id=run_id, processed=processed)
+            return code
+    except schedule.PipelineLocked as err:
+        print(f"tfxgate: {err}", file=sys.stderr)
+        return EXIT_LOCKED
+
+
+def _compile(config: PipelineConfig, output: Path) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    logging.getLogger().setLevel(logging.ERROR)
+    from tfxgate.pipelines.kubeflow import CompileError, compile_kubeflow, copy_wheels
+
+    try:
+        compiled = compile_kubeflow(config, output)
+    except CompileError as err:
+        print(err, file=sys.stderr)
+        return EXIT_CONFIG
+    print(f"tfxgate: compiled pipeline '{config.pipeline.name}' for Kubeflow -> {output}")
+    for warning in compiled.warnings:
+        print(f"  warning: {warning}")
+    for command in copy_wheels(compiled):
+        print(f"  before the first run: {command}")
+    return EXIT_OK
+
+
+def _run(config: PipelineConfig, *, verbose: bool) -> tuple[int, str]:
     log_path = _setup_logging(config.pipeline.root, verbose=verbose)
     print(f"tfxgate: running pipeline '{config.pipeline.name}' from {config.source}", flush=True)
     print(f"  root {config.pipeline.root}  (full log: {log_path})", flush=True)
@@ -92,7 +175,7 @@ def _run(config: PipelineConfig, *, verbose: bool) -> int:
     print(render(summary), flush=True)
     if outcome.fully_cached:
         print("  every stage was served from TFX's cache: nothing changed since the last run", flush=True)
-    return EXIT_OK if outcome.succeeded else EXIT_FAILED
+    return (EXIT_OK if outcome.succeeded else EXIT_FAILED), outcome.run_id
 
 
 def _safe(run_id: str) -> str:

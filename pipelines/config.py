@@ -35,6 +35,8 @@ from pydantic import (
 )
 
 from tfxgate.pipelines.config_source import ConfigError, YamlSource, apply_overrides
+from tfxgate.pipelines.kubeflow_config import KubeflowSection
+from tfxgate.pipelines.trainer_config import Accelerator, Strategy, distribution_config
 
 __all__ = ["ConfigError", "PipelineConfig", "load_config"]
 
@@ -189,6 +191,25 @@ class TrainerStage(_Model):
     train_steps: int = Field(gt=0)
     eval_steps: int = Field(gt=0)
     hyperparameters: dict[str, Union[int, float, str, bool, list[int], list[str]]] = Field(default_factory=dict)
+    accelerator: Optional[Accelerator] = Field(default=None, description="Requested on Kubeflow (Trainer only).")
+    strategy: Strategy = Field(default="one_device", description="tf.distribute strategy of the trainer module.")
+    mixed_precision: bool = False
+    per_replica_batch_size: Optional[int] = Field(default=None, gt=0, description="Global batch = this x replicas.")
+
+    @model_validator(mode="after")
+    def _tpu_needs_a_tpu(self) -> TrainerStage:
+        if self.strategy == "tpu" and (self.accelerator is None or "tpu" not in self.accelerator.type.lower()):
+            raise ValueError("strategy 'tpu' needs accelerator.type naming a TPU (e.g. tpu-v4-podslice)")
+        return self
+
+    def custom_config(self) -> dict[str, object]:
+        """What the trainer module receives: the hyperparameters plus `distribution`."""
+        distribution = distribution_config(
+            strategy=self.strategy,
+            mixed_precision=self.mixed_precision,
+            per_replica_batch_size=self.per_replica_batch_size,
+        )
+        return {**self.hyperparameters, "distribution": distribution}
 
 
 class MetricThreshold(_Model):
@@ -301,6 +322,7 @@ class PipelineConfig(_Model):
     stages: Stages
     runner: RunnerSection = RunnerSection()
     metadata: SqliteMetadata = SqliteMetadata()
+    kubeflow: Optional[KubeflowSection] = Field(default=None, description="Only for compile/submit to Kubeflow.")
 
     # Where the config came from, for messages and relative paths.
     source: Optional[Path] = Field(default=None, exclude=True)

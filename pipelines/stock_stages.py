@@ -13,6 +13,7 @@ import tensorflow_model_analysis as tfma
 from tfx import v1 as tfx
 from tfx.components.example_gen.custom_executors import parquet_executor
 from tfx.dsl.components.base import executor_spec
+from tfx.dsl.input_resolution.strategies.latest_blessed_model_strategy import LatestBlessedModelStrategy
 
 from tfxgate.pipelines.baseline import CANDIDATE, MODEL, MODEL_BLESSING, LatestBlessedOtherModelStrategy
 from tfxgate.pipelines.config import GATED_METRICS, PipelineConfig
@@ -61,7 +62,7 @@ def trainer(config: PipelineConfig, examples, schema_channel):
         schema=schema_channel,
         train_args=tfx.proto.TrainArgs(num_steps=stage.train_steps),
         eval_args=tfx.proto.EvalArgs(num_steps=stage.eval_steps),
-        custom_config=dict(stage.hyperparameters),
+        custom_config=stage.custom_config(),
     )
 
 
@@ -73,6 +74,25 @@ def baseline(config: PipelineConfig, candidate_model):
             MODEL: tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
             MODEL_BLESSING: tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
             CANDIDATE: candidate_model,
+        },
+    ).with_id("baseline_model_resolver")
+
+
+def stock_baseline(config: PipelineConfig):
+    """TFX's latest-blessed-model resolver, for the Kubeflow target.
+
+    The Kubeflow V2 compiler (`step_builder._build_resolver_spec`) accepts only
+    `LatestBlessedModelStrategy` and `LatestArtifactStrategy` (compared by class,
+    so a subclass is refused): it turns them into ML Metadata queries that the
+    KFP backend runs, no Python strategy code runs on the cluster. On Kubeflow a
+    cached Trainer can therefore be its own baseline; KFP's cache then serves
+    the Evaluator too only if that baseline is unchanged.
+    """
+    return tfx.dsl.Resolver(
+        strategy_class=LatestBlessedModelStrategy,
+        **{
+            MODEL: tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
+            MODEL_BLESSING: tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
         },
     ).with_id("baseline_model_resolver")
 

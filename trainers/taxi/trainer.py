@@ -17,8 +17,13 @@ TFX packages every `.py` file in this module's folder into a wheel and hashes
 it for the Trainer's cache key: keep this file alone in its folder.
 
 Hyperparameters come from the config's `stages.trainer.hyperparameters`
-(TFX `custom_config`): batch_size, learning_rate, hidden_units.
+(TFX `custom_config`): batch_size, learning_rate, hidden_units. The config's
+`strategy`, `mixed_precision` and `per_replica_batch_size` arrive under
+`custom_config["distribution"]`: the model is built under that tf.distribute
+strategy (`mirrored` without a GPU falls back to one device, with a warning).
 """
+
+import logging
 
 import tensorflow as tf
 
@@ -115,12 +120,33 @@ def _dataset(file_patterns, batch_size, *, shuffle):
     return data.map(to_xy, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
 
+def distribution_strategy(name):
+    """The tf.distribute strategy `name` names, on the devices this machine has."""
+    gpus = tf.config.list_logical_devices("GPU")
+    if name == "mirrored":
+        if not gpus:
+            logging.warning("strategy 'mirrored' requested but no GPU is visible: training on one device (CPU)")
+            return tf.distribute.OneDeviceStrategy("/cpu:0")
+        return tf.distribute.MirroredStrategy()
+    if name == "multi_worker_mirrored":
+        return tf.distribute.MultiWorkerMirroredStrategy()  # reads TF_CONFIG set by the cluster
+    if name == "tpu":
+        resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
+        tf.config.experimental_connect_to_cluster(resolver)
+        tf.tpu.experimental.initialize_tpu_system(resolver)
+        return tf.distribute.TPUStrategy(resolver)
+    if name != "one_device":
+        raise ValueError(f"unknown strategy {name!r}")
+    return tf.distribute.OneDeviceStrategy("/gpu:0" if gpus else "/cpu:0")
+
+
 def _model(width, hidden_units, learning_rate):
     inputs = tf.keras.Input(shape=(width,), name="features")
     x = inputs
     for units in hidden_units:
         x = tf.keras.layers.Dense(units, activation="relu")(x)
-    outputs = tf.keras.layers.Dense(1, activation="sigmoid")(x)
+    # float32 output even under mixed precision: the sigmoid and loss need its range.
+    outputs = tf.keras.layers.Dense(1, activation="sigmoid", dtype="float32")(x)
     model = tf.keras.Model(inputs, outputs)
     model.compile(
         optimizer=tf.keras.optimizers.Adam(learning_rate),
@@ -145,12 +171,25 @@ def _signatures(model):
 def run_fn(fn_args):
     """TFX Trainer entry point."""
     hp = dict(fn_args.custom_config or {})
-    batch_size = int(hp.get("batch_size", 128))
+    distribution = dict(hp.get("distribution") or {})
+    strategy = distribution_strategy(distribution.get("strategy", "one_device"))
+    if distribution.get("mixed_precision"):
+        policy = "mixed_bfloat16" if distribution.get("strategy") == "tpu" else "mixed_float16"
+        tf.keras.mixed_precision.set_global_policy(policy)
+    per_replica = distribution.get("per_replica_batch_size")
+    batch_size = int(per_replica) * strategy.num_replicas_in_sync if per_replica else int(hp.get("batch_size", 128))
+    logging.info(
+        "training with %s on %d replica(s), global batch %d",
+        type(strategy).__name__,
+        strategy.num_replicas_in_sync,
+        batch_size,
+    )
     tf.keras.utils.set_random_seed(int(hp.get("seed", 42)))
     train = _dataset(fn_args.train_files, batch_size, shuffle=True)
     evaluation = _dataset(fn_args.eval_files, batch_size, shuffle=False)
     width = int(train.element_spec[0].shape[-1])
-    model = _model(width, [int(u) for u in hp.get("hidden_units", [32, 16])], float(hp.get("learning_rate", 1e-3)))
+    with strategy.scope():
+        model = _model(width, [int(u) for u in hp.get("hidden_units", [32, 16])], float(hp.get("learning_rate", 1e-3)))
     model.fit(
         train,
         steps_per_epoch=fn_args.train_steps,

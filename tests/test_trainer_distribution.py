@@ -1,0 +1,103 @@
+"""Trainer hardware config: strategy chosen as configured, passed via custom_config, resources in the spec."""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+
+import pytest
+import yaml
+
+from tests.conftest import REPO, TAXI_CONFIG
+from tfxgate.pipelines.config import ConfigError, load_config
+
+
+@pytest.fixture(scope="module")
+def trainer():
+    spec = importlib.util.spec_from_file_location("taxi_trainer", REPO / "trainers" / "taxi" / "trainer.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def no_gpu(trainer):
+    if trainer.tf.config.list_logical_devices("GPU"):
+        pytest.skip("this machine has a GPU")
+
+
+def test_mirrored_without_gpu_falls_back_to_one_device_with_a_warning(trainer, no_gpu, caplog):
+    with caplog.at_level(logging.WARNING):
+        strategy = trainer.distribution_strategy("mirrored")
+    assert isinstance(strategy, trainer.tf.distribute.OneDeviceStrategy)
+    assert "strategy 'mirrored' requested but no GPU is visible" in caplog.text
+
+
+def test_one_device_is_the_cpu_here(trainer, no_gpu):
+    strategy = trainer.distribution_strategy("one_device")
+    assert isinstance(strategy, trainer.tf.distribute.OneDeviceStrategy)
+    assert strategy.num_replicas_in_sync == 1
+
+
+def test_unknown_strategy_is_refused(trainer):
+    with pytest.raises(ValueError, match="unknown strategy 'parallel'"):
+        trainer.distribution_strategy("parallel")
+
+
+def test_distribution_reaches_the_trainer_custom_config():
+    config = load_config(
+        TAXI_CONFIG,
+        overrides=[
+            "stages.trainer.strategy=mirrored",
+            "stages.trainer.mixed_precision=true",
+            "stages.trainer.per_replica_batch_size=64",
+        ],
+    )
+    custom = config.stages.trainer.custom_config()
+    assert custom["distribution"] == {"strategy": "mirrored", "mixed_precision": True, "per_replica_batch_size": 64}
+    assert custom["hidden_units"] == [32, 16]
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("stages.trainer.strategy=tpu", "strategy 'tpu' needs accelerator.type naming a TPU"),
+        ("stages.trainer.strategy=horovod", "stages.trainer.strategy"),
+        ("stages.trainer.accelerator={type: nvidia-l4, count: 0}", "stages.trainer.accelerator.count"),
+        ("stages.trainer.per_replica_batch_size=0", "stages.trainer.per_replica_batch_size"),
+    ],
+)
+def test_bad_trainer_hardware_config_names_the_key(override, message):
+    with pytest.raises(ConfigError) as err:
+        load_config(TAXI_CONFIG, overrides=[override])
+    assert message in str(err.value)
+
+
+def test_compiled_spec_requests_the_accelerator_on_the_trainer_only(tmp_path):
+    from tfxgate.pipelines.kubeflow import compile_kubeflow
+
+    config = load_config(
+        TAXI_CONFIG,
+        overrides=[
+            "stages.trainer.accelerator={type: nvidia-tesla-t4, count: 2}",
+            "stages.trainer.strategy=mirrored",
+            f"kubeflow.pipeline_root={tmp_path / 'root'}",
+        ],
+    )
+    compile_kubeflow(config, tmp_path / "p.yaml")
+    spec, platform = yaml.safe_load_all((tmp_path / "p.yaml").read_text())
+    executors = spec["deploymentSpec"]["executors"]
+    accelerator = executors["Trainer_executor"]["container"]["resources"]["accelerator"]
+    assert accelerator == {
+        "type": "nvidia-tesla-t4",
+        "count": "2",
+        "resourceType": "nvidia.com/gpu",
+        "resourceCount": "2",
+    }
+    others = [name for name, e in executors.items() if "accelerator" in e.get("container", {}).get("resources", {})]
+    assert others == ["Trainer_executor"]
+    selectors = platform["platforms"]["kubernetes"]["deploymentSpec"]["executors"]
+    assert selectors == {
+        "Trainer_executor": {"nodeSelector": {"labels": {"cloud.google.com/gke-accelerator": "nvidia-tesla-t4"}}}
+    }
+    assert '"strategy": "mirrored"' in (tmp_path / "p.yaml").read_text().replace("\\", "")
