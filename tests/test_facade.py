@@ -11,6 +11,7 @@ def test_facade_exports():
     assert set(tfxgate.__all__) == {
         "ConfigError",
         "PipelineConfig",
+        "Quarantine",
         "__version__",
         "build_pipeline",
         "load_config",
@@ -28,3 +29,12 @@ def test_import_is_light_and_selects_legacy_keras():
     env = {k: v for k, v in os.environ.items() if k != "TF_USE_LEGACY_KERAS"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     assert out.stdout.split() == ["False", "False", "1"]
+
+
+def test_custom_artifact_types_resolve_by_their_type_name():
+    """Kubeflow V2 containers import custom artifact classes from their TYPE_NAME."""
+    from tfx.utils import import_utils
+
+    from tfxgate.components.ingest.component import Quarantine
+
+    assert import_utils.import_class_by_path(Quarantine.TYPE_NAME) is Quarantine

@@ -18,6 +18,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ConfigError",
+    "Quarantine",
     "PipelineConfig",
     "__version__",
     "build_pipeline",
@@ -38,3 +39,13 @@ def run_local(config, **kwargs):
     from tfxgate.pipelines.local import run_local as _run
 
     return _run(config, **kwargs)
+
+
+def __getattr__(name):
+    # Artifact classes are imported lazily (they pull in TFX). Kubeflow V2
+    # containers find custom artifact types as `tfxgate.<TypeName>`.
+    if name == "Quarantine":
+        from tfxgate.components.ingest.component import Quarantine
+
+        return Quarantine
+    raise AttributeError(f"module 'tfxgate' has no attribute {name!r}")

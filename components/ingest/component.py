@@ -31,6 +31,9 @@ _SPEC = re.compile(r"\{(SPAN(:\d+)?|VERSION(:\d+)?|YYYY|MM|DD)\}")
 class Quarantine(Artifact):
     """Rows that could not be ingested: `bad_rows.jsonl` (file, row, column, reason, raw line)."""
 
+    # Kubeflow V2 containers import a custom artifact class by its type name
+    # (`module.Class`, one module segment): `tfxgate.Quarantine` resolves through
+    # the facade's lazy attribute in tfxgate/__init__.py.
     TYPE_NAME = "tfxgate.Quarantine"
 
 

@@ -56,6 +56,9 @@ class Executor(base_executor.BaseExecutor):
             columns, length = result.split_columns(position)
             chunks = example_files.serialize(columns, result.kinds, length=length)
             example_files.write_split(artifact_utils.get_split_uri([examples], name), chunks)
+        # Orchestrators differ on whether output directories exist (the local
+        # launcher makes them, Kubeflow's container entrypoint does not).
+        fileio.makedirs(quarantine.uri)
         with fileio.open(os.path.join(quarantine.uri, QUARANTINE_FILE), "w") as handle:
             handle.write(to_jsonl(result.bad_rows))
 
