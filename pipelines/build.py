@@ -9,10 +9,10 @@ change here is one line: the function that builds that stage.
 from __future__ import annotations
 
 from tfx import v1 as tfx
-from tfx.orchestration import metadata
 
 from tfxgate.pipelines import stock_stages as stages
 from tfxgate.pipelines.config import PipelineConfig
+from tfxgate.pipelines.metadata import connection_config
 
 
 def build_pipeline(config: PipelineConfig) -> tfx.dsl.Pipeline:
@@ -60,5 +60,5 @@ def build_pipeline(config: PipelineConfig) -> tfx.dsl.Pipeline:
 
 
 def metadata_connection(config: PipelineConfig):
-    """The ML Metadata connection config for the configured store."""
-    return metadata.sqlite_metadata_connection_config(str(config.metadata_path))
+    """The ML Metadata connection config for the configured store (SQLite or MySQL)."""
+    return connection_config(config.metadata, root=config.pipeline.root)

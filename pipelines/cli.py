@@ -2,9 +2,11 @@
 
     tfxgate check CONFIG [--set key.path=value ...]
     tfxgate run   CONFIG [--root DIR] [--set key.path=value ...] [--verbose]
+    tfxgate metadata check CONFIG [--upgrade] [--set key.path=value ...]
 
-Exit codes: 0 success, 1 a pipeline stage failed, 2 the config (or the command
-line) is invalid. Nothing heavy is imported until a command needs it, so
+Exit codes: 0 success, 1 a pipeline stage failed (or the metadata store is not
+ready), 2 the config (or the command line) is invalid, or the metadata store
+cannot be used as configured. Nothing heavy is imported until a command needs it, so
 `check` and `--help` answer in about a second.
 """
 
@@ -50,6 +52,16 @@ def _parser() -> argparse.ArgumentParser:
     add_config_args(run)
     run.add_argument("--root", type=Path, help="pipeline root (artifacts, metadata, logs); overrides pipeline.root")
     run.add_argument("-v", "--verbose", action="store_true", help="show TFX/Beam logs on the console")
+
+    metadata = commands.add_parser("metadata", help="inspect or prepare the ML Metadata store")
+    metadata_commands = metadata.add_subparsers(dest="metadata_command", required=True, metavar="COMMAND")
+    metadata_check = metadata_commands.add_parser(
+        "check", help="connect, report server and MLMD schema versions; --upgrade creates/migrates the schema"
+    )
+    add_config_args(metadata_check)
+    metadata_check.add_argument(
+        "--upgrade", action="store_true", help="create the MLMD schema if missing, or migrate an older one"
+    )
     return parser
 
 
@@ -66,7 +78,36 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.command == "check":
         print(f"{args.config}: OK (pipeline '{config.pipeline.name}', root {config.pipeline.root})")
         return EXIT_OK
-    return _run(config, verbose=args.verbose)
+    from tfxgate.pipelines.metadata import MetadataError
+
+    try:
+        if args.command == "metadata":
+            return _metadata_check(config, upgrade=args.upgrade)
+        return _run(config, verbose=args.verbose)
+    except MetadataError as err:
+        print(f"tfxgate: {err}", file=sys.stderr)
+        return EXIT_CONFIG
+
+
+def _metadata_check(config: PipelineConfig, *, upgrade: bool) -> int:
+    from tfxgate.pipelines.metadata import inspect, prepare
+
+    before = inspect(config.metadata, root=config.pipeline.root)
+    after = prepare(config.metadata, root=config.pipeline.root, upgrade=upgrade)
+    print(f"metadata store: {after.address} ({config.metadata.kind})")
+    print(f"  server: {after.server_version}")
+    print(f"  MLMD schema: {_schema(before.schema_version)} (this ml-metadata writes v{after.library_schema_version})")
+    if after.schema_version != before.schema_version:
+        print(f"  {'created' if before.schema_version is None else 'upgraded'} schema: now v{after.schema_version}")
+    if after.ready:
+        print("  ready")
+        return EXIT_OK
+    print("  not ready: run again with --upgrade to create or upgrade the schema", file=sys.stderr)
+    return EXIT_FAILED
+
+
+def _schema(version: Optional[int]) -> str:
+    return "none yet" if version is None else f"v{version}"
 
 
 def _run(config: PipelineConfig, *, verbose: bool) -> int:
@@ -85,7 +126,7 @@ def _run(config: PipelineConfig, *, verbose: bool) -> int:
             print(f"  <- {node.node_id}: {node.state} ({node.seconds:.1f} s){detail}", flush=True)
 
     outcome = run_local(config, progress=progress)
-    summary = summarize(outcome)
+    summary = summarize(config, outcome)
     summary_dir = config.pipeline.root / "summaries"
     summary_dir.mkdir(parents=True, exist_ok=True)
     (summary_dir / f"{_safe(outcome.run_id)}.json").write_text(summary.to_json())

@@ -26,6 +26,7 @@ from tfx.proto.orchestration import pipeline_pb2
 
 from tfxgate.pipelines.build import build_pipeline
 from tfxgate.pipelines.config import PipelineConfig
+from tfxgate.pipelines.metadata import address, open_store
 
 _STATES = {
     metadata_store_pb2.Execution.COMPLETE: "complete",
@@ -55,7 +56,7 @@ class RunOutcome:
     pipeline_name: str
     run_id: str
     root: Path
-    metadata_path: Path
+    metadata: str  # where the store is (a path or mysql://user@host:port/db), never a password
     nodes: list[NodeOutcome] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -89,15 +90,20 @@ def run_local(config: PipelineConfig, *, progress: Progress = _quiet) -> RunOutc
 
     Returns:
       The run's outcome; `outcome.failed_node` names the node that failed.
+
+    Raises:
+      MetadataError: a MySQL store is unreachable or its schema is not ready.
     """
     config.pipeline.root.mkdir(parents=True, exist_ok=True)
+    if config.metadata.kind != "sqlite":  # a server's schema is created only on request
+        open_store(config.metadata, root=config.pipeline.root)
     ir = compiler.Compiler().compile(build_pipeline(config))
     run_id = datetime.datetime.now().isoformat()
     outcome = RunOutcome(
         pipeline_name=config.pipeline.name,
         run_id=run_id,
         root=config.pipeline.root,
-        metadata_path=config.metadata_path,
+        metadata=address(config.metadata, root=config.pipeline.root),
     )
     started = time.monotonic()
     _run_ir(ir, run_id, outcome, progress)
