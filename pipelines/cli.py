@@ -115,6 +115,10 @@ def _run(config: PipelineConfig, *, verbose: bool) -> int:
     print(f"tfxgate: running pipeline '{config.pipeline.name}' from {config.source}", flush=True)
     print(f"  root {config.pipeline.root}  (full log: {log_path})", flush=True)
 
+    if config.metadata.kind != "sqlite":  # refuse an unready server store before the slow TFX import
+        from tfxgate.pipelines.metadata import open_store
+
+        open_store(config.metadata, root=config.pipeline.root)
     from tfxgate.pipelines.local import run_local  # heavy: imports TFX
     from tfxgate.pipelines.summary import render, summarize
 
