@@ -18,10 +18,10 @@ import tempfile
 from pathlib import Path
 from typing import Optional, Sequence
 
-from benchmarks import report, taxi_pipeline
+from benchmarks import beam_workers, report, taxi_pipeline
 from benchmarks.process import REPO, SideFailed
 
-BENCHMARKS = {taxi_pipeline.NAME: taxi_pipeline.run}
+BENCHMARKS = {taxi_pipeline.NAME: taxi_pipeline.run, beam_workers.NAME: beam_workers.run}
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -6,6 +6,7 @@ each test gets its own database and user.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -153,7 +154,9 @@ def test_server_lost_mid_run_fails_naming_the_component(production_runs):
     assert "<- Trainer: failed" in run.stdout
     assert "FAILED in Trainer" in run.stdout
     assert f"lost ML Metadata at {production_runs.db.metadata_address}" in run.stdout
-    assert not (production_runs.root / "serving").exists()
+    assert "rerun to resume from cache" in run.stdout
+    interrupted = run.summaries()[0]
+    assert interrupted["failed_stage"] == "Trainer" and interrupted["pushed"] is None
 
 
 @pytest.mark.e2e
@@ -162,9 +165,9 @@ def test_rerun_after_restart_resumes_from_cache_and_pushes_once(production_runs,
 
     run = production_runs.resumed
     assert run.returncode == 0, run.stdout + run.stderr
-    for component in ("CsvExampleGen", "ImportSchemaGen", "StatisticsGen", "ExampleValidator"):
+    for component in ("CsvExampleGen", "ImportSchemaGen", "StatisticsGen"):  # finished before the server died
         assert f"<- {component}: cached (" in run.stdout
-    for component in ("Trainer", "Evaluator", "Pusher"):
+    for component in ("Trainer", "ExampleValidator", "Evaluator", "Pusher"):
         assert f"<- {component}: complete (" in run.stdout
     assert f"metadata: {production_runs.db.metadata_address} (mysql)" in run.stdout
     assert "evaluation: model BLESSED" in run.stdout
@@ -172,7 +175,8 @@ def test_rerun_after_restart_resumes_from_cache_and_pushes_once(production_runs,
     store = production_store(production_runs, monkeypatch)
     pushed = [a for a in store.get_artifacts_by_type("PushedModel") if a.custom_properties["pushed"].int_value == 1]
     assert len(pushed) == 1
-    assert len(pushed_versions(production_runs.root / "serving")) == 1
+    resumed = run.summaries()[1]
+    assert pushed_versions(production_runs.root / "serving") == [Path(resumed["pushed_to"]).name]
     complete = metadata_store_pb2.Execution.COMPLETE
     trainers = [e for e in store.get_executions_by_type("Trainer") if e.last_known_state == complete]
     assert len(trainers) == 1  # the interrupted Trainer never counted as done
@@ -196,8 +200,9 @@ def test_unchanged_rerun_on_mariadb_is_fully_cached(production_runs, monkeypatch
 
 @pytest.mark.e2e
 def test_multi_processing_direct_runner_ran_the_beam_stages(production_runs):
+    # Beam's SDK workers (separate processes) log the options they were started with.
     log = (production_runs.root / "logs" / "tfxgate.log").read_text(errors="replace")
-    assert "direct_running_mode=multi_processing" in log or "multi_processing" in log
+    assert re.search(r"Worker: .*direct_num_workers\W+2\W+direct_running_mode\W+multi_processing", log)
 
 
 @pytest.mark.e2e
