@@ -129,7 +129,7 @@ def _run(config: PipelineConfig, *, verbose: bool) -> int:
             detail = f"  {node.error}" if node.error else ""
             print(f"  <- {node.node_id}: {node.state} ({node.seconds:.1f} s){detail}", flush=True)
 
-    outcome = run_local(config, progress=progress)
+    outcome = run_local(config, progress=progress, notice=lambda message: print(f"  {message}", flush=True))
     summary = summarize(config, outcome)
     summary_dir = config.pipeline.root / "summaries"
     summary_dir.mkdir(parents=True, exist_ok=True)

@@ -27,7 +27,7 @@ from tfx.proto.orchestration import pipeline_pb2
 
 from tfxgate.pipelines.build import build_pipeline
 from tfxgate.pipelines.config import PipelineConfig
-from tfxgate.pipelines.metadata import MetadataError, address, inspect, open_store
+from tfxgate.pipelines.metadata import MetadataError, address, exclusive_use, inspect, open_store
 
 _STATES = {
     metadata_store_pb2.Execution.COMPLETE: "complete",
@@ -82,12 +82,15 @@ def _quiet(event: str, node: NodeOutcome) -> None:
     del event, node
 
 
-def run_local(config: PipelineConfig, *, progress: Progress = _quiet) -> RunOutcome:
+def run_local(
+    config: PipelineConfig, *, progress: Progress = _quiet, notice: Callable[[str], None] = print
+) -> RunOutcome:
     """Builds and runs the pipeline locally; never raises for a failing node.
 
     Args:
       config: a loaded config.
       progress: called with ("start" | "end", NodeOutcome) around every node.
+      notice: told when the run waits for another one using the same SQLite file.
 
     Returns:
       The run's outcome; `outcome.failed_node` names the node that failed.
@@ -106,9 +109,10 @@ def run_local(config: PipelineConfig, *, progress: Progress = _quiet) -> RunOutc
         root=config.pipeline.root,
         metadata=address(config.metadata, root=config.pipeline.root),
     )
-    started = time.monotonic()
-    _run_ir(ir, run_id, outcome, progress, explain=functools.partial(_explain, config))
-    outcome.seconds = time.monotonic() - started
+    with exclusive_use(config.metadata, root=config.pipeline.root, waiting=notice):
+        started = time.monotonic()
+        _run_ir(ir, run_id, outcome, progress, explain=functools.partial(_explain, config))
+        outcome.seconds = time.monotonic() - started
     return outcome
 
 

@@ -17,13 +17,15 @@ the tests open the store with `open_store`, and `tfxgate metadata check` uses
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import functools
 import os
 import sqlite3
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Union
+from typing import Callable, Iterator, Optional, Union
 
 import ml_metadata as mlmd
 from ml_metadata.proto import metadata_store_pb2
@@ -32,7 +34,16 @@ from tfxgate.pipelines.metadata_config import MysqlMetadata, SqliteMetadata
 
 Metadata = Union[SqliteMetadata, MysqlMetadata]
 
-__all__ = ["MetadataError", "StoreStatus", "address", "connection_config", "inspect", "open_store", "prepare"]
+__all__ = [
+    "MetadataError",
+    "StoreStatus",
+    "address",
+    "connection_config",
+    "exclusive_use",
+    "inspect",
+    "open_store",
+    "prepare",
+]
 
 
 class MetadataError(Exception):
@@ -88,6 +99,32 @@ def connection_config(section: Metadata, *, root: Path, read_only: bool = False)
                 setattr(mysql.ssl_options, key, str(value))
         mysql.ssl_options.verify_server_cert = section.ssl.verify_server_cert
     return config
+
+
+@contextlib.contextmanager
+def exclusive_use(section: Metadata, *, root: Path, waiting: Callable[[str], None]) -> Iterator[None]:
+    """Serialises runs that share one SQLite file; a server store needs no such lock.
+
+    SQLite takes one writer at a time and MLMD does not wait for its lock, so
+    concurrent runs on one file would fail at random stages with `database is
+    locked`. An advisory lock on `<file>.lock` makes them queue instead; the
+    lock dies with its process, so a killed run never blocks the next one.
+    """
+    if not isinstance(section, SqliteMetadata):
+        yield
+        return
+    path = sqlite_path(section, root=root)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(f"{path}.lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            waiting(f"waiting for another run using {path} (SQLite takes one run at a time)")
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def open_store(section: Metadata, *, root: Path, read_only: bool = False) -> mlmd.MetadataStore:
