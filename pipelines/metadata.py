@@ -232,8 +232,8 @@ def _password(section: MysqlMetadata) -> Optional[str]:
 def _pymysql_ssl(section: MysqlMetadata) -> Optional[dict]:
     if section.ssl is None:
         return None
-    ssl = {key: str(getattr(section.ssl, key)) for key in ("ca", "capath", "cert", "key", "cipher")}
-    ssl = {key: value for key, value in ssl.items() if value != "None"}
+    given = {key: getattr(section.ssl, key) for key in ("ca", "capath", "cert", "key", "cipher")}
+    ssl = {key: str(value) for key, value in given.items() if value is not None}
     return {**ssl, "check_hostname": section.ssl.verify_server_cert}
 
 
