@@ -11,11 +11,11 @@ from __future__ import annotations
 from typing import Literal
 
 from tfx import v1 as tfx
-from tfx.orchestration import metadata
 
 from tfxgate.components.ingest import ingest_stage
 from tfxgate.pipelines import stock_stages as stages
 from tfxgate.pipelines.config import PipelineConfig
+from tfxgate.pipelines.metadata import connection_config
 
 
 def build_pipeline(config: PipelineConfig, *, target: Literal["local", "kubeflow"] = "local") -> tfx.dsl.Pipeline:
@@ -69,5 +69,5 @@ def build_pipeline(config: PipelineConfig, *, target: Literal["local", "kubeflow
 
 
 def metadata_connection(config: PipelineConfig):
-    """The ML Metadata connection config for the configured store."""
-    return metadata.sqlite_metadata_connection_config(str(config.metadata_path))
+    """The ML Metadata connection config for the configured store (SQLite or MySQL)."""
+    return connection_config(config.metadata, root=config.pipeline.root)

@@ -4,10 +4,12 @@
     tfxgate run   CONFIG [--root DIR] [--set key.path=value ...] [--verbose] [--if-new-data] [--wait]
     tfxgate compile CONFIG --target kubeflow --output FILE [--set key.path=value ...]
     tfxgate submit CONFIG --host URL [--experiment NAME] [--namespace NS] [--schedule CRON]
+    tfxgate metadata check CONFIG [--upgrade] [--set key.path=value ...]
 
 Exit codes: 0 success (or, with --if-new-data, nothing new to run on), 1 a
-pipeline stage failed, 2 the config (or the command line) is invalid, 3 another
-run holds the pipeline's lock. Nothing heavy is imported until a command needs it, so
+pipeline stage failed (or the metadata store is not ready), 2 the config (or the
+command line) is invalid, or the metadata store cannot be used as configured,
+3 another run holds the pipeline's lock. Nothing heavy is imported until a command needs it, so
 `check` and `--help` answer in about a second.
 """
 
@@ -71,6 +73,16 @@ def _parser() -> argparse.ArgumentParser:
     submit.add_argument("--experiment", default="Default", help="KFP experiment (created if missing)")
     submit.add_argument("--namespace", help="Kubernetes namespace (multi-user KFP)")
     submit.add_argument("--schedule", metavar="CRON", help="create a recurring run instead, e.g. '0 3 * * *'")
+
+    metadata = commands.add_parser("metadata", help="inspect or prepare the ML Metadata store")
+    metadata_commands = metadata.add_subparsers(dest="metadata_command", required=True, metavar="COMMAND")
+    metadata_check = metadata_commands.add_parser(
+        "check", help="connect, report server and MLMD schema versions; --upgrade creates/migrates the schema"
+    )
+    add_config_args(metadata_check)
+    metadata_check.add_argument(
+        "--upgrade", action="store_true", help="create the MLMD schema if missing, or migrate an older one"
+    )
     return parser
 
 
@@ -91,7 +103,36 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return _compile(config, args.output)
     if args.command == "submit":
         return _submit(config, args)
-    return _run_locked(config, verbose=args.verbose, if_new_data=args.if_new_data, wait=args.wait)
+    from tfxgate.pipelines.metadata import MetadataError
+
+    try:
+        if args.command == "metadata":
+            return _metadata_check(config, upgrade=args.upgrade)
+        return _run_locked(config, verbose=args.verbose, if_new_data=args.if_new_data, wait=args.wait)
+    except MetadataError as err:
+        print(f"tfxgate: {err}", file=sys.stderr)
+        return EXIT_CONFIG
+
+
+def _metadata_check(config: PipelineConfig, *, upgrade: bool) -> int:
+    from tfxgate.pipelines.metadata import inspect, prepare
+
+    before = inspect(config.metadata, root=config.pipeline.root)
+    after = prepare(config.metadata, root=config.pipeline.root, upgrade=upgrade)
+    print(f"metadata store: {after.address} ({config.metadata.kind})")
+    print(f"  server: {after.server_version}")
+    print(f"  MLMD schema: {_schema(before.schema_version)} (this ml-metadata writes v{after.library_schema_version})")
+    if after.schema_version != before.schema_version:
+        print(f"  {'created' if before.schema_version is None else 'upgraded'} schema: now v{after.schema_version}")
+    if after.ready:
+        print("  ready")
+        return EXIT_OK
+    print("  not ready: run again with --upgrade to create or upgrade the schema", file=sys.stderr)
+    return EXIT_FAILED
+
+
+def _schema(version: Optional[int]) -> str:
+    return "none yet" if version is None else f"v{version}"
 
 
 def _submit(config: PipelineConfig, args: argparse.Namespace) -> int:
@@ -157,6 +198,10 @@ def _run(config: PipelineConfig, *, verbose: bool) -> tuple[int, str]:
     print(f"tfxgate: running pipeline '{config.pipeline.name}' from {config.source}", flush=True)
     print(f"  root {config.pipeline.root}  (full log: {log_path})", flush=True)
 
+    if config.metadata.kind != "sqlite":  # refuse an unready server store before the slow TFX import
+        from tfxgate.pipelines.metadata import open_store
+
+        open_store(config.metadata, root=config.pipeline.root)
     from tfxgate.pipelines.local import run_local  # heavy: imports TFX
     from tfxgate.pipelines.summary import render, summarize
 
@@ -167,8 +212,8 @@ def _run(config: PipelineConfig, *, verbose: bool) -> tuple[int, str]:
             detail = f"  {node.error}" if node.error else ""
             print(f"  <- {node.node_id}: {node.state} ({node.seconds:.1f} s){detail}", flush=True)
 
-    outcome = run_local(config, progress=progress)
-    summary = summarize(outcome)
+    outcome = run_local(config, progress=progress, notice=lambda message: print(f"  {message}", flush=True))
+    summary = summarize(config, outcome)
     summary_dir = config.pipeline.root / "summaries"
     summary_dir.mkdir(parents=True, exist_ok=True)
     (summary_dir / f"{_safe(outcome.run_id)}.json").write_text(summary.to_json())

@@ -16,16 +16,12 @@ This module imports no TensorFlow/TFX: `tfxgate check` stays fast.
 from __future__ import annotations
 
 import glob
-import importlib.util
 import math
-import os
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import (
-    AfterValidator,
-    BaseModel,
     ConfigDict,
     Field,
     ValidationError,
@@ -34,9 +30,14 @@ from pydantic import (
     model_validator,
 )
 
+from tfxgate.pipelines.beam_config import BeamSection
 from tfxgate.pipelines.config_source import ConfigError, YamlSource, apply_overrides
+from tfxgate.pipelines.config_types import ExistingFile, OutputDir, Section, resolve_path
 from tfxgate.pipelines.kubeflow_config import KubeflowSection
+from tfxgate.pipelines.metadata_config import MetadataSection, SqliteMetadata
 from tfxgate.pipelines.trainer_config import Accelerator, Strategy, distribution_config
+
+_Model = Section  # every section: unknown keys are errors, never silently dropped
 
 __all__ = ["ConfigError", "PipelineConfig", "load_config"]
 
@@ -58,49 +59,8 @@ GATED_METRICS = {
 }
 
 
-def _package_path(spec: str) -> Path:
-    """Resolves `package://dist/sub/path` to a file inside an installed package."""
-    rest = spec[len("package://") :]
-    package, _, sub = rest.partition("/")
-    found = importlib.util.find_spec(package)
-    if found is None or not found.submodule_search_locations:
-        raise ValueError(f"package {package!r} is not installed (from {spec!r})")
-    return Path(list(found.submodule_search_locations)[0]) / sub
-
-
-def _resolve(value: str, info: ValidationInfo) -> Path:
-    if value.startswith("package://"):
-        return _package_path(value)
-    path = Path(os.path.expanduser(value))
-    if not path.is_absolute():
-        base = (info.context or {}).get("base_dir", Path.cwd())
-        path = Path(base) / path
-    return Path(os.path.normpath(path))
-
-
 def _is_pattern(part: str) -> bool:
     return any(ch in part for ch in "*?[") or re.search(SPAN_SPEC_PATTERN, part) is not None
-
-
-def _existing_file(value: str, info: ValidationInfo) -> Path:
-    path = _resolve(value, info)
-    if not path.is_file():
-        raise ValueError(f"file not found: {path}")
-    return path
-
-
-def _output_dir(value: str, info: ValidationInfo) -> Path:
-    return _resolve(value, info)
-
-
-ExistingFile = Annotated[str, AfterValidator(_existing_file)]
-OutputDir = Annotated[str, AfterValidator(_output_dir)]
-
-
-class _Model(BaseModel):
-    """Base for every section: unknown keys are errors, never silently dropped."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class PipelineSection(_Model):
@@ -138,7 +98,7 @@ class DataSection(_Model):
     @classmethod
     def _existing_input(cls, value: str, info: ValidationInfo) -> str:
         """Resolves the path and insists it names at least one input file."""
-        path = _resolve(value, info)
+        path = resolve_path(value, info)
         fmt = info.data.get("format", "csv")
         if path.is_dir():
             path = path / f"*.{fmt}"
@@ -279,36 +239,9 @@ class Stages(_Model):
         return self
 
 
-class BeamSection(_Model):
-    runner: Literal["direct"] = "direct"
-    direct_running_mode: Literal["in_memory", "multi_threading", "multi_processing"] = "in_memory"
-    direct_num_workers: int = Field(default=1, ge=0, description="0 means one per CPU core.")
-    options: list[str] = Field(default_factory=list, description="Extra Beam pipeline options, passed through.")
-
-    @field_validator("options")
-    @classmethod
-    def _flags(cls, options: list[str]) -> list[str]:
-        for option in options:
-            if not re.match(r"^--[A-Za-z_][\w-]*(=.*)?$", option):
-                raise ValueError(f"{option!r} is not a Beam option (expected --name=value)")
-        return options
-
-    def pipeline_args(self) -> list[str]:
-        return [
-            f"--direct_running_mode={self.direct_running_mode}",
-            f"--direct_num_workers={self.direct_num_workers}",
-            *self.options,
-        ]
-
-
 class RunnerSection(_Model):
     kind: Literal["local"] = "local"
     beam: BeamSection = BeamSection()
-
-
-class SqliteMetadata(_Model):
-    kind: Literal["sqlite"] = "sqlite"
-    path: str = Field(default="metadata.sqlite", description="Relative paths are under pipeline.root.")
 
 
 class PipelineConfig(_Model):
@@ -321,7 +254,7 @@ class PipelineConfig(_Model):
     )
     stages: Stages
     runner: RunnerSection = RunnerSection()
-    metadata: SqliteMetadata = SqliteMetadata()
+    metadata: MetadataSection = SqliteMetadata()
     kubeflow: Optional[KubeflowSection] = Field(default=None, description="Only for compile/submit to Kubeflow.")
 
     # Where the config came from, for messages and relative paths.
@@ -330,7 +263,10 @@ class PipelineConfig(_Model):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     @property
-    def metadata_path(self) -> Path:
+    def metadata_path(self) -> Optional[Path]:
+        """The SQLite file of the embedded store; None for a server store."""
+        if self.metadata.kind != "sqlite":
+            return None
         path = Path(self.metadata.path)
         return path if path.is_absolute() else self.pipeline.root / path
 

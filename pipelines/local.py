@@ -10,6 +10,7 @@ A node that raises stops the run; the outcome names it and the cause.
 from __future__ import annotations
 
 import datetime
+import functools
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from tfx.proto.orchestration import pipeline_pb2
 
 from tfxgate.pipelines.build import build_pipeline
 from tfxgate.pipelines.config import PipelineConfig
+from tfxgate.pipelines.metadata import MetadataError, address, exclusive_use, inspect, open_store
 
 _STATES = {
     metadata_store_pb2.Execution.COMPLETE: "complete",
@@ -55,7 +57,7 @@ class RunOutcome:
     pipeline_name: str
     run_id: str
     root: Path
-    metadata_path: Path
+    metadata: str  # where the store is (a path or mysql://user@host:port/db), never a password
     nodes: list[NodeOutcome] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -80,32 +82,48 @@ def _quiet(event: str, node: NodeOutcome) -> None:
     del event, node
 
 
-def run_local(config: PipelineConfig, *, progress: Progress = _quiet) -> RunOutcome:
+def run_local(
+    config: PipelineConfig, *, progress: Progress = _quiet, notice: Callable[[str], None] = print
+) -> RunOutcome:
     """Builds and runs the pipeline locally; never raises for a failing node.
 
     Args:
       config: a loaded config.
       progress: called with ("start" | "end", NodeOutcome) around every node.
+      notice: told when the run waits for another one using the same SQLite file.
 
     Returns:
       The run's outcome; `outcome.failed_node` names the node that failed.
+
+    Raises:
+      MetadataError: a MySQL store is unreachable or its schema is not ready.
     """
     config.pipeline.root.mkdir(parents=True, exist_ok=True)
+    if config.metadata.kind != "sqlite":  # a server's schema is created only on request
+        open_store(config.metadata, root=config.pipeline.root)
     ir = compiler.Compiler().compile(build_pipeline(config))
     run_id = datetime.datetime.now().isoformat()
     outcome = RunOutcome(
         pipeline_name=config.pipeline.name,
         run_id=run_id,
         root=config.pipeline.root,
-        metadata_path=config.metadata_path,
+        metadata=address(config.metadata, root=config.pipeline.root),
     )
-    started = time.monotonic()
-    _run_ir(ir, run_id, outcome, progress)
-    outcome.seconds = time.monotonic() - started
+    with exclusive_use(config.metadata, root=config.pipeline.root, waiting=notice):
+        started = time.monotonic()
+        _run_ir(ir, run_id, outcome, progress, explain=functools.partial(_explain, config))
+        outcome.seconds = time.monotonic() - started
     return outcome
 
 
-def _run_ir(ir: pipeline_pb2.Pipeline, run_id: str, outcome: RunOutcome, progress: Progress) -> None:
+def _run_ir(
+    ir: pipeline_pb2.Pipeline,
+    run_id: str,
+    outcome: RunOutcome,
+    progress: Progress,
+    *,
+    explain: Callable[[BaseException], str],
+) -> None:
     """The body of LocalDagRunner.run_with_ir, one reported node at a time."""
     runtime_parameter_utils.substitute_runtime_parameter(ir, {constants.PIPELINE_RUN_ID_PARAMETER_NAME: run_id})
     deployment_config = runner_utils.extract_local_deployment_config(ir)
@@ -134,7 +152,7 @@ def _run_ir(ir: pipeline_pb2.Pipeline, run_id: str, outcome: RunOutcome, progres
             info = node_launcher.launch()
         except Exception as err:  # a failing component must end the run with its name, not a traceback
             result.state = "failed"
-            result.error = _describe(err)
+            result.error = explain(err)
         else:
             result.execution_id = info.execution_id if info else None
             result.state = _state_of(connection_config, result.execution_id, pipeline_node)
@@ -153,6 +171,19 @@ def _state_of(connection_config, execution_id: Optional[int], pipeline_node) -> 
     store = mlmd.MetadataStore(connection_config)
     [execution] = store.get_executions_by_id([execution_id])
     return _STATES.get(execution.last_known_state, "unknown")
+
+
+def _explain(config: PipelineConfig, err: BaseException) -> str:
+    """Why a node failed; names the metadata server when it is the server that went away."""
+    cause = _describe(err)
+    if config.metadata.kind == "sqlite":
+        return cause
+    try:
+        inspect(config.metadata, root=config.pipeline.root)
+    except MetadataError:
+        where = address(config.metadata, root=config.pipeline.root)
+        return f"lost ML Metadata at {where} (server down or restarted; rerun to resume from cache): {cause}"
+    return cause
 
 
 def _describe(err: BaseException) -> str:

@@ -16,7 +16,9 @@ from typing import Optional
 import ml_metadata as mlmd
 from ml_metadata.proto import metadata_store_pb2
 
+from tfxgate.pipelines.config import PipelineConfig
 from tfxgate.pipelines.local import RunOutcome
+from tfxgate.pipelines.metadata import MetadataError, open_store
 
 
 @dataclass
@@ -27,7 +29,8 @@ class RunSummary:
     run_id: str
     succeeded: bool
     seconds: float
-    metadata_path: str
+    metadata: str  # the store's address: a SQLite path or mysql://user@host:port/db
+    metadata_kind: str
     stages: list[dict] = field(default_factory=list)
     failed_stage: Optional[str] = None
     error: Optional[str] = None
@@ -42,25 +45,27 @@ class RunSummary:
         return json.dumps(asdict(self), indent=2, sort_keys=True)
 
 
-def summarize(outcome: RunOutcome) -> RunSummary:
-    """Collects the run's decisions from ML Metadata."""
+def summarize(config: PipelineConfig, outcome: RunOutcome) -> RunSummary:
+    """Collects the run's decisions from ML Metadata (the store the config names)."""
     summary = RunSummary(
         pipeline=outcome.pipeline_name,
         run_id=outcome.run_id,
         succeeded=outcome.succeeded,
         seconds=round(outcome.seconds, 1),
-        metadata_path=str(outcome.metadata_path),
+        metadata=outcome.metadata,
+        metadata_kind=config.metadata.kind,
         stages=[{"node": n.node_id, "state": n.state, "seconds": round(n.seconds, 1)} for n in outcome.nodes],
     )
     if outcome.failed_node:
         summary.failed_stage = outcome.failed_node.node_id
         summary.error = outcome.failed_node.error
-    if not outcome.metadata_path.exists():
+    if config.metadata_path is not None and not config.metadata_path.exists():
         return summary
-    config = metadata_store_pb2.ConnectionConfig()
-    config.sqlite.filename_uri = str(outcome.metadata_path)
-    config.sqlite.connection_mode = metadata_store_pb2.SqliteMetadataSourceConfig.READONLY
-    store = mlmd.MetadataStore(config)
+    try:
+        store = open_store(config.metadata, root=config.pipeline.root, read_only=True)
+    except MetadataError as err:  # e.g. the server went away: the run's own outcome still stands
+        summary.error = summary.error or str(err)
+        return summary
     outputs = _outputs_by_type(store, outcome)
     for anomalies in outputs.get("ExampleAnomalies", []):
         summary.anomalies = _read_anomalies(anomalies.uri)
@@ -133,5 +138,5 @@ def render(summary: RunSummary) -> str:
         lines.append(f"  evaluation: model {'BLESSED' if summary.blessed else 'NOT blessed'}, {against}")
     if summary.pushed is not None:
         lines.append(f"  push: {'pushed to ' + str(summary.pushed_to) if summary.pushed else 'not pushed'}")
-    lines.append(f"  metadata: {summary.metadata_path} (sqlite)")
+    lines.append(f"  metadata: {summary.metadata} ({summary.metadata_kind})")
     return "\n".join(lines)

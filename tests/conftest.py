@@ -14,8 +14,11 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 import pytest
+
+from tests.mariadb import MariaDB, ServerUnavailable
 
 REPO = Path(__file__).resolve().parents[1]
 TAXI_CONFIG = REPO / "configs" / "taxi.yaml"
@@ -62,7 +65,7 @@ class CliRun:
         return [json.loads(f.read_text()) for f in files]
 
 
-def run_cli(*args: str, root: Path, timeout: int = 900) -> CliRun:
+def run_cli(*args: str, root: Path, timeout: int = 900, env: Optional[dict] = None) -> CliRun:
     """Runs the installed `tfxgate` command like a user would."""
     proc = subprocess.run(
         [str(Path(sys.executable).parent / "tfxgate"), *args],
@@ -70,13 +73,14 @@ def run_cli(*args: str, root: Path, timeout: int = 900) -> CliRun:
         text=True,
         timeout=timeout,
         cwd=REPO,
+        env=env,
     )
     return CliRun(proc.returncode, proc.stdout, proc.stderr, root)
 
 
-def run_pipeline(sample: Path, root: Path, *extra: str) -> CliRun:
+def run_pipeline(sample: Path, root: Path, *extra: str, env: Optional[dict] = None) -> CliRun:
     sets = [item for o in [*small_run_overrides(sample, root), *extra] for item in ("--set", o)]
-    return run_cli("run", str(TAXI_CONFIG), *sets, root=root)
+    return run_cli("run", str(TAXI_CONFIG), *sets, root=root, env=env)
 
 
 @dataclass
@@ -103,3 +107,15 @@ def copied_root(taxi_runs, tmp_path) -> Path:
     root = tmp_path / "root"
     shutil.copytree(taxi_runs.root, root, symlinks=True)
     return root
+
+
+@pytest.fixture(scope="session")
+def mariadb(tmp_path_factory):
+    """A real MariaDB for the session (see tests/mariadb.py); skipped, with the reason, only if none can start."""
+    try:
+        server = MariaDB.start(tmp_path_factory.mktemp("mariadb"))
+    except ServerUnavailable as err:
+        print(f"\nMySQL metadata tests skipped: {err}")
+        pytest.skip(f"no MariaDB server could be started: {err}")
+    yield server
+    server.stop()

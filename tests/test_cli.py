@@ -80,3 +80,9 @@ def test_install_publishes_only_tfxgate(tmp_path):
     assert (none_c, none_p) == ("None", "None")
     assert components_init == str(REPO / "components" / "__init__.py")
     assert pipelines_init == str(REPO / "pipelines" / "__init__.py")
+
+
+def test_metadata_check_help_documents_upgrade(tmp_path):
+    result = run_cli("metadata", "check", "--help", root=tmp_path)
+    assert result.returncode == 0
+    assert "--upgrade" in result.stdout and "CONFIG" in result.stdout.upper()

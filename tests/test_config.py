@@ -56,7 +56,11 @@ def test_taxi_config_loads_with_resolved_paths():
     assert config.stages.trainer.module_file == REPO / "trainers" / "taxi" / "trainer.py"
     assert config.metadata_path == REPO / "runs" / "taxi" / "metadata.sqlite"
     assert config.stages.evaluation.slices == [[], ["payment_type"], ["trip_start_hour"]]
-    assert config.runner.beam.pipeline_args()[:2] == ["--direct_running_mode=in_memory", "--direct_num_workers=1"]
+    assert config.runner.beam.pipeline_args()[:3] == [
+        "--runner=DirectRunner",
+        "--direct_running_mode=in_memory",
+        "--direct_num_workers=1",
+    ]
 
 
 def test_minimal_config_gets_defaults(tmp_path):

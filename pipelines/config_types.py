@@ -1,0 +1,57 @@
+"""Building blocks shared by every section of the typed config.
+
+Path types that resolve relative to the YAML file (`ExistingFile`, `OutputDir`,
+`package://dist/path`) and the strict base model every section derives from.
+They live apart from `config.py` so that sections kept in their own modules
+(metadata, Beam) use the same rules without importing the whole config.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationInfo
+
+
+def _package_path(spec: str) -> Path:
+    """Resolves `package://dist/sub/path` to a file inside an installed package."""
+    rest = spec[len("package://") :]
+    package, _, sub = rest.partition("/")
+    found = importlib.util.find_spec(package)
+    if found is None or not found.submodule_search_locations:
+        raise ValueError(f"package {package!r} is not installed (from {spec!r})")
+    return Path(list(found.submodule_search_locations)[0]) / sub
+
+
+def resolve_path(value: str, info: ValidationInfo) -> Path:
+    if value.startswith("package://"):
+        return _package_path(value)
+    path = Path(os.path.expanduser(value))
+    if not path.is_absolute():
+        base = (info.context or {}).get("base_dir", Path.cwd())
+        path = Path(base) / path
+    return Path(os.path.normpath(path))
+
+
+def _existing_file(value: str, info: ValidationInfo) -> Path:
+    path = resolve_path(value, info)
+    if not path.is_file():
+        raise ValueError(f"file not found: {path}")
+    return path
+
+
+def _output_dir(value: str, info: ValidationInfo) -> Path:
+    return resolve_path(value, info)
+
+
+ExistingFile = Annotated[str, AfterValidator(_existing_file)]
+OutputDir = Annotated[str, AfterValidator(_output_dir)]
+
+
+class Section(BaseModel):
+    """Base for every section: unknown keys are errors, never silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
