@@ -20,6 +20,7 @@ setup(
     packages=[
         "tfxgate",
         "tfxgate.components",
+        "tfxgate.components.slice_eval",
         "tfxgate.pipelines",
     ],
     package_dir={

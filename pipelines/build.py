@@ -11,6 +11,7 @@ from __future__ import annotations
 from tfx import v1 as tfx
 from tfx.orchestration import metadata
 
+from tfxgate.components.slice_eval import stage as slice_eval
 from tfxgate.pipelines import stock_stages as stages
 from tfxgate.pipelines.config import PipelineConfig
 
@@ -41,8 +42,8 @@ def build_pipeline(config: PipelineConfig) -> tfx.dsl.Pipeline:
 
     blessing = None
     if enabled.evaluation.enabled:
-        baseline = stages.baseline(config, model)
-        evaluator = stages.evaluation(config, examples, model, baseline.outputs["model"])
+        baseline = slice_eval.baseline(config, model)
+        evaluator = slice_eval.evaluation(config, examples, model, baseline.outputs["model"])
         nodes += [baseline, evaluator]
         blessing = evaluator.outputs["blessing"]
 
