@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import glob
 import importlib.util
-import math
 import os
 import re
 from pathlib import Path
@@ -42,6 +41,7 @@ __all__ = ["ConfigError", "PipelineConfig", "load_config"]
 # Kubeflow V2 pipeline names: LocalDagRunner accepts more, but the V2 compile
 # fails on anything else with an unreadable message, so we refuse it up front.
 PIPELINE_NAME_PATTERN = r"^[a-z0-9][a-z0-9-]{0,127}$"
+
 
 def _package_path(spec: str) -> Path:
     """Resolves `package://dist/sub/path` to a file inside an installed package."""
@@ -271,7 +271,9 @@ def _check_features(config: PipelineConfig, source: YamlSource) -> None:
     if not stage.enabled:
         return
     known, where = known_features(config)
-    problems = [(".".join(loc), source.line_of(loc), msg) for loc, msg in check_slice_features(stage, known, source=where)]
+    problems = [
+        (".".join(loc), source.line_of(loc), msg) for loc, msg in check_slice_features(stage, known, source=where)
+    ]
     if problems:
         raise ConfigError(source.path, problems)
 

@@ -12,8 +12,8 @@ from tfx import v1 as tfx
 from tfx.components.example_gen.custom_executors import parquet_executor
 from tfx.dsl.components.base import executor_spec
 
-from tfxgate.pipelines.baseline import CANDIDATE, MODEL, MODEL_BLESSING, LatestBlessedOtherModelStrategy
 from tfxgate.components.slice_eval.tfma_config import eval_config as slice_eval_config
+from tfxgate.pipelines.baseline import CANDIDATE, MODEL, MODEL_BLESSING, LatestBlessedOtherModelStrategy
 from tfxgate.pipelines.config import PipelineConfig
 
 
@@ -83,9 +83,7 @@ def eval_config(config: PipelineConfig) -> tfma.EvalConfig:
     noisy to gate without a minimum size, which SliceEval adds), and it reads
     one unnamed model spec.
     """
-    built = slice_eval_config(
-        config.stages.evaluation, label=config.data.label, with_baseline=False, gate_overall=True
-    )
+    built = slice_eval_config(config.stages.evaluation, label=config.data.label, with_baseline=False, gate_overall=True)
     built.model_specs[0].ClearField("name")
     return built
 

@@ -23,7 +23,7 @@ COMPONENTS = {
     "StatisticsGen",
     "ExampleValidator",
     "Trainer",
-    "Evaluator",
+    "SliceEval",
     "Pusher",
 }
 
@@ -61,7 +61,7 @@ def test_first_run_reports_progress_per_component(taxi_runs):
         assert f"-> {component} ..." in out
         assert f"<- {component}: complete (" in out
     assert "SUCCEEDED" in out
-    assert "evaluation: model BLESSED, no baseline yet (absolute thresholds only)" in out
+    assert "evaluation: model BLESSED, judged without a baseline (absolute thresholds and gaps only)" in out
     assert f"push: pushed to {taxi_runs.root / 'serving'}" in out
     assert f"metadata: {taxi_runs.root / 'metadata.sqlite'}" in out
 
@@ -127,7 +127,7 @@ def test_pushed_model_loads_and_predicts(taxi_runs):
 def test_unblessed_model_is_not_pushed(sample_csv, copied_root):
     serving = copied_root / "serving"
     before = pushed_versions(serving)
-    result = run_pipeline(sample_csv, copied_root, "stages.evaluation.thresholds.auc.min=0.999")
+    result = run_pipeline(sample_csv, copied_root, "stages.evaluation.overall.auc.min=0.999")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "evaluation: model NOT blessed" in result.stdout
     assert "push: not pushed" in result.stdout
@@ -143,7 +143,7 @@ def test_failing_component_is_named_and_exits_nonzero(sample_csv, copied_root):
     assert result.returncode == 1
     assert "FAILED in Trainer" in result.stdout
     assert "deliberate failure in the test trainer" in result.stdout
-    assert "-> Evaluator" not in result.stdout and "-> Pusher" not in result.stdout
+    assert "-> SliceEval" not in result.stdout and "-> Pusher" not in result.stdout
     summary = result.summaries()[-1]
     assert summary["failed_stage"] == "Trainer" and summary["succeeded"] is False
     assert pushed_versions(copied_root / "serving") == before

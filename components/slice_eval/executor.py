@@ -55,10 +55,13 @@ class Executor(base_beam_executor.BaseBeamExecutor):
         with self._make_beam_pipeline() as pipeline:
             _ = (
                 pipeline
-                | "Read" >> TFExampleRecord(io_utils.all_files_pattern(split_uri), raw_record_column_name=tfma.ARROW_INPUT_COLUMN)
-                .BeamSource()
+                | "Read"
+                >> TFExampleRecord(
+                    io_utils.all_files_pattern(split_uri), raw_record_column_name=tfma.ARROW_INPUT_COLUMN
+                ).BeamSource()
                 | "AddBucketColumns" >> beam.Map(add_bucket_columns, buckets)
-                | "Evaluate" >> tfma.ExtractEvaluateAndWriteResults(
+                | "Evaluate"
+                >> tfma.ExtractEvaluateAndWriteResults(
                     eval_shared_model=shared if len(shared) > 1 else shared[0],
                     eval_config=config,
                     output_path=output_path,

@@ -61,7 +61,9 @@ class Verdict:
         return list(dict.fromkeys(f.slice for f in self.failures))
 
     def headline(self) -> str:
-        against = "against the baseline" if self.has_baseline else "without a baseline (absolute thresholds and gaps only)"
+        against = (
+            "against the baseline" if self.has_baseline else "without a baseline (absolute thresholds and gaps only)"
+        )
         if self.blessed:
             return f"BLESSED, judged {against}"
         return f"NOT blessed, judged {against}: " + "; ".join(f.message for f in self.failures)
@@ -131,7 +133,9 @@ def _regression(item: SliceMetrics, metric: str, value: float, gate: MetricGate,
 def _gaps(judged: list[SliceMetrics], stage: EvaluationStage) -> list[Failure]:
     failures = []
     for gap in stage.max_gap:
-        group = [s for s in judged if set(s.slicing) == set(gap.slice) and s.slicing and _defined(s.values.get(gap.metric))]
+        group = [
+            s for s in judged if set(s.slicing) == set(gap.slice) and s.slicing and _defined(s.values.get(gap.metric))
+        ]
         if len(group) < 2:
             continue
         ranked = sorted(group, key=lambda s: s.values[gap.metric])

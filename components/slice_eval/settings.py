@@ -84,7 +84,7 @@ class Buckets(_Model):
     @field_validator("buckets")
     @classmethod
     def _increasing(cls, edges: list[float]) -> list[float]:
-        if any(not math.isfinite(e) for e in edges) or any(b <= a for a, b in zip(edges, edges[1:])):
+        if any(not math.isfinite(e) for e in edges) or any(b <= a for a, b in zip(edges, edges[1:], strict=False)):
             raise ValueError(f"bucket edges must be finite and strictly increasing, got {edges}")
         return edges
 
@@ -98,7 +98,7 @@ class Buckets(_Model):
         edges = self.buckets
         if value < edges[0]:
             return f"<{_fmt(edges[0])}"
-        for low, high in zip(edges, edges[1:]):
+        for low, high in zip(edges, edges[1:], strict=False):
             if value < high:
                 return f"[{_fmt(low)},{_fmt(high)})"
         return f">={_fmt(edges[-1])}"
@@ -243,4 +243,3 @@ def check_slice_features(stage: EvaluationStage, known: set[str], *, source: str
                     )
                 )
     return problems
-
