@@ -85,6 +85,11 @@ def eval_config(config: PipelineConfig) -> tfma.EvalConfig:
     """
     built = slice_eval_config(config.stages.evaluation, label=config.data.label, with_baseline=False, gate_overall=True)
     built.model_specs[0].ClearField("name")
+    # The stock Evaluator has no bucket column: slice on the raw feature instead.
+    for spec in built.slicing_specs:
+        keys = [key[: -len("_bucket")] if key.endswith("_bucket") else key for key in spec.feature_keys]
+        spec.ClearField("feature_keys")
+        spec.feature_keys.extend(keys)
     return built
 
 
