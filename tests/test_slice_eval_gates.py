@@ -95,6 +95,10 @@ def test_report_sorts_worst_first_and_renders_a_chart():
     ]
     data = report.report_data(table, verdict, metrics=gates.computed_metrics, baseline_uri=None)
     assert json.loads(json.dumps(data))["failing_slices"] == ["payment_type=Credit Card"]
-    page = report.report_html(data, title="t", chart_metric="binary_accuracy")
-    assert "<svg" in page and "payment_type=Credit Card: binary_accuracy 0.7 &lt; min 0.75" in page
+    page = report.report_html(data, title="t", chart_metric="binary_accuracy", minimum=0.75)
+    assert (
+        "<svg" in page
+        and 'stroke-dasharray="4"' in page
+        and "payment_type=Credit Card: binary_accuracy 0.7 &lt; min 0.75" in page
+    )
     assert page.index("payment_type=Credit Card</td>") < page.index("payment_type=Cash</td>")

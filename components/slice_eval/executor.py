@@ -74,8 +74,11 @@ class Executor(base_beam_executor.BaseBeamExecutor):
         baseline_uri = baseline.uri if baseline is not None else None
         data = report.report_data(rows, verdict, metrics=stage.computed_metrics, baseline_uri=baseline_uri)
         chart_metric = next(iter([*stage.thresholds, *stage.overall]), "binary_accuracy")
+        gate = stage.thresholds.get(chart_metric) or stage.overall.get(chart_metric)
         io_utils.write_string_file(os.path.join(evaluation.uri, report.REPORT_JSON), json.dumps(data, indent=2))
-        page = report.report_html(data, title=f"Slice evaluation of {model.uri}", chart_metric=chart_metric)
+        page = report.report_html(
+            data, title=f"Slice evaluation of {model.uri}", chart_metric=chart_metric, minimum=gate and gate.min
+        )
         io_utils.write_string_file(os.path.join(evaluation.uri, report.REPORT_HTML), page)
         logging.info("SliceEval: %s", verdict.headline())
         _write_blessing(blessing, verdict, model=model, baseline=baseline)

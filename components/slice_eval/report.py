@@ -41,25 +41,31 @@ def _cell(entry: dict) -> str:
     return f"<td{css}{title}>{text}</td>"
 
 
-def chart_svg(rows: list[dict], metric: str, *, width: int = 640, bar: int = 16) -> str:
-    """A horizontal bar per slice for `metric` (values in [0, 1]); failing slices in red."""
+def chart_svg(
+    rows: list[dict], metric: str, *, minimum: Optional[float] = None, width: int = 820, bar: int = 16
+) -> str:
+    """A horizontal bar per slice for `metric` (values in [0, 1]); failing slices red, a line at `minimum`."""
     shown = [r for r in rows if r["metrics"].get(metric, {}).get("value") is not None]
-    label_w, height = 260, bar * len(shown) + 30
+    label_w, height = 400, bar * len(shown) + 30
+    scale = width - label_w - 50
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img">']
     parts.append(f'<text x="0" y="12" font-size="12">{html.escape(metric)} per slice</text>')
     for i, row in enumerate(shown):
         value = max(0.0, min(1.0, row["metrics"][metric]["value"]))
         y = 20 + i * bar
         color = "#c0392b" if row["status"] == "failed" else ("#aaaaaa" if row["status"] != "ok" else "#2e86c1")
-        length = int((width - label_w - 50) * value)
-        parts.append(f'<text x="0" y="{y + bar - 4}" font-size="11">{html.escape(row["slice"][:40])}</text>')
+        length = int(scale * value)
+        parts.append(f'<text x="0" y="{y + bar - 4}" font-size="11">{html.escape(row["slice"][:64])}</text>')
         parts.append(f'<rect x="{label_w}" y="{y + 2}" width="{length}" height="{bar - 4}" fill="{color}"/>')
         parts.append(f'<text x="{label_w + length + 4}" y="{y + bar - 4}" font-size="11">{value:.3f}</text>')
+    if minimum is not None:
+        x = label_w + int(scale * minimum)
+        parts.append(f'<line x1="{x}" y1="18" x2="{x}" y2="{height}" stroke="black" stroke-dasharray="4"/>')
     parts.append("</svg>")
     return "".join(parts)
 
 
-def report_html(data: dict, *, title: str, chart_metric: str) -> str:
+def report_html(data: dict, *, title: str, chart_metric: str, minimum: Optional[float] = None) -> str:
     """The static HTML page for `data` (as returned by `report_data`)."""
     metrics = data["metrics"]
     head = "".join(f"<th>{html.escape(m)}</th>" for m in metrics)
@@ -76,7 +82,7 @@ td.fail{{background:#f5b7b1}}</style></head>
 <p><b>{html.escape(data["headline"].split(":")[0])}</b></p>
 <p>Baseline: {html.escape(data["baseline_model"] or "none (first model: absolute thresholds and gaps only)")}</p>
 <h2>Failed gates</h2><ul>{failures}</ul>
-<h2>Chart</h2>{chart_svg(data["slices"], chart_metric)}
+<h2>Chart</h2>{chart_svg(data["slices"], chart_metric, minimum=minimum)}
 <h2>Slices, worst first</h2>
 <p>Values with the change vs the baseline in brackets; red cells failed a gate.</p>
 <table><tr><th>slice</th><th>status</th>{head}</tr>
