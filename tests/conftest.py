@@ -47,9 +47,6 @@ def small_run_overrides(sample: Path, root: Path) -> list[str]:
         f"stages.push.destination={root / 'serving'}",
         "stages.trainer.train_steps=60",
         "stages.trainer.eval_steps=10",
-        # 60 steps at the demo's 0.001 leave a model that calls every card ride a
-        # non-tipper (accuracy ~0.33 on Credit Card): SliceEval rightly refuses it.
-        "stages.trainer.hyperparameters.learning_rate=0.01",
     ]
 
 
