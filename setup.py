@@ -21,6 +21,7 @@ setup(
         "tfxgate",
         "tfxgate.components",
         "tfxgate.components.ingest",
+        "tfxgate.components.slice_eval",
         "tfxgate.pipelines",
     ],
     package_dir={

@@ -13,6 +13,7 @@ from typing import Literal
 from tfx import v1 as tfx
 
 from tfxgate.components.ingest import ingest_stage
+from tfxgate.components.slice_eval import stage as slice_eval
 from tfxgate.pipelines import stock_stages as stages
 from tfxgate.pipelines.config import PipelineConfig
 from tfxgate.pipelines.metadata import connection_config
@@ -49,8 +50,9 @@ def build_pipeline(config: PipelineConfig, *, target: Literal["local", "kubeflow
 
     blessing = None
     if enabled.evaluation.enabled:
-        baseline = stages.baseline(config, model) if target == "local" else stages.stock_baseline(config)
-        evaluator = stages.evaluation(config, examples, model, baseline.outputs["model"])
+        # Kubeflow's V2 compiler accepts only TFX's stock resolver strategies.
+        baseline = slice_eval.baseline(config, model) if target == "local" else stages.stock_baseline(config)
+        evaluator = slice_eval.evaluation(config, examples, model, baseline.outputs["model"])
         nodes += [baseline, evaluator]
         blessing = evaluator.outputs["blessing"]
 

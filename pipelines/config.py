@@ -16,7 +16,6 @@ This module imports no TensorFlow/TFX: `tfxgate check` stays fast.
 from __future__ import annotations
 
 import glob
-import math
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal, Optional, Union
@@ -30,6 +29,7 @@ from pydantic import (
     model_validator,
 )
 
+from tfxgate.components.slice_eval.settings import EvaluationStage, check_slice_features
 from tfxgate.pipelines.beam_config import BeamSection
 from tfxgate.pipelines.config_source import ConfigError, YamlSource, apply_overrides
 from tfxgate.pipelines.config_types import ExistingFile, OutputDir, Section, resolve_path
@@ -45,18 +45,8 @@ __all__ = ["ConfigError", "PipelineConfig", "load_config"]
 # fails on anything else with an unreadable message, so we refuse it up front.
 PIPELINE_NAME_PATTERN = r"^[a-z0-9][a-z0-9-]{0,127}$"
 
-# Config metric name -> TFMA/Keras metric class. All live in [0, 1] and higher
-# is better, so thresholds on them must lie in [0, 1] too.
 # ExampleGen's span/version/date specs, usable anywhere in data.path.
 SPAN_SPEC_PATTERN = r"\{(SPAN(:\d+)?|VERSION(:\d+)?|YYYY|MM|DD)\}"
-
-GATED_METRICS = {
-    "auc": "AUC",
-    "auc_precision_recall": "AUCPrecisionRecall",
-    "binary_accuracy": "BinaryAccuracy",
-    "precision": "Precision",
-    "recall": "Recall",
-}
 
 
 def _is_pattern(part: str) -> bool:
@@ -172,53 +162,6 @@ class TrainerStage(_Model):
         return {**self.hyperparameters, "distribution": distribution}
 
 
-class MetricThreshold(_Model):
-    """Gate on one metric: absolute bounds and the allowed regression vs the baseline."""
-
-    min: Optional[float] = Field(default=None, description="Lowest acceptable value.")
-    max: Optional[float] = Field(default=None, description="Highest acceptable value.")
-    max_regression: Optional[float] = Field(
-        default=None, ge=0, description="Largest allowed drop vs the baseline model (absolute)."
-    )
-
-    @model_validator(mode="after")
-    def _ordered(self) -> MetricThreshold:
-        for name in ("min", "max", "max_regression"):
-            value = getattr(self, name)
-            if value is not None and not math.isfinite(value):
-                raise ValueError(f"{name} must be a finite number, got {value}")
-        if self.min is None and self.max is None and self.max_regression is None:
-            raise ValueError("set at least one of min, max, max_regression")
-        if self.min is not None and self.max is not None and self.min > self.max:
-            raise ValueError(f"min ({self.min}) is greater than max ({self.max})")
-        return self
-
-
-class EvaluationStage(_Model):
-    enabled: bool = True
-    slices: list[list[str]] = Field(
-        default_factory=lambda: [[]],
-        description="Each entry is a slice: [] is overall, [f] one feature, [f, g] a cross.",
-    )
-    thresholds: dict[str, MetricThreshold] = Field(default_factory=dict)
-    decision_threshold: float = Field(default=0.5, gt=0, lt=1)
-
-    @model_validator(mode="after")
-    def _bounded_thresholds(self) -> EvaluationStage:
-        problems = []
-        for metric, gate in self.thresholds.items():
-            if metric not in GATED_METRICS:
-                problems.append(f"thresholds.{metric}: unknown metric (known: {', '.join(sorted(GATED_METRICS))})")
-                continue
-            for name in ("min", "max", "max_regression"):
-                value = getattr(gate, name)
-                if value is not None and not 0.0 <= value <= 1.0:
-                    problems.append(f"thresholds.{metric}.{name}: {value} is outside [0, 1] for {metric}")
-        if problems:
-            raise ValueError("; ".join(problems))
-        return self
-
-
 class PushStage(_Model):
     enabled: bool = True
     destination: OutputDir = Field(description="Directory the blessed SavedModel is pushed to.")
@@ -288,7 +231,39 @@ def load_config(path: Union[str, Path], *, overrides: Optional[list[str]] = None
         config = PipelineConfig.model_validate(data, context={"base_dir": source.path.parent.resolve()})
     except ValidationError as err:
         raise ConfigError.from_validation(source, err, overridden=set(overrides or [])) from None
+    _check_features(config, source)
     return config.model_copy(update={"source": source.path})
+
+
+def known_features(config: PipelineConfig) -> tuple[set[str], str]:
+    """Feature names of the curated schema, else of the data's first file (header / Parquet schema)."""
+    if config.schema_file is not None:
+        from google.protobuf import text_format
+        from tensorflow_metadata.proto.v0 import schema_pb2
+
+        schema = text_format.Parse(Path(config.schema_file).read_text(), schema_pb2.Schema())
+        return {f.name for f in schema.feature}, f"the schema {config.schema_file}"
+    first = sorted(glob.glob(config.data.path))[0]
+    if config.data.format == "parquet":
+        import pyarrow.parquet as pq
+
+        return set(pq.read_schema(first).names), f"the data {first}"
+    with open(first, encoding="utf-8") as handle:
+        header = handle.readline().strip()
+    return {name.strip().strip('"') for name in header.split(",")}, f"the header of {first}"
+
+
+def _check_features(config: PipelineConfig, source: YamlSource) -> None:
+    """Problems that need the whole config: slices on features the data does not have."""
+    stage = config.stages.evaluation
+    if not stage.enabled:
+        return
+    known, where = known_features(config)
+    problems = [
+        (".".join(loc), source.line_of(loc), msg) for loc, msg in check_slice_features(stage, known, source=where)
+    ]
+    if problems:
+        raise ConfigError(source.path, problems)
 
 
 def config_to_yaml_dict(config: PipelineConfig) -> dict[str, Any]:

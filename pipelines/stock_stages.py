@@ -7,16 +7,15 @@ TFX node. `build.py` wires them; replacing a stage with a tfxgate component
 
 from __future__ import annotations
 
-from typing import Optional
-
 import tensorflow_model_analysis as tfma
 from tfx import v1 as tfx
 from tfx.components.example_gen.custom_executors import parquet_executor
 from tfx.dsl.components.base import executor_spec
 from tfx.dsl.input_resolution.strategies.latest_blessed_model_strategy import LatestBlessedModelStrategy
 
+from tfxgate.components.slice_eval.tfma_config import eval_config as slice_eval_config
 from tfxgate.pipelines.baseline import CANDIDATE, MODEL, MODEL_BLESSING, LatestBlessedOtherModelStrategy
-from tfxgate.pipelines.config import GATED_METRICS, PipelineConfig
+from tfxgate.pipelines.config import PipelineConfig
 
 
 def ingest(config: PipelineConfig):
@@ -98,48 +97,20 @@ def stock_baseline(config: PipelineConfig):
 
 
 def eval_config(config: PipelineConfig) -> tfma.EvalConfig:
-    """TFMA's EvalConfig from the typed config: users never write this proto."""
-    stage = config.stages.evaluation
-    metrics = [tfma.MetricConfig(class_name="ExampleCount")]
-    # Keras spells the decision threshold differently per metric.
-    decision = {
-        "BinaryAccuracy": f'{{"threshold": {stage.decision_threshold}}}',
-        "Precision": f'{{"thresholds": [{stage.decision_threshold}]}}',
-        "Recall": f'{{"thresholds": [{stage.decision_threshold}]}}',
-    }
-    for name, class_name in GATED_METRICS.items():
-        gate = stage.thresholds.get(name)
-        threshold: Optional[tfma.MetricThreshold] = None
-        if gate is not None:
-            threshold = tfma.MetricThreshold()
-            if gate.min is not None or gate.max is not None:
-                bounds = threshold.value_threshold
-                if gate.min is not None:
-                    bounds.lower_bound.value = gate.min
-                if gate.max is not None:
-                    bounds.upper_bound.value = gate.max
-            if gate.max_regression is not None:
-                threshold.change_threshold.direction = tfma.MetricDirection.HIGHER_IS_BETTER
-                threshold.change_threshold.absolute.value = -gate.max_regression
-        metric = tfma.MetricConfig(class_name=class_name, config=decision.get(class_name, ""))
-        if threshold is not None:
-            # The stock Evaluator gates the overall slice only: small slices are
-            # too noisy to gate without a minimum size (components/slice_eval adds that).
-            metric.per_slice_thresholds.append(
-                tfma.PerSliceMetricThreshold(slicing_specs=[tfma.SlicingSpec()], threshold=threshold)
-            )
-        metrics.append(metric)
-    return tfma.EvalConfig(
-        model_specs=[
-            tfma.ModelSpec(
-                signature_name="serving_default",
-                label_key=config.data.label,
-                preprocessing_function_names=["transform_features"],
-            )
-        ],
-        slicing_specs=[tfma.SlicingSpec(feature_keys=list(keys)) for keys in stage.slices],
-        metrics_specs=[tfma.MetricsSpec(metrics=metrics)],
-    )
+    """TFMA's EvalConfig for the stock Evaluator: the same slices and metrics as SliceEval.
+
+    The stock Evaluator can only gate the overall slice (small slices are too
+    noisy to gate without a minimum size, which SliceEval adds), and it reads
+    one unnamed model spec.
+    """
+    built = slice_eval_config(config.stages.evaluation, label=config.data.label, with_baseline=False, gate_overall=True)
+    built.model_specs[0].ClearField("name")
+    # The stock Evaluator has no bucket column: slice on the raw feature instead.
+    for spec in built.slicing_specs:
+        keys = [key[: -len("_bucket")] if key.endswith("_bucket") else key for key in spec.feature_keys]
+        spec.ClearField("feature_keys")
+        spec.feature_keys.extend(keys)
+    return built
 
 
 def evaluation(config: PipelineConfig, examples, model, baseline_model):

@@ -37,6 +37,9 @@ class RunSummary:
     anomalies: Optional[dict[str, list[str]]] = None
     blessed: Optional[bool] = None
     baseline_model: Optional[str] = None
+    failing_slices: list[str] = field(default_factory=list)
+    failed_gates: list[str] = field(default_factory=list)
+    report: Optional[str] = None
     pushed: Optional[bool] = None
     pushed_to: Optional[str] = None
     model_uri: Optional[str] = None
@@ -73,9 +76,11 @@ def summarize(config: PipelineConfig, outcome: RunOutcome) -> RunSummary:
         summary.model_uri = model.uri
     for blessing in outputs.get("ModelBlessing", []):
         summary.blessed = blessing.custom_properties["blessed"].int_value == 1
-        # TFX's Evaluator records the baseline as `baseline_model` (URI) and `baseline_model_id`.
+        # The baseline's URI, as TFX's Evaluator and SliceEval record it.
         baseline = blessing.custom_properties.get("baseline_model")
         summary.baseline_model = baseline.string_value if baseline and baseline.string_value else None
+    for evaluation in outputs.get("tfxgate.SliceEvaluation", []):
+        _read_slice_report(summary, Path(evaluation.uri))
     for pushed in outputs.get("PushedModel", []):
         summary.pushed = pushed.custom_properties["pushed"].int_value == 1
         destination = pushed.custom_properties.get("pushed_destination")
@@ -97,6 +102,17 @@ def _outputs_by_type(store: mlmd.MetadataStore, outcome: RunOutcome) -> dict[str
     for artifact in store.get_artifacts_by_id(sorted(set(output_ids))):
         by_type.setdefault(types[artifact.type_id], []).append(artifact)
     return by_type
+
+
+def _read_slice_report(summary: RunSummary, uri: Path) -> None:
+    """Failing slices and gate messages from SliceEval's report.json (components/slice_eval)."""
+    path = uri / "report.json"
+    if not path.exists():
+        return
+    report = json.loads(path.read_text())
+    summary.failing_slices = report["failing_slices"]
+    summary.failed_gates = [failure["message"] for failure in report["failures"]]
+    summary.report = str(uri / "report.html")
 
 
 def _read_anomalies(uri: str) -> dict[str, list[str]]:
@@ -133,9 +149,16 @@ def render(summary: RunSummary) -> str:
         # Model URIs end in <pipeline_root>/Trainer/model/<execution id>.
         baseline = f"model {os.path.basename(summary.baseline_model)}" if summary.baseline_model else None
         against = (
-            f"against baseline {baseline}" if summary.baseline_model else "no baseline yet (absolute thresholds only)"
+            f"judged against baseline {baseline}"
+            if summary.baseline_model
+            else "judged without a baseline (absolute thresholds and gaps only)"
         )
         lines.append(f"  evaluation: model {'BLESSED' if summary.blessed else 'NOT blessed'}, {against}")
+        if summary.failing_slices:
+            lines.append(f"    failing slices: {'; '.join(summary.failing_slices)}")
+        lines += [f"    - {message}" for message in summary.failed_gates[:20]]
+        if summary.report:
+            lines.append(f"    report: {summary.report}")
     if summary.pushed is not None:
         lines.append(f"  push: {'pushed to ' + str(summary.pushed_to) if summary.pushed else 'not pushed'}")
     lines.append(f"  metadata: {summary.metadata} ({summary.metadata_kind})")

@@ -55,7 +55,12 @@ def test_taxi_config_loads_with_resolved_paths():
     assert config.schema_file == REPO / "schemas" / "taxi" / "schema.pbtxt"
     assert config.stages.trainer.module_file == REPO / "trainers" / "taxi" / "trainer.py"
     assert config.metadata_path == REPO / "runs" / "taxi" / "metadata.sqlite"
-    assert config.stages.evaluation.slices == [[], ["payment_type"], ["trip_start_hour"]]
+    assert config.stages.evaluation.slice_columns == [
+        [],
+        ["payment_type"],
+        ["trip_start_hour_bucket"],
+        ["payment_type", "trip_start_hour_bucket"],
+    ]
     assert config.runner.beam.pipeline_args()[:3] == [
         "--runner=DirectRunner",
         "--direct_running_mode=in_memory",

@@ -23,7 +23,7 @@ COMPONENTS = {
     "StatisticsGen",
     "ExampleValidator",
     "Trainer",
-    "Evaluator",
+    "SliceEval",
     "Pusher",
 }
 
@@ -61,7 +61,7 @@ def test_first_run_reports_progress_per_component(taxi_runs):
         assert f"-> {component} ..." in out
         assert f"<- {component}: complete (" in out
     assert "SUCCEEDED" in out
-    assert "evaluation: model BLESSED, no baseline yet (absolute thresholds only)" in out
+    assert "evaluation: model BLESSED, judged without a baseline (absolute thresholds and gaps only)" in out
     assert f"push: pushed to {taxi_runs.root / 'serving'}" in out
     assert f"metadata: {taxi_runs.root / 'metadata.sqlite'}" in out
 
@@ -132,12 +132,12 @@ def test_new_model_is_judged_against_the_pushed_baseline_and_not_pushed_unblesse
         sample_csv,
         copied_root,
         "stages.trainer.hyperparameters.seed=7",  # a new candidate model
-        "stages.evaluation.thresholds.auc.min=0.999",  # that no model can pass
+        "stages.evaluation.overall.auc.min=0.999",  # that no model can pass
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "<- Trainer: complete" in result.stdout
     baseline_id = Path(first["model_uri"]).name
-    assert f"evaluation: model NOT blessed, against baseline model {baseline_id}" in result.stdout
+    assert f"evaluation: model NOT blessed, judged against baseline model {baseline_id}" in result.stdout
     assert "push: not pushed" in result.stdout
     summary = result.summaries()[-1]
     assert summary["baseline_model"] == first["model_uri"]
@@ -152,7 +152,7 @@ def test_failing_component_is_named_and_exits_nonzero(sample_csv, copied_root):
     assert result.returncode == 1
     assert "FAILED in Trainer" in result.stdout
     assert "deliberate failure in the test trainer" in result.stdout
-    assert "-> Evaluator" not in result.stdout and "-> Pusher" not in result.stdout
+    assert "-> SliceEval" not in result.stdout and "-> Pusher" not in result.stdout
     summary = result.summaries()[-1]
     assert summary["failed_stage"] == "Trainer" and summary["succeeded"] is False
     assert pushed_versions(copied_root / "serving") == before

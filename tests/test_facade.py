@@ -12,6 +12,7 @@ def test_facade_exports():
         "ConfigError",
         "PipelineConfig",
         "Quarantine",
+        "SliceEvaluation",
         "__version__",
         "build_pipeline",
         "load_config",
@@ -36,5 +37,7 @@ def test_custom_artifact_types_resolve_by_their_type_name():
     from tfx.utils import import_utils
 
     from tfxgate.components.ingest.component import Quarantine
+    from tfxgate.components.slice_eval.component import SliceEvaluation
 
-    assert import_utils.import_class_by_path(Quarantine.TYPE_NAME) is Quarantine
+    for artifact_type in (Quarantine, SliceEvaluation):
+        assert import_utils.import_class_by_path(artifact_type.TYPE_NAME) is artifact_type

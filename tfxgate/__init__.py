@@ -19,6 +19,7 @@ __version__ = "0.1.0"
 __all__ = [
     "ConfigError",
     "Quarantine",
+    "SliceEvaluation",
     "PipelineConfig",
     "__version__",
     "build_pipeline",
@@ -48,4 +49,8 @@ def __getattr__(name):
         from tfxgate.components.ingest.component import Quarantine
 
         return Quarantine
+    if name == "SliceEvaluation":
+        from tfxgate.components.slice_eval.component import SliceEvaluation
+
+        return SliceEvaluation
     raise AttributeError(f"module 'tfxgate' has no attribute {name!r}")

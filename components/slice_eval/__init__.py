@@ -1,0 +1,1 @@
+"""SliceEval: per-slice evaluation and gating on TFMA (see README.md)."""

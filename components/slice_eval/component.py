@@ -1,0 +1,73 @@
+"""SliceEval: a TFX component that evaluates a model per slice with TFMA and gates it.
+
+Class-based (spec + Beam executor) because it runs a Beam pipeline with the
+pipeline's `beam_pipeline_args`. Its config travels as one JSON execution
+property (the validated `EvaluationStage`), so an unchanged config keeps the
+TFX cache key unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from tfx import types
+from tfx.dsl.components.base import base_beam_component, executor_spec
+from tfx.types import standard_artifacts
+from tfx.types.component_spec import ChannelParameter, ComponentSpec, ExecutionParameter
+
+from tfxgate.components.slice_eval.executor import Executor
+from tfxgate.components.slice_eval.settings import EvaluationStage
+
+
+class SliceEvaluation(types.Artifact):
+    """The evaluation report: report.json, report.html and TFMA's own output under tfma/."""
+
+    # `module.Class`: Kubeflow V2 containers import custom artifact classes by
+    # type name; the facade (tfxgate/__init__.py) resolves it lazily.
+    TYPE_NAME = "tfxgate.SliceEvaluation"
+
+
+class SliceEvalSpec(ComponentSpec):
+    PARAMETERS = {
+        "settings": ExecutionParameter(type=str),
+        "label": ExecutionParameter(type=str),
+        "example_split": ExecutionParameter(type=str),
+    }
+    INPUTS = {
+        "examples": ChannelParameter(type=standard_artifacts.Examples),
+        "model": ChannelParameter(type=standard_artifacts.Model),
+        "baseline_model": ChannelParameter(type=standard_artifacts.Model, optional=True),
+    }
+    OUTPUTS = {
+        "blessing": ChannelParameter(type=standard_artifacts.ModelBlessing),
+        "evaluation": ChannelParameter(type=SliceEvaluation),
+    }
+
+
+class SliceEval(base_beam_component.BaseBeamComponent):
+    """Per-slice evaluation and blessing (drop-in for the stock Evaluator's `blessing`)."""
+
+    SPEC_CLASS = SliceEvalSpec
+    EXECUTOR_SPEC = executor_spec.BeamExecutorSpec(Executor)
+
+    def __init__(
+        self,
+        *,
+        examples: types.BaseChannel,
+        model: types.BaseChannel,
+        stage: EvaluationStage,
+        label: str,
+        baseline_model: Optional[types.BaseChannel] = None,
+        example_split: str = "eval",
+    ):
+        spec = SliceEvalSpec(
+            examples=examples,
+            model=model,
+            baseline_model=baseline_model,
+            settings=stage.model_dump_json(),
+            label=label,
+            example_split=example_split,
+            blessing=types.Channel(type=standard_artifacts.ModelBlessing),
+            evaluation=types.Channel(type=SliceEvaluation),
+        )
+        super().__init__(spec=spec)
