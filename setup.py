@@ -20,6 +20,7 @@ setup(
     packages=[
         "tfxgate",
         "tfxgate.components",
+        "tfxgate.components.drift",
         "tfxgate.pipelines",
     ],
     package_dir={
