@@ -11,6 +11,7 @@ from __future__ import annotations
 from tfx import v1 as tfx
 from tfx.orchestration import metadata
 
+from tfxgate.components.drift.component import drift_stage
 from tfxgate.pipelines import stock_stages as stages
 from tfxgate.pipelines.config import PipelineConfig
 
@@ -35,7 +36,14 @@ def build_pipeline(config: PipelineConfig) -> tfx.dsl.Pipeline:
     if enabled.validation.enabled:
         nodes.append(stages.validation(config, statistics, schema))
 
+    gates = []  # nodes that must pass before training starts
+    if enabled.drift.enabled:
+        gates = drift_stage(config, examples, schema)
+        nodes += gates
+
     trainer = stages.trainer(config, examples, schema)
+    for gate in gates:
+        trainer.add_upstream_node(gate)
     nodes.append(trainer)
     model = trainer.outputs["model"]
 

@@ -34,6 +34,7 @@ from pydantic import (
     model_validator,
 )
 
+from tfxgate.components.drift.config import DriftStage
 from tfxgate.pipelines.config_source import ConfigError, YamlSource, apply_overrides
 
 __all__ = ["ConfigError", "PipelineConfig", "load_config"]
@@ -218,6 +219,7 @@ class Stages(_Model):
     validation: ValidationStage = ValidationStage()
     trainer: TrainerStage
     evaluation: EvaluationStage = EvaluationStage()
+    drift: DriftStage = DriftStage()
     push: PushStage
 
     @model_validator(mode="after")
@@ -300,7 +302,43 @@ def load_config(path: Union[str, Path], *, overrides: Optional[list[str]] = None
         config = PipelineConfig.model_validate(data, context={"base_dir": source.path.parent.resolve()})
     except ValidationError as err:
         raise ConfigError.from_validation(source, err, overridden=set(overrides or [])) from None
+    problems = [(".".join(loc), source.line_of(loc), message) for loc, message in _cross_checks(config)]
+    if problems:
+        raise ConfigError(source.path, problems)
     return config.model_copy(update={"source": source.path})
+
+
+def _cross_checks(config: PipelineConfig) -> list[tuple[list[str], str]]:
+    """Checks that need more than one section: the schema parses, named features exist."""
+    from tfxgate.pipelines.schema_file import SchemaFileError, feature_names, read_schema  # protobuf only
+
+    problems: list[tuple[list[str], str]] = []
+    names: Optional[set[str]] = None
+    if config.schema_file is not None:
+        try:
+            names = feature_names(read_schema(config.schema_file))
+        except SchemaFileError as err:
+            problems.append((["schema"], str(err)))
+    elif config.data.format == "csv":
+        names = _csv_header(config.data.path)
+    if names is not None:
+        where = "the schema" if config.schema_file is not None else "the data's header"
+        for feature in config.stages.drift.features:
+            if feature not in names:
+                problems.append(
+                    (
+                        ["stages", "drift", "features", feature],
+                        f"feature {feature!r} is not in {where} ({len(names)} features)",
+                    )
+                )
+    return problems
+
+
+def _csv_header(pattern: str) -> set[str]:
+    import csv
+
+    with open(sorted(glob.glob(pattern))[0], newline="") as handle:
+        return set(next(csv.reader(handle), []))
 
 
 def config_to_yaml_dict(config: PipelineConfig) -> dict[str, Any]:
