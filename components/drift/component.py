@@ -11,8 +11,6 @@ Examples artifact, i.e. the previous ingestion. The first run has none: drift
 is then not checked (skew still is, when a serving source is configured).
 """
 
-from __future__ import annotations
-
 import dataclasses
 import json
 import os

@@ -10,7 +10,7 @@ Every injection is one named kind:
 - `category_mix`: the most frequent value loses half its rows to the others
 - `missing_rate`: 30% of the rows lose the value
 
-Columns not named are resampled from the base (a fresh draw with the same
+Columns not named are resampled from the base (a bootstrap draw: the same
 distribution), so an untouched feature differs only by sampling noise.
 """
 
@@ -63,13 +63,8 @@ def shifted_table(
 
 
 def _resample(column: np.ndarray, rng: np.random.Generator, size: int) -> np.ndarray:
-    """A fresh draw from the column's own distribution, smoothed so numbers are not exact repeats."""
-    values = column[rng.integers(0, len(column), size)].copy()
-    if values.dtype != object:
-        finite = np.isfinite(values)
-        spread = np.nanstd(column) * 0.01
-        values[finite] = values[finite] + rng.normal(0, spread, finite.sum())
-    return values
+    """A fresh draw (bootstrap) from the column's own distribution."""
+    return column[rng.integers(0, len(column), size)].copy()
 
 
 def _inject(name: str, values: np.ndarray, kind: str, rng: np.random.Generator) -> np.ndarray:
@@ -104,6 +99,25 @@ def _inject(name: str, values: np.ndarray, kind: str, rng: np.random.Generator) 
         values = values.astype(float)
         values[gone] = np.nan
     return values
+
+
+def read_csv(path) -> dict[str, np.ndarray]:
+    """A CSV as columns that write back unchanged: floats as float arrays, the rest as objects.
+
+    Integers stay Python ints (None where missing), so a resampled integer column
+    is written back as integers and keeps its type for ExampleGen.
+    """
+    import pyarrow as pa
+    from pyarrow import csv as pa_csv
+
+    table = pa_csv.read_csv(path)
+    columns = {}
+    for name, column in zip(table.schema.names, table.columns, strict=True):
+        if pa.types.is_floating(column.type):
+            columns[name] = column.to_numpy().astype(float)
+        else:
+            columns[name] = np.asarray(column.to_pylist(), dtype=object)
+    return columns
 
 
 def write_csv(table: Mapping[str, np.ndarray], path) -> None:
