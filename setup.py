@@ -21,6 +21,7 @@ setup(
         "tfxgate",
         "tfxgate.components",
         "tfxgate.components.drift",
+        "tfxgate.components.validate",
         "tfxgate.pipelines",
     ],
     package_dir={

@@ -58,5 +58,5 @@ def _first_value(column: pa.Array) -> pa.Array:
 
 
 def read_csv(path: str) -> pa.Table:
-    """A CSV with header; empty fields are missing values."""
-    return pa_csv.read_csv(path)
+    """A CSV with header; empty fields are missing values (strings too)."""
+    return pa_csv.read_csv(path, convert_options=pa_csv.ConvertOptions(strings_can_be_null=True))
