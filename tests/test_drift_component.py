@@ -59,14 +59,18 @@ def test_schema_comparators_set_linf_and_jsd_per_feature_over_config_defaults():
     assert skew.get("score", "jsd") == 0.3 and skew.get("city", "linf") == 0.1
 
 
-def test_block_policy_raises_naming_features_and_measures(tmp_path):
-    report, _, _ = drifted_report()
+def test_block_policy_raises_naming_features_and_measures_and_keeps_the_report(tmp_path):
+    report, base, shifted = drifted_report()
+    output = tmp_path / "DataDrift" / "drift_report" / "7"
+    executor.write_report([report], {"drift": (base, shifted)}, output_dir=str(output), policy="block")
     with pytest.raises(executor.DriftBlocked) as err:
-        executor.apply_policy([report], policy="block", report_dir=str(tmp_path))
+        executor.apply_policy([report], policy="block", report_dir=str(output))
     message = str(err.value)
     assert "drift: city (linf=" in message and "score (" in message and "ks=" in message
     assert "Policy 'block': stopping before training, nothing is pushed" in message
-    assert f"{tmp_path}/drift_report.html" in message
+    kept = tmp_path / "DataDrift" / "blocked" / "7"
+    assert f"(report: {kept}/drift_report.html)" in message
+    assert (kept / "drift_report.html").is_file() and (kept / "drift_report.json").is_file()
 
 
 def test_warn_and_retrain_log_and_continue(tmp_path, caplog):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 from dataclasses import dataclass
 from typing import Optional
 
@@ -124,11 +125,28 @@ def write_report(reports, pairs, *, output_dir: str, policy: str) -> None:
         handle.write(page)
 
 
+def kept_report_dir(report_uri: str) -> str:
+    """Where a blocked run's report is kept: TFX deletes a failed execution's outputs.
+
+    `<root>/artifacts/DataDrift/drift_report/<id>` -> `<root>/artifacts/DataDrift/blocked/<id>`.
+    """
+    component_dir, execution = os.path.split(os.path.dirname(report_uri.rstrip("/")))[0], os.path.basename(report_uri)
+    return os.path.join(component_dir, "blocked", execution)
+
+
 def apply_policy(reports: list[DriftReport], *, policy: str, report_dir: str) -> None:
-    """Raises DriftBlocked under `block` when any feature drifted; logs otherwise."""
+    """Raises DriftBlocked under `block` when any feature drifted; logs otherwise.
+
+    Under `block` the report files are first copied out of the (about to be
+    discarded) output artifact to `kept_report_dir`, and the message names that copy.
+    """
     found = [f"{r.kind}: {r.describe()}" for r in reports if r.drifted]
     if not found:
         return
+    if policy == "block":
+        kept = kept_report_dir(report_dir)
+        shutil.copytree(report_dir, kept, dirs_exist_ok=True)
+        report_dir = kept
     message = f"data drift beyond thresholds in {'; '.join(found)} (report: {report_dir}/drift_report.html)"
     if policy == "block":
         raise DriftBlocked(f"{message}. Policy 'block': stopping before training, nothing is pushed.")
