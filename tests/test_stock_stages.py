@@ -66,7 +66,9 @@ def test_first_run_has_no_models_at_all(strategy):
 def test_eval_config_from_taxi_yaml():
     from tfxgate.pipelines.stock_stages import eval_config
 
-    config = load_config(REPO / "configs" / "taxi.yaml", overrides=["stages.evaluation.thresholds.recall={max: 0.99}"])
+    config = load_config(
+        REPO / "configs" / "taxi.yaml", overrides=["stages.evaluation.thresholds.recall={max: 0.99}"]
+    )
     proto = eval_config(config)
     [spec] = proto.model_specs
     assert spec.label_key == "big_tipper"
