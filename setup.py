@@ -20,6 +20,8 @@ setup(
     packages=[
         "tfxgate",
         "tfxgate.components",
+        "tfxgate.components.drift",
+        "tfxgate.components.validate",
         "tfxgate.components.ingest",
         "tfxgate.components.slice_eval",
         "tfxgate.pipelines",

@@ -12,6 +12,7 @@ from typing import Literal
 
 from tfx import v1 as tfx
 
+from tfxgate.components.drift.component import drift_stage
 from tfxgate.components.ingest import ingest_stage
 from tfxgate.components.slice_eval import stage as slice_eval
 from tfxgate.pipelines import stock_stages as stages
@@ -44,7 +45,14 @@ def build_pipeline(config: PipelineConfig, *, target: Literal["local", "kubeflow
     if enabled.validation.enabled:
         nodes.append(stages.validation(config, statistics, schema))
 
+    gates = []  # nodes that must pass before training starts
+    if enabled.drift.enabled:
+        gates = drift_stage(config, examples, schema)
+        nodes += gates
+
     trainer = stages.trainer(config, examples, schema)
+    for gate in gates:
+        trainer.add_upstream_node(gate)
     nodes.append(trainer)
     model = trainer.outputs["model"]
 

@@ -29,6 +29,7 @@ from pydantic import (
     model_validator,
 )
 
+from tfxgate.components.drift.config import DriftStage
 from tfxgate.components.slice_eval.settings import EvaluationStage, check_slice_features
 from tfxgate.pipelines.beam_config import BeamSection
 from tfxgate.pipelines.config_source import ConfigError, YamlSource, apply_overrides
@@ -172,6 +173,7 @@ class Stages(_Model):
     validation: ValidationStage = ValidationStage()
     trainer: TrainerStage
     evaluation: EvaluationStage = EvaluationStage()
+    drift: DriftStage = DriftStage()
     push: PushStage
 
     @model_validator(mode="after")
@@ -231,39 +233,53 @@ def load_config(path: Union[str, Path], *, overrides: Optional[list[str]] = None
         config = PipelineConfig.model_validate(data, context={"base_dir": source.path.parent.resolve()})
     except ValidationError as err:
         raise ConfigError.from_validation(source, err, overridden=set(overrides or [])) from None
-    _check_features(config, source)
+    problems = [(".".join(loc), source.line_of(loc), message) for loc, message in _cross_checks(config)]
+    if problems:
+        raise ConfigError(source.path, problems)
     return config.model_copy(update={"source": source.path})
 
 
 def known_features(config: PipelineConfig) -> tuple[set[str], str]:
-    """Feature names of the curated schema, else of the data's first file (header / Parquet schema)."""
-    if config.schema_file is not None:
-        from google.protobuf import text_format
-        from tensorflow_metadata.proto.v0 import schema_pb2
+    """Feature names of the curated schema, else of the data's first file (header / Parquet schema).
 
-        schema = text_format.Parse(Path(config.schema_file).read_text(), schema_pb2.Schema())
-        return {f.name for f in schema.feature}, f"the schema {config.schema_file}"
-    first = sorted(glob.glob(config.data.path))[0]
+    Raises:
+      SchemaFileError: the schema file does not parse.
+    """
+    if config.schema_file is not None:
+        from tfxgate.pipelines.schema_file import feature_names, read_schema  # protobuf only, no TF
+
+        return feature_names(read_schema(config.schema_file)), f"the schema {config.schema_file}"
+    first = sorted(glob.glob(re.sub(SPAN_SPEC_PATTERN, "*", config.data.path)))[0]
     if config.data.format == "parquet":
         import pyarrow.parquet as pq
 
         return set(pq.read_schema(first).names), f"the data {first}"
-    with open(first, encoding="utf-8") as handle:
-        header = handle.readline().strip()
-    return {name.strip().strip('"') for name in header.split(",")}, f"the header of {first}"
+    import csv
+
+    with open(first, newline="", encoding="utf-8") as handle:
+        return {name.strip() for name in next(csv.reader(handle), [])}, f"the header of {first}"
 
 
-def _check_features(config: PipelineConfig, source: YamlSource) -> None:
-    """Problems that need the whole config: slices on features the data does not have."""
-    stage = config.stages.evaluation
-    if not stage.enabled:
-        return
-    known, where = known_features(config)
-    problems = [
-        (".".join(loc), source.line_of(loc), msg) for loc, msg in check_slice_features(stage, known, source=where)
-    ]
-    if problems:
-        raise ConfigError(source.path, problems)
+def _cross_checks(config: PipelineConfig) -> list[tuple[list[str], str]]:
+    """Checks that need more than one section: the schema parses, named features exist."""
+    from tfxgate.pipelines.schema_file import SchemaFileError
+
+    try:
+        known, where = known_features(config)
+    except SchemaFileError as err:
+        return [(["schema"], str(err))]
+    problems: list[tuple[list[str], str]] = []
+    if config.stages.evaluation.enabled:
+        problems += check_slice_features(config.stages.evaluation, known, source=where)
+    for feature in config.stages.drift.features:
+        if feature not in known:
+            problems.append(
+                (
+                    ["stages", "drift", "features", feature],
+                    f"feature {feature!r} is not in {where} ({len(known)} features)",
+                )
+            )
+    return problems
 
 
 def config_to_yaml_dict(config: PipelineConfig) -> dict[str, Any]:

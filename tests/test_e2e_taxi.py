@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import glob
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -22,6 +23,7 @@ COMPONENTS = {
     "ImportSchemaGen",
     "StatisticsGen",
     "ExampleValidator",
+    "DataDrift",
     "Trainer",
     "SliceEval",
     "Pusher",
@@ -103,7 +105,7 @@ def test_summary_json_records_the_decisions(taxi_runs):
     assert first["blessed"] is True and first["pushed"] is True
     assert first["anomalies"] == {"train": [], "eval": []}
     assert first["baseline_model"] in (None, "")
-    assert Counter(s["state"] for s in rerun["stages"]) == Counter({"cached": 7, "resolved": 1})
+    assert Counter(s["state"] for s in rerun["stages"]) == Counter({"cached": 8, "resolved": 2})
 
 
 def test_pushed_model_loads_and_predicts(taxi_runs):
@@ -157,3 +159,28 @@ def test_failing_component_is_named_and_exits_nonzero(sample_csv, copied_root):
     assert summary["failed_stage"] == "Trainer" and summary["succeeded"] is False
     assert pushed_versions(copied_root / "serving") == before
     assert json.dumps(summary)  # the failed run's record is still written
+
+
+def test_drifted_span_is_blocked_before_training_naming_the_features(taxi_runs, sample_csv, copied_root):
+    """A new span with drift injected into `fare` and `payment_type`: the run stops before the Trainer."""
+    from tfxgate.components.drift import synthetic
+
+    shifted = synthetic.shifted_table(
+        synthetic.read_csv(sample_csv), drift={"fare": "mean_shift", "payment_type": "category_mix"}, seed=1
+    )
+    drifted_csv = copied_root.parent / "drifted" / "taxi.csv"
+    drifted_csv.parent.mkdir()
+    synthetic.write_csv(shifted, drifted_csv)
+    before = pushed_versions(copied_root / "serving")
+    result = run_pipeline(sample_csv, copied_root, f"data.path={drifted_csv}")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "FAILED in DataDrift" in result.stdout
+    assert "data drift beyond thresholds in drift: fare (" in result.stdout
+    assert "payment_type (linf=" in result.stdout
+    assert "Policy 'block': stopping before training, nothing is pushed" in result.stdout
+    assert "-> Trainer" not in result.stdout and "-> Pusher" not in result.stdout
+    assert pushed_versions(copied_root / "serving") == before
+    report_html = Path(re.search(r"\(report: (\S+drift_report\.html)\)", result.stdout).group(1))
+    assert report_html.is_relative_to(copied_root) and "<svg" in report_html.read_text()
+    [drift] = json.loads((report_html.parent / "drift_report.json").read_text())["reports"]
+    assert drift["drifted_features"] == ["fare", "payment_type"]

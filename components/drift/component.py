@@ -1,0 +1,122 @@
+"""The DataDrift TFX component and the resolver that finds its baseline span.
+
+    examples (this span) ─┐
+    previous span (MLMD) ─┼─> DataDrift ─> drift_report (JSON + HTML), drift_blessing
+    schema ───────────────┘
+
+`PreviousSpanStrategy` finds, through ML Metadata, the Examples of the latest
+span before this one (the `span` property any ExampleGen sets); when every
+Examples artifact has the same span (unspanned input), the latest other
+Examples artifact, i.e. the previous ingestion. The first run has none: drift
+is then not checked (skew still is, when a serving source is configured).
+"""
+
+import dataclasses
+import json
+import os
+from typing import Dict, List, Optional
+
+from tfx import types
+from tfx import v1 as tfx
+from tfx.dsl.components.common import resolver
+from tfx.types import standard_artifacts
+
+from tfxgate.components.drift import executor
+
+EXAMPLES = "examples"
+CURRENT = "current"
+
+
+class DriftReport(types.Artifact):
+    """drift_report.json (every feature x measure) and drift_report.html."""
+
+    TYPE_NAME = "tfxgate.DriftReport"
+
+
+class DriftBlessing(types.Artifact):
+    """Custom property `blessed` (1/0) and `retrain` (1 when policy retrain saw drift)."""
+
+    TYPE_NAME = "tfxgate.DriftBlessing"
+
+
+class PreviousSpanStrategy(resolver.ResolverStrategy):
+    """Resolves `examples` to the previous span's Examples, relative to `current`."""
+
+    def resolve_artifacts(
+        self, store, input_dict: Dict[str, List[types.Artifact]]
+    ) -> Optional[Dict[str, List[types.Artifact]]]:
+        current = list(input_dict.get(CURRENT, []))
+        previous = previous_span([a for a in input_dict.get(EXAMPLES, [])], current)
+        return {EXAMPLES: [previous] if previous else [], CURRENT: current}
+
+
+def previous_span(candidates: list, current: list):
+    """The latest Examples of an earlier span; else the latest earlier artifact of the same span."""
+    if not current:
+        return None
+    [this] = current
+    others = [a for a in candidates if a.id != this.id and a.id < this.id]
+    earlier = [a for a in others if a.span < this.span]
+    pool = earlier or [a for a in others if a.span == this.span]
+    return max(pool, key=lambda a: (a.span, a.id), default=None)
+
+
+def previous_span_resolver(current_examples):
+    return tfx.dsl.Resolver(
+        strategy_class=PreviousSpanStrategy,
+        **{EXAMPLES: tfx.dsl.Channel(type=standard_artifacts.Examples), CURRENT: current_examples},
+    ).with_id("previous_span_resolver")
+
+
+def drift_stage(config, examples, schema) -> list:
+    """The resolver and the DataDrift node for `stages.drift` (pipelines/build.py wires them)."""
+    stage = config.stages.drift
+    settings = executor.Settings(
+        policy=stage.policy,
+        thresholds=stage.merged_thresholds(),
+        features={name: dict(values) for name, values in stage.features.items()},
+        serving=stage.serving,
+    )
+    previous = previous_span_resolver(examples)
+    node = DataDrift(
+        examples=examples,
+        schema=schema,
+        baseline_examples=previous.outputs[EXAMPLES],
+        config_json=json.dumps(dataclasses.asdict(settings), sort_keys=True),
+    )
+    return [previous, node]
+
+
+@tfx.dsl.components.component
+def DataDrift(
+    examples: tfx.dsl.components.InputArtifact[standard_artifacts.Examples],
+    schema: tfx.dsl.components.InputArtifact[standard_artifacts.Schema],
+    drift_report: tfx.dsl.components.OutputArtifact[DriftReport],
+    drift_blessing: tfx.dsl.components.OutputArtifact[DriftBlessing],
+    config_json: tfx.dsl.components.Parameter[str],
+    baseline_examples: tfx.dsl.components.InputArtifact[standard_artifacts.Examples] = None,
+) -> None:
+    """Drift (this span vs the previous one) and skew (vs serving data), gated by policy."""
+    from tfx.utils import io_utils
+
+    from tfxgate.pipelines.schema_file import read_schema
+
+    settings = executor.Settings.from_json(config_json)
+    schema_proto = read_schema(io_utils.get_only_uri_in_dir(schema.uri))
+    reports, blessed = executor.run(
+        examples_uri=examples.uri,
+        examples_name=_name(examples),
+        baseline_uri=baseline_examples.uri if baseline_examples is not None else None,
+        baseline_name=_name(baseline_examples) if baseline_examples is not None else "",
+        schema=schema_proto,
+        settings=settings,
+        output_dir=drift_report.uri,
+    )
+    drift_report.set_string_custom_property("drifted_features", ",".join(f.feature for r in reports for f in r.drifted))
+    drift_blessing.set_int_custom_property("blessed", int(blessed or settings.policy != "block"))
+    drift_blessing.set_int_custom_property("retrain", int(not blessed and settings.policy == "retrain"))
+    executor.apply_policy(reports, policy=settings.policy, report_dir=drift_report.uri)
+
+
+def _name(examples) -> str:
+    return f"Examples {examples.id} (span {examples.span}, {os.path.basename(examples.uri)})"

@@ -1,0 +1,245 @@
+"""Drift measures: plain numpy/scipy functions, no TFX import.
+
+Two of them are TFDV's own and follow its C++ implementation
+(`tensorflow_data_validation/anomalies/metrics.cc`) so that a threshold means the
+same thing here as in a schema's `drift_comparator`:
+
+- `linf_distance`: L-infinity distance between the normalised value counts of a
+  categorical feature (TFDV reads them from `string_stats.rank_histogram`).
+- `jensen_shannon_divergence`: JSD (log base 2, capped at 1) between two numeric
+  histograms (TFDV uses the STANDARD histogram of `num_stats`), after TFDV's
+  alignment: point buckets and infinite buckets are set aside, the finite
+  buckets are re-bucketed onto the union of both boundary sets assuming values
+  are uniform inside a bucket, then point masses, infinite mass and NaNs are
+  added back as extra buckets.
+
+The others are computed from samples: population stability index (`psi`),
+two-sample Kolmogorov-Smirnov (`ks`), Wasserstein distance (`wasserstein`, also
+reported relative to the baseline's standard deviation so one threshold fits
+features of any scale) and the jump in the missing rate (`missing_rate_delta`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Mapping, Sequence
+
+import numpy as np
+from scipy import stats as scipy_stats
+
+
+@dataclass(frozen=True)
+class Histogram:
+    """A numeric histogram as TFDV stores it: buckets (low, high, count) plus NaNs."""
+
+    buckets: Sequence[tuple[float, float, float]]
+    num_nan: float = 0.0
+
+
+@dataclass(frozen=True)
+class LInf:
+    """L-infinity distance and the value whose share moved most."""
+
+    value: float
+    key: str = field(default="")
+
+
+def linf_distance(counts_a: Mapping[str, float], counts_b: Mapping[str, float]) -> LInf:
+    """TFDV's L-infinity distance between two categorical value-count maps.
+
+    Each map is normalised by its own total; the result is the largest absolute
+    difference of one value's share (a value absent on one side counts as 0).
+
+    >>> linf_distance({"a": 1, "b": 1}, {"a": 3, "b": 1}).value
+    0.25
+    """
+    prob_a, prob_b = _normalise(counts_a), _normalise(counts_b)
+    best = LInf(0.0, "")
+    # Sorted like TFDV's std::map, and `>=` so the last key wins a tie, as in TFDV.
+    for key in sorted(set(prob_a) | set(prob_b)):
+        diff = abs(prob_a.get(key, 0.0) - prob_b.get(key, 0.0))
+        if diff >= best.value:
+            best = LInf(diff, key)
+    return best
+
+
+def _normalise(counts: Mapping[str, float]) -> dict[str, float]:
+    total = sum(counts.values())
+    return {k: (v / total if total else 0.0) for k, v in counts.items()}
+
+
+def jensen_shannon_divergence(hist_a: Histogram, hist_b: Histogram) -> float:
+    """TFDV's Jensen-Shannon divergence between two numeric histograms (base 2, <= 1).
+
+    Raises:
+      ValueError: if either histogram is empty (TFDV refuses to normalise it).
+    """
+    counts_a, counts_b = _align(hist_a, hist_b)
+    total_a, total_b = counts_a.sum(), counts_b.sum()
+    if total_a == 0 or total_b == 0:
+        raise ValueError("Unable to normalize an empty histogram")
+    p, q = counts_a / total_a, counts_b / total_b
+    m = (p + q) / 2
+    result = (_kl(p, m) + _kl(q, m)) / 2
+    return min(float(result), 1.0)
+
+
+def _kl(p: np.ndarray, q: np.ndarray) -> float:
+    mask = (p > 0) & (q > 0)
+    return float(np.sum(p[mask] * np.log2(p[mask] / q[mask])))
+
+
+def _strip(hist: Histogram):
+    finite, points, infinite = [], {}, 0.0
+    for low, high, count in hist.buckets:
+        if not (math.isfinite(low) and math.isfinite(high)):
+            infinite += count
+        elif low == high:
+            points[low] = points.get(low, 0.0) + count
+        else:
+            finite.append((low, high, count))
+    return finite, points, infinite
+
+
+def _boundaries(buckets) -> set[float]:
+    return {b for low, high, _ in buckets for b in (low, high)}
+
+
+def _rebucket(boundaries: list[float], buckets) -> list[float]:
+    """Spreads each bucket's count over the new boundaries it covers (uniform within a bucket)."""
+    out: list[float] = []
+    index, last = 0, len(boundaries) - 1
+    for low, high, count in buckets:
+        while low > boundaries[index]:
+            out.append(0.0)
+            index += 1
+        if low == high and low == boundaries[index]:
+            out.append(count)
+            index += 1
+            continue
+        covered = []
+        while high > boundaries[index]:
+            covered.append(boundaries[index])
+            index += 1
+        covered.append(boundaries[index])
+        for lo, hi in zip(covered[:-1], covered[1:], strict=True):
+            out.append((hi - lo) / (high - low) * count)
+    out.extend(0.0 for _ in range(index, last))
+    return out
+
+
+def _align(hist_a: Histogram, hist_b: Histogram) -> tuple[np.ndarray, np.ndarray]:
+    finite_a, points_a, inf_a = _strip(hist_a)
+    finite_b, points_b, inf_b = _strip(hist_b)
+    bounds_a, bounds_b = _boundaries(finite_a), _boundaries(finite_b)
+    if bounds_a != bounds_b:
+        boundaries = sorted(bounds_a | bounds_b)
+        counts_a, counts_b = _rebucket(boundaries, finite_a), _rebucket(boundaries, finite_b)
+    else:
+        counts_a, counts_b = [c for *_, c in finite_a], [c for *_, c in finite_b]
+    for point in sorted(set(points_a) | set(points_b)):
+        counts_a.append(points_a.get(point, 0.0))
+        counts_b.append(points_b.get(point, 0.0))
+    if inf_a:
+        counts_a.append(inf_a)
+        counts_b.append(0.0)
+    if inf_b:
+        counts_a.append(0.0)
+        counts_b.append(inf_b)
+    if hist_a.num_nan > 0 or hist_b.num_nan > 0:
+        counts_a += [0.0, hist_a.num_nan]
+        counts_b += [hist_b.num_nan, 0.0]
+    return np.asarray(counts_a, dtype=float), np.asarray(counts_b, dtype=float)
+
+
+def standard_histogram(values: np.ndarray, *, num_buckets: int = 10) -> Histogram:
+    """Equal-width buckets over [min, max], like TFDV's STANDARD histogram.
+
+    NaNs are counted apart; a constant feature gives one point bucket.
+    """
+    values = np.asarray(values, dtype=float)
+    nan = np.isnan(values)
+    finite = values[~nan]
+    if finite.size == 0:
+        return Histogram([], float(nan.sum()))
+    low, high = float(finite.min()), float(finite.max())
+    if low == high:
+        return Histogram([(low, high, float(finite.size))], float(nan.sum()))
+    counts, edges = np.histogram(finite, bins=num_buckets, range=(low, high))
+    buckets = [(float(edges[i]), float(edges[i + 1]), float(counts[i])) for i in range(num_buckets)]
+    return Histogram(buckets, float(nan.sum()))
+
+
+def psi(expected: np.ndarray, actual: np.ndarray, *, bins: int = 10, floor: float = 1e-4) -> float:
+    """Population stability index of `actual` against `expected` (NaNs dropped).
+
+    Bins are the deciles of `expected` (open-ended at both ends, so values
+    outside its range still count); an empty bin's share is floored at `floor`
+    so the log stays finite. Rule of thumb: < 0.1 stable, > 0.2 shifted.
+    """
+    expected, actual = _finite(expected), _finite(actual)
+    if expected.size == 0 or actual.size == 0:
+        return float("nan")
+    edges = np.unique(np.quantile(expected, np.linspace(0, 1, bins + 1))[1:-1])
+    share_e = _shares(expected, edges, floor)
+    share_a = _shares(actual, edges, floor)
+    return float(np.sum((share_a - share_e) * np.log(share_a / share_e)))
+
+
+def categorical_psi(counts_e: Mapping[str, float], counts_a: Mapping[str, float], *, floor: float = 1e-4) -> float:
+    """PSI over categories (a category seen on one side only gets the `floor` share on the other)."""
+    prob_e, prob_a = _normalise(counts_e), _normalise(counts_a)
+    keys = sorted(set(prob_e) | set(prob_a))
+    e = np.maximum([prob_e.get(k, 0.0) for k in keys], floor)
+    a = np.maximum([prob_a.get(k, 0.0) for k in keys], floor)
+    return float(np.sum((a - e) * np.log(a / e)))
+
+
+def _shares(values: np.ndarray, edges: np.ndarray, floor: float) -> np.ndarray:
+    counts = np.bincount(np.searchsorted(edges, values, side="right"), minlength=len(edges) + 1)
+    return np.maximum(counts / values.size, floor)
+
+
+@dataclass(frozen=True)
+class KS:
+    statistic: float
+    pvalue: float
+
+
+def ks(expected: np.ndarray, actual: np.ndarray) -> KS:
+    """Two-sample Kolmogorov-Smirnov test (NaNs dropped): statistic and p-value."""
+    expected, actual = _finite(expected), _finite(actual)
+    if expected.size == 0 or actual.size == 0:
+        return KS(float("nan"), float("nan"))
+    result = scipy_stats.ks_2samp(expected, actual)
+    return KS(float(result.statistic), float(result.pvalue))
+
+
+def wasserstein(expected: np.ndarray, actual: np.ndarray) -> float:
+    """First Wasserstein (earth mover's) distance between two samples, in the feature's units."""
+    expected, actual = _finite(expected), _finite(actual)
+    if expected.size == 0 or actual.size == 0:
+        return float("nan")
+    return float(scipy_stats.wasserstein_distance(expected, actual))
+
+
+def relative_wasserstein(expected: np.ndarray, actual: np.ndarray) -> float:
+    """Wasserstein distance divided by the standard deviation of `expected` (scale-free)."""
+    scale = float(np.std(_finite(expected))) if _finite(expected).size else 0.0
+    distance = wasserstein(expected, actual)
+    if math.isnan(distance):
+        return distance
+    return distance / scale if scale > 0 else (0.0 if distance == 0 else float("inf"))
+
+
+def missing_rate_delta(missing_a: int, total_a: int, missing_b: int, total_b: int) -> float:
+    """Absolute change in the fraction of rows where the feature is missing."""
+    rate_a = missing_a / total_a if total_a else 0.0
+    rate_b = missing_b / total_b if total_b else 0.0
+    return abs(rate_b - rate_a)
+
+
+def _finite(values) -> np.ndarray:
+    values = np.asarray(values, dtype=float)
+    return values[np.isfinite(values)]

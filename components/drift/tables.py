@@ -1,0 +1,62 @@
+"""Reading data into the check's tables: one value per row, missing as None/NaN.
+
+Examples splits (gzipped TFRecords of tf.Example, the layout every ExampleGen
+writes) are decoded to Arrow with tfx_bsl; a serving CSV is read with pyarrow.
+Multi-valued features are compared on their first value.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from pyarrow import csv as pa_csv
+
+
+def read_examples_split(split_dir: str) -> pa.RecordBatch:
+    """Decodes every tf.Example in one `Split-<name>` directory to one Arrow record batch."""
+    import tensorflow as tf
+    from tfx_bsl.coders import example_coder
+
+    files = sorted(glob.glob(os.path.join(split_dir, "*")))
+    if not files:
+        raise FileNotFoundError(f"no example files in {split_dir}")
+    records = [r.numpy() for r in tf.data.TFRecordDataset(files, compression_type="GZIP")]
+    return example_coder.ExamplesToRecordBatchDecoder().DecodeBatch(records)
+
+
+def from_arrow(data) -> tuple[dict[str, np.ndarray], set[str]]:
+    """Columns of a record batch/table as flat arrays, and which of them are categorical (strings)."""
+    columns, categorical = {}, set()
+    for name, column in zip(data.schema.names, data.columns, strict=True):
+        if isinstance(column, pa.ChunkedArray):
+            column = column.combine_chunks()
+        if pa.types.is_list(column.type) or pa.types.is_large_list(column.type):
+            column = _first_value(column)
+        if pa.types.is_binary(column.type) or pa.types.is_large_binary(column.type):
+            column = column.cast(pa.string())
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            columns[name] = np.asarray(column.to_numpy(zero_copy_only=False), dtype=object)
+            categorical.add(name)
+        elif pa.types.is_integer(column.type) or pa.types.is_floating(column.type):
+            columns[name] = column.cast(pa.float64()).fill_null(float("nan")).to_numpy(zero_copy_only=False)
+    return columns, categorical
+
+
+def _first_value(column: pa.Array) -> pa.Array:
+    """A list column -> its first element per row (null where the list is null or empty)."""
+    lengths = pc.fill_null(pc.list_value_length(column), 0).to_numpy(zero_copy_only=False)
+    offsets = column.offsets.to_numpy()[:-1]
+    values = column.flatten() if column.offset == 0 else column.values
+    present = lengths > 0
+    indices = pa.array(np.where(present, offsets, 0))
+    taken = values.take(indices) if len(values) else pa.nulls(len(column), values.type)
+    return pc.if_else(pa.array(present), taken, pa.scalar(None, type=values.type))
+
+
+def read_csv(path: str) -> pa.Table:
+    """A CSV with header; empty fields are missing values (strings too)."""
+    return pa_csv.read_csv(path, convert_options=pa_csv.ConvertOptions(strings_can_be_null=True))

@@ -1,0 +1,102 @@
+"""Our Arrow statistics vs TFDV's on the taxi data: exact where TFDV is exact, within sketch error elsewhere."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from tests.conftest import taxi_csv
+from tfxgate.components.validate.statistics import read_csv_table, statistics_from_arrow
+
+# TFDV's KLL quantile sketch: rank error well under 1% at its default size.
+RANK_ERROR = 0.01
+
+
+def by_name(stats):
+    return {f.path.step[0]: f for f in stats.datasets[0].features}
+
+
+def test_small_table_has_tfdv_fields():
+    stats = statistics_from_arrow(pa.table({"x": [1, 2, None, 0], "s": ["a", "b", "a", None]}), name="t")
+    features = by_name(stats)
+    x = features["x"].num_stats
+    assert stats.datasets[0].num_examples == 4
+    assert (x.common_stats.num_non_missing, x.common_stats.num_missing) == (3, 1)
+    assert (x.min, x.max, x.mean, x.num_zeros) == (0, 2, 1, 1)
+    assert x.std_dev == pytest.approx(np.std([1, 2, 0]))
+    s = features["s"].string_stats
+    assert [(v.value, v.frequency) for v in s.top_values] == [("a", 2), ("b", 1)]
+    assert s.unique == 2 and s.rank_histogram.buckets[0].label == "a"
+    with pytest.raises(ValueError, match="column 'b': type bool"):
+        statistics_from_arrow(pa.table({"b": [True]}))
+
+
+@pytest.fixture(scope="module")
+def taxi_pair():
+    import tensorflow_data_validation as tfdv
+
+    path = str(taxi_csv())
+    table = read_csv_table(path)
+    return table, by_name(statistics_from_arrow(table)), by_name(tfdv.generate_statistics_from_csv(path))
+
+
+def test_counts_missing_and_moments_equal_tfdv(taxi_pair):
+    _, ours, theirs = taxi_pair
+    assert set(ours) == set(theirs)
+    for name, feature in theirs.items():
+        mine = ours[name]
+        if feature.HasField("num_stats"):
+            a, b = mine.num_stats, feature.num_stats
+            assert a.common_stats.num_non_missing == b.common_stats.num_non_missing, name
+            assert a.common_stats.num_missing == b.common_stats.num_missing, name
+            assert a.num_zeros == b.num_zeros, name
+            # TFDV reads CSV floats as float32: equal up to that rounding.
+            for field in ("min", "max", "mean", "std_dev"):
+                assert getattr(a, field) == pytest.approx(getattr(b, field), rel=1e-6, abs=1e-6), (name, field)
+        else:
+            a, b = mine.string_stats, feature.string_stats
+            assert a.common_stats.num_non_missing == b.common_stats.num_non_missing, name
+            assert a.common_stats.num_missing == b.common_stats.num_missing, name
+            assert a.unique == b.unique, name
+            assert a.avg_length == pytest.approx(b.avg_length, rel=1e-6), name
+            assert {(v.value, v.frequency) for v in a.top_values[:5]} == {
+                (v.value, v.frequency) for v in b.top_values[:5]
+            }, name
+
+
+def _histogram(feature, kind):
+    from tensorflow_metadata.proto.v0 import statistics_pb2
+
+    kind = getattr(statistics_pb2.Histogram, kind)
+    return next(h for h in feature.num_stats.histograms if h.type == kind)
+
+
+def test_quantiles_and_histograms_agree_within_sketch_error(taxi_pair):
+    table, ours, theirs = taxi_pair
+    compared = []
+    for name, feature in theirs.items():
+        if not feature.HasField("num_stats") or feature.num_stats.common_stats.num_non_missing == 0:
+            continue
+        values = np.sort(table[name].drop_null().cast(pa.float64()).to_numpy())
+        n = values.size
+        # Each TFDV quantile boundary sits at (about) its rank in the real data.
+        for i, bucket in enumerate(_histogram(feature, "QUANTILES").buckets[1:], start=1):
+            # TFDV holds CSV floats as float32: widen the boundary by that rounding.
+            low = np.searchsorted(values, bucket.low_value - 1e-6 * abs(bucket.low_value), side="left") / n
+            high = np.searchsorted(values, bucket.low_value + 1e-6 * abs(bucket.low_value), side="right") / n
+            q = i / len(_histogram(feature, "QUANTILES").buckets)
+            assert low - RANK_ERROR <= q <= high + RANK_ERROR, (name, i, bucket.low_value)
+        # Standard histograms of FLOAT features: same share per bucket within the sketch's
+        # error. (For INT features TFDV's sketch spreads each integer's mass over the
+        # buckets around it, so bucket shares differ by design; the quantiles above hold.)
+        theirs_std = _histogram(feature, "STANDARD").buckets
+        mine_std = _histogram(ours[name], "STANDARD").buckets
+        if feature.type == feature.FLOAT and len(theirs_std) == len(mine_std) == 10:
+            compared.append(name)
+            total_t = sum(b.sample_count for b in theirs_std)
+            total_m = sum(b.sample_count for b in mine_std)
+            for t, m in zip(theirs_std, mine_std, strict=True):
+                assert m.low_value == pytest.approx(t.low_value, rel=1e-6, abs=1e-6), name
+                assert m.sample_count / total_m == pytest.approx(t.sample_count / total_t, abs=2 * RANK_ERROR), name
+    assert {"fare", "tips", "trip_miles", "pickup_latitude"} <= set(compared)
