@@ -47,7 +47,7 @@ def build_pipeline(config: PipelineConfig, *, target: Literal["local", "kubeflow
 
     gates = []  # nodes that must pass before training starts
     if enabled.drift.enabled:
-        gates = drift_stage(config, examples, schema)
+        gates = drift_stage(config, examples, schema, target=target)
         nodes += gates
 
     trainer = stages.trainer(config, examples, schema)

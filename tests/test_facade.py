@@ -10,6 +10,8 @@ def test_facade_exports():
 
     assert set(tfxgate.__all__) == {
         "ConfigError",
+        "DriftBlessing",
+        "DriftReport",
         "PipelineConfig",
         "Quarantine",
         "SliceEvaluation",
@@ -36,8 +38,9 @@ def test_custom_artifact_types_resolve_by_their_type_name():
     """Kubeflow V2 containers import custom artifact classes from their TYPE_NAME."""
     from tfx.utils import import_utils
 
+    from tfxgate.components.drift.component import DriftBlessing, DriftReport
     from tfxgate.components.ingest.component import Quarantine
     from tfxgate.components.slice_eval.component import SliceEvaluation
 
-    for artifact_type in (Quarantine, SliceEvaluation):
+    for artifact_type in (Quarantine, SliceEvaluation, DriftReport, DriftBlessing):
         assert import_utils.import_class_by_path(artifact_type.TYPE_NAME) is artifact_type

@@ -18,6 +18,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ConfigError",
+    "DriftBlessing",
+    "DriftReport",
     "Quarantine",
     "SliceEvaluation",
     "PipelineConfig",
@@ -42,15 +44,19 @@ def run_local(config, **kwargs):
     return _run(config, **kwargs)
 
 
+# Custom artifact types, by the name Kubeflow V2 containers import them with
+# (`tfxgate.<Type>`: their TYPE_NAME). Imported lazily: they pull in TFX.
+_ARTIFACT_TYPES = {
+    "Quarantine": "tfxgate.components.ingest.component",
+    "SliceEvaluation": "tfxgate.components.slice_eval.component",
+    "DriftReport": "tfxgate.components.drift.component",
+    "DriftBlessing": "tfxgate.components.drift.component",
+}
+
+
 def __getattr__(name):
-    # Artifact classes are imported lazily (they pull in TFX). Kubeflow V2
-    # containers find custom artifact types as `tfxgate.<TypeName>`.
-    if name == "Quarantine":
-        from tfxgate.components.ingest.component import Quarantine
+    if name in _ARTIFACT_TYPES:
+        import importlib
 
-        return Quarantine
-    if name == "SliceEvaluation":
-        from tfxgate.components.slice_eval.component import SliceEvaluation
-
-        return SliceEvaluation
+        return getattr(importlib.import_module(_ARTIFACT_TYPES[name]), name)
     raise AttributeError(f"module 'tfxgate' has no attribute {name!r}")

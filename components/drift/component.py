@@ -61,6 +61,13 @@ def previous_span(candidates: list, current: list):
     return max(pool, key=lambda a: (a.span, a.id), default=None)
 
 
+def _latest_examples_resolver():
+    return tfx.dsl.Resolver(
+        strategy_class=tfx.dsl.experimental.LatestArtifactStrategy,
+        **{EXAMPLES: tfx.dsl.Channel(type=standard_artifacts.Examples)},
+    ).with_id("previous_span_resolver")
+
+
 def previous_span_resolver(current_examples):
     return tfx.dsl.Resolver(
         strategy_class=PreviousSpanStrategy,
@@ -68,8 +75,14 @@ def previous_span_resolver(current_examples):
     ).with_id("previous_span_resolver")
 
 
-def drift_stage(config, examples, schema) -> list:
-    """The resolver and the DataDrift node for `stages.drift` (pipelines/build.py wires them)."""
+def drift_stage(config, examples, schema, *, target: str = "local") -> list:
+    """The resolver and the DataDrift node for `stages.drift` (pipelines/build.py wires them).
+
+    Kubeflow's V2 compiler accepts only TFX's stock resolver strategies (it turns
+    them into ML Metadata queries; no strategy code runs on the cluster), so there
+    the baseline is the latest Examples the store holds when the run starts
+    (`LatestArtifactStrategy`) rather than the previous span by number.
+    """
     stage = config.stages.drift
     settings = executor.Settings(
         policy=stage.policy,
@@ -77,7 +90,7 @@ def drift_stage(config, examples, schema) -> list:
         features={name: dict(values) for name, values in stage.features.items()},
         serving=stage.serving,
     )
-    previous = previous_span_resolver(examples)
+    previous = previous_span_resolver(examples) if target == "local" else _latest_examples_resolver()
     node = DataDrift(
         examples=examples,
         schema=schema,
