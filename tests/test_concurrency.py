@@ -22,9 +22,10 @@ from tests.lineage import artifact_types, run_record
 
 pytestmark = pytest.mark.e2e
 
-NODES = {"CsvExampleGen", "StatisticsGen", "ImportSchemaGen", "Trainer"}
+NODES = {"Ingest", "StatisticsGen", "ImportSchemaGen", "Trainer"}
 TINY = [
     "stages.validation.enabled=false",
+    "stages.drift.enabled=false",
     "stages.evaluation.enabled=false",
     "stages.push.enabled=false",
     "stages.trainer.train_steps=5",
@@ -67,10 +68,12 @@ def assert_run_recorded(store, run: CliRun) -> None:
     record = run_record(store, summary["run_id"])
     states = {node: execution.last_known_state for node, execution in record.executions.items()}
     assert states == {node: metadata_store_pb2.Execution.COMPLETE for node in NODES}
-    assert artifact_types(store, record.outputs["CsvExampleGen"]) == ["Examples"]
+    assert artifact_types(store, record.outputs["Ingest"]) == ["Examples", "tfxgate.Quarantine"]
     assert artifact_types(store, record.outputs["StatisticsGen"]) == ["ExampleStatistics"]
     assert artifact_types(store, record.outputs["Trainer"]) == ["Model", "ModelRun"]
-    examples, schema = record.outputs["CsvExampleGen"], record.outputs["ImportSchemaGen"]
+    ingested, schema = record.outputs["Ingest"], record.outputs["ImportSchemaGen"]
+    type_names = {t.id: t.name for t in store.get_artifact_types()}
+    examples = {a.id for a in store.get_artifacts_by_id(sorted(ingested)) if type_names[a.type_id] == "Examples"}
     assert record.inputs["StatisticsGen"] == examples
     assert record.inputs["Trainer"] == examples | schema
     produced = set().union(*record.outputs.values())
@@ -95,10 +98,10 @@ def test_four_pipelines_at_once_on_one_mysql_store(mariadb, tiny_csv, tmp_path, 
     store = open_store(load_config(TAXI_CONFIG, overrides=[db.metadata_override]).metadata, root=tmp_path)
     for run in runs:
         assert_run_recorded(store, run)
-    # Nothing lost, nothing doubled: 4 executions and 5 artifacts per pipeline (Examples,
-    # ExampleStatistics, Schema, Model, ModelRun), and no more.
+    # Nothing lost, nothing doubled: 4 executions and 6 artifacts per pipeline (Examples,
+    # Quarantine, ExampleStatistics, Schema, Model, ModelRun), and no more.
     assert len(store.get_executions()) == PIPELINES * len(NODES)
-    assert len(store.get_artifacts()) == PIPELINES * 5
+    assert len(store.get_artifacts()) == PIPELINES * 6
     assert len(store.get_contexts_by_type("pipeline")) == PIPELINES
 
 

@@ -78,10 +78,10 @@ def test_every_local_component_ran_as_a_task_with_the_same_outputs(kfp_run, taxi
 def test_same_splits_row_counts_and_schema(kfp_run, taxi_runs, sample_csv):
     run, _ = kfp_run
     local = taxi_runs.root / "artifacts"
-    examples = run.artifact("CsvExampleGen", "examples")
+    examples = run.artifact("Ingest", "examples")
     assert json.loads(examples["metadata"]["split_names"]) == ["train", "eval"]
     kfp_counts = _record_counts(Path(examples["uri"]))
-    assert kfp_counts == _record_counts(_first(local / "CsvExampleGen" / "examples"))
+    assert kfp_counts == _record_counts(_first(local / "Ingest" / "examples"))
     assert sum(kfp_counts.values()) == len(sample_csv.read_text().splitlines()) - 1
     kfp_schema = Path(run.artifact("ImportSchemaGen", "schema")["uri"]) / "schema.pbtxt"
     assert kfp_schema.read_text() == (_first(local / "ImportSchemaGen" / "schema") / "schema.pbtxt").read_text()
@@ -89,8 +89,8 @@ def test_same_splits_row_counts_and_schema(kfp_run, taxi_runs, sample_csv):
 
 def test_blessing_equals_the_local_run(kfp_run, taxi_runs):
     run, _ = kfp_run
-    blessing = run.artifact("Evaluator", "blessing")
-    local_blessed = (_first(taxi_runs.root / "artifacts" / "Evaluator" / "blessing") / "BLESSED").exists()
+    blessing = run.artifact("SliceEval", "blessing")
+    local_blessed = (_first(taxi_runs.root / "artifacts" / "SliceEval" / "blessing") / "BLESSED").exists()
     assert local_blessed
     assert blessing["metadata"]["blessed"] == 1
     assert (Path(blessing["uri"]) / "BLESSED").exists()
