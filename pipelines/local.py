@@ -72,7 +72,7 @@ class RunOutcome:
     @property
     def fully_cached(self) -> bool:
         ran = [n for n in self.nodes if n.execution_id is not None and n.state != "resolved"]
-        return bool(ran) and all(n.state == "cached" for n in ran)
+        return self.succeeded and bool(ran) and all(n.state == "cached" for n in ran)
 
 
 Progress = Callable[[str, NodeOutcome], None]

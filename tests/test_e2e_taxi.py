@@ -155,6 +155,7 @@ def test_failing_component_is_named_and_exits_nonzero(sample_csv, copied_root):
     assert "FAILED in Trainer" in result.stdout
     assert "deliberate failure in the test trainer" in result.stdout
     assert "-> SliceEval" not in result.stdout and "-> Pusher" not in result.stdout
+    assert "served from TFX's cache" not in result.stdout  # upstream stages cached, but the run failed
     summary = result.summaries()[-1]
     assert summary["failed_stage"] == "Trainer" and summary["succeeded"] is False
     assert pushed_versions(copied_root / "serving") == before
