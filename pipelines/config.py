@@ -36,6 +36,7 @@ from tfxgate.pipelines.config_source import ConfigError, YamlSource, apply_overr
 from tfxgate.pipelines.config_types import ExistingFile, OutputDir, Section, resolve_path
 from tfxgate.pipelines.kubeflow_config import KubeflowSection
 from tfxgate.pipelines.metadata_config import MetadataSection, SqliteMetadata
+from tfxgate.pipelines.model_card_config import ModelCardInfo
 from tfxgate.pipelines.trainer_config import Accelerator, Strategy, distribution_config
 
 _Model = Section  # every section: unknown keys are errors, never silently dropped
@@ -166,6 +167,7 @@ class TrainerStage(_Model):
 class PushStage(_Model):
     enabled: bool = True
     destination: OutputDir = Field(description="Directory the blessed SavedModel is pushed to.")
+    model_card: ModelCardInfo = ModelCardInfo()
 
 
 class Stages(_Model):

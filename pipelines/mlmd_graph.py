@@ -1,0 +1,123 @@
+"""Small read-only queries over the ML Metadata graph: who produced, who consumed, which run.
+
+The lineage walk (pipelines/evidence.py) finds artifacts by type and by
+event/context relations, never by node id, because node ids change as tfxgate
+components replace stock ones (StatisticsGen + ExampleValidator -> Validate,
+Pusher -> GovernedPush). Everything here is plain MLMD API; no TFX import.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import Any, Iterable, Optional
+
+import ml_metadata as mlmd
+from google.protobuf import json_format
+from ml_metadata.proto import metadata_store_pb2
+
+Event = metadata_store_pb2.Event
+OUTPUTS = (Event.OUTPUT, Event.DECLARED_OUTPUT)
+INPUTS = (Event.INPUT, Event.DECLARED_INPUT)
+
+
+@dataclass(frozen=True)
+class Link:
+    """One event: an execution read (`INPUT`) or wrote (`OUTPUT`) an artifact under `key`."""
+
+    execution_id: int
+    artifact_id: int
+    key: str  # the component's input/output name, e.g. "examples", "baseline_model"
+    is_output: bool
+
+
+class Graph:
+    """A read-only view of one store, with type names resolved once."""
+
+    def __init__(self, store: mlmd.MetadataStore):
+        self.store = store
+        self.artifact_types = {t.id: t.name for t in store.get_artifact_types()}
+        self.execution_types = {t.id: t.name for t in store.get_execution_types()}
+
+    def artifact(self, artifact_id: int) -> Optional[metadata_store_pb2.Artifact]:
+        found = self.store.get_artifacts_by_id([artifact_id])
+        return found[0] if found else None
+
+    def type_of(self, artifact: metadata_store_pb2.Artifact) -> str:
+        return self.artifact_types.get(artifact.type_id, "")
+
+    def execution_type(self, execution: metadata_store_pb2.Execution) -> str:
+        return self.execution_types.get(execution.type_id, "")
+
+    def links_of_artifacts(self, artifact_ids: Iterable[int]) -> list[Link]:
+        return [_link(e) for e in self.store.get_events_by_artifact_ids(sorted(set(artifact_ids)))]
+
+    def links_of_executions(self, execution_ids: Iterable[int]) -> list[Link]:
+        return [_link(e) for e in self.store.get_events_by_execution_ids(sorted(set(execution_ids)))]
+
+    def producers(self, artifact_id: int) -> list[metadata_store_pb2.Execution]:
+        """Executions that output the artifact: the one that made it, then cached reruns that re-published it."""
+        ids = {link.execution_id for link in self.links_of_artifacts([artifact_id]) if link.is_output}
+        executions = self.store.get_executions_by_id(sorted(ids))
+        # COMPLETE (the real run) before CACHED, then oldest first.
+        complete = metadata_store_pb2.Execution.COMPLETE
+        return sorted(executions, key=lambda e: (e.last_known_state != complete, e.id))
+
+    def consumers(self, artifact_id: int, *, keys: Optional[set[str]] = None) -> list[metadata_store_pb2.Execution]:
+        """Executions that read the artifact (only under these input `keys`, when given)."""
+        ids = {
+            link.execution_id
+            for link in self.links_of_artifacts([artifact_id])
+            if not link.is_output and (keys is None or link.key in keys)
+        }
+        return self.store.get_executions_by_id(sorted(ids))
+
+    def outputs(self, executions: Iterable[metadata_store_pb2.Execution], *, type_name: str) -> list:
+        """Artifacts of `type_name` the executions wrote, oldest first, each once."""
+        ids = {link.artifact_id for link in self.links_of_executions(e.id for e in executions) if link.is_output}
+        found = self.store.get_artifacts_by_id(sorted(ids))
+        return sorted((a for a in found if self.type_of(a) == type_name), key=lambda a: a.id)
+
+    def inputs(self, execution: metadata_store_pb2.Execution, *, type_name: str) -> list[tuple[str, Any]]:
+        """(input key, artifact) pairs of `type_name` the execution read."""
+        links = [link for link in self.links_of_executions([execution.id]) if not link.is_output]
+        by_id = {a.id: a for a in self.store.get_artifacts_by_id(sorted({link.artifact_id for link in links}))}
+        return [
+            (link.key, by_id[link.artifact_id])
+            for link in links
+            if link.artifact_id in by_id and self.type_of(by_id[link.artifact_id]) == type_name
+        ]
+
+    def contexts_of(self, execution_id: int, *, type_name: str) -> list[metadata_store_pb2.Context]:
+        return [c for c in self.store.get_contexts_by_execution(execution_id) if c.type == type_name]
+
+    def run_ids(self, executions: Iterable[metadata_store_pb2.Execution]) -> set[int]:
+        """Context ids of the pipeline runs these executions belong to."""
+        return {c.id for e in executions for c in self.contexts_of(e.id, type_name="pipeline_run")}
+
+
+def _link(event: metadata_store_pb2.Event) -> Link:
+    key = next((step.key for step in event.path.steps if step.HasField("key")), "")
+    return Link(event.execution_id, event.artifact_id, key, event.type in OUTPUTS)
+
+
+def value(node, name: str, default: Any = None) -> Any:
+    """A property or custom property of an artifact/execution/context as a plain Python value."""
+    for properties in (node.properties, node.custom_properties):
+        if name in properties:
+            item = properties[name]
+            kind = item.WhichOneof("value")
+            if kind == "struct_value":
+                return json_format.MessageToDict(item.struct_value)
+            if kind == "proto_value":
+                return default
+            return getattr(item, kind) if kind else default
+    return default
+
+
+def iso_time(milliseconds: int) -> Optional[str]:
+    """MLMD's milliseconds since the epoch as ISO-8601 UTC; None when unset."""
+    if not milliseconds:
+        return None
+    moment = datetime.datetime.fromtimestamp(milliseconds / 1000, tz=datetime.timezone.utc)
+    return moment.isoformat(timespec="seconds")
