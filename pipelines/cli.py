@@ -5,6 +5,7 @@
     tfxgate compile CONFIG --target kubeflow --output FILE [--set key.path=value ...]
     tfxgate submit CONFIG --host URL [--experiment NAME] [--namespace NS] [--schedule CRON]
     tfxgate metadata check CONFIG [--upgrade] [--set key.path=value ...]
+    tfxgate lineage PIPELINE VERSION [--json] [--set key.path=value ...]
 
 Exit codes: 0 success (or, with --if-new-data, nothing new to run on), 1 a
 pipeline stage failed (or the metadata store is not ready), 2 the config (or the
@@ -83,6 +84,15 @@ def _parser() -> argparse.ArgumentParser:
     metadata_check.add_argument(
         "--upgrade", action="store_true", help="create the MLMD schema if missing, or migrate an older one"
     )
+
+    lineage = commands.add_parser("lineage", help="show the evidence behind a pushed model version, as a tree")
+    lineage.add_argument(
+        "config", type=Path, metavar="PIPELINE", help="pipeline YAML, or a name found as configs/NAME.yaml"
+    )
+    lineage.add_argument("version", help="pushed version (the directory name under the push destination)")
+    lineage.add_argument("--json", action="store_true", help="print the evidence as JSON instead of a tree")
+    lineage.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE")
+    lineage.add_argument("--root", type=Path, help="pipeline root; overrides pipeline.root")
     return parser
 
 
@@ -91,6 +101,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     overrides = list(args.overrides)
     if getattr(args, "root", None) is not None:
         overrides.append(f"pipeline.root={args.root.resolve()}")
+    if args.command == "lineage":
+        args.config = _config_path(args.config)
     try:
         config = load_config(args.config, overrides=overrides)
     except ConfigError as err:
@@ -108,6 +120,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         if args.command == "metadata":
             return _metadata_check(config, upgrade=args.upgrade)
+        if args.command == "lineage":
+            return _lineage(config, version=args.version, as_json=args.json)
         return _run_locked(config, verbose=args.verbose, if_new_data=args.if_new_data, wait=args.wait)
     except MetadataError as err:
         print(f"tfxgate: {err}", file=sys.stderr)
@@ -129,6 +143,31 @@ def _metadata_check(config: PipelineConfig, *, upgrade: bool) -> int:
         return EXIT_OK
     print("  not ready: run again with --upgrade to create or upgrade the schema", file=sys.stderr)
     return EXIT_FAILED
+
+
+def _config_path(pipeline: Path) -> Path:
+    """A pipeline named by its config file, or by name as `configs/NAME.yaml` (the layout of this repo)."""
+    if pipeline.suffix in (".yaml", ".yml") or pipeline.exists():
+        return pipeline
+    return Path("configs") / f"{pipeline}.yaml"
+
+
+def _lineage(config: PipelineConfig, *, version: str, as_json: bool) -> int:
+    from tfxgate.pipelines.lineage import UnknownVersion, lineage, render, tree
+    from tfxgate.pipelines.metadata import open_store
+
+    name = config.pipeline.name
+    if config.metadata_path is not None and not config.metadata_path.exists():
+        print(f"tfxgate: pipeline '{name}' has no runs yet ({config.metadata_path} does not exist)", file=sys.stderr)
+        return EXIT_CONFIG
+    store = open_store(config.metadata, root=config.pipeline.root, read_only=True)
+    try:
+        evidence = lineage(store, pipeline=name, version=version)
+    except UnknownVersion as err:
+        print(f"tfxgate: {err}", file=sys.stderr)
+        return EXIT_CONFIG
+    print(evidence.to_json() if as_json else render(tree(evidence, version=version)))
+    return EXIT_OK
 
 
 def _schema(version: Optional[int]) -> str:

@@ -189,7 +189,9 @@ def _model_evidence(graph: Graph, evidence: Evidence, model, runs: set[int]) -> 
     """Model -> evaluation + blessing, pushed models, governance decisions."""
     evaluators = graph.consumers(model.id, keys={"model"})
     blessings = [
-        b for b in graph.outputs(evaluators, type_name="ModelBlessing") if value(b, "current_model_id") in (None, model.id)
+        b
+        for b in graph.outputs(evaluators, type_name="ModelBlessing")
+        if value(b, "current_model_id") in (None, model.id)
     ]
     blessing = _prefer(graph, blessings, runs)
     if blessing is not None:
@@ -215,9 +217,7 @@ def _rollbacks_to(graph: Graph, pipeline: Optional[str], versions: set[str], *, 
     return [
         e
         for e in found
-        if e.id not in seen
-        and value(e, "version") in versions
-        and value(e, "pipeline", pipeline) == pipeline
+        if e.id not in seen and value(e, "version") in versions and value(e, "pipeline", pipeline) == pipeline
     ]
 
 

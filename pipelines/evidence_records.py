@@ -207,6 +207,9 @@ def governance_of(execution, *, kind: str) -> GovernanceRecord:
     return GovernanceRecord(
         kind=kind,
         execution_id=execution.id,
-        **{name: value(execution, name) for name in ("pipeline", "run_id", "destination", "version", "by", "reason", "at")},
+        **{
+            name: value(execution, name)
+            for name in ("pipeline", "run_id", "destination", "version", "by", "reason", "at")
+        },
         gates=json.loads(gates) if gates else {},
     )
