@@ -121,9 +121,8 @@ def drift_text(drift: Drift) -> str:
     parts = []
     for comparison in drift.comparisons:
         drifted = ", ".join(d["feature"] for d in comparison["drifted"]) or "none"
-        parts.append(
-            f"{comparison['kind']}: {len(comparison['drifted'])} of {comparison['features_compared']} features drifted ({drifted})"
-        )
+        counts = f"{len(comparison['drifted'])} of {comparison['features_compared']}"
+        parts.append(f"{comparison['kind']}: {counts} features drifted ({drifted})")
     return f"{state}{policy}; " + "; ".join(parts)
 
 
