@@ -77,9 +77,11 @@ def card(evidence: Evidence, info: ModelCardInfo) -> Document:
 
 
 def _version(evidence: Evidence) -> Optional[str]:
-    pushes = [g.version for g in evidence.governance if g.kind == "push" and g.version]
-    pushes += [p.version for p in evidence.pushes if p.pushed and p.version]
-    return pushes[-1] if pushes else None
+    """The version this card describes: the latest governed push (the one being made, when the
+    governed push adds its decision), else the latest push MLMD records."""
+    governed = [g.version for g in evidence.governance if g.kind == "push" and g.version]
+    pushed = [p.version for p in evidence.pushes if p.pushed and p.version]
+    return (governed or pushed or [None])[-1]
 
 
 def _overview(evidence: Evidence, version: Optional[str]) -> Section:
@@ -148,7 +150,7 @@ def _drift(evidence: Evidence) -> Section:
                 Paragraph(f"{comparison['kind']} vs {comparison['baseline']}: closest to its threshold: {closest}")
             )
         rows = [
-            [d["feature"], ", ".join(f"{m} {text.number(v)} > {t}" for m, (v, t) in d["fired"].items())]
+            [d["feature"], ", ".join(f"{m} {text.number(v)} (max {t})" for m, (v, t) in d["fired"].items())]
             for d in comparison["drifted"]
         ]
         if rows:

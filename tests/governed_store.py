@@ -181,35 +181,68 @@ def build(tmp: Path) -> GovernedStore:
     anomalies = rec.artifact("ExampleAnomalies", art / "anomalies1", blessed=1)
     _anomalies_files(art / "anomalies1", anomaly=True)
     rec.execute(
-        "Validate", contexts=[pipeline, run1], inputs={"examples": examples, "schema": schema},
+        "Validate",
+        contexts=[pipeline, run1],
+        inputs={"examples": examples, "schema": schema},
         outputs={"statistics": statistics, "anomalies": anomalies},
-    )  # fmt: skip
+    )
     report = rec.artifact("tfxgate.DriftReport", art / "drift1")
-    drift = {"kind": "drift", "baseline": "span 2", "current": "span 3", "drifted_features": ["fare"], "features": [
-        {"feature": "fare", "kind": "numeric", "values": {"psi": 0.3, "ks": 0.05}, "thresholds": {"psi": 0.2, "ks": 0.1},
-         "fired": ["psi"], "detail": {}},
-        {"feature": "company", "kind": "categorical", "values": {"linf": 0.01}, "thresholds": {"linf": 0.1},
-         "fired": [], "detail": {}},
-    ]}  # fmt: skip
+    drift = {
+        "kind": "drift",
+        "baseline": "span 2",
+        "current": "span 3",
+        "drifted_features": ["fare"],
+        "features": [
+            {
+                "feature": "fare",
+                "kind": "numeric",
+                "values": {"psi": 0.3, "ks": 0.05},
+                "thresholds": {"psi": 0.2, "ks": 0.1},
+                "fired": ["psi"],
+                "detail": {},
+            },
+            {
+                "feature": "company",
+                "kind": "categorical",
+                "values": {"linf": 0.01},
+                "thresholds": {"linf": 0.1},
+                "fired": [],
+                "detail": {},
+            },
+        ],
+    }
     (art / "drift1" / "drift_report.json").write_text(json.dumps({"policy": "warn", "reports": [drift]}))
     drift_blessing = rec.artifact("tfxgate.DriftBlessing", art / "driftb1", blessed=1, retrain=0)
     rec.execute(
-        "DataDrift", contexts=[pipeline, run1], inputs={"examples": examples, "schema": schema},
+        "DataDrift",
+        contexts=[pipeline, run1],
+        inputs={"examples": examples, "schema": schema},
         outputs={"drift_report": report, "drift_blessing": drift_blessing},
-    )  # fmt: skip
+    )
     model = rec.artifact("Model", art / "model1")
     rec.execute(
-        "Trainer", contexts=[pipeline, run1], inputs={"examples": examples, "schema": schema}, outputs={"model": model},
+        "Trainer",
+        contexts=[pipeline, run1],
+        inputs={"examples": examples, "schema": schema},
+        outputs={"model": model},
         custom={"train_args": '{"num_steps": 60}'},
-    )  # fmt: skip
-    blessing = rec.artifact("ModelBlessing", art / "blessing1", blessed=1, current_model_id=model.id,
-                            blessing_message="BLESSED, judged without a baseline")  # fmt: skip
+    )
+    blessing = rec.artifact(
+        "ModelBlessing",
+        art / "blessing1",
+        blessed=1,
+        current_model_id=model.id,
+        blessing_message="BLESSED, judged without a baseline",
+    )
     evaluation = rec.artifact("tfxgate.SliceEvaluation", art / "eval1")
     _slice_report(art / "eval1", baseline=None)
     rec.execute(
-        "SliceEval", contexts=[pipeline, run1], inputs={"examples": examples, "model": model},
-        outputs={"blessing": blessing, "evaluation": evaluation}, custom={"settings": json.dumps(SETTINGS)},
-    )  # fmt: skip
+        "SliceEval",
+        contexts=[pipeline, run1],
+        inputs={"examples": examples, "model": model},
+        outputs={"blessing": blessing, "evaluation": evaluation},
+        custom={"settings": json.dumps(SETTINGS)},
+    )
 
     def governance(kind, *, inputs=None, outputs=None, contexts=(pipeline, run1), **values):
         props = {"pipeline": "taxi", "run_id": "run-1", "destination": "production", **values}
@@ -217,19 +250,39 @@ def build(tmp: Path) -> GovernedStore:
 
     governance("PendingApproval", inputs={"model": model}, at="2026-11-25T10:00:00+00:00", gates=GATES)
     governance("Approval", inputs={"model": model}, by="alice", reason="Q3 <review> ok", at="2026-11-25T11:00:00+00:00")
-    pushed = rec.artifact("PushedModel", art / "pushed1", pushed=1, pushed_version="7",
-                          pushed_destination="/serving/taxi/7", destination_name="production", model_id=model.id)  # fmt: skip
-    governance("Push", inputs={"model": model}, outputs={"pushed_model": pushed}, contexts=(pipeline,),
-               by="alice", version="7", at="2026-11-25T11:00:05+00:00", gates=GATES)  # fmt: skip
+    pushed = rec.artifact(
+        "PushedModel",
+        art / "pushed1",
+        pushed=1,
+        pushed_version="7",
+        pushed_destination="/serving/taxi/7",
+        destination_name="production",
+        model_id=model.id,
+    )
+    governance(
+        "Push",
+        inputs={"model": model},
+        outputs={"pushed_model": pushed},
+        contexts=(pipeline,),
+        by="alice",
+        version="7",
+        at="2026-11-25T11:00:05+00:00",
+        gates=GATES,
+    )
 
     # run-2: reads run-1's examples and model only as baselines.
     examples2 = rec.artifact("Examples", art / "examples2", {"span": 4, "split_names": '["train", "eval"]'})
     rec.execute("Ingest", contexts=[pipeline, run2], outputs={"examples": examples2})
     report2 = rec.artifact("tfxgate.DriftReport", art / "drift2")
     rec.execute(
-        "DataDrift", contexts=[pipeline, run2], inputs={"examples": examples2, "baseline_examples": examples},
-        outputs={"drift_report": report2, "drift_blessing": rec.artifact("tfxgate.DriftBlessing", art / "driftb2", blessed=0)},
-    )  # fmt: skip
+        "DataDrift",
+        contexts=[pipeline, run2],
+        inputs={"examples": examples2, "baseline_examples": examples},
+        outputs={
+            "drift_report": report2,
+            "drift_blessing": rec.artifact("tfxgate.DriftBlessing", art / "driftb2", blessed=0),
+        },
+    )
     model2 = rec.artifact("Model", art / "model2")
     rec.execute(
         "Trainer",
@@ -237,19 +290,28 @@ def build(tmp: Path) -> GovernedStore:
         inputs={"examples": examples2, "schema": schema},
         outputs={"model": model2},
     )
-    blessing2 = rec.artifact("ModelBlessing", art / "blessing2", blessed=1, current_model_id=model2.id,
-                             baseline_model=model.uri)  # fmt: skip
+    blessing2 = rec.artifact(
+        "ModelBlessing", art / "blessing2", blessed=1, current_model_id=model2.id, baseline_model=model.uri
+    )
+    evaluation2 = rec.artifact("tfxgate.SliceEvaluation", art / "eval2")
+    _slice_report(art / "eval2", baseline=model.uri)
     rec.execute(
-        "SliceEval", contexts=[pipeline, run2], inputs={"examples": examples2, "model": model2, "baseline_model": model},
-        outputs={"blessing": blessing2},
-    )  # fmt: skip
+        "SliceEval",
+        contexts=[pipeline, run2],
+        inputs={"examples": examples2, "model": model2, "baseline_model": model},
+        outputs={"blessing": blessing2, "evaluation": evaluation2},
+        custom={"settings": json.dumps(SETTINGS)},
+    )
     pushed2 = rec.artifact(
         "PushedModel", art / "pushed2", pushed=1, pushed_version="8", pushed_destination="/serving/taxi/8"
     )
     rec.execute(
-        "Pusher", contexts=[pipeline, run2], inputs={"model": model2, "model_blessing": blessing2},
+        "Pusher",
+        contexts=[pipeline, run2],
+        inputs={"model": model2, "model_blessing": blessing2},
         outputs={"pushed_model": pushed2},
-    )  # fmt: skip
-    governance("Rollback", contexts=(pipeline,), by="bob", reason="8 misbehaves", version="7",
-               at="2026-11-26T09:00:00+00:00")  # fmt: skip
+    )
+    governance(
+        "Rollback", contexts=(pipeline,), by="bob", reason="8 misbehaves", version="7", at="2026-11-26T09:00:00+00:00"
+    )
     return GovernedStore(store, tmp / "metadata.sqlite", model.id, model2.id, examples.id)
