@@ -81,7 +81,10 @@ def tree(evidence: Evidence, *, version: Optional[str] = None) -> Node:
     root = Node(f"model {evidence.model_id}  {evidence.model_uri}", [])
     for push in pushes:
         name = f" ({push.destination_name})" if push.destination_name else ""
-        root.children.append(Node(f"pushed as version {push.version}{name} -> {push.destination}", []))
+        if push.pushed:
+            root.children.append(Node(f"pushed as version {push.version}{name} -> {push.destination}", []))
+        else:
+            root.children.append(Node(f"not pushed{name} (PushedModel {push.artifact_id} says pushed=0)", []))
     trainer = evidence.trainer
     if trainer is None:
         root.children.append(Node("trainer: no execution recorded as producing this model", []))
