@@ -109,7 +109,8 @@ def collect(store: mlmd.MetadataStore, *, model_artifact_id: int) -> Evidence:
         found = f"a {graph.type_of(model)}" if model is not None else "no artifact"
         raise EvidenceError(f"artifact {model_artifact_id} is not a Model ({found} has that id)")
     producers = graph.producers(model.id)
-    runs = graph.run_ids(producers)
+    # The run that trained it first, then runs that re-published it from cache.
+    runs = [graph.run_ids(producers[:1]), graph.run_ids(producers)]
     evidence = Evidence(pipeline=None, run_id=None, model_id=model.id, model_uri=model.uri)
     if producers:
         trainer = producers[0]
@@ -146,7 +147,7 @@ def _trainer_run(graph: Graph, execution) -> TrainerRun:
     )
 
 
-def _data_evidence(graph: Graph, evidence: Evidence, examples, runs: set[int]) -> None:
+def _data_evidence(graph: Graph, evidence: Evidence, examples, runs: list[set[int]]) -> None:
     """Examples -> quarantine (its sibling), statistics, anomalies, drift report and blessing."""
     ingest = graph.producers(examples.id)
     quarantine = _prefer(graph, graph.outputs(ingest[:1], type_name="tfxgate.Quarantine"), runs)
@@ -185,7 +186,7 @@ def _data_evidence(graph: Graph, evidence: Evidence, examples, runs: set[int]) -
         )
 
 
-def _model_evidence(graph: Graph, evidence: Evidence, model, runs: set[int]) -> None:
+def _model_evidence(graph: Graph, evidence: Evidence, model, runs: list[set[int]]) -> None:
     """Model -> evaluation + blessing, pushed models, governance decisions."""
     evaluators = graph.consumers(model.id, keys={"model"})
     blessings = [
@@ -221,12 +222,21 @@ def _rollbacks_to(graph: Graph, pipeline: Optional[str], versions: set[str], *, 
     ]
 
 
-def _prefer(graph: Graph, artifacts: list, runs: set[int]) -> Optional[Any]:
-    """The artifact written in one of `runs` if any, else the newest; None for none."""
+def _prefer(graph: Graph, artifacts: list, runs: list[set[int]]) -> Optional[Any]:
+    """The artifact written in the earliest-listed of `runs` (then the newest); None for none.
+
+    `runs` is [the model's own run, runs that re-published it from cache]: when a
+    config change re-ran a stage on the same examples, the model's own run's
+    artifact is the evidence it was judged on.
+    """
     if not artifacts:
         return None
-    ours = [a for a in artifacts if graph.run_ids(graph.producers(a.id)) & runs]
-    return max(ours or artifacts, key=lambda a: a.id)
+
+    def rank(artifact) -> tuple:
+        made_in = graph.run_ids(graph.producers(artifact.id))
+        return (*(bool(made_in & run) for run in runs), artifact.id)
+
+    return max(artifacts, key=rank)
 
 
 def _flag(artifact, name: str) -> Optional[bool]:

@@ -61,12 +61,15 @@ class _Recorder:
         [context_id] = self.store.put_contexts([pb.Context(type_id=type_id, name=name)])
         return self.store.get_contexts_by_id([context_id])[0]
 
-    def execute(self, type_name: str, *, contexts, inputs=None, outputs=None, properties=None, custom=None) -> int:
+    def execute(
+        self, type_name: str, *, contexts, inputs=None, outputs=None, properties=None, custom=None, cached=False
+    ) -> int:
         """Records one execution with its events, attributions and associations; returns its id."""
         typed = type_name.startswith("tfxgate.") and type_name.count(".") == 1  # governance: string properties
         kinds = {name: pb.STRING for name in GOVERNANCE_PROPERTIES} if typed else {}
         type_id = self.store.put_execution_type(pb.ExecutionType(name=type_name, properties=kinds))
-        execution = pb.Execution(type_id=type_id, last_known_state=pb.Execution.COMPLETE)
+        state = pb.Execution.CACHED if cached else pb.Execution.COMPLETE
+        execution = pb.Execution(type_id=type_id, last_known_state=state)
         _set(execution.properties, properties or {})
         _set(execution.custom_properties, custom or {})
         pairs = []
@@ -152,6 +155,7 @@ GATES = {
 
 def build(tmp: Path) -> GovernedStore:
     """Records the two runs described in the module docstring under `tmp` (metadata.sqlite + artifacts)."""
+    tmp.mkdir(parents=True, exist_ok=True)
     config = pb.ConnectionConfig()
     config.sqlite.filename_uri = str(tmp / "metadata.sqlite")
     store = mlmd.MetadataStore(config)
@@ -315,3 +319,18 @@ def build(tmp: Path) -> GovernedStore:
         "Rollback", contexts=(pipeline,), by="bob", reason="8 misbehaves", version="7", at="2026-11-26T09:00:00+00:00"
     )
     return GovernedStore(store, tmp / "metadata.sqlite", model.id, model2.id, examples.id)
+
+
+def add_rerun_with_new_drift(governed: GovernedStore, tmp: Path) -> None:
+    """run-3: a drift config change re-ran DataDrift on run-1's examples (not blessed this time),
+    and the Trainer was served from cache, re-publishing run-1's model."""
+    rec = _Recorder(governed.store)
+    rec.types = {t.name: t.id for t in governed.store.get_artifact_types()}
+    contexts = [rec.context("pipeline", "taxi"), rec.context("pipeline_run", "run-3")]
+    [examples, model] = governed.store.get_artifacts_by_id([governed.examples_id, governed.model_id])
+    outputs = {
+        "drift_report": rec.artifact("tfxgate.DriftReport", tmp / "drift3"),
+        "drift_blessing": rec.artifact("tfxgate.DriftBlessing", tmp / "driftb3", blessed=0),
+    }
+    rec.execute("DataDrift", contexts=contexts, inputs={"examples": examples}, outputs=outputs)
+    rec.execute("Trainer", contexts=contexts, inputs={"examples": examples}, outputs={"model": model}, cached=True)

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tests.conftest import TAXI_CONFIG
-from tests.governed_store import build
+from tests.governed_store import add_rerun_with_new_drift, build
 from tfxgate.pipelines import lineage
 from tfxgate.pipelines.cli import main
 from tfxgate.pipelines.evidence import EvidenceError, collect
@@ -55,6 +55,14 @@ def test_drift_and_evaluation_are_this_models_not_a_later_runs(governed):
     assert evaluation.thresholds["binary_accuracy"]["min"] == 0.5
     assert evaluation.overall_thresholds["auc"]["min"] == 0.85
     assert [s["slice"] for s in evaluation.slices][:2] == ["Overall", "payment_type=<b>Cash</b> | x"]
+
+
+def test_the_models_own_run_wins_over_a_later_rerun(tmp_path):
+    governed = build(tmp_path / "store")
+    add_rerun_with_new_drift(governed, tmp_path / "rerun")
+    evidence = collect(governed.store, model_artifact_id=governed.model_id)
+    assert evidence.run_id == "run-1" and evidence.trainer.state == "COMPLETE"
+    assert evidence.drift.report_uri.endswith("drift1") and evidence.drift.blessed is True
 
 
 def test_governance_decisions_are_linked_to_the_model(governed):
