@@ -91,7 +91,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     lineage.add_argument("version", help="pushed version (the directory name under the push destination)")
     lineage.add_argument("--json", action="store_true", help="print the evidence as JSON instead of a tree")
-    lineage.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE")
+    lineage.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE", help="override a config key"
+    )
     lineage.add_argument("--root", type=Path, help="pipeline root; overrides pipeline.root")
     return parser
 

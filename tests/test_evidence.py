@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.conftest import TAXI_CONFIG
+from tests.conftest import TAXI_CONFIG, run_cli
 from tests.governed_store import add_rerun_with_new_drift, build
 from tfxgate.pipelines import lineage
 from tfxgate.pipelines.cli import main
@@ -148,3 +148,11 @@ def test_cli_unknown_version_exits_2_naming_known_versions(governed, capsys):
 def test_cli_without_runs_says_so(tmp_path, capsys):
     assert _cli("7", root=tmp_path / "empty") == 2
     assert "pipeline 'taxi' has no runs yet" in capsys.readouterr().err
+
+
+def test_installed_cli_finds_a_pipeline_by_name(governed):
+    """`tfxgate lineage taxi 7` reads configs/taxi.yaml, as a user in the repository would type it."""
+    result = run_cli("lineage", "taxi", "8", "--root", str(governed.path.parent), root=governed.path.parent)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"model {governed.second_model_id}")
+    assert "pushed as version 8 -> /serving/taxi/8" in result.stdout
