@@ -56,7 +56,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--root", type=Path, help="pipeline root (artifacts, metadata, logs); overrides pipeline.root")
     run.add_argument("-v", "--verbose", action="store_true", help="show TFX/Beam logs on the console")
     run.add_argument(
-        "--if-new-data", action="store_true", help="exit 0 without running when the newest input was already processed"
+        "--if-new-data",
+        action="store_true",
+        help="exit 0 without running when the newest span (or, unversioned, the input files) was already processed",
     )
     run.add_argument("--wait", action="store_true", help="wait for a run already holding this root's lock")
 
@@ -162,9 +164,11 @@ def _run_locked(config: PipelineConfig, *, verbose: bool, if_new_data: bool, wai
             if waited:
                 print(f"tfxgate: waited for the other run on {config.pipeline.root} to finish", flush=True)
             # Decided under the lock: a run that just finished may have processed it.
-            if if_new_data and not schedule.has_new_data(config):
-                print(f"tfxgate: no new data for '{config.pipeline.name}' since the last successful run; nothing to do")
-                return EXIT_OK
+            if if_new_data:
+                decision = schedule.new_data(config)
+                if not decision.new:
+                    print(f"tfxgate: {decision.reason}")
+                    return EXIT_OK
             processed = schedule.newest_input(config)
             code, run_id = _run(config, verbose=verbose)
             if code == EXIT_OK:
