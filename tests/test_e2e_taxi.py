@@ -183,5 +183,7 @@ def test_drifted_span_is_blocked_before_training_naming_the_features(taxi_runs, 
     assert pushed_versions(copied_root / "serving") == before
     report_html = Path(re.search(r"\(report: (\S+drift_report\.html)\)", result.stdout).group(1))
     assert report_html.is_relative_to(copied_root) and "<svg" in report_html.read_text()
-    [drift] = json.loads((report_html.parent / "drift_report.json").read_text())["reports"]
-    assert drift["drifted_features"] == ["fare", "payment_type"]
+    # vs the previous span and vs the span the pushed model was trained on (here the same sample).
+    drift, vs_pushed = json.loads((report_html.parent / "drift_report.json").read_text())["reports"]
+    assert (drift["kind"], vs_pushed["kind"]) == ("drift", "drift_vs_pushed")
+    assert drift["drifted_features"] == vs_pushed["drifted_features"] == ["fare", "payment_type"]
