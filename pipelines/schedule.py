@@ -57,12 +57,6 @@ def last_success(root: Path) -> Optional[dict]:
     return json.loads(path.read_text()) if path.exists() else None
 
 
-def last_processed(root: Path) -> Optional[dict]:
-    """The input the last successful run recorded, or None before the first one."""
-    recorded = last_success(root)
-    return recorded.get("input") if recorded else None
-
-
 @dataclass(frozen=True)
 class Decision:
     """Whether to run, and the sentence that says why not."""
