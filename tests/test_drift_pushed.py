@@ -73,6 +73,8 @@ def test_the_pushed_models_training_examples_are_found_through_its_lineage(tmp_p
     lineage.execution("Trainer", inputs=[span_2], outputs=[model_2])  # a cached rerun re-publishes model 2
     assert pushed_span.latest_pushed_model_id(lineage.store) == model_2
     assert pushed_span.pushed_model_examples_id(lineage.store) == span_2
+    # Another pipeline in the same store pushed model 2: this pipeline's own production model is model 1.
+    assert pushed_span.pushed_model_examples_id(lineage.store, among={span_1, span_3}) == span_1
 
 
 def test_pushed_span_strategy_never_returns_the_current_examples(tmp_path):

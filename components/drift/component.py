@@ -71,10 +71,11 @@ class PushedModelSpanStrategy(resolver.ResolverStrategy):
         self, store, input_dict: Dict[str, List[types.Artifact]]
     ) -> Optional[Dict[str, List[types.Artifact]]]:
         current = list(input_dict.get(CURRENT, []))
-        trained_on = pushed_span.pushed_model_examples_id(store)
-        excluded = {a.id for a in current}
-        found = [a for a in input_dict.get(EXAMPLES, []) if a.id == trained_on and a.id not in excluded]
-        return {EXAMPLES: found[:1], CURRENT: current}
+        candidates = {a.id: a for a in input_dict.get(EXAMPLES, [])}  # this pipeline's Examples
+        trained_on = pushed_span.pushed_model_examples_id(store, among=set(candidates))
+        if trained_on is None or trained_on in {a.id for a in current}:
+            return {EXAMPLES: [], CURRENT: current}
+        return {EXAMPLES: [candidates[trained_on]], CURRENT: current}
 
 
 def pushed_span_resolver(current_examples):

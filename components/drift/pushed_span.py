@@ -21,17 +21,21 @@ _OUTPUTS = (metadata_store_pb2.Event.OUTPUT, metadata_store_pb2.Event.DECLARED_O
 _INPUTS = (metadata_store_pb2.Event.INPUT, metadata_store_pb2.Event.DECLARED_INPUT)
 
 
-def latest_pushed_model_id(store) -> Optional[int]:
-    """The Model behind the newest PushedModel whose `pushed` custom property is 1."""
+def pushed_model_ids(store) -> list[int]:
+    """The Models behind PushedModels whose `pushed` custom property is 1, newest push first."""
     if "PushedModel" not in {t.name for t in store.get_artifact_types()}:
-        return None  # nothing was ever pushed from this store
+        return []  # nothing was ever pushed from this store
     pushed = store.get_artifacts_by_type("PushedModel")
     live = [a for a in pushed if "pushed" in a.custom_properties and a.custom_properties["pushed"].int_value == 1]
+    models = []
     for artifact in sorted(live, key=lambda a: a.id, reverse=True):
-        models = _inputs_of_producer(store, artifact.id, type_name="Model")
-        if models:
-            return max(models)
-    return None
+        models += sorted(_inputs_of_producer(store, artifact.id, type_name="Model"), reverse=True)
+    return models
+
+
+def latest_pushed_model_id(store) -> Optional[int]:
+    """The Model behind the newest PushedModel with `pushed`=1 (any pipeline in the store)."""
+    return next(iter(pushed_model_ids(store)), None)
 
 
 def trained_on_examples_id(store, model_id: int) -> Optional[int]:
@@ -40,10 +44,18 @@ def trained_on_examples_id(store, model_id: int) -> Optional[int]:
     return max(examples) if examples else None
 
 
-def pushed_model_examples_id(store) -> Optional[int]:
-    """The Examples the model in production was trained on, or None before the first push."""
-    model = latest_pushed_model_id(store)
-    return trained_on_examples_id(store, model) if model is not None else None
+def pushed_model_examples_id(store, *, among: Optional[set[int]] = None) -> Optional[int]:
+    """The Examples the newest pushed model was trained on, or None before the first push.
+
+    Args:
+      among: only models trained on one of these Examples count (this pipeline's,
+        when several pipelines share one ML Metadata store).
+    """
+    for model in pushed_model_ids(store):
+        examples = trained_on_examples_id(store, model)
+        if examples is not None and (among is None or examples in among):
+            return examples
+    return None
 
 
 def _inputs_of_producer(store, artifact_id: int, *, type_name: str) -> list[int]:
