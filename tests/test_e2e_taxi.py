@@ -105,7 +105,9 @@ def test_summary_json_records_the_decisions(taxi_runs):
     assert first["blessed"] is True and first["pushed"] is True
     assert first["anomalies"] == {"train": [], "eval": []}
     assert first["baseline_model"] in (None, "")
-    assert Counter(s["state"] for s in rerun["stages"]) == Counter({"cached": 8, "resolved": 2})
+    assert Counter(s["state"] for s in rerun["stages"]) == Counter(
+        {"cached": 8, "resolved": 3}
+    )  # 3 resolvers: previous span, pushed span, baseline
 
 
 def test_pushed_model_loads_and_predicts(taxi_runs):

@@ -119,3 +119,21 @@ def test_output_suffix_is_checked(tmp_path):
 def test_help_lists_compile_and_submit(tmp_path):
     result = run_cli("--help", root=tmp_path)
     assert "compile" in result.stdout and "submit" in result.stdout
+
+
+def test_compile_says_drift_vs_the_pushed_models_span_is_not_checked_on_kubeflow(tmp_path):
+    result = run_cli(
+        "compile",
+        str(REPO / "configs" / "taxi.yaml"),
+        "--output",
+        str(tmp_path / "p.yaml"),
+        "--set",
+        f"kubeflow.pipeline_root={tmp_path / 'root'}",
+        root=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (
+        "warning: stages.drift: on Kubeflow DataDrift compares with the latest earlier Examples only" in result.stdout
+    )
+    spec = next(yaml.safe_load_all((tmp_path / "p.yaml").read_text()))
+    assert "pushed_span_resolver" not in spec["root"]["dag"]["tasks"]
