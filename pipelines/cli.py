@@ -3,6 +3,7 @@
     tfxgate check CONFIG [--set key.path=value ...]
     tfxgate run   CONFIG [--root DIR] [--set key.path=value ...] [--verbose] [--if-new-data] [--wait]
     tfxgate compile CONFIG --target kubeflow --output FILE [--set key.path=value ...]
+    tfxgate compile CONFIG --target vertex --output FILE.json
     tfxgate submit CONFIG --host URL [--experiment NAME] [--namespace NS] [--schedule CRON]
     tfxgate metadata check CONFIG [--upgrade] [--set key.path=value ...]
     tfxgate lineage PIPELINE VERSION [--json] [--set key.path=value ...]
@@ -57,15 +58,25 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--root", type=Path, help="pipeline root (artifacts, metadata, logs); overrides pipeline.root")
     run.add_argument("-v", "--verbose", action="store_true", help="show TFX/Beam logs on the console")
     run.add_argument(
-        "--if-new-data", action="store_true", help="exit 0 without running when the newest input was already processed"
+        "--if-new-data",
+        action="store_true",
+        help="exit 0 without running when the newest span (or, unversioned, the input files) was already processed",
     )
     run.add_argument("--wait", action="store_true", help="wait for a run already holding this root's lock")
 
     compile_ = commands.add_parser("compile", help="compile the pipeline for Kubeflow Pipelines (KFP v2 spec)")
     add_config_args(compile_)
-    compile_.add_argument("--target", choices=["kubeflow"], default="kubeflow", help="orchestrator (kubeflow)")
     compile_.add_argument(
-        "--output", type=Path, required=True, help="*.yaml (KFP PipelineSpec) or *.json (Vertex PipelineJob)"
+        "--target",
+        choices=["kubeflow", "vertex"],
+        default="kubeflow",
+        help="kubeflow: the pipeline spec; vertex: the Trainer's Vertex AI custom job arguments (JSON)",
+    )
+    compile_.add_argument(
+        "--output",
+        type=Path,
+        required=True,
+        help="kubeflow: *.yaml (KFP PipelineSpec) or *.json (Vertex PipelineJob); vertex: *.json",
     )
 
     submit = commands.add_parser("submit", help="compile and start a run (or a recurring run) on Kubeflow Pipelines")
@@ -114,6 +125,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"{args.config}: OK (pipeline '{config.pipeline.name}', root {config.pipeline.root})")
         return EXIT_OK
     if args.command == "compile":
+        if args.target == "vertex":
+            return _compile_vertex(config, args.output)
         return _compile(config, args.output)
     if args.command == "submit":
         return _submit(config, args)
@@ -203,9 +216,11 @@ def _run_locked(config: PipelineConfig, *, verbose: bool, if_new_data: bool, wai
             if waited:
                 print(f"tfxgate: waited for the other run on {config.pipeline.root} to finish", flush=True)
             # Decided under the lock: a run that just finished may have processed it.
-            if if_new_data and not schedule.has_new_data(config):
-                print(f"tfxgate: no new data for '{config.pipeline.name}' since the last successful run; nothing to do")
-                return EXIT_OK
+            if if_new_data:
+                decision = schedule.new_data(config)
+                if not decision.new:
+                    print(f"tfxgate: {decision.reason}")
+                    return EXIT_OK
             processed = schedule.newest_input(config)
             code, run_id = _run(config, verbose=verbose)
             if code == EXIT_OK:
@@ -231,6 +246,27 @@ def _compile(config: PipelineConfig, output: Path) -> int:
         print(f"  warning: {warning}")
     for command in copy_wheels(compiled):
         print(f"  before the first run: {command}")
+    return EXIT_OK
+
+
+def _compile_vertex(config: PipelineConfig, output: Path) -> int:
+    from tfxgate.pipelines.vertex import TRAINING_ARGS_KEY, VertexError, write_training_args
+
+    try:
+        custom_config = write_training_args(config, output)
+    except VertexError as err:
+        print(err, file=sys.stderr)
+        return EXIT_CONFIG
+    print(f"tfxgate: Vertex AI training arguments of the Trainer of '{config.pipeline.name}' -> {output}")
+    print("  (the custom_config of tfx.extensions.google_cloud_ai_platform.Trainer)")
+    for pool in custom_config[TRAINING_ARGS_KEY]["job_spec"]["worker_pool_specs"]:
+        machine = pool["machine_spec"]
+        gpus = (
+            f" + {machine['accelerator_count']} x {machine['accelerator_type']}"
+            if "accelerator_type" in machine
+            else ""
+        )
+        print(f"  worker pool: {pool['replica_count']} x {machine['machine_type']}{gpus}")
     return EXIT_OK
 
 

@@ -82,7 +82,9 @@ def compile_kubeflow(config: PipelineConfig, output: Path) -> CompiledPipeline:
         staged = _stage_wheels(pipeline, kubeflow.pipeline_root, output.parent / WHEELS) if kubeflow.remote else []
         job = runner.run(pipeline, write_out=False)
     apply_kubeflow_settings(job, config)
-    compiled = CompiledPipeline(output=output, job=job, staged_wheels=staged, warnings=_local_paths(config))
+    compiled = CompiledPipeline(
+        output=output, job=job, staged_wheels=staged, warnings=_local_paths(config) + _not_on_kubeflow(config)
+    )
     _write(compiled, config)
     return compiled
 
@@ -186,6 +188,16 @@ def _local_paths(config: PipelineConfig) -> list[str]:
     if config.schema_file is not None:
         found["schema"] = str(config.schema_file)
     return [f"{key} is a local path ({value}): the cluster's pods must see it" for key, value in found.items()]
+
+
+def _not_on_kubeflow(config: PipelineConfig) -> list[str]:
+    """What a local run checks that the compiled pipeline cannot (stock resolvers only on Kubeflow)."""
+    if not config.stages.drift.enabled:
+        return []
+    return [
+        "stages.drift: on Kubeflow DataDrift compares with the latest earlier Examples only; the comparison "
+        "with the span the pushed model was trained on needs tfxgate's resolver, which the V2 compiler cannot run"
+    ]
 
 
 def copy_wheels(compiled: CompiledPipeline) -> list[str]:

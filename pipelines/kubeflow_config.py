@@ -49,6 +49,17 @@ class ResourceRequest(_Model):
         return value
 
 
+class VertexSection(_Model):
+    """Where the Trainer runs as a Vertex AI custom job (`tfxgate compile --target vertex`)."""
+
+    project: str = Field(min_length=1, description="Google Cloud project of the training job.")
+    region: str = Field(default="us-central1", min_length=1, description="Vertex AI region, e.g. europe-west4.")
+    machine_type: Optional[str] = Field(
+        default=None, description="Compute Engine machine type; default from the accelerator (see pipelines/vertex.py)."
+    )
+    workers: int = Field(default=1, ge=1, le=64, description="Machines; >1 needs strategy multi_worker_mirrored.")
+
+
 class KubeflowSection(_Model):
     image: str = Field(default=DEFAULT_IMAGE, description="Container image with TFX and tfxgate installed.")
     service_account: Optional[str] = Field(default=None, description="Kubernetes service account of the run.")
@@ -58,6 +69,7 @@ class KubeflowSection(_Model):
     resources: dict[str, ResourceRequest] = Field(
         default_factory=dict, description="Component id (or 'default') -> cpu/memory requests."
     )
+    vertex: Optional[VertexSection] = Field(default=None, description="The Trainer as a Vertex AI custom job.")
 
     @field_validator("pipeline_root")
     @classmethod

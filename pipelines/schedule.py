@@ -1,11 +1,15 @@
 """Scheduled retraining outside Kubeflow: run only on new data, never two runs on one root.
 
-`tfxgate run CONFIG --if-new-data` (e.g. from cron) asks `newest_input` what the
-newest input is and compares it with what the last successful run recorded in
-`<root>/last_success.json`; equal means there is nothing to do. Today the
-newest input is the fingerprint (path, size, mtime) of the files `data.path`
-matches; when ingestion with spans lands, `newest_input` returns the newest
-span instead and nothing else changes.
+`tfxgate run CONFIG --if-new-data` (e.g. from cron) decides with `new_data`:
+
+- **Versioned data** (`{SPAN}`, `{VERSION}` or a date in `data.path`): the newest
+  span the pattern resolves to now (spans.py, as ExampleGen resolves it) against
+  the span of the Ingest `Examples` artifact of the last successful run, read
+  from ML Metadata (the run id is in `<root>/last_success.json`). A span that
+  was processed is not processed again, however its files are touched.
+- **Unversioned data**: the fingerprint (path, size, mtime) of the files
+  `data.path` matches against the one the last successful run recorded in
+  `<root>/last_success.json`: a file whose content changed is re-ingested.
 
 `pipeline_lock` is an `fcntl` lock on `<root>/tfxgate.lock`, held for the whole
 run: a second invocation on the same root either waits for it or stops with a
@@ -23,9 +27,11 @@ import glob
 import json
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Optional
 
+from tfxgate.pipelines import spans
 from tfxgate.pipelines.config import PipelineConfig
 
 LAST_SUCCESS = "last_success.json"
@@ -37,21 +43,67 @@ class PipelineLocked(RuntimeError):
 
 
 def newest_input(config: PipelineConfig) -> dict:
-    """What the newest input is, as a JSON-able value comparable between runs."""
+    """What the newest input is, as a JSON-able value recorded with a successful run."""
+    span = spans.newest_span(config)
+    if span is not None:
+        return {"kind": "span", "span": span.span, "version": span.version}
     files = sorted(glob.glob(config.data.path))
     return {"kind": "files", "files": [[path, os.stat(path).st_size, os.stat(path).st_mtime_ns] for path in files]}
 
 
-def last_processed(root: Path) -> Optional[dict]:
-    """The input the last successful run processed, or None before the first one."""
+def last_success(root: Path) -> Optional[dict]:
+    """`{"run_id", "input"}` of the last successful run, or None before the first one."""
     path = root / LAST_SUCCESS
-    if not path.exists():
-        return None
-    return json.loads(path.read_text()).get("input")
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Whether to run, and the sentence that says why not."""
+
+    new: bool
+    reason: str = ""
+
+
+def new_data(config: PipelineConfig) -> Decision:
+    """Decides whether there is input the last successful run has not processed (see module doc)."""
+    name = config.pipeline.name
+    recorded = last_success(config.pipeline.root)
+    if recorded is None:
+        return Decision(True)
+    newest = spans.newest_span(config)
+    if newest is None:
+        if newest_input(config) != recorded.get("input"):
+            return Decision(True)
+        return Decision(False, f"no new data for '{name}' since the last successful run; nothing to do")
+    processed = _processed_span(config, run_id=recorded["run_id"])
+    if processed is None:
+        return Decision(True)
+    if newest.version is None:
+        processed = spans.Span(processed.span)
+    if newest != processed:
+        return Decision(True)
+    return Decision(
+        False,
+        f"{newest} of '{name}' ({config.data.path}) was already processed by the last successful run "
+        f"({recorded['run_id']}); nothing to do",
+    )
 
 
 def has_new_data(config: PipelineConfig) -> bool:
-    return newest_input(config) != last_processed(config.pipeline.root)
+    return new_data(config).new
+
+
+def _processed_span(config: PipelineConfig, *, run_id: str) -> Optional[spans.Span]:
+    """The span the run ingested, from ML Metadata (None if the store or the run is not there)."""
+    from tfxgate.pipelines.metadata import open_store, sqlite_path
+    from tfxgate.pipelines.metadata_config import SqliteMetadata
+
+    section = config.metadata
+    if isinstance(section, SqliteMetadata) and not sqlite_path(section, root=config.pipeline.root).exists():
+        return None
+    store = open_store(section, root=config.pipeline.root, read_only=isinstance(section, SqliteMetadata))
+    return spans.ingested_span(store, run_id=run_id)
 
 
 def record_success(config: PipelineConfig, *, run_id: str, processed: dict) -> None:

@@ -105,7 +105,9 @@ def test_summary_json_records_the_decisions(taxi_runs):
     assert first["blessed"] is True and first["pushed"] is True
     assert first["anomalies"] == {"train": [], "eval": []}
     assert first["baseline_model"] in (None, "")
-    assert Counter(s["state"] for s in rerun["stages"]) == Counter({"cached": 8, "resolved": 2})
+    assert Counter(s["state"] for s in rerun["stages"]) == Counter(
+        {"cached": 8, "resolved": 3}
+    )  # 3 resolvers: previous span, pushed span, baseline
 
 
 def test_pushed_model_loads_and_predicts(taxi_runs):
@@ -183,5 +185,7 @@ def test_drifted_span_is_blocked_before_training_naming_the_features(taxi_runs, 
     assert pushed_versions(copied_root / "serving") == before
     report_html = Path(re.search(r"\(report: (\S+drift_report\.html)\)", result.stdout).group(1))
     assert report_html.is_relative_to(copied_root) and "<svg" in report_html.read_text()
-    [drift] = json.loads((report_html.parent / "drift_report.json").read_text())["reports"]
-    assert drift["drifted_features"] == ["fare", "payment_type"]
+    # vs the previous span and vs the span the pushed model was trained on (here the same sample).
+    drift, vs_pushed = json.loads((report_html.parent / "drift_report.json").read_text())["reports"]
+    assert (drift["kind"], vs_pushed["kind"]) == ("drift", "drift_vs_pushed")
+    assert drift["drifted_features"] == vs_pushed["drifted_features"] == ["fare", "payment_type"]

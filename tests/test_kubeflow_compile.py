@@ -119,3 +119,16 @@ def test_output_suffix_is_checked(tmp_path):
 def test_help_lists_compile_and_submit(tmp_path):
     result = run_cli("--help", root=tmp_path)
     assert "compile" in result.stdout and "submit" in result.stdout
+
+
+def test_compile_says_drift_vs_the_pushed_models_span_is_not_checked_on_kubeflow(tmp_path):
+    from tfxgate.pipelines.kubeflow import compile_kubeflow
+
+    config = load_config(REPO / "configs" / "taxi.yaml", overrides=[f"kubeflow.pipeline_root={tmp_path / 'root'}"])
+    compiled = compile_kubeflow(config, tmp_path / "p.yaml")
+    assert any(
+        w.startswith("stages.drift: on Kubeflow DataDrift compares with the latest earlier Examples only")
+        for w in compiled.warnings
+    )
+    assert "pushed_span_resolver" not in compiled.spec["root"]["dag"]["tasks"]
+    assert "previous_span_resolver" in compiled.spec["root"]["dag"]["tasks"]

@@ -101,3 +101,23 @@ def test_compiled_spec_requests_the_accelerator_on_the_trainer_only(tmp_path):
         "Trainer_executor": {"nodeSelector": {"labels": {"cloud.google.com/gke-accelerator": "nvidia-tesla-t4"}}}
     }
     assert '"strategy": "mirrored"' in (tmp_path / "p.yaml").read_text().replace("\\", "")
+
+
+def test_multi_worker_mirrored_is_chosen_as_configured_and_runs_as_one_worker_without_tf_config():
+    """Its own process: TF creates a multi-worker strategy's collectives once, at startup."""
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import importlib.util, sys\n"
+        f"spec = importlib.util.spec_from_file_location('t', {str(REPO / 'trainers' / 'taxi' / 'trainer.py')!r})\n"
+        "module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module)\n"
+        "strategy = module.distribution_strategy('multi_worker_mirrored')\n"
+        "mwms = isinstance(strategy, module.tf.distribute.MultiWorkerMirroredStrategy)\n"
+        "print(mwms, strategy.num_replicas_in_sync)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "TF_CONFIG"} | {"TF_CPP_MIN_LOG_LEVEL": "3"}
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.split()[-2:] == ["True", "1"]

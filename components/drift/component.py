@@ -1,14 +1,17 @@
-"""The DataDrift TFX component and the resolver that finds its baseline span.
+"""The DataDrift TFX component and the resolvers that find its two baseline spans.
 
-    examples (this span) ─┐
-    previous span (MLMD) ─┼─> DataDrift ─> drift_report (JSON + HTML), drift_blessing
-    schema ───────────────┘
+    examples (this span) ───────────────┐
+    previous span (MLMD) ───────────────┤
+    span of the pushed model (MLMD) ────┼─> DataDrift ─> drift_report (JSON + HTML), drift_blessing
+    schema ─────────────────────────────┘
 
 `PreviousSpanStrategy` finds, through ML Metadata, the Examples of the latest
 span before this one (the `span` property any ExampleGen sets); when every
 Examples artifact has the same span (unspanned input), the latest other
-Examples artifact, i.e. the previous ingestion. The first run has none: drift
-is then not checked (skew still is, when a serving source is configured).
+Examples artifact, i.e. the previous ingestion. `PushedModelSpanStrategy` finds
+the Examples the model in production (the newest PushedModel with `pushed`=1)
+was trained on (pushed_span.py walks the lineage). The first run has neither:
+drift is then not checked (skew still is, when a serving source is configured).
 """
 
 import dataclasses
@@ -21,7 +24,7 @@ from tfx import v1 as tfx
 from tfx.dsl.components.common import resolver
 from tfx.types import standard_artifacts
 
-from tfxgate.components.drift import executor
+from tfxgate.components.drift import executor, pushed_span
 
 EXAMPLES = "examples"
 CURRENT = "current"
@@ -61,6 +64,27 @@ def previous_span(candidates: list, current: list):
     return max(pool, key=lambda a: (a.span, a.id), default=None)
 
 
+class PushedModelSpanStrategy(resolver.ResolverStrategy):
+    """Resolves `examples` to the Examples the pushed model was trained on (never `current` itself)."""
+
+    def resolve_artifacts(
+        self, store, input_dict: Dict[str, List[types.Artifact]]
+    ) -> Optional[Dict[str, List[types.Artifact]]]:
+        current = list(input_dict.get(CURRENT, []))
+        candidates = {a.id: a for a in input_dict.get(EXAMPLES, [])}  # this pipeline's Examples
+        trained_on = pushed_span.pushed_model_examples_id(store, among=set(candidates))
+        if trained_on is None or trained_on in {a.id for a in current}:
+            return {EXAMPLES: [], CURRENT: current}
+        return {EXAMPLES: [candidates[trained_on]], CURRENT: current}
+
+
+def pushed_span_resolver(current_examples):
+    return tfx.dsl.Resolver(
+        strategy_class=PushedModelSpanStrategy,
+        **{EXAMPLES: tfx.dsl.Channel(type=standard_artifacts.Examples), CURRENT: current_examples},
+    ).with_id("pushed_span_resolver")
+
+
 def _latest_examples_resolver():
     return tfx.dsl.Resolver(
         strategy_class=tfx.dsl.experimental.LatestArtifactStrategy,
@@ -81,7 +105,9 @@ def drift_stage(config, examples, schema, *, target: str = "local") -> list:
     Kubeflow's V2 compiler accepts only TFX's stock resolver strategies (it turns
     them into ML Metadata queries; no strategy code runs on the cluster), so there
     the baseline is the latest Examples the store holds when the run starts
-    (`LatestArtifactStrategy`) rather than the previous span by number.
+    (`LatestArtifactStrategy`) rather than the previous span by number, and the
+    comparison with the pushed model's span is left out (no stock query can walk
+    PushedModel -> Model -> Examples; `tfxgate compile` says so).
     """
     stage = config.stages.drift
     settings = executor.Settings(
@@ -90,14 +116,22 @@ def drift_stage(config, examples, schema, *, target: str = "local") -> list:
         features={name: dict(values) for name, values in stage.features.items()},
         serving=stage.serving,
     )
-    previous = previous_span_resolver(examples) if target == "local" else _latest_examples_resolver()
+    config_json = json.dumps(dataclasses.asdict(settings), sort_keys=True)
+    if target != "local":
+        previous = _latest_examples_resolver()
+        node = DataDrift(
+            examples=examples, schema=schema, baseline_examples=previous.outputs[EXAMPLES], config_json=config_json
+        )
+        return [previous, node]
+    previous, pushed = previous_span_resolver(examples), pushed_span_resolver(examples)
     node = DataDrift(
         examples=examples,
         schema=schema,
         baseline_examples=previous.outputs[EXAMPLES],
-        config_json=json.dumps(dataclasses.asdict(settings), sort_keys=True),
+        pushed_examples=pushed.outputs[EXAMPLES],
+        config_json=config_json,
     )
-    return [previous, node]
+    return [previous, pushed, node]
 
 
 @tfx.dsl.components.component
@@ -108,19 +142,24 @@ def DataDrift(
     drift_blessing: tfx.dsl.components.OutputArtifact[DriftBlessing],
     config_json: tfx.dsl.components.Parameter[str],
     baseline_examples: tfx.dsl.components.InputArtifact[standard_artifacts.Examples] = None,
+    pushed_examples: tfx.dsl.components.InputArtifact[standard_artifacts.Examples] = None,
 ) -> None:
-    """Drift (this span vs the previous one) and skew (vs serving data), gated by policy."""
+    """Drift (this span vs the previous one and vs the pushed model's) and skew (vs serving data), gated by policy."""
     from tfx.utils import io_utils
 
     from tfxgate.pipelines.schema_file import read_schema
 
     settings = executor.Settings.from_json(config_json)
     schema_proto = read_schema(io_utils.get_only_uri_in_dir(schema.uri))
+    baselines = {
+        kind: (artifact.uri, _name(artifact))
+        for kind, artifact in ((executor.DRIFT, baseline_examples), (executor.PUSHED_DRIFT, pushed_examples))
+        if artifact is not None
+    }
     reports, blessed = executor.run(
         examples_uri=examples.uri,
         examples_name=_name(examples),
-        baseline_uri=baseline_examples.uri if baseline_examples is not None else None,
-        baseline_name=_name(baseline_examples) if baseline_examples is not None else "",
+        baselines=baselines,
         schema=schema_proto,
         settings=settings,
         output_dir=drift_report.uri,

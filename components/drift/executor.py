@@ -21,6 +21,8 @@ from tfxgate.components.drift import report_html, tables
 from tfxgate.components.drift.check import DriftReport, Thresholds, compare_tables
 
 SPLIT = "train"
+DRIFT = "drift"  # this span vs the previous span
+PUSHED_DRIFT = "drift_vs_pushed"  # this span vs the span the pushed model was trained on
 
 
 class DriftBlocked(RuntimeError):
@@ -72,17 +74,32 @@ def run(
     *,
     examples_uri: str,
     examples_name: str,
-    baseline_uri: Optional[str],
-    baseline_name: str,
+    baselines: dict[str, tuple[str, str]],
     schema,
     settings: Settings,
     output_dir: str,
 ) -> tuple[list[DriftReport], bool]:
-    """Runs the drift and skew checks; returns the reports and whether the data is blessed."""
+    """Runs the drift and skew checks; returns the reports and whether the data is blessed.
+
+    Args:
+      baselines: comparison kind (`DRIFT`: the previous span, `PUSHED_DRIFT`: the
+        span the pushed model was trained on) -> (examples uri, display name);
+        a kind without a baseline (first run, nothing pushed yet) is skipped.
+
+    Raises:
+      ValueError: a per-feature threshold names a feature this span does not have.
+      FileNotFoundError: the serving data source is gone.
+    """
     current, categorical = tables.from_arrow(tables.read_examples_split(os.path.join(examples_uri, f"Split-{SPLIT}")))
+    check_threshold_features(settings.features, present=set(current), examples_name=examples_name)
     categorical |= categorical_from_schema(schema, set(current))
     reports, pairs = [], {}
-    if baseline_uri is not None:
+    for kind in (DRIFT, PUSHED_DRIFT):
+        if kind not in baselines:
+            if kind == PUSHED_DRIFT:
+                logging.info("no pushed model yet: drift vs the pushed model's span not checked")
+            continue
+        baseline_uri, baseline_name = baselines[kind]
         base, _ = tables.from_arrow(tables.read_examples_split(os.path.join(baseline_uri, f"Split-{SPLIT}")))
         reports.append(
             compare_tables(
@@ -90,14 +107,14 @@ def run(
                 current,
                 categorical=categorical,
                 thresholds=thresholds_for(settings, schema, kind="drift"),
-                kind="drift",
+                kind=kind,
                 baseline_name=baseline_name,
                 current_name=examples_name,
             )
         )
-        pairs["drift"] = (base, current)
+        pairs[kind] = (base, current)
     if settings.serving:
-        serving, _ = tables.from_arrow(tables.read_csv(settings.serving))
+        serving, _ = tables.from_arrow(read_serving(settings.serving))
         reports.append(
             compare_tables(
                 current,
@@ -113,6 +130,27 @@ def run(
     write_report(reports, pairs, output_dir=output_dir, policy=settings.policy)
     drifted = [f.feature for r in reports for f in r.drifted]
     return reports, not drifted
+
+
+def check_threshold_features(features: dict, *, present: set[str], examples_name: str) -> None:
+    """Raises ValueError naming each `stages.drift.features` entry this span's data lacks.
+
+    The config is checked against the schema (or the first file's header) at load;
+    this catches data that changed since, e.g. a later span without the column.
+    """
+    missing = sorted(set(features) - present)
+    if missing:
+        raise ValueError(
+            f"stages.drift.features: {', '.join(repr(m) for m in missing)} not in the data of {examples_name} "
+            f"(its features: {', '.join(sorted(present))})"
+        )
+
+
+def read_serving(path: str):
+    """The serving data source as an Arrow table; FileNotFoundError naming the key if it is gone."""
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"stages.drift.serving: serving data source not found: {path}")
+    return tables.read_csv(path)
 
 
 def write_report(reports, pairs, *, output_dir: str, policy: str) -> None:
