@@ -86,7 +86,13 @@ def collect(store: mlmd.MetadataStore, *, pipeline: str, run_id: Optional[str], 
         latest = ", ".join(known[-5:])
         raise ReportError(f"no run '{run_id}' of pipeline '{pipeline}' in {address}; latest runs: {latest}")
     [context] = [c for c in store.get_contexts_by_type("pipeline_run") if c.name == run_id]
-    executions = sorted(store.get_executions_by_context(context.id), key=lambda e: e.id)
+    executions = store.get_executions_by_context(context.id)
+    return from_executions(store, executions, pipeline=pipeline, run_id=run_id, address=address)
+
+
+def from_executions(store: mlmd.MetadataStore, executions, *, pipeline: str, run_id: str, address: str) -> RunReport:
+    """The report of a set of executions (one pipeline run, or a notebook's stage-by-stage run)."""
+    executions = sorted(executions, key=lambda e: e.id)
     stages = _stages(store, executions)
     report = RunReport(
         pipeline=pipeline,
@@ -113,7 +119,9 @@ def collect(store: mlmd.MetadataStore, *, pipeline: str, run_id: Optional[str], 
 
 
 def _node_names(store: mlmd.MetadataStore, executions) -> dict[int, str]:
-    wanted, names = {e.id for e in executions}, {}
+    """Execution id -> node id: from the `node` contexts, or (InteractiveContext) `component_id`."""
+    wanted = {e.id for e in executions}
+    names = {e.id: e.properties["component_id"].string_value for e in executions if "component_id" in e.properties}
     for node in store.get_contexts_by_type("node"):
         for execution in store.get_executions_by_context(node.id):
             if execution.id in wanted:

@@ -17,23 +17,14 @@ from tfxgate.pipelines.report.charts import timeline_svg
 from tfxgate.pipelines.report.collect import RunReport
 
 NOT_RECORDED = "<p class='missing'>not recorded</p>"
+SECTIONS = ("Stages", "Data", "Anomalies", "Drift", "Slice evaluation", "Gates", "Approval", "Push", "Lineage")
 
 
 def render(report: RunReport, *, chart_metric: str = "binary_accuracy", minimum: Optional[float] = None) -> str:
     """The page; `chart_metric` (and its gate `minimum`) picks the per-slice chart."""
     status = "SUCCEEDED" if report.succeeded else "FAILED"
     title = f"tfxgate run report: {report.pipeline} {report.run_id}"
-    sections = [
-        _section("Stages", _stages(report)),
-        _section("Data", _data(report.data)),
-        _section("Anomalies", _anomalies(report.anomalies)),
-        _section("Drift", _drift(report.drift)),
-        _section("Slice evaluation", _evaluation(report.evaluation, chart_metric=chart_metric, minimum=minimum)),
-        _section("Gates", _gates(report.gates)),
-        _section("Approval", _approvals(report.approvals)),
-        _section("Push", _push(report.push)),
-        _section("Lineage", _lineage(report.lineage)),
-    ]
+    sections = [section(report, name, chart_metric=chart_metric, minimum=minimum) for name in SECTIONS]
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{_e(title)}</title>
 <style>{_STYLE}{drift_html.STYLE}</style></head>
@@ -44,6 +35,22 @@ def render(report: RunReport, *, chart_metric: str = "binary_accuracy", minimum:
 {"".join(sections)}
 </body></html>
 """
+
+
+def section(report: RunReport, name: str, *, chart_metric: str = "binary_accuracy", minimum=None) -> str:
+    """One section of the page by its title (one of SECTIONS), e.g. for a notebook cell."""
+    body = {
+        "Stages": lambda: _stages(report),
+        "Data": lambda: _data(report.data),
+        "Anomalies": lambda: _anomalies(report.anomalies),
+        "Drift": lambda: _drift(report.drift),
+        "Slice evaluation": lambda: _evaluation(report.evaluation, chart_metric=chart_metric, minimum=minimum),
+        "Gates": lambda: _gates(report.gates),
+        "Approval": lambda: _approvals(report.approvals),
+        "Push": lambda: _push(report.push),
+        "Lineage": lambda: _lineage(report.lineage),
+    }[name]()
+    return _section(name, body)
 
 
 def _key_figures(report: RunReport) -> str:

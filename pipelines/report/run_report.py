@@ -30,12 +30,17 @@ def read(config: PipelineConfig, *, run_id: Optional[str] = None) -> RunReport:
     return collect(store, pipeline=config.pipeline.name, run_id=run_id, address=where)
 
 
-def html(config: PipelineConfig, report: RunReport) -> str:
-    """The page, charting the metric the config gates per slice (as SliceEval's own report does)."""
+def chart_options(config: PipelineConfig) -> dict:
+    """The per-slice chart's metric: the first one the config gates, as SliceEval's own report picks it."""
     evaluation = config.stages.evaluation
     metric = next(iter([*evaluation.thresholds, *evaluation.overall]), "binary_accuracy")
     gate = evaluation.thresholds.get(metric) or evaluation.overall.get(metric)
-    return page.render(report, chart_metric=metric, minimum=gate.min if gate else None)
+    return {"chart_metric": metric, "minimum": gate.min if gate else None}
+
+
+def html(config: PipelineConfig, report: RunReport) -> str:
+    """The page for one run's facts."""
+    return page.render(report, **chart_options(config))
 
 
 def write(config: PipelineConfig, *, run_id: Optional[str] = None, output: Optional[Path] = None) -> Path:
@@ -50,4 +55,4 @@ def write(config: PipelineConfig, *, run_id: Optional[str] = None, output: Optio
     return output
 
 
-__all__ = ["MetadataError", "ReportError", "html", "read", "write"]
+__all__ = ["MetadataError", "ReportError", "chart_options", "html", "read", "write"]
