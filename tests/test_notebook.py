@@ -33,10 +33,10 @@ def test_notebook_runs_every_stage_on_a_sample(tmp_path, monkeypatch):
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
     root = tmp_path / "root"
     monkeypatch.setenv("TFXGATE_ROOT", str(root))
-    monkeypatch.setenv("TFXGATE_SAMPLE_ROWS", "1500")
+    monkeypatch.setenv("TFXGATE_SAMPLE_ROWS", "1000")
     overrides = [
-        "stages.trainer.train_steps=20",
-        "stages.trainer.eval_steps=5",
+        "stages.trainer.train_steps=10",
+        "stages.trainer.eval_steps=3",
         f"stages.push.destination={root}/serving",
     ]
     monkeypatch.setenv("TFXGATE_SET", ";".join(overrides))
