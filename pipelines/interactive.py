@@ -147,7 +147,7 @@ def interactive(
         raise ValueError("overrides/root apply to a config file: pass its path, not a loaded config")
     if sample_rows is not None:
         sample = sample_input(config, rows=sample_rows)
-        config = load_config(config.source, overrides=[*overrides, f"data.path={sample}"])
+        config = config.model_copy(update={"data": config.data.model_copy(update={"path": str(sample)})})
     return InteractiveRun(config=config, context=_context(config), nodes=_nodes(config))
 
 
