@@ -105,7 +105,7 @@ def from_executions(store: mlmd.MetadataStore, executions, *, pipeline: str, run
     outputs = outputs_by_type(store, [e.id for e in executions])
     report.data = _data(outputs)
     report.anomalies = _anomalies(outputs)
-    report.drift = _drift(outputs)
+    report.drift = _drift(outputs) or _blocked_drift(stages, outputs)
     report.evaluation = _evaluation(outputs)
     report.push = _push(outputs)
     records = lineage.governance(store, run_id=run_id, model_ids=[m.id for m in outputs.get("Model", [])])
@@ -236,6 +236,23 @@ def _drift(outputs: dict) -> Optional[dict]:
         "reports": document.get("reports", []),
         "blessed": bool(_prop(blessing[-1], "blessed", 1)) if blessing else None,
     }
+
+
+def _blocked_drift(stages: list[dict], outputs: dict) -> Optional[dict]:
+    """A DataDrift that blocked the run published nothing; its report was kept beside its outputs."""
+    from tfxgate.components.drift.executor import kept_report_dir
+
+    failed = [s for s in stages if s["node"] == "DataDrift" and s["state"] == "failed"]
+    examples = outputs.get("Examples", [])
+    if not failed or not examples:
+        return None
+    artifacts = Path(examples[-1].uri).parents[2]  # <root>/artifacts/Ingest/examples/<id>
+    kept = Path(kept_report_dir(str(artifacts / "DataDrift" / "drift_report" / str(failed[-1]["execution_id"]))))
+    path = kept / "drift_report.json"
+    if not path.exists():
+        return None
+    document = json.loads(path.read_text())
+    return {"uri": str(path), "policy": document.get("policy"), "reports": document["reports"], "blessed": False}
 
 
 def _evaluation(outputs: dict) -> Optional[dict]:
