@@ -18,19 +18,11 @@ from pathlib import Path
 from typing import Optional
 
 import ml_metadata as mlmd
-from ml_metadata.proto import metadata_store_pb2
 
+from tfxgate.pipelines.metadata import EXECUTION_STATES
 from tfxgate.pipelines.report import lineage
 from tfxgate.pipelines.summary import outputs_by_type, read_anomalies
 
-_STATES = {
-    metadata_store_pb2.Execution.COMPLETE: "complete",
-    metadata_store_pb2.Execution.CACHED: "cached",
-    metadata_store_pb2.Execution.FAILED: "failed",
-    metadata_store_pb2.Execution.CANCELED: "canceled",
-    metadata_store_pb2.Execution.RUNNING: "running",
-    metadata_store_pb2.Execution.NEW: "new",
-}
 SHOWN_BAD_ROWS = 5
 
 
@@ -136,7 +128,7 @@ def _stages(store: mlmd.MetadataStore, executions) -> list[dict]:
     first = min((e.create_time_since_epoch for e in executions), default=0)
     stages = []
     for e in executions:
-        state = _STATES.get(e.last_known_state, "unknown")
+        state = EXECUTION_STATES.get(e.last_known_state, "unknown")
         if types.get(e.type_id, "").endswith("Resolver"):
             state = "resolved"
         stages.append(
