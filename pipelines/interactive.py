@@ -36,15 +36,13 @@ class InteractiveRun:
 
     def run(self, node_id: str, *, enable_cache: bool = True):
         """Runs one node (its upstream nodes must have run); returns TFX's ExecutionResult."""
-        if node_id not in self.nodes:
-            raise KeyError(
-                f"no node {node_id!r} in pipeline '{self.config.pipeline.name}' (nodes: {', '.join(self.nodes)})"
-            )
-        missing = [n.id for n in self.nodes[node_id].upstream_nodes if n.id not in self.results]
+        from tfx.dsl.components.common.resolver import Resolver
+
+        node = self._node(node_id)
+        missing = [n.id for n in node.upstream_nodes if n.id not in self.results]
         if missing:
             raise RuntimeError(f"run {', '.join(missing)} before {node_id}")
-        node = self.nodes[node_id]
-        if type(node).__name__ == "Resolver":
+        if isinstance(node, Resolver):
             self.results[node_id] = _resolve(node, store=self.store(), ran=set(self.results))
         else:
             self.results[node_id] = self.context.run(node, enable_cache=enable_cache)
@@ -52,16 +50,19 @@ class InteractiveRun:
 
     def run_until(self, node_id: str, *, enable_cache: bool = True) -> dict:
         """Runs, in pipeline order, every node up to and including `node_id` that has not run yet."""
-        if node_id not in self.nodes:
-            raise KeyError(
-                f"no node {node_id!r} in pipeline '{self.config.pipeline.name}' (nodes: {', '.join(self.nodes)})"
-            )
+        self._node(node_id)
         for each in self.nodes:
             if each not in self.results:
                 self.run(each, enable_cache=enable_cache)
             if each == node_id:
                 break
         return self.results
+
+    def _node(self, node_id: str):
+        if node_id not in self.nodes:
+            known = ", ".join(self.nodes)
+            raise KeyError(f"no node {node_id!r} in pipeline '{self.config.pipeline.name}' (nodes: {known})")
+        return self.nodes[node_id]
 
     def run_all(self, *, enable_cache: bool = True) -> dict:
         """Runs every node that has not run yet, in pipeline order."""
