@@ -36,12 +36,12 @@ class InteractiveRun:
 
     def run(self, node_id: str, *, enable_cache: bool = True):
         """Runs one node (its upstream nodes must have run); returns TFX's ExecutionResult."""
-        from tfx.dsl.components.common.resolver import Resolver
-
         node = self._node(node_id)
         missing = [n.id for n in node.upstream_nodes if n.id not in self.results]
         if missing:
             raise RuntimeError(f"run {', '.join(missing)} before {node_id}")
+        from tfx.dsl.components.common.resolver import Resolver
+
         if isinstance(node, Resolver):
             self.results[node_id] = _resolve(node, store=self.store(), ran=set(self.results))
         else:

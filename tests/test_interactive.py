@@ -58,3 +58,22 @@ def test_interactive_applies_overrides_root_and_sample(tmp_path, monkeypatch):
     assert run.config.pipeline.root == (tmp_path / "r").resolve()
     assert run.config.stages.trainer.train_steps == 7
     assert run.config.data.path == str((tmp_path / "r" / "sample" / "in.csv").resolve())
+
+
+def test_unknown_node_and_missing_upstream_are_named(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from tfxgate.pipelines import interactive as module
+
+    ingest = SimpleNamespace(id="Ingest", upstream_nodes=[], outputs={"examples": None})
+    trainer = SimpleNamespace(id="Trainer", upstream_nodes=[ingest], outputs={"model": None})
+    monkeypatch.setattr(module, "_context", lambda config: None)
+    monkeypatch.setattr(module, "_nodes", lambda config: {"Ingest": ingest, "Trainer": trainer})
+    run = module.interactive(TAXI_CONFIG, root=tmp_path)
+    with pytest.raises(KeyError, match=r"no node 'Evaluator' in pipeline 'taxi' \(nodes: Ingest, Trainer\)"):
+        run.run("Evaluator")
+    with pytest.raises(RuntimeError, match="run Ingest before Trainer"):
+        run.run("Trainer")
+    assert run.node_with_output("model") == "Trainer"
+    with pytest.raises(KeyError, match="no node of pipeline 'taxi' has an output 'blessing'"):
+        run.node_with_output("blessing")
