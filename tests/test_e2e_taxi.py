@@ -185,3 +185,7 @@ def test_drifted_span_is_blocked_before_training_naming_the_features(taxi_runs, 
     assert report_html.is_relative_to(copied_root) and "<svg" in report_html.read_text()
     [drift] = json.loads((report_html.parent / "drift_report.json").read_text())["reports"]
     assert drift["drifted_features"] == ["fare", "payment_type"]
+    # The run report (tfxgate report) of this blocked run shows the kept drift report.
+    from tests.test_report_e2e import assert_blocked_run_report
+
+    assert_blocked_run_report(copied_root, drifted_csv)
