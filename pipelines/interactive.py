@@ -8,7 +8,7 @@ overrides and can sample the input file first:
 
     run = tfxgate.interactive("configs/taxi.yaml", sample_rows=2000,
                               overrides=["stages.trainer.train_steps=50"])
-    run.run_until("Ingest"); run.show("StatisticsGen", "statistics")
+    run.run_until("StatisticsGen"); run.show("StatisticsGen", "statistics")
     display(run.section("Drift"))   # a section of the run report
     run.run_all()                   # the remaining stages, in pipeline order
 
