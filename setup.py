@@ -25,6 +25,7 @@ setup(
         "tfxgate.components.ingest",
         "tfxgate.components.slice_eval",
         "tfxgate.pipelines",
+        "tfxgate.pipelines.report",
     ],
     package_dir={
         "tfxgate": "tfxgate",

@@ -7,6 +7,7 @@
     tfxgate submit CONFIG --host URL [--experiment NAME] [--namespace NS] [--schedule CRON]
     tfxgate metadata check CONFIG [--upgrade] [--set key.path=value ...]
     tfxgate lineage PIPELINE VERSION [--json] [--set key.path=value ...]
+    tfxgate report CONFIG [RUN] [--root DIR] [--output FILE] [--set key.path=value ...]
 
 Exit codes: 0 success (or, with --if-new-data, nothing new to run on), 1 a
 pipeline stage failed (or the metadata store is not ready), 2 the config (or the
@@ -86,6 +87,12 @@ def _parser() -> argparse.ArgumentParser:
     submit.add_argument("--namespace", help="Kubernetes namespace (multi-user KFP)")
     submit.add_argument("--schedule", metavar="CRON", help="create a recurring run instead, e.g. '0 3 * * *'")
 
+    report = commands.add_parser("report", help="write one run's self-contained HTML report")
+    add_config_args(report)
+    report.add_argument("run", nargs="?", default="latest", help="run id (as `run` prints it); default: the latest")
+    report.add_argument("--root", type=Path, help="pipeline root the run used; overrides pipeline.root")
+    report.add_argument("--output", type=Path, help="HTML file to write (default: <root>/reports/<run id>.html)")
+
     metadata = commands.add_parser("metadata", help="inspect or prepare the ML Metadata store")
     metadata_commands = metadata.add_subparsers(dest="metadata_command", required=True, metavar="COMMAND")
     metadata_check = metadata_commands.add_parser(
@@ -137,6 +144,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return _metadata_check(config, upgrade=args.upgrade)
         if args.command == "lineage":
             return _lineage(config, version=args.version, as_json=args.json)
+        if args.command == "report":
+            return _report(config, run_id=args.run, output=args.output)
         return _run_locked(config, verbose=args.verbose, if_new_data=args.if_new_data, wait=args.wait)
     except MetadataError as err:
         print(f"tfxgate: {err}", file=sys.stderr)
@@ -182,6 +191,18 @@ def _lineage(config: PipelineConfig, *, version: str, as_json: bool) -> int:
         print(f"tfxgate: {err}", file=sys.stderr)
         return EXIT_CONFIG
     print(evidence.to_json() if as_json else render(tree(evidence, version=version)))
+    return EXIT_OK
+
+
+def _report(config: PipelineConfig, *, run_id: str, output: Optional[Path]) -> int:
+    from tfxgate.pipelines.report.run_report import ReportError, write
+
+    try:
+        written = write(config, run_id=run_id, output=output)
+    except ReportError as err:
+        print(f"tfxgate: {err}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"tfxgate: report of pipeline '{config.pipeline.name}' -> {written}")
     return EXIT_OK
 
 

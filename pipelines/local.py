@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Callable, Optional
 
 import ml_metadata as mlmd
-from ml_metadata.proto import metadata_store_pb2
 from tfx.dsl.compiler import compiler, constants
 from tfx.orchestration import metadata
 from tfx.orchestration.local import runner_utils
@@ -27,16 +26,14 @@ from tfx.proto.orchestration import pipeline_pb2
 
 from tfxgate.pipelines.build import build_pipeline
 from tfxgate.pipelines.config import PipelineConfig
-from tfxgate.pipelines.metadata import MetadataError, address, exclusive_use, inspect, open_store
-
-_STATES = {
-    metadata_store_pb2.Execution.COMPLETE: "complete",
-    metadata_store_pb2.Execution.CACHED: "cached",
-    metadata_store_pb2.Execution.FAILED: "failed",
-    metadata_store_pb2.Execution.CANCELED: "canceled",
-    metadata_store_pb2.Execution.RUNNING: "running",
-    metadata_store_pb2.Execution.NEW: "new",
-}
+from tfxgate.pipelines.metadata import (
+    EXECUTION_STATES,
+    MetadataError,
+    address,
+    exclusive_use,
+    inspect,
+    open_store,
+)
 
 
 @dataclass
@@ -170,7 +167,7 @@ def _state_of(connection_config, execution_id: Optional[int], pipeline_node) -> 
         return "skipped"
     store = mlmd.MetadataStore(connection_config)
     [execution] = store.get_executions_by_id([execution_id])
-    return _STATES.get(execution.last_known_state, "unknown")
+    return EXECUTION_STATES.get(execution.last_known_state, "unknown")
 
 
 def _explain(config: PipelineConfig, err: BaseException) -> str:

@@ -35,6 +35,7 @@ from tfxgate.pipelines.metadata_config import MysqlMetadata, SqliteMetadata
 Metadata = Union[SqliteMetadata, MysqlMetadata]
 
 __all__ = [
+    "EXECUTION_STATES",
     "MetadataError",
     "StoreStatus",
     "address",
@@ -44,6 +45,17 @@ __all__ = [
     "open_store",
     "prepare",
 ]
+
+
+# An execution's `last_known_state` in the words runs and reports print.
+EXECUTION_STATES = {
+    metadata_store_pb2.Execution.COMPLETE: "complete",
+    metadata_store_pb2.Execution.CACHED: "cached",
+    metadata_store_pb2.Execution.FAILED: "failed",
+    metadata_store_pb2.Execution.CANCELED: "canceled",
+    metadata_store_pb2.Execution.RUNNING: "running",
+    metadata_store_pb2.Execution.NEW: "new",
+}
 
 
 class MetadataError(Exception):

@@ -11,14 +11,16 @@ import json
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import ml_metadata as mlmd
 from ml_metadata.proto import metadata_store_pb2
 
 from tfxgate.pipelines.config import PipelineConfig
-from tfxgate.pipelines.local import RunOutcome
 from tfxgate.pipelines.metadata import MetadataError, open_store
+
+if TYPE_CHECKING:  # local.py imports TFX; the run report reads summaries without it
+    from tfxgate.pipelines.local import RunOutcome
 
 
 @dataclass
@@ -69,9 +71,9 @@ def summarize(config: PipelineConfig, outcome: RunOutcome) -> RunSummary:
     except MetadataError as err:  # e.g. the server went away: the run's own outcome still stands
         summary.error = summary.error or str(err)
         return summary
-    outputs = _outputs_by_type(store, outcome)
+    outputs = outputs_by_type(store, [n.execution_id for n in outcome.nodes if n.execution_id is not None])
     for anomalies in outputs.get("ExampleAnomalies", []):
-        summary.anomalies = _read_anomalies(anomalies.uri)
+        summary.anomalies = read_anomalies(anomalies.uri)
     for model in outputs.get("Model", []):
         summary.model_uri = model.uri
     for blessing in outputs.get("ModelBlessing", []):
@@ -88,10 +90,9 @@ def summarize(config: PipelineConfig, outcome: RunOutcome) -> RunSummary:
     return summary
 
 
-def _outputs_by_type(store: mlmd.MetadataStore, outcome: RunOutcome) -> dict[str, list]:
-    """Output artifacts of this run's executions (cached ones included), by type."""
-    ids = [n.execution_id for n in outcome.nodes if n.execution_id is not None]
-    events = store.get_events_by_execution_ids(ids)
+def outputs_by_type(store: mlmd.MetadataStore, execution_ids: list[int]) -> dict[str, list]:
+    """Output artifacts of a run's executions (cached ones included), by type name."""
+    events = store.get_events_by_execution_ids(execution_ids)
     output_ids = [
         e.artifact_id
         for e in events
@@ -115,7 +116,7 @@ def _read_slice_report(summary: RunSummary, uri: Path) -> None:
     summary.report = str(uri / "report.html")
 
 
-def _read_anomalies(uri: str) -> dict[str, list[str]]:
+def read_anomalies(uri: str) -> dict[str, list[str]]:
     """Split name -> ["feature: description", ...] from ExampleValidator's output."""
     from tensorflow_metadata.proto.v0 import anomalies_pb2
 

@@ -189,3 +189,7 @@ def test_drifted_span_is_blocked_before_training_naming_the_features(taxi_runs, 
     drift, vs_pushed = json.loads((report_html.parent / "drift_report.json").read_text())["reports"]
     assert (drift["kind"], vs_pushed["kind"]) == ("drift", "drift_vs_pushed")
     assert drift["drifted_features"] == vs_pushed["drifted_features"] == ["fare", "payment_type"]
+    # The run report (tfxgate report) of this blocked run shows the kept drift report.
+    from tests.test_report_e2e import assert_blocked_run_report
+
+    assert_blocked_run_report(copied_root, drifted_csv)

@@ -17,6 +17,7 @@ def test_facade_exports():
         "SliceEvaluation",
         "__version__",
         "build_pipeline",
+        "interactive",
         "load_config",
         "run_local",
     }

@@ -25,6 +25,7 @@ __all__ = [
     "PipelineConfig",
     "__version__",
     "build_pipeline",
+    "interactive",
     "load_config",
     "run_local",
 ]
@@ -35,6 +36,13 @@ def build_pipeline(config, **kwargs):
     from tfxgate.pipelines.build import build_pipeline as _build
 
     return _build(config, **kwargs)
+
+
+def interactive(config, **kwargs):
+    """A stage-by-stage notebook run of a config's pipeline. See `tfxgate.pipelines.interactive`."""
+    from tfxgate.pipelines.interactive import interactive as _interactive
+
+    return _interactive(config, **kwargs)
 
 
 def run_local(config, **kwargs):

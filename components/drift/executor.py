@@ -155,10 +155,11 @@ def read_serving(path: str):
 
 def write_report(reports, pairs, *, output_dir: str, policy: str) -> None:
     os.makedirs(output_dir, exist_ok=True)
-    payload = {"policy": policy, "reports": [r.to_dict() for r in reports]}
+    # The histograms go into the JSON too, so the run report can draw them again.
+    documents = report_html.payload(reports, pairs)
     with open(os.path.join(output_dir, "drift_report.json"), "w") as handle:
-        json.dump(payload, handle, indent=1, default=float)
-    page = report_html.render(reports, pairs, title="tfxgate drift and skew report")
+        json.dump({"policy": policy, "reports": documents}, handle, indent=1, default=float)
+    page = report_html.render_payload(documents, title="tfxgate drift and skew report")
     with open(os.path.join(output_dir, "drift_report.html"), "w") as handle:
         handle.write(page)
 

@@ -1,6 +1,11 @@
 """The drift report as one static HTML page: a table of every feature x measure
 and, per feature, the baseline and current histograms side by side (inline SVG,
 so the file opens anywhere with no scripts or network).
+
+Two steps, so the page can be drawn again from `drift_report.json` alone (the
+run report, `tfxgate report`, does): `histograms` turns the compared tables into
+bar heights that the executor stores in the JSON, and `report_section` draws one
+report (as a `DriftReport.to_dict()` plus its histograms) from that data.
 """
 
 from __future__ import annotations
@@ -13,59 +18,108 @@ import numpy as np
 from tfxgate.components.drift.check import MEASURES, DriftReport, value_counts
 
 _BAR_W, _BAR_H = 260, 90
+_MAX_CATEGORIES, _NUMERIC_BINS = 12, 20
 
 
 def render(reports: list[DriftReport], tables: Mapping[str, tuple[Mapping, Mapping]], *, title: str) -> str:
     """HTML for the reports; `tables[kind]` is the (baseline, current) pair that report compared."""
-    parts = [f"<!doctype html><meta charset='utf-8'><title>{html.escape(title)}</title>", _STYLE]
-    parts.append(f"<h1>{html.escape(title)}</h1>")
+    return render_payload(payload(reports, tables), title=title)
+
+
+def payload(reports: list[DriftReport], tables: Mapping[str, tuple[Mapping, Mapping]]) -> list[dict]:
+    """The reports as JSON-ready dicts, each with its per-feature `histograms`."""
+    documents = []
     for report in reports:
         base, cur = tables[report.kind]
-        drifted = ", ".join(f.feature for f in report.drifted) or "none"
-        parts.append(f"<h2>{report.kind}: {html.escape(report.baseline)} &rarr; {html.escape(report.current)}</h2>")
-        parts.append(f"<p>drifted features: <b>{html.escape(drifted)}</b></p>")
-        parts.append(_table(report))
-        for f in report.features:
-            parts.append(f"<h3 class='{'bad' if f.drifted else ''}'>{html.escape(f.feature)}</h3><div class='pair'>")
-            parts.append(_svg(base[f.feature], cur[f.feature], categorical=f.kind == "categorical"))
-            parts.append("</div>")
+        document = report.to_dict()
+        document["histograms"] = {
+            f.feature: histograms(base[f.feature], cur[f.feature], categorical=f.kind == "categorical")
+            for f in report.features
+        }
+        documents.append(document)
+    return documents
+
+
+def render_payload(reports: list[dict], *, title: str) -> str:
+    """The whole page for reports as stored in `drift_report.json`."""
+    parts = [f"<!doctype html><meta charset='utf-8'><title>{html.escape(title)}</title>"]
+    parts.append(f"<style>body{{font-family:sans-serif;margin:1.5em}} table{{border-collapse:collapse}}{STYLE}</style>")
+    parts.append(f"<h1>{html.escape(title)}</h1>")
+    parts += [report_section(report) for report in reports]
     return "\n".join(parts)
 
 
-def _table(report: DriftReport) -> str:
+def report_section(report: dict) -> str:
+    """One report: heading, drifted features, the measures table and the histogram pairs.
+
+    Histograms are drawn when the report carries them (reports written before
+    they were stored in the JSON show the table only).
+    """
+    drifted = ", ".join(report["drifted_features"]) or "none"
+    parts = [
+        f"<h3>{html.escape(report['kind'])}: {html.escape(report['baseline'])} &rarr; "
+        f"{html.escape(report['current'])}</h3>",
+        f"<p>drifted features: <b>{html.escape(drifted)}</b></p>",
+        table(report),
+    ]
+    shown = report.get("histograms") or {}
+    for feature in report["features"]:
+        if feature["feature"] not in shown:
+            continue
+        css = "bad" if feature["fired"] else ""
+        parts.append(f"<h4 class='{css}'>{html.escape(feature['feature'])}</h4><div class='pair'>")
+        parts.append(histogram_pair_svg(shown[feature["feature"]]))
+        parts.append("</div>")
+    return "\n".join(parts)
+
+
+def table(report: dict) -> str:
+    """Every feature x measure: value / threshold, the measures that fired in red."""
     head = "".join(f"<th>{m}</th>" for m in MEASURES)
     rows = []
-    for f in report.features:
+    for f in report["features"]:
         cells = []
         for m in MEASURES:
-            if m not in f.values:
+            if m not in f["values"]:
                 cells.append("<td></td>")
                 continue
-            cls = " class='bad'" if m in f.fired else ""
-            cells.append(f"<td{cls}>{f.values[m]:.4g} <small>/ {f.thresholds[m]:g}</small></td>")
-        rows.append(f"<tr><td>{html.escape(f.feature)}</td><td>{f.kind}</td>{''.join(cells)}</tr>")
-    return f"<table><tr><th>feature</th><th>kind</th>{head}</tr>{''.join(rows)}</table>"
+            cls = " class='bad'" if m in f["fired"] else ""
+            cells.append(f"<td{cls}>{f['values'][m]:.4g} <small>/ {f['thresholds'][m]:g}</small></td>")
+        rows.append(f"<tr><td>{html.escape(f['feature'])}</td><td>{html.escape(f['kind'])}</td>{''.join(cells)}</tr>")
+    return f"<table class='drift'><tr><th>feature</th><th>kind</th>{head}</tr>{''.join(rows)}</table>"
 
 
-def _svg(base, cur, *, categorical: bool) -> str:
+def histograms(base, cur, *, categorical: bool) -> dict:
+    """Shares per bar for the baseline and current columns, on common bars.
+
+    Categorical: the most frequent categories of both sides together; numeric:
+    20 equal-width bins over the finite values of both sides.
+    """
     if categorical:
         counts_b, counts_c = value_counts(base), value_counts(cur)
-        labels = sorted(set(counts_b) | set(counts_c), key=lambda k: -(counts_b.get(k, 0) + counts_c.get(k, 0)))[:12]
+        top = sorted(set(counts_b) | set(counts_c), key=lambda k: -(counts_b.get(k, 0) + counts_c.get(k, 0)))
+        labels = top[:_MAX_CATEGORIES]
         shares = [_shares([counts_b.get(k, 0) for k in labels]), _shares([counts_c.get(k, 0) for k in labels])]
     else:
         finite = [np.asarray(v, dtype=float) for v in (base, cur)]
         finite = [v[np.isfinite(v)] for v in finite]
         both = np.concatenate(finite) if any(v.size for v in finite) else np.zeros(1)
-        edges = np.linspace(both.min(), both.max() if both.max() > both.min() else both.min() + 1, 21)
-        labels = [f"{edges[i]:.3g}" for i in range(20)]
+        high = both.max() if both.max() > both.min() else both.min() + 1
+        edges = np.linspace(both.min(), high, _NUMERIC_BINS + 1)
+        labels = [f"{edges[i]:.3g}" for i in range(_NUMERIC_BINS)]
         shares = [_shares(np.histogram(v, bins=edges)[0]) for v in finite]
-    top = max(max(s, default=0) for s in shares) or 1.0
-    return "".join(_bars(s, labels, top, name) for s, name in zip(shares, ("baseline", "current"), strict=True))
+    return {"labels": labels, "baseline": shares[0], "current": shares[1]}
+
+
+def histogram_pair_svg(bars: dict) -> str:
+    """The baseline and current histograms side by side, on one vertical scale."""
+    top = max(max(bars[side], default=0) for side in ("baseline", "current")) or 1.0
+    return "".join(_bars(bars[side], bars["labels"], top, side) for side in ("baseline", "current"))
 
 
 def _shares(counts) -> list[float]:
     total = float(sum(counts))
-    return [c / total if total else 0.0 for c in counts]
+    return [float(c) / total if total else 0.0 for c in counts]
 
 
 def _bars(shares, labels, top: float, name: str) -> str:
@@ -84,8 +138,9 @@ def _bars(shares, labels, top: float, name: str) -> str:
     )
 
 
-_STYLE = """<style>
-body{font-family:sans-serif;margin:1.5em} table{border-collapse:collapse} td,th{border:1px solid #ccc;padding:2px 6px}
-.bad{color:#b00;font-weight:bold} .pair svg{margin-right:1em;border:1px solid #eee}
+# Shared with the run report, which embeds drift sections in its own page.
+STYLE = """
+table.drift td,table.drift th{border:1px solid #ccc;padding:2px 6px} .bad{color:#b00;font-weight:bold}
+.pair svg{margin-right:1em;border:1px solid #eee}
 svg.baseline rect{fill:#4a78b0} svg.current rect{fill:#d08030} svg text{font-size:10px}
-</style>"""
+"""

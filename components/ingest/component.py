@@ -69,6 +69,14 @@ class IngestDriver(example_gen_driver.FileBasedDriver):
         except ValueError as err:
             raise ValueError(f"cannot resolve the span of {input_base}: {err}") from err
 
+    def _prepare_output_artifacts(self, input_artifacts, output_dict, exec_properties, *args, **kwargs):
+        """ExampleGen's legacy driver prepares `examples` only; `quarantine` too (InteractiveContext)."""
+        prepared = super()._prepare_output_artifacts(input_artifacts, output_dict, exec_properties, *args, **kwargs)
+        others = {name: channel for name, channel in output_dict.items() if name not in prepared}
+        base = super(example_gen_driver.Driver, self)._prepare_output_artifacts
+        prepared.update(base(input_artifacts, others, exec_properties, *args, **kwargs))
+        return prepared
+
 
 def check_input_exists(input_base: str, patterns: list[str]) -> None:
     """Raises FileNotFoundError naming the path when there is nothing to read."""

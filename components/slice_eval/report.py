@@ -67,12 +67,6 @@ def chart_svg(
 
 def report_html(data: dict, *, title: str, chart_metric: str, minimum: Optional[float] = None) -> str:
     """The static HTML page for `data` (as returned by `report_data`)."""
-    metrics = data["metrics"]
-    head = "".join(f"<th>{html.escape(m)}</th>" for m in metrics)
-    body = []
-    for row in data["slices"]:
-        cells = "".join(_cell(row["metrics"][m]) for m in metrics)
-        body.append(f"<tr><td>{html.escape(row['slice'])}</td><td>{html.escape(row['status'])}</td>{cells}</tr>")
     failures = "".join(f"<li>{html.escape(f['message'])}</li>" for f in data["failures"]) or "<li>none</li>"
     return f"""<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>{html.escape(title)}</title>
@@ -85,7 +79,17 @@ td.fail{{background:#f5b7b1}}</style></head>
 <h2>Chart</h2>{chart_svg(data["slices"], chart_metric, minimum=minimum)}
 <h2>Slices, worst first</h2>
 <p>Values with the change vs the baseline in brackets; red cells failed a gate.</p>
-<table><tr><th>slice</th><th>status</th>{head}</tr>
-{"".join(body)}
-</table></body></html>
+{slices_table(data)}
+</body></html>
 """
+
+
+def slices_table(data: dict) -> str:
+    """Every slice (in the report's order: worst first) x metric; failed cells marked `fail`."""
+    metrics = data["metrics"]
+    head = "".join(f"<th>{html.escape(m)}</th>" for m in metrics)
+    body = []
+    for row in data["slices"]:
+        cells = "".join(_cell(row["metrics"][m]) for m in metrics)
+        body.append(f"<tr><td>{html.escape(row['slice'])}</td><td>{html.escape(row['status'])}</td>{cells}</tr>")
+    return f"<table class='slices'><tr><th>slice</th><th>status</th>{head}</tr>\n{''.join(body)}\n</table>"
