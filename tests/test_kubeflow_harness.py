@@ -29,7 +29,7 @@ def kfp_run(sample_csv, tmp_path_factory):
     base = tmp_path_factory.mktemp("kfp-local")
     overrides = small_run_overrides(sample_csv, base / "unused-local-root") + [
         f"kubeflow.pipeline_root={base / 'kfp-root'}",
-        f"stages.push.destination={base / 'kfp-serving'}",
+        f"stages.push.root={base / 'kfp-serving'}",
     ]
     compiled = compile_kubeflow(load_config(TAXI_CONFIG, overrides=overrides), base / "pipeline.yaml")
     logs = base / "logs"
