@@ -93,3 +93,10 @@ def test_a_failed_gate_blocks_whatever_a_human_decides(decision):
 def test_unknown_policy_is_refused():
     with pytest.raises(ValueError, match="unknown approval policy 'maybe'"):
         decide([], approval="maybe")
+
+
+def test_per_split_blessing_of_the_stock_validator():
+    assert judge({"validation": {"blessed": {"train": 1, "eval": 1}}}, required=["validation"])[0].passed
+    [found] = judge({"validation": {"blessed": {"train": 1, "eval": 0}}}, required=["validation"])
+    assert not found.passed and "eval" in found.detail
+    assert not judge({"validation": {"blessed": {}}}, required=["validation"])[0].passed

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from absl import logging
+from google.protobuf import json_format
 from tfx import types
 from tfx.dsl.components.base import base_executor
 from tfx.types import artifact_utils
@@ -90,7 +91,10 @@ def _evidence(gate: str, artifacts: list) -> Optional[dict]:
     props = {}
     for key, value in artifact.mlmd_artifact.custom_properties.items():
         kind = value.WhichOneof("value")
-        props[key] = getattr(value, kind) if kind in ("int_value", "string_value", "double_value") else str(value)
+        if kind == "struct_value":
+            props[key] = json_format.MessageToDict(value.struct_value)
+        else:
+            props[key] = getattr(value, kind) if kind in ("int_value", "string_value", "double_value") else str(value)
     if gate == "ingestion":
         props.setdefault("span", artifact.span)
     if gate == "validation" and "blessed" not in props:

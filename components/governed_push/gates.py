@@ -6,9 +6,10 @@ gate, never a pass. What each gate reads (see CONTRACTS.md):
 
 - ingestion: the Ingest `examples` artifact. Ingest fails the run over the
   `max_bad_rows` policy, so an Examples artifact from this run is a pass.
-- validation: ExampleAnomalies `blessed` == 1; without that property (stock
-  ExampleValidator), a pass iff the anomalies list nothing (`anomaly_count` 0,
-  counted by the executor).
+- validation: ExampleAnomalies `blessed` == 1 (Validate), or 1 for every split
+  (TFX 1.16's ExampleValidator writes `{"train": 1, "eval": 1}`); without that
+  property, a pass iff the anomalies list nothing (`anomaly_count` 0, counted
+  by the executor).
 - drift: DriftBlessing `blessed` == 1.
 - evaluation: ModelBlessing `blessed` == 1 (SliceEval).
 - infra: InfraBlessing `blessed` == 1, only when an infra validator is wired in.
@@ -69,7 +70,7 @@ def failed(results: Sequence[GateResult]) -> list[str]:
 
 def to_json(results: Sequence[GateResult]) -> str:
     """The `gates` property of audit records: gate name -> {"passed", "detail"}."""
-    return json.dumps({r.name: {"passed": r.passed, "detail": r.detail} for r in results}, sort_keys=True)
+    return json.dumps({r.name: {"passed": r.passed, "detail": r.detail} for r in results})  # pipeline order
 
 
 def from_json(text: str) -> list[GateResult]:
@@ -83,10 +84,17 @@ def as_dicts(results: Sequence[GateResult]) -> list[dict]:
     return [asdict(r) for r in results]
 
 
+def _is_blessed(value: Any) -> bool:
+    """`blessed` is 1/0, or per split ({"train": 1, "eval": 1}: TFX 1.16's ExampleValidator)."""
+    if isinstance(value, Mapping):
+        return bool(value) and all(int(v) == 1 for v in value.values())
+    return int(value) == 1
+
+
 def _blessed(props: dict, name: str, what: str) -> GateResult:
     if "blessed" not in props:
         return GateResult(name, False, f"{what} has no 'blessed' property: treated as not blessed")
-    ok = int(props["blessed"]) == 1
+    ok = _is_blessed(props["blessed"])
     return GateResult(name, ok, f"{what} {'blessed' if ok else 'NOT blessed'}")
 
 
@@ -100,8 +108,10 @@ def _ingestion(props: dict) -> GateResult:
 
 def _validation(props: dict) -> GateResult:
     if "blessed" in props:
-        ok = int(props["blessed"]) == 1
-        return GateResult("validation", ok, "no anomaly with policy 'fail'" if ok else "anomalies with policy 'fail'")
+        ok = _is_blessed(props["blessed"])
+        return GateResult(
+            "validation", ok, "no blocking anomaly" if ok else f"anomalies block the push ({props['blessed']})"
+        )
     count = props.get("anomaly_count")
     if count is None:
         return GateResult("validation", False, "anomalies artifact unreadable: treated as failed")
