@@ -123,7 +123,8 @@ def test_approving_a_run_without_pending_model_is_refused(setup, capsys):
     code, _, err = setup.cli(capsys, "approve", "run-9", "--by", "ana", "--reason", "ok")
     assert code == 2
     assert err.strip() == (
-        "tfxgate: cannot approve: run run-9 has no model pending approval (runs waiting for approval: run-1 (production))"
+        "tfxgate: cannot approve: run run-9 has no model pending approval "
+        "(runs waiting for approval: run-1 (production))"
     )
     assert not (setup.serving / "production").exists()
 

@@ -76,7 +76,7 @@ def test_two_destinations_in_one_directory_are_refused(tmp_path):
     ("entry", "key", "expected"),
     [
         ("prod: {path: p, approval: sometimes}", "stages.push.destinations.prod.approval", "'auto' or 'manual'"),
-        ("prod: {path: p, credentials_env: 's3cr3t value!'}", "stages.push.destinations.prod.credentials_env", "pattern"),
+        ("prod: {path: p, credentials_env: 'a value!'}", "stages.push.destinations.prod.credentials_env", "pattern"),
         ("prod: {path: p, password: hunter2}", "stages.push.destinations.prod.password", "unknown key"),
     ],
 )
