@@ -66,7 +66,7 @@ def test_audit_records_in_mlmd_link_the_model(taxi_runs):
 
 
 def test_approve_pushes_the_pending_model_and_history_lists_it(taxi_runs, copied_root, sample_csv):
-    [first, rerun] = taxi_runs.first.summaries() + taxi_runs.rerun.summaries()[1:]
+    [first, rerun] = taxi_runs.rerun.summaries()
     no_pending = verb(copied_root, sample_csv, "approve", rerun["run_id"], "--by", "ana", "--reason", "ok")
     assert no_pending.returncode == 2
     assert f"run {rerun['run_id']} has no model pending approval" in no_pending.stderr
