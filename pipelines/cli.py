@@ -44,14 +44,7 @@ def _parser() -> argparse.ArgumentParser:
 
     def add_config_args(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("config", type=Path, help="pipeline YAML (e.g. configs/taxi.yaml)")
-        sub.add_argument(
-            "--set",
-            dest="overrides",
-            action="append",
-            default=[],
-            metavar="KEY.PATH=VALUE",
-            help="override a config key (repeatable); VALUE is YAML, relative paths are relative to the config",
-        )
+        _add_overrides(sub)
 
     check = commands.add_parser("check", help="validate a config without running anything")
     add_config_args(check)
@@ -92,6 +85,17 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_overrides(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY.PATH=VALUE",
+        help="override a config key (repeatable); VALUE is YAML, relative paths are relative to the config",
+    )
+
+
 def _add_governance(commands) -> None:
     """approve / reject / rollback / history: decisions on what a pipeline pushes (pipelines/governance.py)."""
 
@@ -101,14 +105,7 @@ def _add_governance(commands) -> None:
         sub.add_argument(
             "-c", "--config", type=Path, required=True, help="the pipeline's YAML (e.g. configs/taxi.yaml)"
         )
-        sub.add_argument(
-            "--set",
-            dest="overrides",
-            action="append",
-            default=[],
-            metavar="KEY.PATH=VALUE",
-            help="override a config key, as for `run` (e.g. the pipeline.root a run used)",
-        )
+        _add_overrides(sub)
         return sub
 
     run_help = "run id, as the run summary prints it"
