@@ -163,6 +163,7 @@ def test_failing_component_is_named_and_exits_nonzero(sample_csv, copied_root):
     summary = result.summaries()[-1]
     assert summary["failed_stage"] == "Trainer" and summary["succeeded"] is False
     assert pushed_versions(copied_root / "serving") == before
+    assert pushed_versions(copied_root / "serving", "production") == []
     assert json.dumps(summary)  # the failed run's record is still written
 
 
