@@ -24,10 +24,10 @@ def evidence_for(outcomes: dict[str, str]) -> dict:
     props = {"blessed": {"blessed": 1}, "not blessed": {"blessed": 0}}
     evidence = {}
     for gate, outcome in outcomes.items():
-        if outcome == "missing":
+        # Ingestion has no blessing: its artifact existing is the pass, so "not blessed" is no artifact.
+        if outcome == "missing" or (gate == "ingestion" and outcome == "not blessed"):
             continue
-        # Ingestion has no blessing: its artifact existing is the pass; "not blessed" = absent too.
-        evidence[gate] = {"span": 0} if gate == "ingestion" and outcome == "blessed" else props[outcome]
+        evidence[gate] = {"span": 0} if gate == "ingestion" else props[outcome]
     return evidence
 
 
