@@ -58,7 +58,7 @@ def run(workdir: Path, *, rows: Optional[int]) -> dict:
 
 def _run(workdir: Path, *, data: Path, name: str, beam: str) -> dict:
     root = workdir / name
-    sets = [f"data.path={data}", f"runner.beam={beam}", f"stages.push.destination={workdir / 'serving'}", *CUT]
+    sets = [f"data.path={data}", f"runner.beam={beam}", f"stages.push.root={workdir / 'serving'}", *CUT]
     command = [str(BIN / "tfxgate"), "run", "configs/taxi.yaml", "--root", str(root)]
     command += [item for s in sets for item in ("--set", s)]
     seconds = timed_run(command, log=workdir / "logs" / f"{name}.log")

@@ -33,7 +33,7 @@ def overrides(data: Path, root: Path) -> list[str]:
     return [
         f"data.path={data}",
         f"pipeline.root={root}",
-        f"stages.push.destination={root / 'serving'}",
+        f"stages.push.root={root / 'serving'}",
         "stages.trainer.train_steps=100",
         "stages.trainer.eval_steps=10",
         f"stages.evaluation.slices={SLICES}",

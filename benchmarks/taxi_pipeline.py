@@ -53,7 +53,7 @@ def _ours(workdir: Path, *, data: Path, rows: Optional[int], run_name: str) -> d
         "--root",
         str(root),
         "--set",
-        f"stages.push.destination={workdir / 'ours-serving'}",
+        f"stages.push.root={workdir / 'ours-serving'}",
     ]
     if rows is not None:  # the default config already points at the sample itself
         command += ["--set", f"data.path={data}"]

@@ -13,6 +13,7 @@ from typing import Literal
 from tfx import v1 as tfx
 
 from tfxgate.components.drift.component import drift_stage
+from tfxgate.components.governed_push.component import governed_push_stage
 from tfxgate.components.ingest import ingest_stage
 from tfxgate.components.slice_eval import stage as slice_eval
 from tfxgate.pipelines import stock_stages as stages
@@ -42,13 +43,18 @@ def build_pipeline(config: PipelineConfig, *, target: Literal["local", "kubeflow
     nodes.append(schema_gen)
     schema = schema_gen.outputs["schema"]
 
+    anomalies = None
     if enabled.validation.enabled:
-        nodes.append(stages.validation(config, statistics, schema))
+        validator = stages.validation(config, statistics, schema)
+        nodes.append(validator)
+        anomalies = validator.outputs["anomalies"]
 
     gates = []  # nodes that must pass before training starts
+    drift_blessing = None
     if enabled.drift.enabled:
         gates = drift_stage(config, examples, schema, target=target)
         nodes += gates
+        drift_blessing = gates[-1].outputs["drift_blessing"]
 
     trainer = stages.trainer(config, examples, schema)
     for gate in gates:
@@ -65,7 +71,18 @@ def build_pipeline(config: PipelineConfig, *, target: Literal["local", "kubeflow
         blessing = evaluator.outputs["blessing"]
 
     if enabled.push.enabled:
-        nodes.append(stages.push(config, model, blessing))
+        # stock: stages.push(config, model, blessing)
+        nodes.append(
+            governed_push_stage(
+                config,
+                model=model,
+                examples=examples,
+                anomalies=anomalies,
+                drift_blessing=drift_blessing,
+                model_blessing=blessing,
+                target=target,
+            )
+        )
 
     kubeflow = target == "kubeflow"
     return tfx.dsl.Pipeline(

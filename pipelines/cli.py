@@ -8,10 +8,15 @@
     tfxgate metadata check CONFIG [--upgrade] [--set key.path=value ...]
     tfxgate lineage PIPELINE VERSION [--json] [--set key.path=value ...]
     tfxgate report CONFIG [RUN] [--root DIR] [--output FILE] [--set key.path=value ...]
+    tfxgate approve RUN -c CONFIG --by NAME --reason TEXT [--destination NAME]
+    tfxgate reject RUN -c CONFIG --by NAME --reason TEXT [--destination NAME]
+    tfxgate rollback PIPELINE -c CONFIG --to VERSION --by NAME --reason TEXT [--destination NAME]
+    tfxgate history PIPELINE -c CONFIG [--json]
 
 Exit codes: 0 success (or, with --if-new-data, nothing new to run on), 1 a
 pipeline stage failed (or the metadata store is not ready), 2 the config (or the
-command line) is invalid, or the metadata store cannot be used as configured,
+command line) is invalid, or the metadata store cannot be used as configured, or
+a governance decision is refused (nothing pending, already decided, no such version),
 3 another run holds the pipeline's lock. Nothing heavy is imported until a command needs it, so
 `check` and `--help` answer in about a second.
 """
@@ -42,14 +47,7 @@ def _parser() -> argparse.ArgumentParser:
 
     def add_config_args(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("config", type=Path, help="pipeline YAML (e.g. configs/taxi.yaml)")
-        sub.add_argument(
-            "--set",
-            dest="overrides",
-            action="append",
-            default=[],
-            metavar="KEY.PATH=VALUE",
-            help="override a config key (repeatable); VALUE is YAML, relative paths are relative to the config",
-        )
+        _add_overrides(sub)
 
     check = commands.add_parser("check", help="validate a config without running anything")
     add_config_args(check)
@@ -113,7 +111,53 @@ def _parser() -> argparse.ArgumentParser:
         "--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE", help="override a config key"
     )
     lineage.add_argument("--root", type=Path, help="pipeline root; overrides pipeline.root")
+    _add_governance(commands)
     return parser
+
+
+def _add_overrides(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY.PATH=VALUE",
+        help="override a config key (repeatable); VALUE is YAML, relative paths are relative to the config",
+    )
+
+
+def _add_governance(commands) -> None:
+    """approve / reject / rollback / history: decisions on what a pipeline pushes (pipelines/governance.py)."""
+
+    def add(name: str, help_: str, subject: str, subject_help: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_)
+        sub.add_argument(subject, help=subject_help)
+        sub.add_argument(
+            "-c", "--config", type=Path, required=True, help="the pipeline's YAML (e.g. configs/taxi.yaml)"
+        )
+        _add_overrides(sub)
+        return sub
+
+    run_help = "run id, as the run summary prints it"
+    for name, help_ in (
+        ("approve", "approve a run's model pending approval and push it"),
+        ("reject", "reject a run's model pending approval"),
+    ):
+        sub = add(name, help_, "run", run_help)
+        sub.add_argument("--by", required=True, help="who decides (recorded in ML Metadata)")
+        sub.add_argument("--reason", required=True, help="why (recorded in ML Metadata)")
+        sub.add_argument("--destination", help="destination name, when the run is pending for more than one")
+    rollback = add(
+        "rollback", "point a destination's `current` back at an earlier version", "pipeline", "pipeline name"
+    )
+    rollback.add_argument("--to", required=True, metavar="VERSION", help="version to serve again")
+    rollback.add_argument("--by", required=True, help="who decides (recorded in ML Metadata)")
+    rollback.add_argument("--reason", required=True, help="why (recorded in ML Metadata)")
+    rollback.add_argument("--destination", help="destination name, when the version exists at more than one")
+    history = add(
+        "history", "list a pipeline's pushes and rollbacks with approver, reason and gates", "pipeline", "pipeline name"
+    )
+    history.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -137,6 +181,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return _compile(config, args.output)
     if args.command == "submit":
         return _submit(config, args)
+    if args.command in ("approve", "reject", "rollback", "history"):
+        from tfxgate.pipelines.governance_cli import govern
+
+        return govern(config, args)
     from tfxgate.pipelines.metadata import MetadataError
 
     try:

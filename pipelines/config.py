@@ -30,13 +30,13 @@ from pydantic import (
 )
 
 from tfxgate.components.drift.config import DriftStage
+from tfxgate.components.governed_push.settings import PushStage, check_destinations
 from tfxgate.components.slice_eval.settings import EvaluationStage, check_slice_features
 from tfxgate.pipelines.beam_config import BeamSection
 from tfxgate.pipelines.config_source import ConfigError, YamlSource, apply_overrides
 from tfxgate.pipelines.config_types import ExistingFile, OutputDir, Section, resolve_path
 from tfxgate.pipelines.kubeflow_config import KubeflowSection
 from tfxgate.pipelines.metadata_config import MetadataSection, SqliteMetadata
-from tfxgate.pipelines.model_card_config import ModelCardInfo
 from tfxgate.pipelines.trainer_config import Accelerator, Strategy, distribution_config
 
 _Model = Section  # every section: unknown keys are errors, never silently dropped
@@ -164,12 +164,6 @@ class TrainerStage(_Model):
         return {**self.hyperparameters, "distribution": distribution}
 
 
-class PushStage(_Model):
-    enabled: bool = True
-    destination: OutputDir = Field(description="Directory the blessed SavedModel is pushed to.")
-    model_card: ModelCardInfo = ModelCardInfo()
-
-
 class Stages(_Model):
     statistics: StatisticsStage = StatisticsStage()
     validation: ValidationStage = ValidationStage()
@@ -180,7 +174,7 @@ class Stages(_Model):
 
     @model_validator(mode="after")
     def _push_needs_evaluation(self) -> Stages:
-        # Without an Evaluator the stock Pusher pushes unconditionally: refuse it.
+        # Without an evaluation there is no blessing to gate the push on: refuse it.
         if self.push.enabled and not self.evaluation.enabled:
             raise ValueError("push.enabled requires evaluation.enabled: a model is only pushed when blessed")
         return self
@@ -263,14 +257,15 @@ def known_features(config: PipelineConfig) -> tuple[set[str], str]:
 
 
 def _cross_checks(config: PipelineConfig) -> list[tuple[list[str], str]]:
-    """Checks that need more than one section: the schema parses, named features exist."""
+    """Checks that need more than one key: push destinations stay in the push root, the schema
+    parses, named features exist."""
     from tfxgate.pipelines.schema_file import SchemaFileError
 
+    problems: list[tuple[list[str], str]] = check_destinations(config.stages.push)
     try:
         known, where = known_features(config)
     except SchemaFileError as err:
-        return [(["schema"], str(err))]
-    problems: list[tuple[list[str], str]] = []
+        return [*problems, (["schema"], str(err))]
     if config.stages.evaluation.enabled:
         problems += check_slice_features(config.stages.evaluation, known, source=where)
     for feature in config.stages.drift.features:

@@ -184,7 +184,7 @@ def _local_paths(config: PipelineConfig) -> list[str]:
     """Config keys that name paths on this machine, which a remote cluster cannot read."""
     if not config.kubeflow.remote:
         return []
-    found = {"data.path": config.data.path, "stages.push.destination": str(config.stages.push.destination)}
+    found = {"data.path": config.data.path, "stages.push.root": str(config.stages.push.root)}
     if config.schema_file is not None:
         found["schema"] = str(config.schema_file)
     return [f"{key} is a local path ({value}): the cluster's pods must see it" for key, value in found.items()]

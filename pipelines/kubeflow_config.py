@@ -25,6 +25,7 @@ COMPONENT_IDS = (
     "Trainer",
     "Evaluator",
     "Pusher",
+    "GovernedPush",
 )
 DEFAULT_IMAGE = "gcr.io/tfx-oss-public/tfx:1.16.0"
 REMOTE_SCHEMES = ("gs://", "s3://", "minio://")

@@ -24,6 +24,8 @@ from tfx.orchestration.local import runner_utils
 from tfx.orchestration.portable import launcher, runtime_parameter_utils
 from tfx.proto.orchestration import pipeline_pb2
 
+from tfxgate.components.governed_push.component import NODE_ID as GOVERNED_PUSH
+from tfxgate.pipelines import audit
 from tfxgate.pipelines.build import build_pipeline
 from tfxgate.pipelines.config import PipelineConfig
 from tfxgate.pipelines.metadata import (
@@ -153,6 +155,17 @@ def _run_ir(
         else:
             result.execution_id = info.execution_id if info else None
             result.state = _state_of(connection_config, result.execution_id, pipeline_node)
+            if node_id == GOVERNED_PUSH and result.state == "complete":
+                try:  # only now does the PushedModel exist in MLMD, so the audit can link to it
+                    audit.record_pipeline_decisions(
+                        mlmd.MetadataStore(connection_config),
+                        execution_id=result.execution_id,
+                        pipeline=ir.pipeline_info.id,
+                        run_id=run_id,
+                    )
+                except Exception as err:  # the run must say its audit trail is incomplete, not crash
+                    result.state = "failed"
+                    result.error = f"the push decisions could not be recorded in ML Metadata: {explain(err)}"
         result.seconds = time.monotonic() - began
         outcome.nodes.append(result)
         progress("end", result)

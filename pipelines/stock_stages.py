@@ -120,7 +120,8 @@ def evaluation(config: PipelineConfig, examples, model, baseline_model):
 
 
 def push(config: PipelineConfig, model, blessing):
+    """The stock Pusher, to the push root itself (tfxgate builds GovernedPush instead)."""
     destination = tfx.proto.PushDestination(
-        filesystem=tfx.proto.PushDestination.Filesystem(base_directory=str(config.stages.push.destination))
+        filesystem=tfx.proto.PushDestination.Filesystem(base_directory=str(config.stages.push.root))
     )
     return tfx.components.Pusher(model=model, model_blessing=blessing, push_destination=destination)

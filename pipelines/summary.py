@@ -45,6 +45,9 @@ class RunSummary:
     pushed: Optional[bool] = None
     pushed_to: Optional[str] = None
     model_uri: Optional[str] = None
+    gates: dict[str, dict] = field(default_factory=dict)  # gate -> {"passed", "detail"} (GovernedPush)
+    destinations: list[dict] = field(default_factory=list)  # {destination, approval, action, version, path, ...}
+    config: Optional[str] = None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True)
@@ -59,6 +62,7 @@ def summarize(config: PipelineConfig, outcome: RunOutcome) -> RunSummary:
         seconds=round(outcome.seconds, 1),
         metadata=outcome.metadata,
         metadata_kind=config.metadata.kind,
+        config=str(config.source) if config.source else None,
         stages=[{"node": n.node_id, "state": n.state, "seconds": round(n.seconds, 1)} for n in outcome.nodes],
     )
     if outcome.failed_node:
@@ -87,7 +91,32 @@ def summarize(config: PipelineConfig, outcome: RunOutcome) -> RunSummary:
         summary.pushed = pushed.custom_properties["pushed"].int_value == 1
         destination = pushed.custom_properties.get("pushed_destination")
         summary.pushed_to = destination.string_value if destination and summary.pushed else None
+        _read_governed_push(summary, store, pushed)
     return summary
+
+
+def _read_governed_push(summary: RunSummary, store: mlmd.MetadataStore, pushed) -> None:
+    """Gate results and per-destination decisions from GovernedPush, with any later human decision."""
+    from tfxgate.pipelines import audit
+
+    props = pushed.custom_properties
+    if "decisions" not in props:  # the stock Pusher
+        return
+    summary.gates = json.loads(props["gates"].string_value or "{}")
+    summary.destinations = json.loads(props["decisions"].string_value or "[]")
+    model_id = props["model_id"].int_value if "model_id" in props else None
+    later = [r for r in audit.records(store, pipeline=summary.pipeline) if r.model_id == model_id]
+    for decision in summary.destinations:
+        if decision["action"] != "pending":
+            continue
+        mine = [r for r in later if r.destination == decision["destination"]]
+        pending = next((r for r in mine if r.kind == audit.PENDING), None)
+        decision["run_id"] = pending.run_id if pending else summary.run_id
+        decided = [r for r in mine if r.kind in (audit.PUSH, audit.REJECTION) and r.run_id == decision["run_id"]]
+        if decided:
+            decision["action"] = "pushed after approval" if decided[-1].kind == audit.PUSH else "rejected"
+            decision["version"] = decided[-1].version
+            decision["by"] = decided[-1].by
 
 
 def outputs_by_type(store: mlmd.MetadataStore, execution_ids: list[int]) -> dict[str, list]:
@@ -162,5 +191,31 @@ def render(summary: RunSummary) -> str:
             lines.append(f"    report: {summary.report}")
     if summary.pushed is not None:
         lines.append(f"  push: {'pushed to ' + str(summary.pushed_to) if summary.pushed else 'not pushed'}")
+        lines += _render_governed_push(summary)
     lines.append(f"  metadata: {summary.metadata} ({summary.metadata_kind})")
     return "\n".join(lines)
+
+
+def _render_governed_push(summary: RunSummary) -> list[str]:
+    if not summary.gates and not summary.destinations:
+        return []
+    verdicts = [f"{name} {'passed' if g['passed'] else 'FAILED'}" for name, g in summary.gates.items()]
+    lines = [f"    gates: {', '.join(verdicts) or 'none configured'}"]
+    lines += [f"      - {name}: {g['detail']}" for name, g in summary.gates.items() if not g["passed"]]
+    config = summary.config or "CONFIG"
+    for d in summary.destinations:
+        name, action = d["destination"], d["action"]
+        if action == "push":
+            lines.append(f"    {name} ({d['approval']}): pushed version {d['version']} -> {d['path']}")
+        elif action == "pending":
+            lines.append(
+                f"    {name} (manual): PENDING APPROVAL; to push this model: "
+                f"tfxgate approve {d['run_id']} -c {config} --by NAME --reason TEXT --destination {name}"
+            )
+        elif action == "blocked":
+            lines.append(f"    {name} ({d['approval']}): not pushed, a gate failed")
+        else:
+            lines.append(
+                f"    {name} ({d['approval']}): {action} (version {d.get('version') or '-'}, by {d.get('by')})"
+            )
+    return lines

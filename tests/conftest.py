@@ -47,7 +47,7 @@ def small_run_overrides(sample: Path, root: Path) -> list[str]:
     return [
         f"data.path={sample}",
         f"pipeline.root={root}",
-        f"stages.push.destination={root / 'serving'}",
+        f"stages.push.root={root / 'serving'}",
         "stages.trainer.train_steps=60",
         "stages.trainer.eval_steps=10",
     ]

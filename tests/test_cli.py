@@ -11,7 +11,7 @@ from tests.conftest import REPO, TAXI_CONFIG, run_cli
 def test_help_lists_the_commands(tmp_path):
     result = run_cli("--help", root=tmp_path)
     assert result.returncode == 0
-    for command in ("check", "run"):
+    for command in ("check", "run", "approve", "reject", "rollback", "history"):
         assert command in result.stdout
 
 

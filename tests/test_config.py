@@ -36,7 +36,7 @@ stages:
     train_steps: 10
     eval_steps: 5
   push:
-    destination: serving
+    root: serving
 """
 
 
@@ -144,7 +144,7 @@ def test_missing_trainer_module_and_schema_are_both_reported(tmp_path):
 )
 def test_bad_thresholds_are_rejected(tmp_path, gate, expected):
     text = MINIMAL + f"  evaluation:\n    thresholds:\n      {gate}\n"
-    text = text.replace("  push:\n    destination: serving\n", "") + "  push:\n    destination: serving\n"
+    text = text.replace("  push:\n    root: serving\n", "") + "  push:\n    root: serving\n"
     found = problems(write_config(tmp_path, text))
     assert any(key.startswith("stages.evaluation") and expected in message for key, _, message in found), found
 

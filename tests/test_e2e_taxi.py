@@ -26,7 +26,7 @@ COMPONENTS = {
     "DataDrift",
     "Trainer",
     "SliceEval",
-    "Pusher",
+    "GovernedPush",
 }
 
 
@@ -53,8 +53,10 @@ def executions_per_node(store, run_id: str) -> dict[str, list]:
     return per_node
 
 
-def pushed_versions(serving: Path) -> list[str]:
-    return sorted(p.name for p in serving.iterdir()) if serving.exists() else []
+def pushed_versions(serving: Path, destination: str = "staging") -> list[str]:
+    """Published versions at one destination under the push root (configs/taxi.yaml: staging is auto)."""
+    where = serving / destination
+    return sorted((p.name for p in where.iterdir() if p.name.isdigit()), key=int) if where.exists() else []
 
 
 def test_first_run_reports_progress_per_component(taxi_runs):
@@ -64,7 +66,7 @@ def test_first_run_reports_progress_per_component(taxi_runs):
         assert f"<- {component}: complete (" in out
     assert "SUCCEEDED" in out
     assert "evaluation: model BLESSED, judged without a baseline (absolute thresholds and gaps only)" in out
-    assert f"push: pushed to {taxi_runs.root / 'serving'}" in out
+    assert f"push: pushed to {taxi_runs.root / 'serving' / 'staging' / '1'}" in out
     assert f"metadata: {taxi_runs.root / 'metadata.sqlite'}" in out
 
 
@@ -147,6 +149,8 @@ def test_new_model_is_judged_against_the_pushed_baseline_and_not_pushed_unblesse
     assert summary["baseline_model"] == first["model_uri"]
     assert summary["blessed"] is False and summary["pushed"] is False
     assert pushed_versions(serving) == before
+    assert pushed_versions(serving, "production") == []
+    assert "evaluation FAILED" in result.stdout and "production (manual): not pushed, a gate failed" in result.stdout
 
 
 def test_failing_component_is_named_and_exits_nonzero(sample_csv, copied_root):
@@ -156,11 +160,12 @@ def test_failing_component_is_named_and_exits_nonzero(sample_csv, copied_root):
     assert result.returncode == 1
     assert "FAILED in Trainer" in result.stdout
     assert "deliberate failure in the test trainer" in result.stdout
-    assert "-> SliceEval" not in result.stdout and "-> Pusher" not in result.stdout
+    assert "-> SliceEval" not in result.stdout and "-> GovernedPush" not in result.stdout
     assert "served from TFX's cache" not in result.stdout  # upstream stages cached, but the run failed
     summary = result.summaries()[-1]
     assert summary["failed_stage"] == "Trainer" and summary["succeeded"] is False
     assert pushed_versions(copied_root / "serving") == before
+    assert pushed_versions(copied_root / "serving", "production") == []
     assert json.dumps(summary)  # the failed run's record is still written
 
 
@@ -181,7 +186,7 @@ def test_drifted_span_is_blocked_before_training_naming_the_features(taxi_runs, 
     assert "data drift beyond thresholds in drift: fare (" in result.stdout
     assert "payment_type (linf=" in result.stdout
     assert "Policy 'block': stopping before training, nothing is pushed" in result.stdout
-    assert "-> Trainer" not in result.stdout and "-> Pusher" not in result.stdout
+    assert "-> Trainer" not in result.stdout and "-> GovernedPush" not in result.stdout
     assert pushed_versions(copied_root / "serving") == before
     report_html = Path(re.search(r"\(report: (\S+drift_report\.html)\)", result.stdout).group(1))
     assert report_html.is_relative_to(copied_root) and "<svg" in report_html.read_text()

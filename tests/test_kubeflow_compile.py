@@ -37,7 +37,7 @@ def test_yaml_loads_with_the_kfp_sdk_and_parses_as_pipeline_spec(compiled):
     spec_dict = next(yaml.safe_load_all(spec_yaml.read_text()))
     spec = json_format.ParseDict(spec_dict, pipeline_spec_pb2.PipelineSpec(), ignore_unknown_fields=False)
     assert spec.default_pipeline_root == config.kubeflow.pipeline_root
-    assert "Trainer" in spec.root.dag.tasks and "Pusher" in spec.root.dag.tasks
+    assert "Trainer" in spec.root.dag.tasks and "GovernedPush" in spec.root.dag.tasks
 
 
 def test_json_parses_as_pipeline_job(compiled):

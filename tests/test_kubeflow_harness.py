@@ -29,7 +29,7 @@ def kfp_run(sample_csv, tmp_path_factory):
     base = tmp_path_factory.mktemp("kfp-local")
     overrides = small_run_overrides(sample_csv, base / "unused-local-root") + [
         f"kubeflow.pipeline_root={base / 'kfp-root'}",
-        f"stages.push.destination={base / 'kfp-serving'}",
+        f"stages.push.root={base / 'kfp-serving'}",
     ]
     compiled = compile_kubeflow(load_config(TAXI_CONFIG, overrides=overrides), base / "pipeline.yaml")
     logs = base / "logs"
@@ -100,8 +100,12 @@ def test_model_trained_and_pushed_like_the_local_run(kfp_run, taxi_runs):
     run, base = kfp_run
     model = Path(run.artifact("Trainer", "model")["uri"])
     assert (model / "Format-Serving" / "saved_model.pb").exists()
-    pushed = run.artifact("Pusher", "pushed_model")
+    pushed = run.artifact("GovernedPush", "pushed_model")
     assert pushed["metadata"]["pushed"] == 1
-    versions = list((base / "kfp-serving").iterdir())
+    assert pushed["metadata"]["destination_name"] == "staging"  # auto; production (manual) waits
+    staging = base / "kfp-serving" / "staging"
+    versions = [p for p in staging.iterdir() if p.name.isdigit()]
     assert len(versions) == 1 and (versions[0] / "saved_model.pb").exists()
-    assert list((taxi_runs.root / "serving").iterdir()), "the local run pushed too"
+    assert (staging / "current").resolve() == versions[0].resolve()
+    assert not (base / "kfp-serving" / "production").exists()
+    assert list((taxi_runs.root / "serving" / "staging").iterdir()), "the local run pushed too"

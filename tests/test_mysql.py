@@ -168,7 +168,7 @@ def test_rerun_after_restart_resumes_from_cache_and_pushes_once(production_runs,
     finished_before_the_server_died = ("Ingest", "ImportSchemaGen", "StatisticsGen", "DataDrift", "ExampleValidator")
     for component in finished_before_the_server_died:
         assert f"<- {component}: cached (" in run.stdout
-    for component in ("Trainer", "SliceEval", "Pusher"):
+    for component in ("Trainer", "SliceEval", "GovernedPush"):
         assert f"<- {component}: complete (" in run.stdout
     assert f"metadata: {production_runs.db.metadata_address} (mysql)" in run.stdout
     assert "evaluation: model BLESSED" in run.stdout

@@ -1,0 +1,1 @@
+"""GovernedPush: gates + approval policy + atomic versioned publishing (see README.md)."""

@@ -1,0 +1,139 @@
+"""GovernedPush executor: read the gate evidence, decide per destination, publish atomically.
+
+Thin by design: it turns artifacts into plain dicts, hands them to the pure
+`gates.judge` and `policy.carry_out`, and records what happened on the
+PushedModel output (the stock Pusher's `pushed`, `pushed_destination`,
+`pushed_version`, plus `destination_name`, `model_id`, `gates` and
+`decisions`). The audit records in ML Metadata (tfxgate.Push,
+tfxgate.PendingApproval) are written from these properties by the local
+runner once TFX has published the output (pipelines/audit.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Optional
+
+from absl import logging
+from google.protobuf import json_format
+from tfx import types
+from tfx.dsl.components.base import base_executor
+from tfx.types import artifact_utils
+
+from tfxgate.components.governed_push import gates, policy
+from tfxgate.components.governed_push.card import card_writer
+from tfxgate.components.governed_push.publish import serving_dir
+from tfxgate.components.governed_push.settings import PushStage
+
+_EVIDENCE = {
+    "ingestion": "examples",
+    "validation": "anomalies",
+    "drift": "drift_blessing",
+    "evaluation": "model_blessing",
+    "infra": "infra_blessing",
+}
+
+
+class PushRefused(RuntimeError):
+    """A destination cannot be pushed to as configured (e.g. its credentials variable is unset)."""
+
+
+class Executor(base_executor.BaseExecutor):
+    def Do(self, input_dict: dict[str, list[types.Artifact]], output_dict, exec_properties: dict[str, Any]) -> None:
+        stage = PushStage.model_validate_json(exec_properties["settings"])
+        required = json.loads(exec_properties["required_gates"])
+        model = artifact_utils.get_single_instance(input_dict["model"])
+        pushed_model = artifact_utils.get_single_instance(output_dict["pushed_model"])
+
+        evidence = {gate: _evidence(gate, input_dict.get(key) or []) for gate, key in _EVIDENCE.items()}
+        results = gates.judge(evidence, required=required)
+        decisions = []
+        for name, destination in stage.destinations.items():
+            push = {"destination": name, "by": "policy:auto", "reason": "", "gates": json.loads(gates.to_json(results))}
+            writer = _card_writer(exec_properties.get("card") or "", model_id=model.id, push=push)
+            if destination.approval == "auto" and gates.all_passed(results):
+                _check_credentials(name, destination.credentials_env)
+            action, published = policy.carry_out(
+                serving_dir(model.uri),
+                stage.destination_dir(name),
+                gates=results,
+                approval=destination.approval,
+                root=Path(stage.root),
+                before_rename=writer,
+            )
+            decisions.append(
+                {
+                    "destination": name,
+                    "approval": destination.approval,
+                    "action": action,
+                    "version": published.version if published else "",
+                    "path": str(published.path) if published else "",
+                }
+            )
+            logging.info("GovernedPush: %s -> %s %s", name, action, published.path if published else "")
+
+        first = next((d for d in decisions if d["action"] == "push"), None)
+        pushed_model.set_int_custom_property("pushed", int(first is not None))
+        pushed_model.set_string_custom_property("pushed_destination", first["path"] if first else "")
+        pushed_model.set_string_custom_property("pushed_version", first["version"] if first else "")
+        pushed_model.set_string_custom_property("destination_name", first["destination"] if first else "")
+        pushed_model.set_int_custom_property("model_id", model.id or 0)
+        pushed_model.set_string_custom_property("gates", gates.to_json(results))
+        pushed_model.set_string_custom_property("decisions", json.dumps(decisions))
+
+
+def _evidence(gate: str, artifacts: list) -> Optional[dict]:
+    """A gate's evidence: the artifact's custom properties (plus what the gate needs), or None."""
+    if not artifacts:
+        return None
+    artifact = artifacts[-1]
+    props = {}
+    for key, value in artifact.mlmd_artifact.custom_properties.items():
+        kind = value.WhichOneof("value")
+        if kind == "struct_value":
+            props[key] = json_format.MessageToDict(value.struct_value)
+        else:
+            props[key] = getattr(value, kind) if kind in ("int_value", "string_value", "double_value") else str(value)
+    if gate == "ingestion":
+        props.setdefault("span", artifact.span)
+    if gate == "validation" and "blessed" not in props:
+        props["anomaly_count"] = _count_anomalies(artifact.uri)
+    return props
+
+
+def _count_anomalies(uri: str) -> Optional[int]:
+    """Anomalies listed by a stock ExampleValidator (Split-*/SchemaDiff.pb); None when unreadable."""
+    from tensorflow_metadata.proto.v0 import anomalies_pb2
+
+    found = sorted(Path(uri).glob("Split-*/SchemaDiff.pb"))
+    if not found:
+        return None
+    return sum(len(anomalies_pb2.Anomalies.FromString(p.read_bytes()).anomaly_info) for p in found)
+
+
+def _check_credentials(name: str, variable: Optional[str]) -> None:
+    # The value is never read into a message, a property or the card: only whether it is set.
+    if variable and not os.environ.get(variable):
+        raise PushRefused(
+            f"stages.push.destinations.{name}.credentials_env: environment variable {variable} is not set; "
+            "nothing was pushed"
+        )
+
+
+def _card_writer(card_json: str, *, model_id: Optional[int], push: dict):
+    if not card_json:
+        return card_writer(None, model_id=model_id)
+    card = json.loads(card_json)
+
+    def open_store():
+        from pydantic import TypeAdapter
+
+        from tfxgate.pipelines.metadata import open_store as _open
+        from tfxgate.pipelines.metadata_config import MetadataSection
+
+        section = TypeAdapter(MetadataSection).validate_python(card["metadata"])
+        return _open(section, root=Path(card["root"]), read_only=True)
+
+    return card_writer(open_store, model_id=model_id, card_info=card.get("card_info"), push=push)

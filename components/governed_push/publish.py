@@ -1,0 +1,219 @@
+"""Atomic, versioned publishing of a model directory. Pure: os only, no TFX import.
+
+    <destination>/
+      1/  2/  3/            versions (numeric, as TF Serving expects); never overwritten
+      current -> 3          the live version: a symlink, or a one-line file where symlinks are unsupported
+      .incoming-4-<pid>/    a push in progress (hidden; removed by the next push if its writer died)
+      .push.lock            serialises pushes and pointer switches on this destination
+
+A version is written completely into a hidden temporary directory *inside the
+destination* (same filesystem, so the final `rename` is atomic), every file and
+directory is fsynced, the model card hook runs there, and only then is it
+renamed to `<version>/`. `current` is switched by renaming a new symlink (or a
+new pointer file) over the old one, so a reader sees the old version or the
+new one, never a mix. A process killed at any point leaves at most a hidden
+temporary directory; the next push removes it and succeeds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator, Optional
+
+CURRENT = "current"
+TEMP_PREFIX = ".incoming-"
+
+
+def version_of_temp(temp: Path) -> str:
+    """The version a temporary directory `.incoming-<version>-<pid>` becomes on rename."""
+    return temp.name[len(TEMP_PREFIX) :].rsplit("-", 1)[0]
+
+
+LOCK_FILE = ".push.lock"
+_NO_SYMLINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS}
+
+
+class PublishError(Exception):
+    """A push that cannot be done; nothing was published."""
+
+
+@dataclass(frozen=True)
+class Published:
+    destination: Path
+    version: str
+    path: Path
+    previous: Optional[str]  # the version `current` pointed at before, if any
+
+
+def serving_dir(model_uri: str | Path) -> Path:
+    """The SavedModel inside a TFX Model artifact (`Format-Serving/`, or the URI itself for old layouts)."""
+    inner = Path(model_uri) / "Format-Serving"
+    return inner if inner.is_dir() else Path(model_uri)
+
+
+def versions(destination: Path) -> list[str]:
+    """The published versions, oldest first."""
+    if not Path(destination).is_dir():
+        return []
+    found = [p.name for p in Path(destination).iterdir() if p.name.isdigit() and p.is_dir()]
+    return sorted(found, key=int)
+
+
+def current_version(destination: Path) -> Optional[str]:
+    """The version `current` points at (symlink or pointer file), or None before the first push."""
+    pointer = Path(destination) / CURRENT
+    if pointer.is_symlink():
+        return os.path.basename(os.readlink(pointer))
+    if pointer.is_file():
+        return pointer.read_text().strip() or None
+    return None
+
+
+def check_inside(root: Path, destination: Path) -> None:
+    """Raises PublishError when `destination` (symlinks followed) is not inside `root`."""
+    real_root, real = os.path.realpath(root), os.path.realpath(destination)
+    if not Path(real).is_relative_to(real_root):
+        raise PublishError(f"destination {destination} resolves to {real}, outside the push root {real_root}")
+
+
+@contextlib.contextmanager
+def locked(destination: Path) -> Iterator[None]:
+    """Holds the destination's lock (dies with the process, so a killed push never blocks the next)."""
+    Path(destination).mkdir(parents=True, exist_ok=True)
+    with open(Path(destination) / LOCK_FILE, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def publish(
+    source: Path,
+    destination: Path,
+    *,
+    root: Optional[Path] = None,
+    before_rename: Optional[Callable[[Path], None]] = None,
+    on_file: Optional[Callable[[int, Path], None]] = None,
+) -> Published:
+    """Copies `source` to the next version of `destination` atomically and makes it `current`.
+
+    Args:
+      source: the model directory (e.g. `serving_dir(model.uri)`).
+      destination: the destination directory (created if missing).
+      root: the push root; when given, `destination` must resolve inside it.
+      before_rename: called with the complete temporary version directory just
+        before it is renamed into place (the model card is written here).
+      on_file: called after each file is copied, with the count and the relative path.
+
+    Raises:
+      PublishError: nothing was published (the message says why).
+    """
+    source, destination = Path(source), Path(destination)
+    if root is not None:
+        check_inside(root, destination)
+    if not source.is_dir():
+        raise PublishError(f"model directory not found: {source}")
+    with locked(destination):
+        _remove_abandoned(destination)
+        existing = versions(destination)
+        version = str(int(existing[-1]) + 1 if existing else 1)
+        temp = destination / f"{TEMP_PREFIX}{version}-{os.getpid()}"
+        try:
+            _copy_tree(source, temp, on_file=on_file)
+            if before_rename is not None:
+                before_rename(temp)
+            _fsync_dirs(temp)
+            final = destination / version
+            if os.path.lexists(final):  # never overwrite a version, even one made by hand meanwhile
+                raise PublishError(f"version {version} already exists at {destination}")
+            os.rename(temp, final)
+        except BaseException:
+            shutil.rmtree(temp, ignore_errors=True)
+            raise
+        _fsync(destination)
+        previous = current_version(destination)
+        _point(destination, version)
+        return Published(destination, version, final, previous)
+
+
+def switch_current(destination: Path, version: str, *, root: Optional[Path] = None) -> Optional[str]:
+    """Points `current` at an existing `version` atomically; returns the version it pointed at before.
+
+    Raises:
+      PublishError: no such version at this destination.
+    """
+    destination = Path(destination)
+    if root is not None:
+        check_inside(root, destination)
+    with locked(destination):
+        if version not in versions(destination):
+            known = ", ".join(versions(destination)) or "none"
+            raise PublishError(f"no version {version} at {destination} (versions: {known})")
+        previous = current_version(destination)
+        _point(destination, version)
+        return previous
+
+
+def _point(destination: Path, version: str) -> None:
+    """Replaces `current` by rename: a relative symlink, or a pointer file if symlinks fail."""
+    temp = destination / f".{CURRENT}-{os.getpid()}"
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(temp)
+    try:
+        os.symlink(version, temp)
+    except OSError as err:
+        if err.errno not in _NO_SYMLINKS:
+            raise
+        with open(temp, "w") as handle:
+            handle.write(f"{version}\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+    os.replace(temp, destination / CURRENT)
+    _fsync(destination)
+
+
+def _remove_abandoned(destination: Path) -> None:
+    """Temporary directories of pushes that died (we hold the lock: nobody else is writing)."""
+    for path in destination.iterdir():
+        if path.name.startswith(TEMP_PREFIX) or path.name.startswith(f".{CURRENT}-"):
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+
+
+def _copy_tree(source: Path, target: Path, *, on_file: Optional[Callable[[int, Path], None]]) -> None:
+    count = 0
+    target.mkdir()
+    for folder, dirs, files in os.walk(source):
+        relative = Path(folder).relative_to(source)
+        for name in sorted(dirs):
+            (target / relative / name).mkdir()
+        for name in sorted(files):
+            with open(Path(folder) / name, "rb") as src, open(target / relative / name, "wb") as dst:
+                shutil.copyfileobj(src, dst, 1 << 20)
+                dst.flush()
+                os.fsync(dst.fileno())
+            count += 1
+            if on_file is not None:
+                on_file(count, relative / name)
+
+
+def _fsync_dirs(top: Path) -> None:
+    for folder, _, _ in os.walk(top, topdown=False):
+        _fsync(Path(folder))
+
+
+def _fsync(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,107 @@
+"""The typed `stages.push` section: a push root and named destinations under it.
+
+    push:
+      root: ../serving/taxi              # every destination lives under this directory
+      destinations:
+        staging:    {path: staging, approval: auto}
+        production: {path: production, approval: manual, credentials_env: TAXI_PROD_TOKEN}
+
+A destination is a path *relative to the push root*; the config refuses one that
+leaves it (`..`, an absolute path elsewhere, a symlink pointing out), naming the
+key, because a push writes and renames directories there. `credentials_env` is
+the *name* of an environment variable, never its value: nothing secret is
+stored in config, ML Metadata or a model card. No TFX import here.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal, Optional
+
+from pydantic import Field, field_validator
+
+from tfxgate.pipelines.config_types import OutputDir, Section
+from tfxgate.pipelines.model_card_config import ModelCardInfo
+
+ENV_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+
+
+class Destination(Section):
+    """One place a model is pushed to, and who must agree first."""
+
+    path: str = Field(description="Directory under the push root, e.g. `production`.")
+    approval: Literal["auto", "manual"] = Field(
+        default="auto", description="auto: push when every gate passes; manual: wait for `tfxgate approve`."
+    )
+    credentials_env: Optional[str] = Field(
+        default=None,
+        pattern=ENV_NAME_PATTERN,
+        description="Name of the env var holding the credentials (never the value).",
+    )
+
+    @field_validator("path")
+    @classmethod
+    def _no_parent(cls, value: str) -> str:
+        if ".." in Path(value).parts:
+            raise ValueError(f"{value!r} contains '..': a destination must stay inside the push root")
+        if not value.strip():
+            raise ValueError("must name a directory under the push root")
+        return value
+
+
+def _default_destinations() -> dict[str, Destination]:
+    return {"serving": Destination(path=".", approval="auto")}
+
+
+class PushStage(Section):
+    enabled: bool = True
+    root: OutputDir = Field(description="Push root: every destination is a directory inside it.")
+    destinations: dict[str, Destination] = Field(
+        default_factory=_default_destinations, description="Destination name -> path, approval policy, credentials."
+    )
+    model_card: ModelCardInfo = ModelCardInfo()
+
+    @field_validator("destinations")
+    @classmethod
+    def _some(cls, value: dict[str, Destination]) -> dict[str, Destination]:
+        if not value:
+            raise ValueError("name at least one destination")
+        return value
+
+    def destination_dir(self, name: str) -> Path:
+        """The directory of destination `name` (checked to be inside the root by `check_destinations`)."""
+        return Path(os.path.normpath(Path(self.root) / self.destinations[name].path))
+
+
+def escapes_root(root: Path, path: str) -> Optional[str]:
+    """Why `path` (a destination's `path`) leaves `root`, or None when it stays inside.
+
+    Symlinks are followed as far as they exist now; `publish` checks again at
+    push time, since a link can appear later.
+    """
+    root = Path(root)
+    if Path(path).is_absolute() and not Path(os.path.normpath(path)).is_relative_to(root):
+        return f"{path} is an absolute path outside the push root {root}"
+    target = Path(os.path.realpath(root / path))
+    real_root = Path(os.path.realpath(root))
+    if not target.is_relative_to(real_root):
+        return f"{path} resolves (through a symlink) to {target}, outside the push root {real_root}"
+    return None
+
+
+def check_destinations(push: PushStage) -> list[tuple[list[str], str]]:
+    """(key path, message) for every destination that leaves the push root or shares a directory."""
+    problems: list[tuple[list[str], str]] = []
+    seen: dict[Path, str] = {}
+    for name, destination in push.destinations.items():
+        key = ["stages", "push", "destinations", name, "path"]
+        why = escapes_root(Path(push.root), destination.path)
+        if why:
+            problems.append((key, why))
+            continue
+        directory = push.destination_dir(name)
+        if directory in seen:
+            problems.append((key, f"same directory as destination {seen[directory]!r}: {directory}"))
+        seen[directory] = name
+    return problems

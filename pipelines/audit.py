@@ -1,0 +1,215 @@
+"""The governance audit trail in ML Metadata: who pushed, approved, rejected or rolled back which model.
+
+Every decision is an MLMD execution of one of the types below, with string
+properties `pipeline`, `run_id`, `destination`, `version`, `by`, `reason`,
+`at` (ISO-8601 UTC) and, for Push / PendingApproval, `gates` (JSON: gate ->
+{"passed", "detail"}). The Model artifact is an INPUT event of the execution,
+the PushedModel an OUTPUT of a Push; each execution is associated with the
+TFX `pipeline` context and, where there is one, the run's `pipeline_run`
+context. So "who let this model into production, on what evidence" is a walk
+from the model in the store, not a side file (see CONTRACTS.md).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from dataclasses import dataclass
+from typing import Iterable, Optional
+
+from ml_metadata.proto import metadata_store_pb2
+
+PUSH, APPROVAL, REJECTION, ROLLBACK, PENDING = (
+    "tfxgate.Push",
+    "tfxgate.Approval",
+    "tfxgate.Rejection",
+    "tfxgate.Rollback",
+    "tfxgate.PendingApproval",
+)
+KINDS = (PUSH, APPROVAL, REJECTION, ROLLBACK, PENDING)
+PROPERTIES = ("pipeline", "run_id", "destination", "version", "by", "reason", "at", "gates", "previous_version")
+AUTO = "policy:auto"  # `by` of a push the pipeline made itself under approval `auto`
+
+
+@dataclass(frozen=True)
+class Record:
+    """One governance execution, read back."""
+
+    id: int
+    kind: str
+    pipeline: str
+    run_id: str
+    destination: str
+    version: str
+    by: str
+    reason: str
+    at: str
+    gates: str
+    previous_version: str
+    model_id: Optional[int]
+    pushed_model_id: Optional[int]
+
+
+def now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+def record(
+    store,
+    kind: str,
+    *,
+    pipeline: str,
+    run_id: str,
+    destination: str,
+    by: str,
+    reason: str,
+    version: str = "",
+    gates: str = "",
+    previous_version: str = "",
+    model_id: Optional[int] = None,
+    pushed_model: Optional[metadata_store_pb2.Artifact] = None,
+) -> Record:
+    """Writes one governance execution with its events and contexts; returns it as read back."""
+    type_id = _execution_type(store, kind)
+    execution = metadata_store_pb2.Execution(type_id=type_id, last_known_state=metadata_store_pb2.Execution.COMPLETE)
+    values = dict(
+        pipeline=pipeline,
+        run_id=run_id,
+        destination=destination,
+        version=version,
+        by=by,
+        reason=reason,
+        at=now(),
+        gates=gates,
+        previous_version=previous_version,
+    )
+    for key, value in values.items():
+        execution.properties[key].string_value = value
+    links = []
+    if model_id is not None:
+        [model] = store.get_artifacts_by_id([model_id])
+        links.append((model, _event(metadata_store_pb2.Event.INPUT, "model")))
+    if pushed_model is not None:
+        links.append((pushed_model, _event(metadata_store_pb2.Event.OUTPUT, "pushed_model")))
+    contexts = [c for c in (_context(store, "pipeline", pipeline), _context(store, "pipeline_run", run_id)) if c]
+    execution_id, artifact_ids, _ = store.put_execution(execution, links, contexts)
+    pushed_id = artifact_ids[-1] if pushed_model is not None else None
+    return Record(execution_id, kind, model_id=model_id, pushed_model_id=pushed_id, **values)
+
+
+def new_pushed_model(
+    store, *, uri: str, destination_name: str, version: str, model_id: int
+) -> metadata_store_pb2.Artifact:
+    """An unsaved PushedModel artifact with the stock Pusher's properties (saved by `record`)."""
+    [pushed_type] = [t for t in store.get_artifact_types() if t.name == "PushedModel"] or [None]
+    type_id = (
+        pushed_type.id if pushed_type else store.put_artifact_type(metadata_store_pb2.ArtifactType(name="PushedModel"))
+    )
+    artifact = metadata_store_pb2.Artifact(type_id=type_id, uri=uri, state=metadata_store_pb2.Artifact.LIVE)
+    artifact.custom_properties["pushed"].int_value = 1
+    artifact.custom_properties["pushed_destination"].string_value = uri
+    artifact.custom_properties["pushed_version"].string_value = version
+    artifact.custom_properties["destination_name"].string_value = destination_name
+    artifact.custom_properties["model_id"].int_value = model_id
+    return artifact
+
+
+def records(store, *, pipeline: str, kinds: Iterable[str] = KINDS) -> list[Record]:
+    """The pipeline's governance records of these kinds, oldest first."""
+    known = {t.name for t in store.get_execution_types()}
+    executions = [e for kind in kinds if kind in known for e in store.get_executions_by_type(kind)]
+    executions = [e for e in executions if e.properties["pipeline"].string_value == pipeline]
+    if not executions:
+        return []
+    names = {t.id: t.name for t in store.get_execution_types()}
+    artifact_types = {t.id: t.name for t in store.get_artifact_types()}
+    events = store.get_events_by_execution_ids([e.id for e in executions])
+    artifacts = {a.id: a for a in store.get_artifacts_by_id(sorted({e.artifact_id for e in events}))}
+    found = []
+    for execution in sorted(executions, key=lambda e: e.id):
+        mine = [e for e in events if e.execution_id == execution.id]
+        model = next((e.artifact_id for e in mine if _is(e, "INPUT", artifacts, artifact_types, "Model")), None)
+        pushed = next((e.artifact_id for e in mine if _is(e, "OUTPUT", artifacts, artifact_types, "PushedModel")), None)
+        props = {key: execution.properties[key].string_value for key in PROPERTIES}
+        found.append(Record(execution.id, names[execution.type_id], model_id=model, pushed_model_id=pushed, **props))
+    return found
+
+
+def record_pipeline_decisions(store, *, execution_id: int, pipeline: str, run_id: str) -> list[Record]:
+    """Audit records for what a GovernedPush execution decided (called once TFX published its output).
+
+    Each destination pushed under `auto` gets a tfxgate.Push (its PushedModel:
+    the component's own output for the first, a new artifact for others); each
+    `manual` destination with every gate passed gets a tfxgate.PendingApproval.
+    """
+    events = store.get_events_by_execution_ids([execution_id])
+    artifact_types = {t.id: t.name for t in store.get_artifact_types()}
+    artifacts = {a.id: a for a in store.get_artifacts_by_id(sorted({e.artifact_id for e in events}))}
+    model_id = next((e.artifact_id for e in events if _is(e, "INPUT", artifacts, artifact_types, "Model")), None)
+    output = next(
+        (artifacts[e.artifact_id] for e in events if _is(e, "OUTPUT", artifacts, artifact_types, "PushedModel")), None
+    )
+    if output is None or model_id is None:
+        return []
+    gates = output.custom_properties["gates"].string_value if "gates" in output.custom_properties else ""
+    decisions = json.loads(output.custom_properties["decisions"].string_value or "[]")
+    written, output_used = [], False
+    common = dict(pipeline=pipeline, run_id=run_id, gates=gates, model_id=model_id)
+    for decision in decisions:
+        if decision["action"] == "push":
+            pushed = output if not output_used else None
+            output_used = True
+            if pushed is None:
+                pushed = new_pushed_model(
+                    store,
+                    uri=decision["path"],
+                    destination_name=decision["destination"],
+                    version=decision["version"],
+                    model_id=model_id,
+                )
+            reason = "every gate passed; destination approval is auto"
+            written.append(
+                record(
+                    store,
+                    PUSH,
+                    destination=decision["destination"],
+                    version=decision["version"],
+                    by=AUTO,
+                    reason=reason,
+                    pushed_model=pushed,
+                    **common,
+                )
+            )
+        elif decision["action"] == "pending":
+            reason = "every gate passed; destination approval is manual: waiting for `tfxgate approve`"
+            written.append(
+                record(store, PENDING, destination=decision["destination"], by="policy:manual", reason=reason, **common)
+            )
+    return written
+
+
+def _is(event, direction: str, artifacts: dict, artifact_types: dict, type_name: str) -> bool:
+    wanted = getattr(metadata_store_pb2.Event, direction)
+    kinds = {wanted, metadata_store_pb2.Event.DECLARED_OUTPUT} if direction == "OUTPUT" else {wanted}
+    artifact = artifacts.get(event.artifact_id)
+    return event.type in kinds and artifact is not None and artifact_types.get(artifact.type_id) == type_name
+
+
+def _event(kind, key: str) -> metadata_store_pb2.Event:
+    event = metadata_store_pb2.Event(type=kind)
+    event.path.steps.add().key = key
+    event.path.steps.add().index = 0
+    return event
+
+
+def _execution_type(store, kind: str) -> int:
+    execution_type = metadata_store_pb2.ExecutionType(name=kind)
+    for key in PROPERTIES:
+        execution_type.properties[key] = metadata_store_pb2.STRING
+    return store.put_execution_type(execution_type, can_add_fields=True)
+
+
+def _context(store, type_name: str, name: str):
+    if not name:
+        return None
+    return store.get_context_by_type_and_name(type_name, name)  # None when absent
