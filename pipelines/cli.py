@@ -10,8 +10,8 @@
     tfxgate report CONFIG [RUN] [--root DIR] [--output FILE] [--set key.path=value ...]
     tfxgate approve RUN -c CONFIG --by NAME --reason TEXT [--destination NAME]
     tfxgate reject RUN -c CONFIG --by NAME --reason TEXT [--destination NAME]
-    tfxgate rollback PIPELINE -c CONFIG --to VERSION --by NAME --reason TEXT [--destination NAME]
-    tfxgate history PIPELINE -c CONFIG [--json]
+    tfxgate rollback PIPELINE [-c CONFIG] --to VERSION --by NAME --reason TEXT [--destination NAME]
+    tfxgate history PIPELINE [-c CONFIG] [--json]
 
 Exit codes: 0 success (or, with --if-new-data, nothing new to run on), 1 a
 pipeline stage failed (or the metadata store is not ready), 2 the config (or the
@@ -126,6 +126,9 @@ def _add_overrides(sub: argparse.ArgumentParser) -> None:
     )
 
 
+_PIPELINE_HELP = "pipeline name (configs/NAME.yaml unless -c says otherwise) or its YAML file"
+
+
 def _add_governance(commands) -> None:
     """approve / reject / rollback / history: decisions on what a pipeline pushes (pipelines/governance.py)."""
 
@@ -133,7 +136,12 @@ def _add_governance(commands) -> None:
         sub = commands.add_parser(name, help=help_)
         sub.add_argument(subject, help=subject_help)
         sub.add_argument(
-            "-c", "--config", type=Path, required=True, help="the pipeline's YAML (e.g. configs/taxi.yaml)"
+            "-c",
+            "--config",
+            type=Path,
+            required=subject == "run",
+            help="the pipeline's YAML (e.g. configs/taxi.yaml); for a PIPELINE verb, default: PIPELINE itself "
+            "when it is a YAML file, else configs/PIPELINE.yaml",
         )
         _add_overrides(sub)
         return sub
@@ -147,15 +155,13 @@ def _add_governance(commands) -> None:
         sub.add_argument("--by", required=True, help="who decides (recorded in ML Metadata)")
         sub.add_argument("--reason", required=True, help="why (recorded in ML Metadata)")
         sub.add_argument("--destination", help="destination name, when the run is pending for more than one")
-    rollback = add(
-        "rollback", "point a destination's `current` back at an earlier version", "pipeline", "pipeline name"
-    )
+    rollback = add("rollback", "point a destination's `current` back at an earlier version", "pipeline", _PIPELINE_HELP)
     rollback.add_argument("--to", required=True, metavar="VERSION", help="version to serve again")
     rollback.add_argument("--by", required=True, help="who decides (recorded in ML Metadata)")
     rollback.add_argument("--reason", required=True, help="why (recorded in ML Metadata)")
     rollback.add_argument("--destination", help="destination name, when the version exists at more than one")
     history = add(
-        "history", "list a pipeline's pushes and rollbacks with approver, reason and gates", "pipeline", "pipeline name"
+        "history", "list a pipeline's pushes and rollbacks with approver, reason and gates", "pipeline", _PIPELINE_HELP
     )
     history.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
@@ -167,11 +173,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         overrides.append(f"pipeline.root={args.root.resolve()}")
     if args.command == "lineage":
         args.config = _config_path(args.config)
+    if args.command in ("rollback", "history") and args.config is None:
+        args.config = _config_path(Path(args.pipeline))
     try:
         config = load_config(args.config, overrides=overrides)
     except ConfigError as err:
         print(err, file=sys.stderr)
         return EXIT_CONFIG
+    if args.command in ("rollback", "history") and Path(args.pipeline).suffix in (".yaml", ".yml"):
+        args.pipeline = config.pipeline.name
     if args.command == "check":
         print(f"{args.config}: OK (pipeline '{config.pipeline.name}', root {config.pipeline.root})")
         return EXIT_OK

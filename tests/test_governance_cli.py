@@ -236,3 +236,12 @@ def test_the_installed_command_exits_2_on_a_refusal(setup):
     setup.pending_run("run-1")
     result = run_cli("approve", "nope", "-c", str(setup.config), "--by", "a", "--reason", "r", root=setup.tmp)
     assert result.returncode == 2 and "has no model pending approval" in result.stderr
+
+
+def test_pipeline_verbs_take_the_config_file_as_pipeline(setup, capsys):
+    """`history PIPELINE` / `rollback PIPELINE` without -c: PIPELINE may be the YAML itself."""
+    setup.pending_run("run-1")
+    assert setup.cli(capsys, "approve", "run-1", "--by", "ana", "--reason", "ok")[0] == 0
+    code = main(["history", str(setup.config), "--json"])
+    out = capsys.readouterr().out
+    assert code == 0 and [r["by"] for r in __import__("json").loads(out)] == ["ana"]
