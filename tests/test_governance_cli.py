@@ -6,6 +6,7 @@ Model artifact and a tfxgate.PendingApproval linked to it (pipelines/audit.py).
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -244,4 +245,4 @@ def test_pipeline_verbs_take_the_config_file_as_pipeline(setup, capsys):
     assert setup.cli(capsys, "approve", "run-1", "--by", "ana", "--reason", "ok")[0] == 0
     code = main(["history", str(setup.config), "--json"])
     out = capsys.readouterr().out
-    assert code == 0 and [r["by"] for r in __import__("json").loads(out)] == ["ana"]
+    assert code == 0 and [r["by"] for r in json.loads(out)] == ["ana"]
