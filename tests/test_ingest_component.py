@@ -9,13 +9,15 @@ import pytest
 SPLITS = {"train": 2, "eval": 1}
 
 
-def resolve(input_base, pattern, *, span="latest"):
+def resolve(input_base, pattern, *, span="latest", span_range=None):
     """Runs the component's driver the way the launcher does; returns the resolved exec properties."""
     from tfx.utils import proto_utils
 
     from tfxgate.components.ingest.component import Ingest, IngestDriver
 
-    component = Ingest(input_base=str(input_base), input_pattern=pattern, splits=SPLITS, span=span)
+    component = Ingest(
+        input_base=str(input_base), input_pattern=pattern, splits=SPLITS, span=span, span_range=span_range
+    )
     props = dict(component.exec_properties)
     for key in ("input_config", "output_config", "range_config"):
         if props.get(key) is not None and not isinstance(props[key], str):
@@ -65,11 +67,9 @@ def test_plain_pattern_matching_nothing_is_named(tmp_path):
 
 
 def run_executor(tmp_path, csv_text, *, max_bad_rows=0):
-    from tfx.types import standard_artifacts
     from tfx.utils import proto_utils
 
-    from tfxgate.components.ingest.component import Ingest, Quarantine
-    from tfxgate.components.ingest.executor import Executor
+    from tfxgate.components.ingest.component import Ingest
 
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "data.csv").write_text(csv_text)
@@ -85,10 +85,21 @@ def run_executor(tmp_path, csv_text, *, max_bad_rows=0):
     for key in ("input_config", "output_config"):
         if not isinstance(props[key], str):
             props[key] = proto_utils.proto_to_json(props[key])
+    return execute(tmp_path, props)
+
+
+def execute(tmp_path, props, *, beam_pipeline_args=None):
+    """Runs the executor on resolved exec properties; outputs go under tmp_path."""
+    from tfx.types import standard_artifacts
+
+    from tfxgate.components.ingest.component import Quarantine
+    from tfxgate.components.ingest.executor import Executor
+
     examples, quarantine = standard_artifacts.Examples(), Quarantine()
     examples.uri, quarantine.uri = str(tmp_path / "examples"), str(tmp_path / "quarantine")
     (tmp_path / "quarantine").mkdir()
-    Executor().Do({}, {"examples": [examples], "quarantine": [quarantine]}, props)
+    context = Executor.Context(tmp_dir=str(tmp_path / "tmp"), beam_pipeline_args=beam_pipeline_args)
+    Executor(context).Do({}, {"examples": [examples], "quarantine": [quarantine]}, props)
     return examples, quarantine
 
 
