@@ -163,3 +163,74 @@ def test_beam_with_a_schema_skips_inference_and_checks_nan(tmp_path):
     [bad] = [json.loads(line) for line in bad_rows.splitlines()]
     assert (bad["row"], bad["column"], bad["raw_line"]) == (3, "x", "2,nan")
     assert examples == in_process(tmp_path, files, rules=rules, max_bad_rows=1)[0]
+
+
+def run_executor_with(tmp_path, csv_text: str, *, engine: str, max_bad_rows=0, beam_pipeline_args=None):
+    from tfx.utils import proto_utils
+
+    from tests.test_ingest_component import execute
+    from tfxgate.components.ingest.component import Ingest
+
+    (tmp_path / "in").mkdir(parents=True)
+    (tmp_path / "in" / "data.csv").write_text(csv_text)
+    component = Ingest(
+        input_base=str(tmp_path / "in"),
+        input_pattern="data.csv",
+        splits=SPLITS,
+        schema_text='feature { name: "id" type: INT } feature { name: "value" type: FLOAT }',
+        max_bad_rows=max_bad_rows,
+        engine=engine,
+    )
+    props = {k: v for k, v in component.exec_properties.items() if v is not None}
+    for name in ("input_config", "output_config"):
+        if not isinstance(props[name], str):
+            props[name] = proto_utils.proto_to_json(props[name])
+    return execute(tmp_path, props, beam_pipeline_args=beam_pipeline_args)
+
+
+def test_beam_engine_in_the_executor_publishes_what_the_arrow_engine_does(tmp_path):
+    text = "id,value\n" + "".join(f"{i},{i}.5\n" for i in range(200)) + "oops,1\n"
+    beam_out, beam_quarantine = run_executor_with(tmp_path / "beam", text, engine="beam", max_bad_rows=1)
+    arrow_out, _ = run_executor_with(tmp_path / "arrow", text, engine="arrow", max_bad_rows=1)
+    for name in ("rows_per_split", "rows_read", "bad_rows", "inferred_types"):
+        assert beam_out.get_custom_property(name) == arrow_out.get_custom_property(name), name
+    assert json.loads(beam_out.get_string_custom_property("input_files_sha256")) == {
+        str(tmp_path / "beam" / "in" / "data.csv"): __import__("hashlib").sha256(text.encode()).hexdigest()
+    }
+    for split in SPLITS:
+        assert read_examples(f"{beam_out.uri}/Split-{split}/*") == read_examples(f"{arrow_out.uri}/Split-{split}/*")
+    [bad] = (tmp_path / "beam" / "quarantine" / "bad_rows.jsonl").read_text().splitlines()
+    assert json.loads(bad)["row"] == 202 and beam_quarantine.get_int_custom_property("bad_rows") == 1
+    assert not list((tmp_path / "beam" / "tmp").glob("**/*.gz"))  # staging emptied on publish
+
+
+def test_beam_engine_over_the_policy_publishes_nothing(tmp_path):
+    from tfxgate.components.ingest.quarantine import TooManyBadRows
+
+    with pytest.raises(TooManyBadRows, match="data.csv:3: column 'value': not a number"):
+        run_executor_with(tmp_path, "id,value\n1,1.0\n2,abc\n", engine="beam")
+    assert not (tmp_path / "examples").exists()
+    assert not (tmp_path / "quarantine" / "bad_rows.jsonl").exists()
+
+
+def test_beam_engine_refuses_header_only_input(tmp_path):
+    from tfxgate.components.ingest.arrow_csv import InputError
+
+    with pytest.raises(InputError, match="empty input: .*data.csv contain\\(s\\) a header but no rows"):
+        run_executor_with(tmp_path, "id,value\n", engine="beam")
+
+
+@pytest.mark.parametrize(
+    ("args", "engine"),
+    [
+        (None, "arrow"),
+        (["--runner=DirectRunner", "--direct_running_mode=in_memory", "--direct_num_workers=2"], "arrow"),
+        (["--runner=DirectRunner", "--direct_running_mode=multi_processing", "--direct_num_workers=2"], "beam"),
+        (["--runner=DirectRunner", "--direct_running_mode=multi_threading"], "beam"),
+        (["--runner=FlinkRunner", "--flink_master=localhost:8081"], "beam"),
+    ],
+)
+def test_auto_engine_keeps_one_process_only_on_the_in_memory_direct_runner(args, engine):
+    from tfxgate.components.ingest.executor import choose_engine
+
+    assert choose_engine("auto", args) == engine and choose_engine("arrow", args) == "arrow"

@@ -98,7 +98,7 @@ def execute(tmp_path, props, *, beam_pipeline_args=None):
     examples, quarantine = standard_artifacts.Examples(), Quarantine()
     examples.uri, quarantine.uri = str(tmp_path / "examples"), str(tmp_path / "quarantine")
     (tmp_path / "quarantine").mkdir()
-    context = Executor.Context(tmp_dir=str(tmp_path / "tmp"), beam_pipeline_args=beam_pipeline_args)
+    context = Executor.Context(tmp_dir=str(tmp_path / "tmp"), unique_id="1", beam_pipeline_args=beam_pipeline_args)
     Executor(context).Do({}, {"examples": [examples], "quarantine": [quarantine]}, props)
     return examples, quarantine
 

@@ -49,7 +49,6 @@ ENGINES = ("auto", "arrow", "beam")
 class Outcome:
     """What either engine reports about the rows it wrote."""
 
-    split_names: list[str]
     rows_per_split: dict[str, int]
     rows_read: int
     quarantine_text: str
@@ -76,7 +75,8 @@ class Executor(base_beam_executor.BaseBeamExecutor):
             max_bad_rows=ast.literal_eval(exec_properties["max_bad_rows"]),
         )
         paths = input_files(exec_properties["input_base"], [s.pattern for s in input_config.splits])
-        if self.engine(exec_properties.get("engine") or "auto") == "beam":
+        examples.split_names = artifact_utils.encode_split_names(list(settings["splits"]))
+        if choose_engine(exec_properties.get("engine") or "auto", self._beam_pipeline_args) == "beam":
             outcome = self._ingest_with_beam(paths, examples=examples, **settings)
         else:
             outcome = _ingest_in_process(paths, examples=examples, **settings)
@@ -86,7 +86,6 @@ class Executor(base_beam_executor.BaseBeamExecutor):
         fileio.makedirs(quarantine.uri)
         with fileio.open(os.path.join(quarantine.uri, QUARANTINE_FILE), "w") as handle:
             handle.write(outcome.quarantine_text)
-        examples.split_names = artifact_utils.encode_split_names(outcome.split_names)
         examples_utils.set_payload_format(examples, example_gen_pb2.FORMAT_TF_EXAMPLE)
         examples_utils.set_file_format(examples, "tfrecords_gzip")
         examples.span = int(exec_properties.get("span") or 0)
@@ -104,16 +103,6 @@ class Executor(base_beam_executor.BaseBeamExecutor):
         for artifact in (examples, quarantine):
             for name, value in properties.items():
                 _set(artifact, name, value)
-
-    def engine(self, configured: str) -> str:
-        """`arrow` or `beam`: `auto` keeps the in-process path only on the in-memory DirectRunner."""
-        if configured != "auto":
-            return configured
-        options = PipelineOptions(self._beam_pipeline_args or [])
-        runner = options.view_as(StandardOptions).runner or "DirectRunner"
-        mode = options.view_as(DirectOptions).direct_running_mode or "in_memory"
-        in_memory = runner.rsplit(".", 1)[-1] in ("DirectRunner", "direct", "BundleBasedDirectRunner")
-        return "arrow" if in_memory and mode == "in_memory" else "beam"
 
     def _ingest_with_beam(self, paths, *, examples, data_format, splits, rules, key, max_bad_rows) -> Outcome:
         plans = [_plan(path, data_format) for path in paths]
@@ -144,7 +133,6 @@ class Executor(base_beam_executor.BaseBeamExecutor):
                 fileio.rename(os.path.join(source, file_name), os.path.join(target, file_name))
         fileio.rmtree(staging)
         return Outcome(
-            split_names=list(splits),
             rows_per_split=summary["rows_per_split"],
             rows_read=summary["rows_read"],
             quarantine_text=quarantine_text,
@@ -152,6 +140,21 @@ class Executor(base_beam_executor.BaseBeamExecutor):
             file_sha256={plan.path: plan.sha256 for plan in plans},
             inferred_types={n: k for n, k in summary["kinds"].items() if n not in rules},
         )
+
+
+def choose_engine(configured: str, beam_pipeline_args: Optional[list[str]]) -> str:
+    """`arrow` or `beam`: `auto` keeps the in-process path only on the in-memory DirectRunner.
+
+    >>> choose_engine("auto", ["--runner=DirectRunner", "--direct_running_mode=multi_processing"])
+    'beam'
+    """
+    if configured != "auto":
+        return configured
+    options = PipelineOptions(beam_pipeline_args or [])
+    runner = options.view_as(StandardOptions).runner or "DirectRunner"
+    mode = options.view_as(DirectOptions).direct_running_mode or "in_memory"
+    direct = runner.rsplit(".", 1)[-1] in ("DirectRunner", "direct", "BundleBasedDirectRunner")
+    return "arrow" if direct and mode == "in_memory" else "beam"
 
 
 def _plan(path: str, data_format: str) -> shards.FilePlan:
@@ -166,7 +169,6 @@ def _ingest_in_process(paths, *, examples, max_bad_rows, **settings) -> Outcome:
         chunks = example_files.serialize(columns, result.kinds, length=length)
         example_files.write_split(artifact_utils.get_split_uri([examples], name), chunks)
     return Outcome(
-        split_names=result.split_names,
         rows_per_split=result.rows_per_split(),
         rows_read=result.rows_read,
         quarantine_text=to_jsonl(result.bad_rows),
