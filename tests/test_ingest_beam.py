@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from tests.test_ingest_component import run_executor
 from tfxgate.components.ingest import columns as col
 from tfxgate.components.ingest.ingestion import ingest
 from tfxgate.components.ingest.quarantine import to_jsonl
@@ -165,33 +166,10 @@ def test_beam_with_a_schema_skips_inference_and_checks_nan(tmp_path):
     assert examples == in_process(tmp_path, files, rules=rules, max_bad_rows=1)[0]
 
 
-def run_executor_with(tmp_path, csv_text: str, *, engine: str, max_bad_rows=0, beam_pipeline_args=None):
-    from tfx.utils import proto_utils
-
-    from tests.test_ingest_component import execute
-    from tfxgate.components.ingest.component import Ingest
-
-    (tmp_path / "in").mkdir(parents=True)
-    (tmp_path / "in" / "data.csv").write_text(csv_text)
-    component = Ingest(
-        input_base=str(tmp_path / "in"),
-        input_pattern="data.csv",
-        splits=SPLITS,
-        schema_text='feature { name: "id" type: INT } feature { name: "value" type: FLOAT }',
-        max_bad_rows=max_bad_rows,
-        engine=engine,
-    )
-    props = {k: v for k, v in component.exec_properties.items() if v is not None}
-    for name in ("input_config", "output_config"):
-        if not isinstance(props[name], str):
-            props[name] = proto_utils.proto_to_json(props[name])
-    return execute(tmp_path, props, beam_pipeline_args=beam_pipeline_args)
-
-
 def test_beam_engine_in_the_executor_publishes_what_the_arrow_engine_does(tmp_path):
     text = "id,value\n" + "".join(f"{i},{i}.5\n" for i in range(200)) + "oops,1\n"
-    beam_out, beam_quarantine = run_executor_with(tmp_path / "beam", text, engine="beam", max_bad_rows=1)
-    arrow_out, _ = run_executor_with(tmp_path / "arrow", text, engine="arrow", max_bad_rows=1)
+    beam_out, beam_quarantine = run_executor(tmp_path / "beam", text, engine="beam", max_bad_rows=1)
+    arrow_out, _ = run_executor(tmp_path / "arrow", text, engine="arrow", max_bad_rows=1)
     for name in ("rows_per_split", "rows_read", "bad_rows", "inferred_types"):
         assert beam_out.get_custom_property(name) == arrow_out.get_custom_property(name), name
     assert json.loads(beam_out.get_string_custom_property("input_files_sha256")) == {
@@ -208,7 +186,7 @@ def test_beam_engine_over_the_policy_publishes_nothing(tmp_path):
     from tfxgate.components.ingest.quarantine import TooManyBadRows
 
     with pytest.raises(TooManyBadRows, match="data.csv:3: column 'value': not a number"):
-        run_executor_with(tmp_path, "id,value\n1,1.0\n2,abc\n", engine="beam")
+        run_executor(tmp_path, "id,value\n1,1.0\n2,abc\n", engine="beam")
     assert not (tmp_path / "examples").exists()
     assert not (tmp_path / "quarantine" / "bad_rows.jsonl").exists()
 
@@ -217,7 +195,7 @@ def test_beam_engine_refuses_header_only_input(tmp_path):
     from tfxgate.components.ingest.arrow_csv import InputError
 
     with pytest.raises(InputError, match="empty input: .*data.csv contain\\(s\\) a header but no rows"):
-        run_executor_with(tmp_path, "id,value\n", engine="beam")
+        run_executor(tmp_path, "id,value\n", engine="beam")
 
 
 @pytest.mark.parametrize(

@@ -66,12 +66,12 @@ def test_plain_pattern_matching_nothing_is_named(tmp_path):
         resolve(tmp_path, "*.parquet")
 
 
-def run_executor(tmp_path, csv_text, *, max_bad_rows=0):
+def run_executor(tmp_path, csv_text, *, max_bad_rows=0, engine="auto", beam_pipeline_args=None):
     from tfx.utils import proto_utils
 
     from tfxgate.components.ingest.component import Ingest
 
-    (tmp_path / "in").mkdir()
+    (tmp_path / "in").mkdir(parents=True)
     (tmp_path / "in" / "data.csv").write_text(csv_text)
     schema = 'feature { name: "id" type: INT } feature { name: "value" type: FLOAT }'
     component = Ingest(
@@ -80,12 +80,13 @@ def run_executor(tmp_path, csv_text, *, max_bad_rows=0):
         splits=SPLITS,
         schema_text=schema,
         max_bad_rows=max_bad_rows,
+        engine=engine,
     )
     props = {k: v for k, v in component.exec_properties.items() if v is not None}
     for key in ("input_config", "output_config"):
         if not isinstance(props[key], str):
             props[key] = proto_utils.proto_to_json(props[key])
-    return execute(tmp_path, props)
+    return execute(tmp_path, props, beam_pipeline_args=beam_pipeline_args)
 
 
 def execute(tmp_path, props, *, beam_pipeline_args=None):
