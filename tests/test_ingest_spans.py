@@ -102,3 +102,28 @@ def test_config_span_range_of_dates_is_numbered_in_days(tmp_path):
     )
     day = (datetime.date(2026, 11, 20) - datetime.date(1970, 1, 1)).days
     assert config.data.span_range.numbers() == (day - 1, day)
+
+
+def test_a_date_span_range_reads_each_day(tmp_path):
+    for day in ("2026/11/23", "2026/11/24", "2026/11/25"):
+        (tmp_path / day).mkdir(parents=True)
+        (tmp_path / day / "data.csv").write_text("id\n1\n")
+    first = (datetime.date(2026, 11, 23) - datetime.date(1970, 1, 1)).days
+    props = resolve(tmp_path, "{YYYY}/{MM}/{DD}/*.csv", span_range=(first, first + 1))
+    assert patterns(props) == ["2026/11/23/*.csv", "2026/11/24/*.csv"] and props["span"] == first + 1
+
+
+def test_config_span_range_and_engine_reach_the_component(tmp_path):
+    from tfxgate.components.ingest import ingest_stage
+
+    config = load(tmp_path, "data.span_range={start: 3, end: 4}", "data.engine=beam")
+    from tfx.proto import range_config_pb2
+    from tfx.utils import proto_utils
+
+    component = ingest_stage(config)
+    range_config = component.exec_properties["range_config"]
+    if isinstance(range_config, str):
+        range_config = proto_utils.json_to_proto(range_config, range_config_pb2.RangeConfig())
+    static = range_config.static_range
+    assert (static.start_span_number, static.end_span_number) == (3, 4)
+    assert component.exec_properties["engine"] == "beam"
