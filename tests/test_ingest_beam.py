@@ -212,3 +212,8 @@ def test_auto_engine_keeps_one_process_only_on_the_in_memory_direct_runner(args,
     from tfxgate.components.ingest.executor import choose_engine
 
     assert choose_engine("auto", args) == engine and choose_engine("arrow", args) == "arrow"
+
+
+def test_beam_refuses_a_float_key_column_by_name(tmp_path):
+    with pytest.raises(ValueError, match="data.key: column 'fare' is FLOAT; split keys must be integer or string"):
+        run_beam(tmp_path, {"a.csv": b"id,fare\n1,1.5\n2,2.5\n"}, shard_bytes=8, key="fare")
