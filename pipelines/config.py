@@ -15,6 +15,7 @@ This module imports no TensorFlow/TFX: `tfxgate check` stays fast.
 
 from __future__ import annotations
 
+import datetime
 import glob
 import re
 from pathlib import Path
@@ -61,6 +62,35 @@ class PipelineSection(_Model):
     enable_cache: bool = True
 
 
+class SpanRange(_Model):
+    """Spans `start`..`end` (both included), read together into one Examples artifact.
+
+    Span numbers, or dates (`2026-11-20`) when the path uses {YYYY}/{MM}/{DD}:
+    ExampleGen numbers a date span by its days since 1970-01-01.
+    """
+
+    start: Union[Annotated[int, Field(ge=0)], datetime.date]
+    end: Union[Annotated[int, Field(ge=0)], datetime.date]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SpanRange:
+        if isinstance(self.start, datetime.date) != isinstance(self.end, datetime.date):
+            raise ValueError("start and end must both be span numbers or both be dates")
+        if self.numbers()[0] > self.numbers()[1]:
+            raise ValueError(f"start ({self.start}) is after end ({self.end})")
+        return self
+
+    def numbers(self) -> tuple[int, int]:
+        """(first, last) span number."""
+        return _span_number(self.start), _span_number(self.end)
+
+
+def _span_number(value: Union[int, datetime.date]) -> int:
+    if isinstance(value, datetime.date):
+        return (value - datetime.date(1970, 1, 1)).days
+    return value
+
+
 class DataSection(_Model):
     format: Literal["csv", "parquet"] = "csv"
     path: str = Field(description="A file, a directory, or a glob of input files.")
@@ -72,6 +102,14 @@ class DataSection(_Model):
     )
     span: Union[Literal["latest"], Annotated[int, Field(ge=0)]] = Field(
         default="latest", description="With {SPAN} in the path: the newest span, or this span number."
+    )
+    span_range: Optional[SpanRange] = Field(
+        default=None, description="With {SPAN} or dates in the path: read every span from start to end."
+    )
+    engine: Literal["auto", "arrow", "beam"] = Field(
+        default="auto",
+        description="Where ingestion runs: arrow (one process), beam (sharded over runner.beam), "
+        "auto (arrow on the in-memory DirectRunner, else beam).",
     )
     max_bad_rows: Union[int, float] = Field(
         default=0, description="Bad rows tolerated (quarantined): a count, or a fraction (0.01) of the rows read."
@@ -101,6 +139,19 @@ class DataSection(_Model):
                 raise ValueError(f"span pattern matches no file: {path}")
             raise ValueError(f"no {fmt} file matches {path}")
         return str(path)
+
+    @model_validator(mode="after")
+    def _span_range_needs_spans(self) -> DataSection:
+        if self.span_range is None:
+            return self
+        if self.span != "latest":
+            raise ValueError("data.span_range: set either span or span_range, not both")
+        if not re.search(r"\{(SPAN(:\d+)?|YYYY|MM|DD)\}", self.path):
+            raise ValueError("data.span_range: data.path has no {SPAN} or {YYYY}/{MM}/{DD} spec to range over")
+        dates = re.search(r"\{(YYYY|MM|DD)\}", self.path) is not None
+        if isinstance(self.span_range.start, datetime.date) and not dates:
+            raise ValueError("data.span_range: dates need {YYYY}/{MM}/{DD} in data.path (use span numbers with {SPAN})")
+        return self
 
     @property
     def input_base(self) -> Path:

@@ -84,6 +84,27 @@ def test_line_numbers_stay_exact_across_blank_lines_and_multiline_values():
     assert result.columns["company"].to_pylist() == [b"A", b"multi\nline"]
 
 
+def test_a_bad_record_with_a_multiline_value_is_quarantined_whole_with_its_first_line():
+    data = csv_bytes(
+        "id,fare,company",
+        "1,1.0,A",  # line 2
+        'x2,2.0,"multi',  # lines 3-4: one record, id not an integer
+        'line"',
+        "3,3.0,C",  # line 5: good
+        '4,"two',  # lines 6-7: one record with too few columns
+        'lines"',
+        "5,oops,D",  # line 8: fare not a number
+    )
+    result = run(data, max_bad_rows=3)
+    bad = {b.row: (b.column, b.raw_line) for b in result.bad_rows}
+    assert bad == {
+        3: ("id", 'x2,2.0,"multi\nline"'),
+        6: (None, '4,"two\nlines"'),
+        8: ("fare", "5,oops,D"),
+    }
+    assert result.columns["id"].to_pylist() == [1, 3]
+
+
 def test_max_bad_rows_count_fails_and_names_the_first_offending_rows():
     data = csv_bytes("id,fare,company", "a,1,A", "2,1,B", "c,1,C")
     with pytest.raises(TooManyBadRows) as err:

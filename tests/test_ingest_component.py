@@ -9,13 +9,15 @@ import pytest
 SPLITS = {"train": 2, "eval": 1}
 
 
-def resolve(input_base, pattern, *, span="latest"):
+def resolve(input_base, pattern, *, span="latest", span_range=None):
     """Runs the component's driver the way the launcher does; returns the resolved exec properties."""
     from tfx.utils import proto_utils
 
     from tfxgate.components.ingest.component import Ingest, IngestDriver
 
-    component = Ingest(input_base=str(input_base), input_pattern=pattern, splits=SPLITS, span=span)
+    component = Ingest(
+        input_base=str(input_base), input_pattern=pattern, splits=SPLITS, span=span, span_range=span_range
+    )
     props = dict(component.exec_properties)
     for key in ("input_config", "output_config", "range_config"):
         if props.get(key) is not None and not isinstance(props[key], str):
@@ -64,14 +66,12 @@ def test_plain_pattern_matching_nothing_is_named(tmp_path):
         resolve(tmp_path, "*.parquet")
 
 
-def run_executor(tmp_path, csv_text, *, max_bad_rows=0):
-    from tfx.types import standard_artifacts
+def run_executor(tmp_path, csv_text, *, max_bad_rows=0, engine="auto", beam_pipeline_args=None):
     from tfx.utils import proto_utils
 
-    from tfxgate.components.ingest.component import Ingest, Quarantine
-    from tfxgate.components.ingest.executor import Executor
+    from tfxgate.components.ingest.component import Ingest
 
-    (tmp_path / "in").mkdir()
+    (tmp_path / "in").mkdir(parents=True)
     (tmp_path / "in" / "data.csv").write_text(csv_text)
     schema = 'feature { name: "id" type: INT } feature { name: "value" type: FLOAT }'
     component = Ingest(
@@ -80,15 +80,27 @@ def run_executor(tmp_path, csv_text, *, max_bad_rows=0):
         splits=SPLITS,
         schema_text=schema,
         max_bad_rows=max_bad_rows,
+        engine=engine,
     )
     props = {k: v for k, v in component.exec_properties.items() if v is not None}
     for key in ("input_config", "output_config"):
         if not isinstance(props[key], str):
             props[key] = proto_utils.proto_to_json(props[key])
+    return execute(tmp_path, props, beam_pipeline_args=beam_pipeline_args)
+
+
+def execute(tmp_path, props, *, beam_pipeline_args=None):
+    """Runs the executor on resolved exec properties; outputs go under tmp_path."""
+    from tfx.types import standard_artifacts
+
+    from tfxgate.components.ingest.component import Quarantine
+    from tfxgate.components.ingest.executor import Executor
+
     examples, quarantine = standard_artifacts.Examples(), Quarantine()
     examples.uri, quarantine.uri = str(tmp_path / "examples"), str(tmp_path / "quarantine")
     (tmp_path / "quarantine").mkdir()
-    Executor().Do({}, {"examples": [examples], "quarantine": [quarantine]}, props)
+    context = Executor.Context(tmp_dir=str(tmp_path / "tmp"), unique_id="1", beam_pipeline_args=beam_pipeline_args)
+    Executor(context).Do({}, {"examples": [examples], "quarantine": [quarantine]}, props)
     return examples, quarantine
 
 

@@ -19,6 +19,8 @@ def ingest_stage(config):
         data_format=data.format,
         key=data.key,
         span=data.span,
+        span_range=data.span_range.numbers() if data.span_range else None,
         schema_text=config.schema_file.read_text() if config.schema_file else None,
         max_bad_rows=data.max_bad_rows,
+        engine=data.engine,
     )

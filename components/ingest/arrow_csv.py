@@ -11,9 +11,9 @@ Parquet files are typed already; their "line" is the 1-based row index.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 from dataclasses import dataclass, field
+from typing import Optional
 
 import numpy as np
 import pyarrow as pa
@@ -35,28 +35,36 @@ class FileRows:
     header: list[str]
     table: pa.Table  # CSV: every column binary, empty cells null
     lines: np.ndarray  # line number (CSV) or 1-based row index (Parquet) of each table row
-    sha256: str
     bad_rows: list[BadRow] = field(default_factory=list)
-    raw: bytes = b""
+    raw: bytes = b""  # CSV: the header line, then the rows (of the whole file, or of one shard)
+    line_offset: int = 0  # file line number minus line number in `raw` (non-zero for a shard)
+    ends: Optional[np.ndarray] = None  # last line of each row's record, where a value spans lines
 
-    def raw_line(self, line: int) -> str:
-        """The text of line `line` (1-based) of a CSV file, for the quarantine."""
+    def raw_record(self, row: int) -> str:
+        """The raw text of table row `row` (all its lines, for a value with newlines), for the quarantine."""
         if not self.raw:
             return ""
-        text = self.raw.split(b"\n", line)[line - 1] if line >= 1 else b""
+        start = int(self.lines[row])
+        end = int(self.ends[row]) if self.ends is not None else start
+        first, last = start - self.line_offset, end - self.line_offset
+        text = b"\n".join(self.raw.split(b"\n", last)[first - 1 : last])
         return text.rstrip(b"\r").decode("utf-8", errors="replace")
 
 
-def read_csv_bytes(path: str, data: bytes) -> FileRows:
+def read_csv_bytes(path: str, data: bytes, *, first_line: int = 2) -> FileRows:
     """Parses a CSV file's content (header line first) into raw binary columns.
+
+    Args:
+      path: the file, for messages.
+      data: the header line, then rows: a whole file, or the header plus one shard's bytes.
+      first_line: the line number in the file of the first row in `data` (2 for a whole file).
 
     Raises:
       InputError: when the file is empty or has no header.
     """
     if not data.strip():
         raise InputError(f"empty input: {path} has no header and no rows")
-    first_line = data.split(b"\n", 1)[0].rstrip(b"\r").decode("utf-8", errors="replace")
-    header = next(csv.reader([first_line]))
+    header = parse_header(data.split(b"\n", 1)[0])
     if not any(header):
         raise InputError(f"empty input: {path} has an empty header line")
     wrong_count: list[str] = []
@@ -75,24 +83,31 @@ def read_csv_bytes(path: str, data: bytes) -> FileRows:
             quoted_strings_can_be_null=True,
         ),
     )
-    rows = FileRows(path, header, table, np.empty(0, np.int64), hashlib.sha256(data).hexdigest(), raw=data)
+    offset = first_line - 2
+    rows = FileRows(path, header, table, np.empty(0, np.int64), raw=data, line_offset=offset)
     physical_lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
     if not wrong_count and table.num_rows == physical_lines - 1:
-        rows.lines = np.arange(2, table.num_rows + 2, dtype=np.int64)  # the common, fast case
+        rows.lines = np.arange(first_line, table.num_rows + first_line, dtype=np.int64)  # the common, fast case
     else:
-        rows.lines, rows.bad_rows = _scan_lines(path, data, header, expected_rows=table.num_rows)
+        starts, ends, rows.bad_rows = _scan_lines(path, data, header, expected_rows=table.num_rows, offset=offset)
+        rows.lines, rows.ends = starts + offset, ends + offset
     return rows
 
 
-def _scan_lines(path: str, data: bytes, header: list[str], *, expected_rows: int):
-    """Line numbers of the good records and the wrong-column-count records.
+def parse_header(line: bytes) -> list[str]:
+    """The column names in a CSV header line."""
+    return next(csv.reader([line.rstrip(b"\r").decode("utf-8", errors="replace")]))
+
+
+def _scan_lines(path: str, data: bytes, header: list[str], *, expected_rows: int, offset: int):
+    """First and last lines (in `data`) of the good records; the wrong-column-count records.
 
     Only runs when the file has blank lines, multi-line values or bad rows, so the
     per-record Python here is off the fast path.
     """
     reader = csv.reader(io.StringIO(data.decode("utf-8", errors="replace"), newline=""))
     next(reader)
-    lines, bad, previous_end = [], [], 1
+    lines, ends, bad, previous_end = [], [], [], 1
     text_lines = None
     for record in reader:
         start, previous_end = previous_end + 1, reader.line_num
@@ -100,15 +115,16 @@ def _scan_lines(path: str, data: bytes, header: list[str], *, expected_rows: int
             continue  # blank line: skipped, like CsvExampleGen does
         if len(record) == len(header):
             lines.append(start)
+            ends.append(reader.line_num)
             continue
         if text_lines is None:
             text_lines = data.decode("utf-8", errors="replace").split("\n")
         raw = "\n".join(text_lines[start - 1 : reader.line_num]).rstrip("\r")
         reason = f"expected {len(header)} columns, found {len(record)}"
-        bad.append(BadRow(file=path, row=start, column=None, reason=reason, raw_line=raw))
+        bad.append(BadRow(file=path, row=start + offset, column=None, reason=reason, raw_line=raw))
     if len(lines) != expected_rows:
         raise InputError(f"{path}: could not map parsed rows to line numbers ({len(lines)} vs {expected_rows})")
-    return np.asarray(lines, dtype=np.int64), bad
+    return np.asarray(lines, dtype=np.int64), np.asarray(ends, dtype=np.int64), bad
 
 
 def read_parquet_bytes(path: str, data: bytes) -> FileRows:
@@ -117,7 +133,7 @@ def read_parquet_bytes(path: str, data: bytes) -> FileRows:
     if not table.column_names:
         raise InputError(f"empty input: {path} has no columns")
     lines = np.arange(1, table.num_rows + 1, dtype=np.int64)
-    return FileRows(path, table.column_names, table, lines, hashlib.sha256(data).hexdigest())
+    return FileRows(path, table.column_names, table, lines)
 
 
 def check_same_header(files: list[FileRows]) -> None:

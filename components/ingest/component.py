@@ -9,12 +9,14 @@ that matches nothing are named as such before any output exists.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from typing import Optional, Union
 
 from tfx import v1 as tfx
 from tfx.components.example_gen import driver as example_gen_driver
+from tfx.components.example_gen import utils
 from tfx.dsl.components.base import base_component, executor_spec
 from tfx.dsl.io import fileio
 from tfx.proto import example_gen_pb2, range_config_pb2
@@ -24,6 +26,9 @@ from tfx.types.component_spec import ChannelParameter, ComponentSpec, ExecutionP
 from tfx.utils import proto_utils
 
 from tfxgate.components.ingest import executor
+
+# Exec property the driver adds for a span range: {span: version} of every span read.
+SPANS_READ = "spans_read"
 
 _SPEC = re.compile(r"\{(SPAN(:\d+)?|VERSION(:\d+)?|YYYY|MM|DD)\}")
 
@@ -48,6 +53,8 @@ class IngestSpec(ComponentSpec):
         # The schema's text, not its path: editing the schema must invalidate the cache.
         "schema": ExecutionParameter(type=str, optional=True),
         "max_bad_rows": ExecutionParameter(type=str),
+        # Where the work runs: auto (from the Beam options), arrow (one process) or beam (sharded).
+        "engine": ExecutionParameter(type=str, optional=True),
     }
     INPUTS = {}
     OUTPUTS = {
@@ -64,6 +71,13 @@ class IngestDriver(example_gen_driver.FileBasedDriver):
         input_config = example_gen_pb2.Input()
         proto_utils.json_to_proto(exec_properties["input_config"], input_config)
         check_input_exists(input_base, [split.pattern for split in input_config.splits])
+        range_config = range_config_pb2.RangeConfig()
+        if exec_properties.get("range_config"):
+            proto_utils.json_to_proto(exec_properties["range_config"], range_config)
+        static = range_config.static_range
+        if range_config.HasField("static_range") and static.start_span_number != static.end_span_number:
+            first, last = static.start_span_number, static.end_span_number
+            return self._resolve_span_range(exec_properties, input_config, first, last)
         try:
             return super().resolve_exec_properties(exec_properties, pipeline_info, component_info)
         except ValueError as err:
@@ -77,6 +91,30 @@ class IngestDriver(example_gen_driver.FileBasedDriver):
         prepared.update(base(input_artifacts, others, exec_properties, *args, **kwargs))
         return prepared
 
+    def _resolve_span_range(self, exec_properties, input_config, first: int, last: int):
+        """Every span of `first`..`last`, each at its latest version, as one input split per span."""
+        splits, fingerprints, resolved = [], [], {}
+        for span in range(first, last + 1):
+            one = dict(exec_properties)
+            one["range_config"] = proto_utils.proto_to_json(_static_range(span, span))
+            try:
+                one = super().resolve_exec_properties(one, None, None)
+            except ValueError as err:
+                raise ValueError(
+                    f"span range {first}..{last} of {exec_properties['input_base']}: span {span} cannot be read "
+                    f"({err}); every span of the range must exist"
+                ) from err
+            for split in proto_utils.json_to_proto(one["input_config"], example_gen_pb2.Input()).splits:
+                splits.append(example_gen_pb2.Input.Split(name=f"span_{span}_{split.name}", pattern=split.pattern))
+            fingerprints.append(f"span {span}: {one[utils.FINGERPRINT_PROPERTY_NAME]}")
+            resolved[span] = one[utils.VERSION_PROPERTY_NAME]
+        exec_properties["input_config"] = proto_utils.proto_to_json(example_gen_pb2.Input(splits=splits))
+        exec_properties[utils.SPAN_PROPERTY_NAME] = last
+        exec_properties[utils.VERSION_PROPERTY_NAME] = resolved[last]
+        exec_properties[utils.FINGERPRINT_PROPERTY_NAME] = "\n".join(fingerprints)
+        exec_properties[SPANS_READ] = json.dumps(resolved)
+        return exec_properties
+
 
 def check_input_exists(input_base: str, patterns: list[str]) -> None:
     """Raises FileNotFoundError naming the path when there is nothing to read."""
@@ -89,11 +127,17 @@ def check_input_exists(input_base: str, patterns: list[str]) -> None:
             raise FileNotFoundError(f"{kind} matches nothing: {full}")
 
 
+def _static_range(first: int, last: int) -> range_config_pb2.RangeConfig:
+    return range_config_pb2.RangeConfig(
+        static_range=range_config_pb2.StaticRange(start_span_number=first, end_span_number=last)
+    )
+
+
 class Ingest(base_component.BaseComponent):
     """Arrow-native ingestion of CSV/Parquet into hash-split tf.Examples, with a quarantine."""
 
     SPEC_CLASS = IngestSpec
-    EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(executor.Executor)
+    EXECUTOR_SPEC = executor_spec.BeamExecutorSpec(executor.Executor)
     DRIVER_CLASS = IngestDriver
 
     def __init__(
@@ -105,8 +149,10 @@ class Ingest(base_component.BaseComponent):
         data_format: str = "csv",
         key: Optional[str] = None,
         span: Union[str, int] = "latest",
+        span_range: Optional[tuple[int, int]] = None,
         schema_text: Optional[str] = None,
         max_bad_rows: Union[int, float] = 0,
+        engine: str = "auto",
     ):
         """Args mirror the config's `data` section (see README.md)."""
         split_config = tfx.proto.SplitConfig(
@@ -115,10 +161,10 @@ class Ingest(base_component.BaseComponent):
         if key:
             split_config.partition_feature_name = key
         range_config = None
-        if span != "latest" and _SPEC.search(input_pattern):
-            range_config = range_config_pb2.RangeConfig(
-                static_range=range_config_pb2.StaticRange(start_span_number=span, end_span_number=span)
-            )
+        if span_range is not None:
+            range_config = _static_range(*span_range)
+        elif span != "latest" and _SPEC.search(input_pattern):
+            range_config = _static_range(span, span)
         super().__init__(
             IngestSpec(
                 input_base=input_base,
@@ -130,6 +176,7 @@ class Ingest(base_component.BaseComponent):
                 data_format=data_format,
                 schema=schema_text,
                 max_bad_rows=repr(max_bad_rows),
+                engine=engine,
                 examples=tfx.dsl.Channel(type=standard_artifacts.Examples),
                 quarantine=tfx.dsl.Channel(type=Quarantine),
             )

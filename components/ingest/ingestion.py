@@ -12,6 +12,7 @@ the resolved span and writes what comes back. Order of work:
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Optional, Union
 
@@ -87,49 +88,109 @@ def ingest(
     rows_read = sum(f.table.num_rows + len(f.bad_rows) for f in parsed)
     if rows_read == 0:
         raise InputError(f"empty input: {', '.join(p for p, _ in files)} contain(s) a header but no rows")
-    header = parsed[0].header
+    check_key(key, parsed[0].header)
+    rules = rules or {}
+    table = pa.concat_tables([f.table for f in parsed])
+    texts, problems = text_columns(table, parsed[0].header)
+    kinds, casts = column_kinds(texts, rules=rules)
+    rows = typed_rows(parsed, texts, problems, kinds=kinds, rules=rules, casts=casts)
+    enforce_policy(rows.bad_rows, max_bad_rows=max_bad_rows, total_rows=rows_read)
+    return Ingested(
+        columns=rows.columns,
+        kinds=kinds,
+        split_index=rows.split_index(splits, key=key, kinds=kinds),
+        split_names=list(splits),
+        bad_rows=rows.bad_rows,
+        rows_read=rows_read,
+        file_sha256={path: hashlib.sha256(data).hexdigest() for path, data in files},
+        inferred=[name for name in kinds if name not in rules],
+    )
+
+
+@dataclass
+class TypedRows:
+    """The good rows of some parsed input (a span, or one shard of it), typed."""
+
+    columns: dict[str, Optional[pa.Array]]  # typed values, None for a column without a type
+    texts: dict[str, pa.Array]  # the raw cell texts (what the row hash reads)
+    bad_rows: list[BadRow]
+
+    def split_index(self, splits: dict[str, int], *, key: Optional[str], kinds: dict[str, Optional[str]]):
+        """Split position per good row; depends on each row alone, so shards split exactly like the whole."""
+        return assign_splits(
+            buckets=splits,
+            text_columns=list(self.texts.values()),
+            key=key,
+            key_values=self.columns.get(key) if key else None,
+            key_kind=kinds.get(key) if key else None,
+        )
+
+
+def check_key(key: Optional[str], header: list[str]) -> None:
     if key is not None and key not in header:
         raise InputError(f"data.key: column {key!r} is not in the input (columns: {header})")
-    table = pa.concat_tables([f.table for f in parsed])
-    rules = rules or {}
 
-    texts, typed, kinds, problems, inferred = {}, {}, {}, [], []
+
+def text_columns(table: pa.Table, header: list[str]) -> tuple[dict[str, pa.Array], list[col.Problem]]:
+    """Every column as UTF-8 text, and the cells that are not valid UTF-8."""
+    texts, problems = {}, []
     for name in header:
-        text, found = _text_of(name, table.column(name).combine_chunks())
+        texts[name], found = _text_of(name, table.column(name).combine_chunks())
         problems += found
-        rule, cast = rules.get(name), None
-        if rule is None:
-            kind, cast = col.infer_kind(text)
-            inferred.append(name)
-        else:
-            kind = rule.kind
-        values, found = col.convert(name, text, rule or col.ColumnRule(kind), parsed=cast) if kind else (None, [])
-        problems += found
-        texts[name], typed[name], kinds[name] = text, values, kind
+    return texts, problems
 
-    bad_rows, keep = _quarantine(parsed, table.num_rows, problems)
-    enforce_policy(bad_rows, max_bad_rows=max_bad_rows, total_rows=rows_read)
+
+def column_kinds(texts: dict[str, pa.Array], *, rules: dict[str, col.ColumnRule]):
+    """The schema's kind of each column, or the inferred one; and the values inference already cast."""
+    kinds, casts = {}, {}
+    for name, text in texts.items():
+        if name in rules:
+            kinds[name] = rules[name].kind
+        else:
+            kinds[name], casts[name] = col.infer_kind(text)
+    return kinds, casts
+
+
+# Inference widens: a column is INT only if it is INT everywhere, and so on.
+_WIDTH = {None: 0, col.INT: 1, col.FLOAT: 2, col.BYTES: 3}
+
+
+def widest_kinds(*partial: dict[str, Optional[str]]) -> dict[str, Optional[str]]:
+    """Merges kinds inferred on parts of the input into the kinds of the whole (exactly what inferring
+    on the concatenation gives: INT < FLOAT < BYTES, an all-empty part says nothing)."""
+    merged: dict[str, Optional[str]] = {}
+    for kinds in partial:
+        for name, kind in kinds.items():
+            merged[name] = max(merged.get(name), kind, key=_WIDTH.__getitem__)
+    return merged
+
+
+def typed_rows(parsed, texts, problems, *, kinds, rules, casts=None) -> TypedRows:
+    """Converts every column to its kind, quarantines the rows that fail, keeps the rest.
+
+    Args:
+      parsed: the `FileRows` whose tables, concatenated, gave `texts`.
+      texts: `text_columns` of those tables; problems: its UTF-8 problems.
+      kinds: the kind of every column (for the whole input, not just these rows).
+      rules: the schema's column rules (NaN/inf checks).
+      casts: values `column_kinds` already cast, reused when the kind is the inferred one.
+    """
+    problems, typed = list(problems), {}
+    casts = casts or {}
+    for name, text in texts.items():
+        kind = kinds[name]
+        if kind is None:
+            typed[name] = None
+            continue
+        values, found = col.convert(name, text, rules.get(name) or col.ColumnRule(kind), parsed=casts.get(name))
+        problems += found
+        typed[name] = values
+    bad_rows, keep = _quarantine(parsed, problems)
     if not keep.all():
         mask = pa.array(keep)
         texts = {n: pc.filter(t, mask) for n, t in texts.items()}
         typed = {n: (pc.filter(v, mask) if v is not None else None) for n, v in typed.items()}
-    split_index = assign_splits(
-        buckets=splits,
-        text_columns=list(texts.values()),
-        key=key,
-        key_values=typed.get(key) if key else None,
-        key_kind=kinds.get(key) if key else None,
-    )
-    return Ingested(
-        columns=typed,
-        kinds=kinds,
-        split_index=split_index,
-        split_names=list(splits),
-        bad_rows=bad_rows,
-        rows_read=rows_read,
-        file_sha256={f.path: f.sha256 for f in parsed},
-        inferred=inferred,
-    )
+    return TypedRows(columns=typed, texts=texts, bad_rows=bad_rows)
 
 
 def _text_of(name: str, column: pa.Array):
@@ -141,16 +202,18 @@ def _text_of(name: str, column: pa.Array):
     return column.cast(pa.string()), []
 
 
-def _quarantine(parsed: list[FileRows], num_rows: int, problems: list[col.Problem]):
+def _quarantine(parsed: list[FileRows], problems: list[col.Problem]):
     """Bad rows (the first problem of each row, in column order) and the keep-mask over table rows."""
     owner = np.concatenate([np.full(f.table.num_rows, i, dtype=np.int64) for i, f in enumerate(parsed)])
-    lines = np.concatenate([f.lines for f in parsed])
+    first_row = np.concatenate([[0], np.cumsum([f.table.num_rows for f in parsed])])
     bad = [b for f in parsed for b in f.bad_rows]
-    keep = np.ones(num_rows, dtype=bool)
+    keep = np.ones(len(owner), dtype=bool)
     for problem in problems:
         for row in problem.rows:
             if keep[row]:
                 keep[row] = False
-                source, line = parsed[owner[row]], int(lines[row])
-                bad.append(BadRow(source.path, line, problem.column, problem.reason, source.raw_line(line)))
+                source = parsed[owner[row]]
+                local = int(row - first_row[owner[row]])
+                line = int(source.lines[local])
+                bad.append(BadRow(source.path, line, problem.column, problem.reason, source.raw_record(local)))
     return bad, keep

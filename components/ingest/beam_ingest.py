@@ -1,0 +1,167 @@
+"""The ingestion core as one Beam pipeline, for inputs bigger than one machine.
+
+The same steps as `ingestion.ingest`, mapped over shards (`shards.py`): each
+worker reads one byte range or row group with Arrow, types it, quarantines its bad
+rows, assigns splits and encodes tf.Examples, all vectorised. Two things need the
+whole input and are computed as Beam combines:
+
+- inferred column types: each shard infers its own, and the kinds are widened
+  (INT < FLOAT < BYTES) into exactly what inference on the whole input gives; the
+  conversion reads them as a side input;
+- row counts and bad rows: summed and gathered into `summary.json` and
+  `bad_rows.jsonl` in the staging directory, and counted as Beam metrics.
+
+Split assignment depends on each row alone (its key's or its cells' hash), so a
+sharded run puts every row in the same split as the single-process path. Examples
+go through `WriteToTFRecord` (gzip, sharded by the runner) into the staging
+directory; the executor applies the `max_bad_rows` policy and publishes only then.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict
+from typing import Optional
+
+import apache_beam as beam
+import numpy as np
+from apache_beam.io.filesystem import CompressionTypes
+from apache_beam.io.filesystems import FileSystems
+
+from tfxgate.components.ingest import columns as col
+from tfxgate.components.ingest import examples as example_files
+from tfxgate.components.ingest.ingestion import Ingested, column_kinds, text_columns, typed_rows, widest_kinds
+from tfxgate.components.ingest.quarantine import BadRow, to_jsonl
+from tfxgate.components.ingest.shards import Shard, read_shard
+
+SUMMARY_FILE = "summary.json"
+BAD_ROWS_FILE = "bad_rows.jsonl"
+_BAD, _COUNTS = "bad_rows", "counts"
+
+
+def build(
+    pipeline: beam.Pipeline,
+    shards: list[Shard],
+    *,
+    staging: str,
+    splits: dict[str, int],
+    rules: dict[str, col.ColumnRule],
+    key: Optional[str],
+    header: list[str],
+) -> None:
+    """Adds the ingestion of `shards` to `pipeline`; outputs land under `staging`.
+
+    Args:
+      pipeline: the Beam pipeline (its runner decides where shards are read).
+      shards: every shard of every input file, in file order.
+      staging: a directory on any Beam file system; gets `Split-<name>/`, the summary and the bad rows.
+      splits: split name -> hash buckets; rules: the schema's column rules; key: the split key column.
+      header: the columns of the input (all files agree).
+    """
+    shard_rows = pipeline | "Shards" >> beam.Create(shards, reshuffle=True)
+    if all(name in rules for name in header):
+        kinds = pipeline | "SchemaKinds" >> beam.Create([{name: rules[name].kind for name in header}])
+    else:
+        kinds = (
+            shard_rows
+            | "InferKinds" >> beam.Map(_shard_kinds, rules=rules)
+            | "WidenKinds" >> beam.CombineGlobally(lambda partial: widest_kinds(*partial))
+        )
+    converted = shard_rows | "Convert" >> beam.ParDo(
+        _ConvertShard(splits=splits, rules=rules, key=key), kinds=beam.pvalue.AsSingleton(kinds)
+    ).with_outputs(_BAD, _COUNTS, *splits)
+    for name in splits:
+        _ = converted[name] | f"Write{name}" >> beam.io.WriteToTFRecord(
+            os.path.join(staging, f"Split-{name}", "data_tfrecord"),
+            file_name_suffix=".gz",
+            compression_type=CompressionTypes.GZIP,
+        )
+    counts = converted[_COUNTS] | "SumCounts" >> beam.CombineGlobally(_sum_counts)
+    _ = counts | "Summary" >> beam.Map(
+        _write_json,
+        path=os.path.join(staging, SUMMARY_FILE),
+        split_names=list(splits),
+        kinds=beam.pvalue.AsSingleton(kinds),
+    )
+    _ = (
+        converted[_BAD]
+        | "GatherBadRows" >> beam.combiners.ToList()
+        | "WriteBadRows" >> beam.Map(_write_bad_rows, path=os.path.join(staging, BAD_ROWS_FILE))
+    )
+
+
+def _read(shard: Shard):
+    """A shard's rows, read through Beam's file systems (local, GCS, S3, HDFS... on the workers)."""
+    with FileSystems.open(shard.path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
+        return read_shard(shard, handle)
+
+
+def _shard_kinds(shard: Shard, *, rules) -> dict[str, Optional[str]]:
+    rows = _read(shard)
+    texts, _ = text_columns(rows.table, rows.header)
+    return column_kinds(texts, rules=rules)[0]
+
+
+class _ConvertShard(beam.DoFn):
+    """Shard -> typed good rows -> serialized tf.Examples tagged by split; bad rows; counts."""
+
+    def __init__(self, *, splits, rules, key):
+        self._splits, self._rules, self._key = splits, rules, key
+        self._metrics = {
+            name: beam.metrics.Metrics.counter("tfxgate.ingest", f"rows_{name}") for name in [*splits, _BAD]
+        }
+
+    def process(self, shard: Shard, kinds: dict[str, Optional[str]]):
+        rows = _read(shard)
+        texts, problems = text_columns(rows.table, rows.header)
+        good = typed_rows([rows], texts, problems, kinds=kinds, rules=self._rules)
+        shard_result = Ingested(
+            columns=good.columns,
+            kinds=kinds,
+            split_index=good.split_index(self._splits, key=self._key, kinds=kinds),
+            split_names=list(self._splits),
+            bad_rows=good.bad_rows,
+            rows_read=rows.table.num_rows + len(rows.bad_rows),
+            file_sha256={},
+        )
+        for position, name in enumerate(self._splits):
+            columns, length = shard_result.split_columns(position)
+            self._metrics[name].inc(length)
+            for chunk in example_files.serialize(columns, kinds, length=length):
+                for record in chunk:
+                    yield beam.pvalue.TaggedOutput(name, record)
+        self._metrics[_BAD].inc(len(good.bad_rows))
+        for bad in good.bad_rows:
+            yield beam.pvalue.TaggedOutput(_BAD, asdict(bad))
+        per_split = list(shard_result.rows_per_split().values())
+        yield beam.pvalue.TaggedOutput(_COUNTS, np.array([shard_result.rows_read, *per_split], dtype=np.int64))
+
+
+def _sum_counts(counts) -> Optional[np.ndarray]:
+    total = None
+    for count in counts:
+        total = count if total is None else total + count
+    return total
+
+
+def _write_json(counts: Optional[np.ndarray], *, path: str, split_names: list[str], kinds) -> None:
+    counts = counts if counts is not None else np.zeros(len(split_names) + 1, dtype=np.int64)
+    summary = {
+        "rows_read": int(counts[0]),
+        "rows_per_split": {name: int(n) for name, n in zip(split_names, counts[1:], strict=True)},
+        "kinds": kinds,
+    }
+    with FileSystems.create(path) as handle:
+        handle.write(json.dumps(summary).encode())
+
+
+def _write_bad_rows(bad_rows: list[dict], *, path: str) -> None:
+    with FileSystems.create(path) as handle:
+        handle.write(to_jsonl(BadRow(**bad) for bad in bad_rows).encode())
+
+
+def read_summary(staging: str) -> dict:
+    """What the pipeline counted: rows_read, rows_per_split, kinds."""
+    with FileSystems.open(os.path.join(staging, SUMMARY_FILE)) as handle:
+        return json.loads(handle.read())
