@@ -6,7 +6,7 @@
     tfxgate compile CONFIG --target vertex --output FILE.json
     tfxgate submit CONFIG --host URL [--experiment NAME] [--namespace NS] [--schedule CRON]
     tfxgate metadata check CONFIG [--upgrade] [--set key.path=value ...]
-    tfxgate lineage PIPELINE VERSION [--json] [--set key.path=value ...]
+    tfxgate lineage PIPELINE VERSION [--destination NAME] [--json] [--set key.path=value ...]
     tfxgate report CONFIG [RUN] [--root DIR] [--output FILE] [--set key.path=value ...]
     tfxgate approve RUN -c CONFIG --by NAME --reason TEXT [--destination NAME]
     tfxgate reject RUN -c CONFIG --by NAME --reason TEXT [--destination NAME]
@@ -107,6 +107,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     lineage.add_argument("version", help="pushed version (the directory name under the push destination)")
     lineage.add_argument("--json", action="store_true", help="print the evidence as JSON instead of a tree")
+    lineage.add_argument("--destination", help="destination name, when VERSION names different models at several")
     lineage.add_argument(
         "--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE", help="override a config key"
     )
@@ -201,7 +202,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if args.command == "metadata":
             return _metadata_check(config, upgrade=args.upgrade)
         if args.command == "lineage":
-            return _lineage(config, version=args.version, as_json=args.json)
+            return _lineage(config, version=args.version, as_json=args.json, destination=args.destination)
         if args.command == "report":
             return _report(config, run_id=args.run, output=args.output)
         return _run_locked(config, verbose=args.verbose, if_new_data=args.if_new_data, wait=args.wait)
@@ -234,7 +235,7 @@ def _config_path(pipeline: Path) -> Path:
     return Path("configs") / f"{pipeline}.yaml"
 
 
-def _lineage(config: PipelineConfig, *, version: str, as_json: bool) -> int:
+def _lineage(config: PipelineConfig, *, version: str, as_json: bool, destination: Optional[str] = None) -> int:
     from tfxgate.pipelines.lineage import UnknownVersion, lineage, render, tree
     from tfxgate.pipelines.metadata import open_store
 
@@ -244,7 +245,7 @@ def _lineage(config: PipelineConfig, *, version: str, as_json: bool) -> int:
         return EXIT_CONFIG
     store = open_store(config.metadata, root=config.pipeline.root, read_only=True)
     try:
-        evidence = lineage(store, pipeline=name, version=version)
+        evidence = lineage(store, pipeline=name, version=version, destination=destination)
     except UnknownVersion as err:
         print(f"tfxgate: {err}", file=sys.stderr)
         return EXIT_CONFIG

@@ -30,8 +30,12 @@ class Node:
     children: list[Node]
 
 
-def known_versions(store: mlmd.MetadataStore, *, pipeline: str) -> dict[str, int]:
-    """Pushed version -> PushedModel artifact id (the newest per version), for one pipeline."""
+def known_versions(store: mlmd.MetadataStore, *, pipeline: str, destination: Optional[str] = None) -> dict[str, int]:
+    """Pushed version -> PushedModel artifact id (the newest per version), for one pipeline.
+
+    Versions are numbered per destination (staging/1 and production/1 may hold different
+    models), so `destination` narrows the search to one destination's name.
+    """
     graph = Graph(store)
     if "PushedModel" not in graph.artifact_types.values():
         return {}
@@ -43,6 +47,8 @@ def known_versions(store: mlmd.MetadataStore, *, pipeline: str) -> dict[str, int
     for artifact in sorted(store.get_artifacts_by_type("PushedModel"), key=lambda a: a.id):
         version = value(artifact, "pushed_version")
         if not version or value(artifact, "pushed") != 1:
+            continue
+        if destination is not None and value(artifact, "destination_name") != destination:
             continue
         # The governed push's `approve` records Push executions outside a pipeline run; they
         # are associated with the pipeline context even when the artifact is not attributed.
@@ -56,23 +62,42 @@ def known_versions(store: mlmd.MetadataStore, *, pipeline: str) -> dict[str, int
     return found
 
 
-def lineage(store: mlmd.MetadataStore, *, pipeline: str, version: str) -> Evidence:
-    """The evidence of the model pushed as `version` of `pipeline`.
+def lineage(store: mlmd.MetadataStore, *, pipeline: str, version: str, destination: Optional[str] = None) -> Evidence:
+    """The evidence of the model pushed as `version` of `pipeline` (at `destination`, if named).
 
     Raises:
-      UnknownVersion: no such pushed version (the message lists the known ones).
+      UnknownVersion: no such pushed version (the message lists the known ones), or the
+        version names different models at different destinations and none was chosen.
     """
-    versions = known_versions(store, pipeline=pipeline)
+    versions = known_versions(store, pipeline=pipeline, destination=destination)
+    where = f" at destination '{destination}'" if destination else ""
     if version not in versions:
         known = ", ".join(sorted(versions)) if versions else "none: nothing of this pipeline was pushed yet"
-        raise UnknownVersion(f"pipeline '{pipeline}' has no pushed version {version!r} (known versions: {known})")
+        raise UnknownVersion(
+            f"pipeline '{pipeline}' has no pushed version {version!r}{where} (known versions: {known})"
+        )
     graph = Graph(store)
+    if destination is None:
+        _one_model_per_version(store, pipeline=pipeline, version=version)
     producers = graph.producers(versions[version])
     models = [a for e in producers for key, a in graph.inputs(e, type_name="Model") if key == "model"]
     models = models or [a for e in producers for _, a in graph.inputs(e, type_name="Model")]
     if not models:
         raise UnknownVersion(f"pushed version {version!r} of '{pipeline}' has no Model recorded as its input")
     return collect(store, model_artifact_id=models[0].id)
+
+
+def _one_model_per_version(store: mlmd.MetadataStore, *, pipeline: str, version: str) -> None:
+    """Refuses a version number that names different models at different destinations."""
+    models: dict[str, int] = {}
+    for artifact in store.get_artifacts_by_type("PushedModel"):
+        if value(artifact, "pushed_version") == version and value(artifact, "pushed") == 1:
+            models.setdefault(value(artifact, "destination_name") or "", value(artifact, "model_id"))
+    if len(set(models.values())) > 1:
+        names = ", ".join(sorted(models))
+        raise UnknownVersion(
+            f"version {version!r} of '{pipeline}' is a different model at each of {names}: pass --destination NAME"
+        )
 
 
 def tree(evidence: Evidence, *, version: Optional[str] = None) -> Node:

@@ -61,9 +61,9 @@ def test_lineage_tree_and_unknown_version(taxi_runs, pushed):
     assert result.returncode == 0, result.stderr
     for expected in (f"pushed as version {version}", "examples", "span 0", "sha256", "drift", "Overall: ok"):
         assert expected in result.stdout, expected
-    unknown = _lineage(taxi_runs, "1")
+    unknown = _lineage(taxi_runs, "99")
     assert unknown.returncode == 2
-    assert f"has no pushed version '1' (known versions: {version})" in unknown.stderr
+    assert f"has no pushed version '99' (known versions: {version})" in unknown.stderr
 
 
 def test_card_renders_from_the_runs_evidence(taxi_runs, pushed, tmp_path):

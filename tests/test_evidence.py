@@ -156,3 +156,29 @@ def test_installed_cli_finds_a_pipeline_by_name(governed):
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(f"model {governed.second_model_id}")
     assert "pushed as version 8 -> /serving/taxi/8" in result.stdout
+
+
+def test_a_version_number_that_names_different_models_needs_a_destination(tmp_path):
+    """Versions are numbered per destination: staging/7 and production/7 may be different models."""
+    from tests.governed_store import _Recorder
+
+    governed = build(tmp_path)
+    rec = _Recorder(governed.store)
+    pipeline = rec.context("pipeline", "taxi")
+    [model2] = governed.store.get_artifacts_by_id([governed.second_model_id])
+    staging = rec.artifact(
+        "PushedModel",
+        tmp_path / "staging7",
+        pushed=1,
+        pushed_version="7",
+        destination_name="staging",
+        model_id=governed.second_model_id,
+    )
+    rec.execute("tfxgate.Push", contexts=[pipeline], inputs={"model": model2}, outputs={"pushed_model": staging})
+
+    with pytest.raises(lineage.UnknownVersion, match=r"version '7' of 'taxi' is a different model at each of"):
+        lineage.lineage(governed.store, pipeline="taxi", version="7")
+    found = lineage.lineage(governed.store, pipeline="taxi", version="7", destination="staging")
+    assert found.model_id == governed.second_model_id
+    with pytest.raises(lineage.UnknownVersion, match="no pushed version '8' at destination 'staging'"):
+        lineage.lineage(governed.store, pipeline="taxi", version="8", destination="staging")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -50,7 +51,8 @@ def test_report_of_the_first_run_shows_its_stages_data_and_slices(taxi_runs, sam
     for node in ("Ingest", "DataDrift", "Trainer", "SliceEval"):
         assert f"<td>{node}</td><td>complete</td>" in stages
     assert "binary_accuracy per slice" in page  # SliceEval's chart, worst first
-    assert "pushed version" in page or "not pushed" in page
+    # The governed push: the demo config pushes to staging on its own (production waits for approval).
+    assert re.search(r"pushed \(staging\) version 1 to <code>[^<]*staging/1</code>", page), "push section"
     assert "Lineage" in page and "Examples #" in page
 
 
