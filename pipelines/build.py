@@ -15,6 +15,7 @@ from tfx import v1 as tfx
 from tfxgate.components.drift.component import drift_stage
 from tfxgate.components.ingest import ingest_stage
 from tfxgate.components.slice_eval import stage as slice_eval
+from tfxgate.components.validate.component import validate_stage
 from tfxgate.pipelines import stock_stages as stages
 from tfxgate.pipelines.config import PipelineConfig
 from tfxgate.pipelines.metadata import connection_config
@@ -34,21 +35,23 @@ def build_pipeline(config: PipelineConfig, *, target: Literal["local", "kubeflow
     nodes.append(example_gen)
     examples = example_gen.outputs["examples"]
 
-    statistics_gen = stages.statistics(config, examples)
-    nodes.append(statistics_gen)
-    statistics = statistics_gen.outputs["statistics"]
-
-    schema_gen = stages.schema(config, statistics)
-    nodes.append(schema_gen)
+    # Validate = statistics + anomalies (stock: stages.statistics + stages.validation). With a
+    # curated schema it checks against it; without, SchemaGen infers one from its statistics.
+    if config.schema_file is not None:
+        schema_gen = stages.schema(config, None)
+        validate = validate_stage(config, examples, schema_gen.outputs["schema"])
+        nodes += [schema_gen, validate]
+    else:
+        validate = validate_stage(config, examples)
+        schema_gen = stages.schema(config, validate.outputs["statistics"])
+        nodes += [validate, schema_gen]
     schema = schema_gen.outputs["schema"]
 
-    if enabled.validation.enabled:
-        nodes.append(stages.validation(config, statistics, schema))
-
-    gates = []  # nodes that must pass before training starts
+    gates = [validate]  # nodes that must pass before training starts
     if enabled.drift.enabled:
-        gates = drift_stage(config, examples, schema, target=target)
-        nodes += gates
+        drift = drift_stage(config, examples, schema, target=target)
+        nodes += drift
+        gates += drift
 
     trainer = stages.trainer(config, examples, schema)
     for gate in gates:

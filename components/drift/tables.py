@@ -24,7 +24,10 @@ def read_examples_split(split_dir: str) -> pa.RecordBatch:
     files = sorted(glob.glob(os.path.join(split_dir, "*")))
     if not files:
         raise FileNotFoundError(f"no example files in {split_dir}")
-    records = [r.numpy() for r in tf.data.TFRecordDataset(files, compression_type="GZIP")]
+    records: list[bytes] = []
+    # Batched reads: one Python step per 64k records, not per record (1M rows: seconds, not minutes).
+    for chunk in tf.data.TFRecordDataset(files, compression_type="GZIP").batch(65536):
+        records.extend(chunk.numpy())
     return example_coder.ExamplesToRecordBatchDecoder().DecodeBatch(records)
 
 
