@@ -62,7 +62,7 @@ def statistics_from_arrow(table: pa.Table, *, name: str = "") -> statistics_pb2.
 
 
 def _is_text(kind: pa.DataType) -> bool:
-    return any(check(kind) for check in (pa.types.is_string, pa.types.is_large_string, pa.types.is_binary))
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind)
 
 
 def _lengths_and_values(column: pa.Array) -> tuple[np.ndarray, pa.Array]:
@@ -73,9 +73,9 @@ def _lengths_and_values(column: pa.Array) -> tuple[np.ndarray, pa.Array]:
     else:
         values = column.drop_null()
         lengths = np.ones(len(values), dtype=np.int64)
-    if pa.types.is_binary(values.type) or pa.types.is_null(values.type):
+    if pa.types.is_binary(values.type) or pa.types.is_large_binary(values.type) or pa.types.is_null(values.type):
         try:  # tf.Example bytes features: text, as TFDV shows them
-            values = values.cast(pa.string())
+            values = values.cast(pa.large_string() if pa.types.is_large_binary(values.type) else pa.string())
         except pa.ArrowInvalid:
             raise ValueError(f"bytes that are not UTF-8 text ({values.type})") from None
     return lengths, values
