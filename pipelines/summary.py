@@ -225,7 +225,11 @@ def _render_drift(drift: dict) -> list[str]:
     reports = drift.get("reports", [])
     if not reports:
         return ["  drift: not checked (no previous span and no serving source yet)"]
-    verdict = "passed" if drift.get("blessed", True) else "BLOCKED"
+    drifted = any(report["drifted"] for report in reports)
+    if not drift.get("blessed", True):
+        verdict = "BLOCKED"
+    else:
+        verdict = "drift found, continuing" if drifted else "passed"
     lines = [f"  drift: {verdict} (policy {drift.get('policy', '?')})"]
     for report in reports:
         drifted = report["drifted"]
