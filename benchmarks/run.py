@@ -18,13 +18,14 @@ import tempfile
 from pathlib import Path
 from typing import Optional, Sequence
 
-from benchmarks import beam_workers, ingest_1m, report, taxi_pipeline
+from benchmarks import beam_workers, ingest_1m, report, taxi_pipeline, validate_drift_1m
 from benchmarks.process import REPO, SideFailed
 
 BENCHMARKS = {
     taxi_pipeline.NAME: taxi_pipeline.run,
     ingest_1m.NAME: ingest_1m.run,
     beam_workers.NAME: beam_workers.run,
+    validate_drift_1m.NAME: validate_drift_1m.run,
 }
 
 
