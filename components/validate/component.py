@@ -49,8 +49,9 @@ def Validate(
     stats = executor.compute_statistics(examples.uri, splits, statistics_uri=statistics.uri)
     if schema is not None:
         schema_proto = read_schema(io_utils.get_only_uri_in_dir(schema.uri))
-    else:
+    else:  # an inferred schema declares no environments: check every feature
         schema_proto = executor.infer_schema(stats)
+        settings.environment = None
     findings = executor.check_anomalies(stats, schema_proto, settings=settings, anomalies_uri=anomalies.uri)
     anomalies.set_int_custom_property("blessed", int(not any(f.action == "fail" for f in findings)))
     anomalies.set_string_custom_property("anomaly_summary", executor.summary(findings))
