@@ -15,7 +15,7 @@ run starts, so neither side pays the imports inside its component seconds.
 Writes `{"seconds": ...}` (the LocalDagRunner's wall time) to `--report`.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: TFX's @component reads the annotations as types.
 
 import argparse
 import json
