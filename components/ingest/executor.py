@@ -54,8 +54,11 @@ class Executor(base_executor.BaseExecutor):
         examples.split_names = artifact_utils.encode_split_names(result.split_names)
         for position, name in enumerate(result.split_names):
             columns, length = result.split_columns(position)
-            chunks = example_files.serialize(columns, result.kinds, length=length)
-            example_files.write_split(artifact_utils.get_split_uri([examples], name), chunks)
+            batch = example_files.feature_lists(columns, result.kinds, length=length)
+            example_files.write_split(
+                artifact_utils.get_split_uri([examples], name), example_files.serialize_batch(batch)
+            )
+            example_files.write_arrow_copy(examples.uri, name, batch)
         # Orchestrators differ on whether output directories exist (the local
         # launcher makes them, Kubeflow's container entrypoint does not).
         fileio.makedirs(quarantine.uri)
