@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 from typing import Optional, Sequence
 
-from benchmarks import beam_workers, ingest_1m, ingest_stats_workers, report, taxi_pipeline
+from benchmarks import beam_workers, ingest_1m, ingest_stats_workers, report, taxi_pipeline, validate_drift_1m
 from benchmarks.process import REPO, SideFailed
 
 BENCHMARKS = {
@@ -26,6 +26,7 @@ BENCHMARKS = {
     ingest_1m.NAME: ingest_1m.run,
     beam_workers.NAME: beam_workers.run,
     ingest_stats_workers.NAME: ingest_stats_workers.run,
+    validate_drift_1m.NAME: validate_drift_1m.run,
 }
 
 

@@ -16,6 +16,7 @@ from tfxgate.components.drift.component import drift_stage
 from tfxgate.components.governed_push.component import governed_push_stage
 from tfxgate.components.ingest import ingest_stage
 from tfxgate.components.slice_eval import stage as slice_eval
+from tfxgate.components.validate.component import validate_stage
 from tfxgate.pipelines import stock_stages as stages
 from tfxgate.pipelines.config import PipelineConfig
 from tfxgate.pipelines.metadata import connection_config
@@ -35,26 +36,28 @@ def build_pipeline(config: PipelineConfig, *, target: Literal["local", "kubeflow
     nodes.append(example_gen)
     examples = example_gen.outputs["examples"]
 
-    statistics_gen = stages.statistics(config, examples)
-    nodes.append(statistics_gen)
-    statistics = statistics_gen.outputs["statistics"]
-
-    schema_gen = stages.schema(config, statistics)
-    nodes.append(schema_gen)
+    # Validate = statistics + anomalies (stock: stages.statistics + stages.validation). With a
+    # curated schema it checks against it; without, SchemaGen infers one from its statistics.
+    if config.schema_file is not None:
+        schema_gen = stages.schema(config, None)
+        validate = validate_stage(config, examples, schema_gen.outputs["schema"])
+        nodes += [schema_gen, validate]
+    else:
+        validate = validate_stage(config, examples)
+        schema_gen = stages.schema(config, validate.outputs["statistics"])
+        nodes += [validate, schema_gen]
     schema = schema_gen.outputs["schema"]
 
-    anomalies = None
-    if enabled.validation.enabled:
-        validator = stages.validation(config, statistics, schema)
-        nodes.append(validator)
-        anomalies = validator.outputs["anomalies"]
-
-    gates = []  # nodes that must pass before training starts
+    # With validation disabled Validate still computes statistics, and its anomalies are all
+    # "ignored", so the validation gate of the push passes: it is not configured to judge.
+    anomalies = validate.outputs["anomalies"]
+    gates = [validate]  # nodes that must pass before training starts
     drift_blessing = None
     if enabled.drift.enabled:
-        gates = drift_stage(config, examples, schema, target=target)
-        nodes += gates
-        drift_blessing = gates[-1].outputs["drift_blessing"]
+        drift = drift_stage(config, examples, schema, target=target)
+        nodes += drift
+        gates += drift
+        drift_blessing = drift[-1].outputs["drift_blessing"]
 
     trainer = stages.trainer(config, examples, schema)
     for gate in gates:

@@ -12,6 +12,7 @@
     tfxgate reject RUN -c CONFIG --by NAME --reason TEXT [--destination NAME]
     tfxgate rollback PIPELINE [-c CONFIG] --to VERSION --by NAME --reason TEXT [--destination NAME]
     tfxgate history PIPELINE [-c CONFIG] [--json]
+    tfxgate schema adopt RUN [--to schemas/<pipeline>/schema.pbtxt] [--force]
 
 Exit codes: 0 success (or, with --if-new-data, nothing new to run on), 1 a
 pipeline stage failed (or the metadata store is not ready), 2 the config (or the
@@ -112,6 +113,12 @@ def _parser() -> argparse.ArgumentParser:
         "--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE", help="override a config key"
     )
     lineage.add_argument("--root", type=Path, help="pipeline root; overrides pipeline.root")
+    schema = commands.add_parser("schema", help="work with schemas inferred by runs without a curated one")
+    schema_commands = schema.add_subparsers(dest="schema_command", required=True, metavar="COMMAND")
+    adopt = schema_commands.add_parser("adopt", help="copy a run's proposed schema to the curated location")
+    adopt.add_argument("run", type=Path, help="the proposal directory a run printed (<root>/runs/<run id>)")
+    adopt.add_argument("--to", type=Path, help="target file (default: schemas/<pipeline>/schema.pbtxt)")
+    adopt.add_argument("--force", action="store_true", help="replace an existing curated schema")
     _add_governance(commands)
     return parser
 
@@ -167,8 +174,22 @@ def _add_governance(commands) -> None:
     history.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
 
+def _adopt(args: argparse.Namespace) -> int:
+    from tfxgate.pipelines.schema_proposal import adopt
+
+    try:
+        target = adopt(args.run, to=args.to, force=args.force)
+    except ValueError as err:  # AdoptError, SchemaFileError
+        print(f"tfxgate: {err}", file=sys.stderr)
+        return EXIT_CONFIG
+    print(f"tfxgate: adopted {args.run} as {target}; point the config's `schema:` at it")
+    return EXIT_OK
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "schema":
+        return _adopt(args)
     overrides = list(args.overrides)
     if getattr(args, "root", None) is not None:
         overrides.append(f"pipeline.root={args.root.resolve()}")
@@ -371,6 +392,17 @@ def _run(config: PipelineConfig, *, verbose: bool) -> tuple[int, str]:
 
     outcome = run_local(config, progress=progress, notice=lambda message: print(f"  {message}", flush=True))
     summary = summarize(config, outcome)
+    if summary.inferred_schema and Path(summary.inferred_schema).is_file():
+        from tfxgate.pipelines.schema_proposal import propose
+
+        summary.schema_proposal = str(
+            propose(
+                Path(summary.inferred_schema),
+                root=config.pipeline.root,
+                pipeline=config.pipeline.name,
+                run_id=outcome.run_id,
+            )
+        )
     summary_dir = config.pipeline.root / "summaries"
     summary_dir.mkdir(parents=True, exist_ok=True)
     (summary_dir / f"{_safe(outcome.run_id)}.json").write_text(summary.to_json())

@@ -33,6 +33,7 @@ from pydantic import (
 from tfxgate.components.drift.config import DriftStage
 from tfxgate.components.governed_push.settings import PushStage, check_destinations
 from tfxgate.components.slice_eval.settings import EvaluationStage, check_slice_features
+from tfxgate.components.validate.config import ValidationStage, check_environment
 from tfxgate.pipelines.beam_config import BeamSection
 from tfxgate.pipelines.config_source import ConfigError, YamlSource, apply_overrides
 from tfxgate.pipelines.config_types import ExistingFile, OutputDir, Section, resolve_path
@@ -181,14 +182,6 @@ class DataSection(_Model):
         return splits
 
 
-class StatisticsStage(_Model):
-    enabled: bool = True
-
-
-class ValidationStage(_Model):
-    enabled: bool = True
-
-
 class TrainerStage(_Model):
     module_file: ExistingFile = Field(description="Python module with a TFX `run_fn`; keep it alone in its folder.")
     train_steps: int = Field(gt=0)
@@ -216,7 +209,6 @@ class TrainerStage(_Model):
 
 
 class Stages(_Model):
-    statistics: StatisticsStage = StatisticsStage()
     validation: ValidationStage = ValidationStage()
     trainer: TrainerStage
     evaluation: EvaluationStage = EvaluationStage()
@@ -319,14 +311,23 @@ def _cross_checks(config: PipelineConfig) -> list[tuple[list[str], str]]:
         return [*problems, (["schema"], str(err))]
     if config.stages.evaluation.enabled:
         problems += check_slice_features(config.stages.evaluation, known, source=where)
-    for feature in config.stages.drift.features:
-        if feature not in known:
-            problems.append(
-                (
-                    ["stages", "drift", "features", feature],
-                    f"feature {feature!r} is not in {where} ({len(known)} features)",
+    # Per-feature settings of drift and validation must name features that exist.
+    for stage in ("drift", "validation"):
+        for feature in getattr(config.stages, stage).features:
+            if feature not in known:
+                problems.append(
+                    (
+                        ["stages", stage, "features", feature],
+                        f"feature {feature!r} is not in {where} ({len(known)} features)",
+                    )
                 )
-            )
+    if config.schema_file is not None:
+        from tfxgate.pipelines.schema_file import environments, read_schema
+
+        declared = environments(read_schema(config.schema_file))
+        problem = check_environment(config.stages.validation.environment, declared)
+        if problem:
+            problems.append((["stages", "validation", "environment"], problem))
     return problems
 
 

@@ -19,6 +19,7 @@ COMPONENT_IDS = (
     "CsvExampleGen",
     "FileBasedExampleGen",
     "StatisticsGen",
+    "Validate",
     "SchemaGen",
     "ImportSchemaGen",
     "ExampleValidator",

@@ -34,3 +34,8 @@ def read_schema(path: Path) -> schema_pb2.Schema:
 
 def feature_names(schema: schema_pb2.Schema) -> set[str]:
     return {feature.name for feature in schema.feature}
+
+
+def environments(schema: schema_pb2.Schema) -> list[str]:
+    """The environments the schema declares (`default_environment`), e.g. TRAINING and SERVING."""
+    return list(schema.default_environment)

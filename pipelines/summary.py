@@ -37,6 +37,11 @@ class RunSummary:
     failed_stage: Optional[str] = None
     error: Optional[str] = None
     anomalies: Optional[dict[str, list[str]]] = None
+    validation_blessed: Optional[bool] = None
+    # blessed, retrain, policy, report; reports: [{kind, baseline, compared, drifted: {feature: [measures]}}]
+    drift: Optional[dict] = None
+    inferred_schema: Optional[str] = None  # the Schema artifact's file when no curated schema is configured
+    schema_proposal: Optional[str] = None  # where `tfxgate run` copied it for review (see schema_proposal.py)
     blessed: Optional[bool] = None
     baseline_model: Optional[str] = None
     failing_slices: list[str] = field(default_factory=list)
@@ -77,7 +82,16 @@ def summarize(config: PipelineConfig, outcome: RunOutcome) -> RunSummary:
         return summary
     outputs = outputs_by_type(store, [n.execution_id for n in outcome.nodes if n.execution_id is not None])
     for anomalies in outputs.get("ExampleAnomalies", []):
-        summary.anomalies = read_anomalies(anomalies.uri)
+        _read_validation(summary, anomalies)
+    for report in outputs.get("tfxgate.DriftReport", []):
+        _read_drift_report(summary, Path(report.uri))
+    for blessing in outputs.get("tfxgate.DriftBlessing", []):
+        summary.drift = summary.drift or {"reports": []}
+        summary.drift["blessed"] = blessing.custom_properties["blessed"].int_value == 1
+        summary.drift["retrain"] = blessing.custom_properties["retrain"].int_value == 1
+    if config.schema_file is None:
+        for schema in outputs.get("Schema", []):
+            summary.inferred_schema = str(Path(schema.uri) / "schema.pbtxt")
     for model in outputs.get("Model", []):
         summary.model_uri = model.uri
     for blessing in outputs.get("ModelBlessing", []):
@@ -145,6 +159,42 @@ def _read_slice_report(summary: RunSummary, uri: Path) -> None:
     summary.report = str(uri / "report.html")
 
 
+def _read_validation(summary: RunSummary, artifact) -> None:
+    """Anomalies per split: Validate's `anomaly_summary` (with policies), else ExampleValidator's files."""
+    from tfx.types import artifact_utils
+
+    props = artifact.custom_properties
+    if "anomaly_summary" not in props:
+        summary.anomalies = read_anomalies(artifact.uri)
+        return
+    splits = artifact_utils.decode_split_names(artifact.properties["split_names"].string_value)
+    summary.anomalies = {split: [] for split in splits}
+    for item in json.loads(props["anomaly_summary"].string_value):
+        line = f"{item['feature']}: {item['kind']}: {item['description']} (policy {item['policy']})"
+        summary.anomalies.setdefault(item["split"], []).append(line)
+    summary.validation_blessed = props["blessed"].int_value == 1
+
+
+def _read_drift_report(summary: RunSummary, uri: Path) -> None:
+    """Drifted features and the measures that fired, from DataDrift's drift_report.json."""
+    path = uri / "drift_report.json"
+    if not path.exists():
+        return
+    payload = json.loads(path.read_text())
+    summary.drift = summary.drift or {}
+    summary.drift["policy"] = payload["policy"]
+    summary.drift["report"] = str(uri / "drift_report.html")
+    summary.drift["reports"] = [
+        {
+            "kind": report["kind"],
+            "baseline": report["baseline"],
+            "compared": len(report["features"]),
+            "drifted": {f["feature"]: f["fired"] for f in report["features"] if f["fired"]},
+        }
+        for report in payload["reports"]
+    ]
+
+
 def read_anomalies(uri: str) -> dict[str, list[str]]:
     """Split name -> ["feature: description", ...] from ExampleValidator's output."""
     from tensorflow_metadata.proto.v0 import anomalies_pb2
@@ -173,8 +223,14 @@ def render(summary: RunSummary) -> str:
         lines.append(f"  error: {summary.error}")
     if summary.anomalies is not None:
         flat = [f"{split}: {a}" for split, items in summary.anomalies.items() for a in items]
-        lines.append(f"  validation: {'no anomalies' if not flat else f'{len(flat)} anomalies'}")
+        verdict = {None: "", True: " (passed)", False: " (FAILED)"}[summary.validation_blessed]
+        lines.append(f"  validation: {'no anomalies' if not flat else f'{len(flat)} anomalies'}{verdict}")
         lines += [f"    - {item}" for item in flat[:10]]
+    if summary.drift is not None:
+        lines += _render_drift(summary.drift)
+    if summary.schema_proposal:
+        lines.append(f"  schema: none configured; inferred one proposed at {summary.schema_proposal}")
+        lines.append(f"    review it, then adopt it: tfxgate schema adopt {Path(summary.schema_proposal).parent}")
     if summary.blessed is not None:
         # Model URIs end in <pipeline_root>/Trainer/model/<execution id>.
         baseline = f"model {os.path.basename(summary.baseline_model)}" if summary.baseline_model else None
@@ -218,4 +274,24 @@ def _render_governed_push(summary: RunSummary) -> list[str]:
             lines.append(
                 f"    {name} ({d['approval']}): {action} (version {d.get('version') or '-'}, by {d.get('by')})"
             )
+    return lines
+
+
+def _render_drift(drift: dict) -> list[str]:
+    reports = drift.get("reports", [])
+    if not reports:
+        return ["  drift: not checked (no previous span and no serving source yet)"]
+    drifted = any(report["drifted"] for report in reports)
+    if not drift.get("blessed", True):
+        verdict = "BLOCKED"
+    else:
+        verdict = "drift found, continuing" if drifted else "passed"
+    lines = [f"  drift: {verdict} (policy {drift.get('policy', '?')})"]
+    for report in reports:
+        drifted = report["drifted"]
+        found = "; ".join(f"{feature} ({', '.join(fired)})" for feature, fired in drifted.items())
+        what = f"drifted: {found}" if drifted else "no feature drifted"
+        lines.append(f"    {report['kind']} vs {report['baseline']}: {report['compared']} features, {what}")
+    if drift.get("report"):
+        lines.append(f"    report: {drift['report']}")
     return lines

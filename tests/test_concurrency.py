@@ -1,7 +1,7 @@
 """Four pipelines at once against one ML Metadata store: MySQL takes them together, SQLite in turns.
 
-Each pipeline is the taxi config cut to ExampleGen -> StatisticsGen ->
-ImportSchemaGen -> Trainer (5 steps) on 300 rows, started as its own `tfxgate
+Each pipeline is the taxi config cut to Ingest -> ImportSchemaGen -> Validate
+(statistics only) -> Trainer (5 steps) on 300 rows, started as its own `tfxgate
 run` process with its own name and root, all four at the same moment. On MySQL they run concurrently; on one SQLite
 file tfxgate makes them queue (`pipelines/metadata.exclusive_use`), since
 SQLite would otherwise fail a run at a random stage with `database is locked`.
@@ -22,7 +22,7 @@ from tests.lineage import artifact_types, run_record
 
 pytestmark = pytest.mark.e2e
 
-NODES = {"Ingest", "StatisticsGen", "ImportSchemaGen", "Trainer"}
+NODES = {"Ingest", "Validate", "ImportSchemaGen", "Trainer"}
 TINY = [
     "stages.validation.enabled=false",
     "stages.drift.enabled=false",
@@ -69,12 +69,12 @@ def assert_run_recorded(store, run: CliRun) -> None:
     states = {node: execution.last_known_state for node, execution in record.executions.items()}
     assert states == {node: metadata_store_pb2.Execution.COMPLETE for node in NODES}
     assert artifact_types(store, record.outputs["Ingest"]) == ["Examples", "tfxgate.Quarantine"]
-    assert artifact_types(store, record.outputs["StatisticsGen"]) == ["ExampleStatistics"]
+    assert artifact_types(store, record.outputs["Validate"]) == ["ExampleAnomalies", "ExampleStatistics"]
     assert artifact_types(store, record.outputs["Trainer"]) == ["Model", "ModelRun"]
     ingested, schema = record.outputs["Ingest"], record.outputs["ImportSchemaGen"]
     type_names = {t.id: t.name for t in store.get_artifact_types()}
     examples = {a.id for a in store.get_artifacts_by_id(sorted(ingested)) if type_names[a.type_id] == "Examples"}
-    assert record.inputs["StatisticsGen"] == examples
+    assert record.inputs["Validate"] == examples | schema
     assert record.inputs["Trainer"] == examples | schema
     produced = set().union(*record.outputs.values())
     for artifact in store.get_artifacts_by_id(sorted(produced)):

@@ -21,8 +21,7 @@ pytestmark = pytest.mark.e2e
 COMPONENTS = {
     "Ingest",
     "ImportSchemaGen",
-    "StatisticsGen",
-    "ExampleValidator",
+    "Validate",
     "DataDrift",
     "Trainer",
     "SliceEval",
@@ -65,6 +64,8 @@ def test_first_run_reports_progress_per_component(taxi_runs):
         assert f"-> {component} ..." in out
         assert f"<- {component}: complete (" in out
     assert "SUCCEEDED" in out
+    assert "validation: no anomalies (passed)" in out
+    assert "drift: not checked (no previous span and no serving source yet)" in out
     assert "evaluation: model BLESSED, judged without a baseline (absolute thresholds and gaps only)" in out
     assert f"push: pushed to {taxi_runs.root / 'serving' / 'staging' / '1'}" in out
     assert f"metadata: {taxi_runs.root / 'metadata.sqlite'}" in out
@@ -108,7 +109,7 @@ def test_summary_json_records_the_decisions(taxi_runs):
     assert first["anomalies"] == {"train": [], "eval": []}
     assert first["baseline_model"] in (None, "")
     assert Counter(s["state"] for s in rerun["stages"]) == Counter(
-        {"cached": 8, "resolved": 3}
+        {"cached": 7, "resolved": 3}
     )  # 3 resolvers: previous span, pushed span, baseline
 
 
@@ -198,3 +199,65 @@ def test_drifted_span_is_blocked_before_training_naming_the_features(taxi_runs, 
     from tests.test_report_e2e import assert_blocked_run_report
 
     assert_blocked_run_report(copied_root, drifted_csv)
+
+
+def test_validate_writes_stock_layouts_that_tfdv_reads(taxi_runs):
+    """Validate's statistics/anomalies are where StatisticsGen/ExampleValidator put them, in their formats."""
+    import tensorflow_data_validation as tfdv
+    from tensorflow_metadata.proto.v0 import anomalies_pb2
+
+    [stats_dir] = glob.glob(str(taxi_runs.root / "artifacts/Validate/statistics/*"))
+    train = tfdv.load_stats_binary(f"{stats_dir}/Split-train/FeatureStats.pb")
+    [dataset] = train.datasets
+    assert dataset.num_examples > 1500 and len(dataset.features) == 18
+    [anomalies_dir] = glob.glob(str(taxi_runs.root / "artifacts/Validate/anomalies/*"))
+    found = anomalies_pb2.Anomalies.FromString(Path(f"{anomalies_dir}/Split-eval/SchemaDiff.pb").read_bytes())
+    assert not found.anomaly_info
+    store = metadata_store(taxi_runs.root)
+    [artifact] = store.get_artifacts_by_type("ExampleAnomalies")
+    assert artifact.custom_properties["blessed"].int_value == 1
+    assert json.loads(artifact.custom_properties["anomaly_summary"].string_value) == []
+
+
+def test_anomaly_stops_the_run_before_training_naming_feature_kind_and_value(sample_csv, copied_root):
+    """A span with a payment type the schema does not know, and drifted fares under policy warn."""
+    from tfxgate.components.drift import synthetic
+
+    table = synthetic.shifted_table(synthetic.read_csv(sample_csv), drift={"fare": "mean_shift"}, seed=1)
+    payment = table["payment_type"].astype(object)
+    payment[::50] = "Bitcoin"
+    table["payment_type"] = payment
+    bad_csv = copied_root.parent / "bad" / "taxi.csv"
+    bad_csv.parent.mkdir()
+    synthetic.write_csv(table, bad_csv)
+    before = pushed_versions(copied_root / "serving")
+    result = run_pipeline(sample_csv, copied_root, f"data.path={bad_csv}", "stages.drift.policy=warn")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "FAILED in Validate" in result.stdout
+    assert "against the schema (policy fail); stopping before training" in result.stdout
+    assert "payment_type: ENUM_TYPE_UNEXPECTED_STRING_VALUES: " in result.stdout and "Bitcoin" in result.stdout
+    assert "-> Trainer" not in result.stdout and "-> GovernedPush" not in result.stdout
+    assert pushed_versions(copied_root / "serving") == before
+    summary = result.summaries()[-1]
+    assert summary["failed_stage"] == "Validate" and "Bitcoin" in summary["error"]
+
+
+def test_without_a_schema_the_run_proposes_one_and_adopt_copies_it(sample_csv, tmp_path):
+    from tests.conftest import run_cli
+    from tfxgate.pipelines.schema_file import feature_names, read_schema
+
+    root = tmp_path / "no-schema"
+    off = ["stages.drift.enabled=false", "stages.evaluation.enabled=false", "stages.push.enabled=false"]
+    result = run_pipeline(sample_csv, root, "schema=null", *off)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "<- SchemaGen: complete" in result.stdout and "<- Validate: complete" in result.stdout
+    proposal = Path(re.search(r"inferred one proposed at (\S+)", result.stdout).group(1))
+    assert proposal.is_relative_to(root / "runs") and f"tfxgate schema adopt {proposal.parent}" in result.stdout
+    assert result.summaries()[-1]["schema_proposal"] == str(proposal)
+
+    target = tmp_path / "schemas" / "taxi" / "schema.pbtxt"
+    adopted = run_cli("schema", "adopt", str(proposal.parent), "--to", str(target), root=root)
+    assert adopted.returncode == 0, adopted.stderr
+    assert {"fare", "payment_type", "tips"} <= feature_names(read_schema(target))
+    again = run_cli("schema", "adopt", str(proposal.parent), "--to", str(target), root=root)
+    assert again.returncode == 2 and "already exists (a curated schema); pass --force" in again.stderr

@@ -100,3 +100,66 @@ def test_quantiles_and_histograms_agree_within_sketch_error(taxi_pair):
                 assert m.low_value == pytest.approx(t.low_value, rel=1e-6, abs=1e-6), name
                 assert m.sample_count / total_m == pytest.approx(t.sample_count / total_t, abs=2 * RANK_ERROR), name
     assert {"fare", "tips", "trip_miles", "pickup_latitude"} <= set(compared)
+
+
+def as_example_lists(table: pa.Table) -> pa.RecordBatch:
+    """The taxi columns as decoded tf.Examples hold them: [v] per value, [] per empty cell, floats as float32."""
+    columns = []
+    for column in table.columns:
+        column = column.combine_chunks()
+        valid = column.is_valid().to_numpy(zero_copy_only=False)
+        offsets = np.concatenate([[0], np.cumsum(valid)]).astype(np.int32)
+        values = column.drop_null()
+        if pa.types.is_floating(values.type):
+            values = values.cast(pa.float32())
+        elif pa.types.is_string(values.type):
+            values = values.cast(pa.binary())
+        columns.append(pa.ListArray.from_arrays(pa.array(offsets), values))
+    return pa.RecordBatch.from_arrays(columns, table.schema.names)
+
+
+def test_example_lists_agree_with_tfdv_on_presence_and_value_counts(taxi_pair):
+    """As StatisticsGen sees Ingest's output: an empty list is present with 0 values, not missing."""
+    from tensorflow_data_validation import StatsOptions
+    from tensorflow_data_validation.statistics import stats_impl
+
+    batch = as_example_lists(taxi_pair[0])
+    ours = by_name(statistics_from_arrow(batch))
+    theirs = by_name(stats_impl.generate_statistics_in_memory(batch, StatsOptions()))
+    assert set(ours) == set(theirs)
+    fields = ("num_non_missing", "num_missing", "min_num_values", "max_num_values", "tot_num_values")
+    for name, feature in theirs.items():
+        kind = "num_stats" if feature.HasField("num_stats") else "string_stats"
+        a, b = getattr(ours[name], kind), getattr(feature, kind)
+        assert ours[name].type == feature.type, name
+        for field in fields:
+            assert getattr(a.common_stats, field) == getattr(b.common_stats, field), (name, field)
+        assert a.common_stats.avg_num_values == pytest.approx(b.common_stats.avg_num_values), name
+        if kind == "num_stats":
+            for field in ("min", "max", "mean", "std_dev", "num_zeros"):
+                assert getattr(a, field) == pytest.approx(getattr(b, field), rel=1e-6, abs=1e-6), (name, field)
+        else:
+            assert a.unique == b.unique and a.top_values[0].value == b.top_values[0].value, name
+    # The taxi data has empty cells: they are present with 0 values, as in TFDV.
+    assert ours["dropoff_latitude"].num_stats.common_stats.min_num_values == 0
+
+
+def test_ingests_arrow_copy_gives_the_statistics_of_its_tf_examples(tmp_path):
+    """Validate reads Ingest's Arrow copy of a split; decoding the TFRecords gives the same statistics."""
+    from tfxgate.components.drift import tables
+    from tfxgate.components.ingest import examples as example_files
+
+    columns = {
+        "fare": pa.array([1.5, None, 3.0, 0.0]),
+        "trips": pa.array([1, 2, None, 4]),
+        "company": pa.array(["a", None, "b", "a"]),
+    }
+    kinds = {"fare": "FLOAT", "trips": "INT", "company": "BYTES"}
+    batch = example_files.feature_lists(columns, kinds, length=4)
+    example_files.write_split(str(tmp_path / "Split-train"), example_files.serialize_batch(batch))
+    decoded = statistics_from_arrow(tables.read_examples_split(str(tmp_path / "Split-train")))
+    example_files.write_arrow_copy(str(tmp_path), "train", batch)
+    assert (tmp_path / "arrow" / "Split-train.arrow").is_file()
+    from_copy = statistics_from_arrow(tables.read_examples_split(str(tmp_path / "Split-train")))
+    assert by_name(from_copy) == by_name(decoded)  # the decoder orders features by name; nothing else differs
+    assert by_name(decoded)["fare"].num_stats.common_stats.min_num_values == 0  # the empty cell: present, 0 values

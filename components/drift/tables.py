@@ -16,15 +16,33 @@ import pyarrow.compute as pc
 from pyarrow import csv as pa_csv
 
 
-def read_examples_split(split_dir: str) -> pa.RecordBatch:
-    """Decodes every tf.Example in one `Split-<name>` directory to one Arrow record batch."""
+def read_examples_split(split_dir: str):
+    """Every tf.Example in one `Split-<name>` directory as Arrow list columns.
+
+    Reads Ingest's Arrow copy of the split (`<uri>/arrow/Split-<name>.arrow`, the
+    same list columns) when there is one; else decodes the TFRecords, as for
+    any other ExampleGen's output.
+    """
+    uri, split = os.path.split(split_dir.rstrip("/"))
+    arrow_copy = os.path.join(uri, "arrow", f"{split}.arrow")
+    if os.path.isfile(arrow_copy):
+        import pyarrow.feather as feather
+
+        return feather.read_table(arrow_copy)
+    return _decode_examples(split_dir)
+
+
+def _decode_examples(split_dir: str) -> pa.RecordBatch:
     import tensorflow as tf
     from tfx_bsl.coders import example_coder
 
     files = sorted(glob.glob(os.path.join(split_dir, "*")))
     if not files:
         raise FileNotFoundError(f"no example files in {split_dir}")
-    records = [r.numpy() for r in tf.data.TFRecordDataset(files, compression_type="GZIP")]
+    records: list[bytes] = []
+    # Batched reads: one Python step per 64k records, not per record (1M rows: seconds, not minutes).
+    for chunk in tf.data.TFRecordDataset(files, compression_type="GZIP").batch(65536):
+        records.extend(chunk.numpy())
     return example_coder.ExamplesToRecordBatchDecoder().DecodeBatch(records)
 
 

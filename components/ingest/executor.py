@@ -172,8 +172,9 @@ def _ingest_in_process(paths, *, examples, max_bad_rows, **settings) -> Outcome:
     result = ingest([(path, _read(path)) for path in paths], max_bad_rows=max_bad_rows, **settings)
     for position, name in enumerate(result.split_names):
         columns, length = result.split_columns(position)
-        chunks = example_files.serialize(columns, result.kinds, length=length)
-        example_files.write_split(artifact_utils.get_split_uri([examples], name), chunks)
+        batch = example_files.feature_lists(columns, result.kinds, length=length)
+        example_files.write_split(artifact_utils.get_split_uri([examples], name), example_files.serialize_batch(batch))
+        example_files.write_arrow_copy(examples.uri, name, batch)  # what Validate and DataDrift read
     return Outcome(
         rows_per_split=result.rows_per_split(),
         rows_read=result.rows_read,

@@ -6,9 +6,13 @@ min/max/mean/std; quantiles and histograms are exact here, where TFDV's are
 within its sketch error), so TFDV's own tools (`validate_statistics`,
 `visualize_statistics`, drift comparators) read the result unchanged.
 
-Covers flat columns (one value per row, as CSV and Parquet give): numeric
-(INT/FLOAT: `num_stats` with a 10-bucket STANDARD and a 10-bucket QUANTILES
-histogram) and string (`string_stats` with top values and rank histogram).
+Covers flat columns (one value per row, as CSV and Parquet give) and list
+columns (decoded tf.Examples: a present feature may hold zero or more values, as
+an empty CSV cell becomes after ExampleGen/Ingest): numeric (INT/FLOAT:
+`num_stats` with a 10-bucket STANDARD and a 10-bucket QUANTILES histogram) and
+string/bytes (`string_stats` with top values and rank histogram). For list
+columns the counts follow TFDV: a row with an empty list is present (not
+missing) with 0 values, and value statistics are over the flattened values.
 Only pyarrow, numpy and tensorflow_metadata: no TFX, no Beam.
 """
 
@@ -44,39 +48,75 @@ def statistics_from_arrow(table: pa.Table, *, name: str = "") -> statistics_pb2.
         column = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
         feature = dataset.features.add()
         feature.path.step.append(column_name)
-        if pa.types.is_integer(column.type) or pa.types.is_floating(column.type):
-            _numeric(column, feature)
-        elif pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
-            _string(column, feature)
+        try:
+            lengths, values = _lengths_and_values(column)
+        except ValueError as err:
+            raise ValueError(f"column {column_name!r}: {err}") from None
+        if pa.types.is_integer(values.type) or pa.types.is_floating(values.type):
+            _numeric(lengths, values, feature, num_rows=table.num_rows)
+        elif _is_text(values.type):
+            _string(lengths, values, feature, num_rows=table.num_rows)
         else:
             raise ValueError(f"column {column_name!r}: type {column.type} is not numeric or string")
     return result
 
 
-def _common(column: pa.Array, common: statistics_pb2.CommonStatistics) -> int:
-    present = len(column) - column.null_count
+def _is_text(kind: pa.DataType) -> bool:
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind)
+
+
+def _lengths_and_values(column: pa.Array) -> tuple[np.ndarray, pa.Array]:
+    """Values per present row (a flat column: 1) and the present values, flattened and non-null."""
+    if pa.types.is_list(column.type) or pa.types.is_large_list(column.type):
+        lengths = pc.list_value_length(column).drop_null().to_numpy(zero_copy_only=False)
+        values = pc.list_flatten(column).drop_null()
+    else:
+        values = column.drop_null()
+        lengths = np.ones(len(values), dtype=np.int64)
+    if pa.types.is_binary(values.type) or pa.types.is_large_binary(values.type) or pa.types.is_null(values.type):
+        try:  # tf.Example bytes features: text, as TFDV shows them
+            values = values.cast(pa.large_string() if pa.types.is_large_binary(values.type) else pa.string())
+        except pa.ArrowInvalid:
+            raise ValueError(f"bytes that are not UTF-8 text ({values.type})") from None
+    return lengths, values
+
+
+def _common(lengths: np.ndarray, num_rows: int, common: statistics_pb2.CommonStatistics) -> int:
+    """Presence and values-per-row counts; returns how many values there are."""
+    present = int(lengths.size)
     common.num_non_missing = present
-    common.num_missing = column.null_count
+    common.num_missing = num_rows - present
     if present:
-        common.min_num_values = common.max_num_values = 1
-        common.avg_num_values = 1.0
-        common.tot_num_values = present
-    return present
+        total = int(lengths.sum())
+        common.min_num_values, common.max_num_values = int(lengths.min()), int(lengths.max())
+        common.avg_num_values = total / present
+        common.tot_num_values = total
+        hist = common.num_values_histogram
+        hist.type = statistics_pb2.Histogram.QUANTILES
+        edges = np.quantile(lengths, np.linspace(0, 1, NUM_BUCKETS + 1), method="inverted_cdf")
+        share = present / NUM_BUCKETS
+        for i in range(NUM_BUCKETS):
+            hist.buckets.add(low_value=float(edges[i]), high_value=float(edges[i + 1]), sample_count=share)
+        return total
+    return 0
 
 
-def _numeric(column: pa.Array, feature) -> None:
+def _numeric(lengths: np.ndarray, column: pa.Array, feature, *, num_rows: int) -> None:
     integer = pa.types.is_integer(column.type)
     feature.type = statistics_pb2.FeatureNameStatistics.INT if integer else statistics_pb2.FeatureNameStatistics.FLOAT
     stats = feature.num_stats
-    if not _common(column, stats.common_stats):
+    if not _common(lengths, num_rows, stats.common_stats):
         return
-    values = column.drop_null().cast(pa.float64()).to_numpy(zero_copy_only=False)
+    values = column.cast(pa.float64()).to_numpy(zero_copy_only=False)
     nan = np.isnan(values)
     finite = values[~nan]
+    if not finite.size:
+        return
     stats.mean = float(finite.mean())
     stats.std_dev = float(finite.std())  # population std, as TFDV
     stats.num_zeros = int(np.count_nonzero(finite == 0))
     stats.min, stats.max = float(finite.min()), float(finite.max())
+    finite.sort()  # once, for the median and every quantile below
     stats.median = float(np.quantile(finite, 0.5, method="inverted_cdf"))
     _standard_histogram(finite, int(nan.sum()), stats.histograms.add())
     _quantiles_histogram(finite, stats.histograms.add())
@@ -102,12 +142,11 @@ def _quantiles_histogram(values: np.ndarray, hist) -> None:
         hist.buckets.add(low_value=float(edges[i]), high_value=float(edges[i + 1]), sample_count=share)
 
 
-def _string(column: pa.Array, feature) -> None:
+def _string(lengths: np.ndarray, present: pa.Array, feature, *, num_rows: int) -> None:
     feature.type = statistics_pb2.FeatureNameStatistics.STRING
     stats = feature.string_stats
-    if not _common(column, stats.common_stats):
+    if not _common(lengths, num_rows, stats.common_stats):
         return
-    present = column.drop_null()
     counts = pc.value_counts(present)
     labels = counts.field("values").to_pylist()
     freq = counts.field("counts").to_numpy()

@@ -1,0 +1,58 @@
+"""The Validate TFX component: statistics + anomalies in one node (replaces StatisticsGen + ExampleValidator).
+
+    examples ─┐
+    schema ───┴─> Validate ─> statistics (ExampleStatistics), anomalies (ExampleAnomalies)
+
+`statistics` is in StatisticsGen's layout and `anomalies` in ExampleValidator's,
+so SchemaGen, TFDV's tools and the stock components read them unchanged. The
+anomalies artifact carries `blessed` (1/0: 0 iff an anomaly with policy `fail`
+fired) and `anomaly_summary` (JSON list of {feature, kind, policy, description,
+split}); a `fail` anomaly stops the run here, before training.
+
+Without a curated schema (no `schema` input) the schema is inferred from the
+train split, as SchemaGen would, and the data is checked against it.
+"""
+
+import json
+
+from tfx import v1 as tfx
+from tfx.types import standard_artifacts
+
+
+def validate_stage(config, examples, schema=None):
+    """The Validate node for `stages.validation` (pipelines/build.py wires it)."""
+    stage = config.stages.validation
+    settings = stage.settings()
+    if not stage.enabled:  # statistics only: every anomaly is reported as ignored
+        settings.update(default="ignore", anomalies={}, features={})
+    return Validate(examples=examples, schema=schema, config_json=json.dumps(settings, sort_keys=True))
+
+
+@tfx.dsl.components.component
+def Validate(
+    examples: tfx.dsl.components.InputArtifact[standard_artifacts.Examples],
+    statistics: tfx.dsl.components.OutputArtifact[standard_artifacts.ExampleStatistics],
+    anomalies: tfx.dsl.components.OutputArtifact[standard_artifacts.ExampleAnomalies],
+    config_json: tfx.dsl.components.Parameter[str],
+    schema: tfx.dsl.components.InputArtifact[standard_artifacts.Schema] = None,
+) -> None:
+    """TFDV-format statistics with Arrow, TFDV's anomalies against the schema, gated by policy."""
+    from tfx.types import artifact_utils
+    from tfx.utils import io_utils
+
+    from tfxgate.components.validate import executor
+    from tfxgate.pipelines.schema_file import read_schema
+
+    settings = executor.Settings.from_json(config_json)
+    splits = artifact_utils.decode_split_names(examples.split_names)
+    statistics.split_names = anomalies.split_names = artifact_utils.encode_split_names(splits)
+    stats = executor.compute_statistics(examples.uri, splits, statistics_uri=statistics.uri)
+    if schema is not None:
+        schema_proto = read_schema(io_utils.get_only_uri_in_dir(schema.uri))
+    else:  # an inferred schema declares no environments: check every feature
+        schema_proto = executor.infer_schema(stats)
+        settings.environment = None
+    findings = executor.check_anomalies(stats, schema_proto, settings=settings, anomalies_uri=anomalies.uri)
+    anomalies.set_int_custom_property("blessed", int(not any(f.action == "fail" for f in findings)))
+    anomalies.set_string_custom_property("anomaly_summary", executor.summary(findings))
+    executor.apply_policy(findings)

@@ -1,0 +1,92 @@
+"""What the Validate component does when it runs (thin: read, compute, check, write, decide).
+
+The pure work lives beside it: statistics.py (TFDV-format statistics with
+Arrow), anomalies.py (policy per anomaly kind); TFDV's own `validate_statistics`
+finds the anomalies, as in ExampleValidator. Files follow the stock layouts so
+every TFX/TFDV reader works on them: `Split-<name>/FeatureStats.pb` (a binary
+`DatasetFeatureStatisticsList`, as StatisticsGen writes) and
+`Split-<name>/SchemaDiff.pb` (a binary `Anomalies`, as ExampleValidator writes).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from typing import Optional
+
+from tfxgate.components.drift.tables import read_examples_split
+from tfxgate.components.validate.anomalies import Finding, classify, enforce
+from tfxgate.components.validate.statistics import statistics_from_arrow
+
+STATISTICS_FILE = "FeatureStats.pb"  # tfx.components.statistics_gen.stats_artifact_utils.BINARY_PB_BASENAME
+ANOMALIES_FILE = "SchemaDiff.pb"  # tfx.components.example_validator.executor.DEFAULT_FILE_NAME
+
+
+@dataclass
+class Settings:
+    """The component's parameters, as the builder serialises them (`config_json`)."""
+
+    environment: Optional[str] = None
+    default: str = "fail"
+    anomalies: dict = field(default_factory=dict)
+    features: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, text: str) -> Settings:
+        return cls(**json.loads(text))
+
+
+def _write(path: str, proto) -> None:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as handle:
+        handle.write(proto.SerializeToString())
+
+
+def compute_statistics(examples_uri: str, splits: list[str], *, statistics_uri: str) -> dict:
+    """Statistics of every split, written in StatisticsGen's layout; split -> proto."""
+    found = {}
+    for split in splits:
+        table = read_examples_split(os.path.join(examples_uri, f"Split-{split}"))
+        found[split] = statistics_from_arrow(table, name=split)
+        _write(os.path.join(statistics_uri, f"Split-{split}", STATISTICS_FILE), found[split])
+    return found
+
+
+def infer_schema(statistics: dict):
+    """The schema SchemaGen infers from these statistics (`infer_feature_shape=False`, every split)."""
+    import tensorflow_data_validation as tfdv
+
+    schema = None
+    for stats in statistics.values():  # as SchemaGen's executor: infer from the first, update with the rest
+        if schema is None:
+            schema = tfdv.infer_schema(stats, infer_feature_shape=False)
+        else:
+            schema = tfdv.update_schema(schema, stats, infer_feature_shape=False)
+    return schema
+
+
+def check_anomalies(statistics: dict, schema, *, settings: Settings, anomalies_uri: str) -> list[Finding]:
+    """TFDV's anomalies per split, written in ExampleValidator's layout, with the policy's action each."""
+    import tensorflow_data_validation as tfdv
+
+    findings: list[Finding] = []
+    for split, stats in statistics.items():
+        anomalies = tfdv.validate_statistics(stats, schema, environment=settings.environment)
+        _write(os.path.join(anomalies_uri, f"Split-{split}", ANOMALIES_FILE), anomalies)
+        findings += classify(
+            anomalies, policy=settings.anomalies, default=settings.default, features=settings.features, split=split
+        )
+    return findings
+
+
+def summary(findings: list[Finding]) -> str:
+    """The `anomaly_summary` custom property: every anomaly the policy does not ignore."""
+    return json.dumps([f.to_dict() for f in findings if f.action != "ignore"], sort_keys=True)
+
+
+def apply_policy(findings: list[Finding]) -> None:
+    """Raises AnomaliesFailed when a `fail` anomaly fired; logs the warnings."""
+    for finding in enforce(findings):
+        logging.warning("validation (policy warn): %s [%s]", finding.describe(), finding.split)
