@@ -99,9 +99,9 @@ def test_four_pipelines_at_once_on_one_mysql_store(mariadb, tiny_csv, tmp_path, 
     for run in runs:
         assert_run_recorded(store, run)
     # Nothing lost, nothing doubled: 4 executions and 6 artifacts per pipeline (Examples,
-    # Quarantine, ExampleStatistics, Schema, Model, ModelRun), and no more.
+    # Quarantine, ExampleStatistics, ExampleAnomalies, Schema, Model, ModelRun), and no more.
     assert len(store.get_executions()) == PIPELINES * len(NODES)
-    assert len(store.get_artifacts()) == PIPELINES * 6
+    assert len(store.get_artifacts()) == PIPELINES * 7
     assert len(store.get_contexts_by_type("pipeline")) == PIPELINES
 
 

@@ -37,7 +37,7 @@ def test_notebook_runs_every_stage_on_a_sample(tmp_path, monkeypatch):
     overrides = [
         "stages.trainer.train_steps=10",
         "stages.trainer.eval_steps=3",
-        f"stages.push.destination={root}/serving",
+        f"stages.push.root={root}/serving",
     ]
     monkeypatch.setenv("TFXGATE_SET", ";".join(overrides))
 
