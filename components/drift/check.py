@@ -20,7 +20,7 @@ from typing import Mapping, Optional
 
 import numpy as np
 
-from tfxgate.components.drift import measures
+from tfxgate.components.drift import columns, measures
 
 # Defaults chosen so that two samples of a few thousand rows from the same
 # distribution stay well below them (tests/test_drift_check.py checks both ways).
@@ -113,18 +113,21 @@ def compare_tables(
     """Compares every feature present in both tables.
 
     Args:
-      baseline: feature -> 1-D array (object with None for categorical, float with NaN for numeric).
+      baseline: feature -> 1-D array (object with None for categorical, float with NaN for
+        numeric), or a `columns.Span` over such a table (its cached summaries are reused).
       current: the same for the data under test.
       categorical: names of the categorical features; every other one is numeric.
       thresholds: defaults and per-feature overrides (DEFAULT_THRESHOLDS when None).
     """
     thresholds = thresholds or Thresholds()
+    # Spans cache each column's sorted values / counts: pass the same Span to several calls to reuse them.
+    baseline, current = columns.span(baseline), columns.span(current)
     features = []
     for name in sorted(set(baseline) & set(current)):
         if name in categorical:
-            values, detail = _categorical(baseline[name], current[name])
+            values, detail = _categorical(baseline.categorical(name), current.categorical(name))
         else:
-            values, detail = _numeric(baseline[name], current[name])
+            values, detail = _numeric(baseline.numeric(name), current.numeric(name))
         limits = {m: thresholds.get(name, m) for m in values}
         # NaN (e.g. no values on one side) never fires: the missing rate covers that case.
         fired = [m for m, v in values.items() if not math.isnan(v) and v > limits[m]]
@@ -133,50 +136,38 @@ def compare_tables(
     return DriftReport(kind, baseline_name, current_name, features)
 
 
-def _is_missing(column: np.ndarray) -> np.ndarray:
-    if column.dtype == object:
-        return np.array([v is None or (isinstance(v, float) and math.isnan(v)) for v in column], dtype=bool)
-    return np.isnan(column.astype(float))
-
-
-def _missing(base: np.ndarray, cur: np.ndarray) -> float:
-    mb, mc = _is_missing(base), _is_missing(cur)
-    return measures.missing_rate_delta(int(mb.sum()), len(base), int(mc.sum()), len(cur))
-
-
 def value_counts(column: np.ndarray) -> dict[str, float]:
-    present = column[~_is_missing(column)]
-    keys, counts = np.unique(np.asarray([str(v) for v in present], dtype=object), return_counts=True)
-    return {str(k): float(c) for k, c in zip(keys, counts, strict=True)}
+    """Value counts of a categorical column, keyed by `str(value)` (None/NaN left out)."""
+    return columns.categorical_column(column).counts
 
 
-def _categorical(base: np.ndarray, cur: np.ndarray):
-    counts_b, counts_c = value_counts(base), value_counts(cur)
+def _categorical(base: columns.CategoricalColumn, cur: columns.CategoricalColumn):
+    counts_b, counts_c = base.counts, cur.counts
     if not counts_b or not counts_c:
         linf = measures.LInf(float("nan"), "")
         psi = float("nan")
     else:
         linf = measures.linf_distance(counts_b, counts_c)
         psi = measures.categorical_psi(counts_b, counts_c)
-    values = {"linf": linf.value, "psi": psi, "missing": _missing(base, cur)}
+    missing = measures.missing_rate_delta(base.missing, base.size, cur.missing, cur.size)
+    values = {"linf": linf.value, "psi": psi, "missing": missing}
     return values, {"linf_value": linf.key}
 
 
-def _numeric(base: np.ndarray, cur: np.ndarray):
-    base, cur = base.astype(float), cur.astype(float)
-    finite_b, finite_c = base[~np.isnan(base)], cur[~np.isnan(cur)]
-    if finite_b.size == 0 or finite_c.size == 0:
+def _numeric(base: columns.NumericColumn, cur: columns.NumericColumn):
+    if base.present.size == 0 or cur.present.size == 0:
         jsd = float("nan")
     else:
         jsd = measures.jensen_shannon_divergence(
-            measures.standard_histogram(finite_b), measures.standard_histogram(finite_c)
+            measures.standard_histogram(base.present), measures.standard_histogram(cur.present)
         )
-    ks = measures.ks(base, cur)
+    finite_b, finite_c = base.finite, cur.finite
+    ecdf = measures.compare_sorted(finite_b, finite_c)
     values = {
         "jsd": jsd,
-        "psi": measures.psi(base, cur),
-        "ks": ks.statistic,
-        "wasserstein": measures.relative_wasserstein(base, cur),
-        "missing": _missing(base, cur),
+        "psi": measures.psi_sorted(finite_b, finite_c),
+        "ks": ecdf.ks.statistic,
+        "wasserstein": measures.relative_distance(ecdf.wasserstein, base.std),
+        "missing": measures.missing_rate_delta(base.missing, base.size, cur.missing, cur.size),
     }
-    return values, {"ks_pvalue": ks.pvalue, "wasserstein_abs": measures.wasserstein(base, cur)}
+    return values, {"ks_pvalue": ecdf.ks.pvalue, "wasserstein_abs": ecdf.wasserstein}

@@ -17,7 +17,7 @@ import shutil
 from dataclasses import dataclass
 from typing import Optional
 
-from tfxgate.components.drift import report_html, tables
+from tfxgate.components.drift import columns, report_html, tables
 from tfxgate.components.drift.check import DriftReport, Thresholds, compare_tables
 
 SPLIT = "train"
@@ -93,6 +93,9 @@ def run(
     current, categorical = tables.from_arrow(tables.read_examples_split(os.path.join(examples_uri, f"Split-{SPLIT}")))
     check_threshold_features(settings.features, present=set(current), examples_name=examples_name)
     categorical |= categorical_from_schema(schema, set(current))
+    # Spans cache each column's sorted values and counts for every comparison and the report page;
+    # one Span per baseline artifact, so a baseline used by both comparisons is read and sorted once.
+    current, spans = columns.Span(current), {}
     reports, pairs = [], {}
     for kind in (DRIFT, PUSHED_DRIFT):
         if kind not in baselines:
@@ -100,7 +103,10 @@ def run(
                 logging.info("no pushed model yet: drift vs the pushed model's span not checked")
             continue
         baseline_uri, baseline_name = baselines[kind]
-        base, _ = tables.from_arrow(tables.read_examples_split(os.path.join(baseline_uri, f"Split-{SPLIT}")))
+        if baseline_uri not in spans:
+            table, _ = tables.from_arrow(tables.read_examples_split(os.path.join(baseline_uri, f"Split-{SPLIT}")))
+            spans[baseline_uri] = columns.Span(table)
+        base = spans[baseline_uri]
         reports.append(
             compare_tables(
                 base,
@@ -114,7 +120,7 @@ def run(
         )
         pairs[kind] = (base, current)
     if settings.serving:
-        serving, _ = tables.from_arrow(read_serving(settings.serving))
+        serving = columns.Span(tables.from_arrow(read_serving(settings.serving))[0])
         reports.append(
             compare_tables(
                 current,

@@ -15,7 +15,8 @@ from typing import Mapping
 
 import numpy as np
 
-from tfxgate.components.drift.check import MEASURES, DriftReport, value_counts
+from tfxgate.components.drift import columns
+from tfxgate.components.drift.check import MEASURES, DriftReport
 
 _BAR_W, _BAR_H = 260, 90
 _MAX_CATEGORIES, _NUMERIC_BINS = 12, 20
@@ -30,10 +31,11 @@ def payload(reports: list[DriftReport], tables: Mapping[str, tuple[Mapping, Mapp
     """The reports as JSON-ready dicts, each with its per-feature `histograms`."""
     documents = []
     for report in reports:
-        base, cur = tables[report.kind]
+        # Spans: the value counts and sorted values the check already computed are reused.
+        base, cur = (columns.span(t) for t in tables[report.kind])
         document = report.to_dict()
         document["histograms"] = {
-            f.feature: histograms(base[f.feature], cur[f.feature], categorical=f.kind == "categorical")
+            f.feature: column_histograms(base, cur, f.feature, categorical=f.kind == "categorical")
             for f in report.features
         }
         documents.append(document)
@@ -95,19 +97,28 @@ def histograms(base, cur, *, categorical: bool) -> dict:
     Categorical: the most frequent categories of both sides together; numeric:
     20 equal-width bins over the finite values of both sides.
     """
+    return column_histograms(columns.Span({"f": base}), columns.Span({"f": cur}), "f", categorical=categorical)
+
+
+def column_histograms(base: columns.Span, cur: columns.Span, feature: str, *, categorical: bool) -> dict:
+    """`histograms` of one feature of two spans, from their cached summaries."""
     if categorical:
-        counts_b, counts_c = value_counts(base), value_counts(cur)
+        counts_b, counts_c = base.categorical(feature).counts, cur.categorical(feature).counts
         top = sorted(set(counts_b) | set(counts_c), key=lambda k: -(counts_b.get(k, 0) + counts_c.get(k, 0)))
         labels = top[:_MAX_CATEGORIES]
         shares = [_shares([counts_b.get(k, 0) for k in labels]), _shares([counts_c.get(k, 0) for k in labels])]
     else:
-        finite = [np.asarray(v, dtype=float) for v in (base, cur)]
-        finite = [v[np.isfinite(v)] for v in finite]
-        both = np.concatenate(finite) if any(v.size for v in finite) else np.zeros(1)
-        high = both.max() if both.max() > both.min() else both.min() + 1
-        edges = np.linspace(both.min(), high, _NUMERIC_BINS + 1)
+        finite = [base.numeric(feature).finite, cur.numeric(feature).finite]  # sorted: ends are min and max
+        low = min((v[0] for v in finite if v.size), default=0.0)
+        high = max((v[-1] for v in finite if v.size), default=0.0)
+        high = high if high > low else low + 1
+        edges = np.linspace(low, high, _NUMERIC_BINS + 1)
         labels = [f"{edges[i]:.3g}" for i in range(_NUMERIC_BINS)]
-        shares = [_shares(np.histogram(v, bins=edges)[0]) for v in finite]
+        # np.histogram's own count for explicit edges (it sorts, then searches the edges), minus the sort.
+        counts = [
+            np.diff(np.append(np.searchsorted(v, edges[:-1]), np.searchsorted(v, edges[-1], "right"))) for v in finite
+        ]
+        shares = [_shares(c) for c in counts]
     return {"labels": labels, "baseline": shares[0], "current": shares[1]}
 
 
