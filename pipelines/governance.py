@@ -248,7 +248,10 @@ def pending_runs(config: PipelineConfig, store) -> list[audit.Record]:
 
 def _pending(store, config: PipelineConfig, run_id: str, destination: Optional[str], *, verb: str) -> audit.Record:
     records = [
-        r for r in audit.records(store, pipeline=config.pipeline.name, kinds=[audit.PENDING]) if r.run_id == run_id
+        r
+        for r in audit.records(store, pipeline=config.pipeline.name, kinds=[audit.PENDING])
+        # Summary files are named with ':' spelt '-' (<root>/summaries/<run id>.json): accept either.
+        if run_id in (r.run_id, r.run_id.replace(":", "-"))
     ]
     if destination is not None:
         records = [r for r in records if r.destination == destination]

@@ -26,12 +26,13 @@ def govern(config: PipelineConfig, args: argparse.Namespace) -> int:
         if args.command == "approve":
             done = governance.approve(config, args.run, by=args.by, reason=args.reason, destination=args.destination)
             print(
-                f"tfxgate: approved run {args.run} for {done.record.destination} by {done.record.by}; "
+                f"tfxgate: approved run {done.record.run_id} for {done.record.destination} by {done.record.by}; "
                 f"pushed version {done.record.version} -> {done.path} (now current)"
             )
         elif args.command == "reject":
             done = governance.reject(config, args.run, by=args.by, reason=args.reason, destination=args.destination)
-            print(f"tfxgate: rejected run {args.run} for {done.record.destination} by {done.record.by}; nothing pushed")
+            record = done.record
+            print(f"tfxgate: rejected run {record.run_id} for {record.destination} by {record.by}; nothing pushed")
         else:
             done = governance.rollback(
                 config, args.pipeline, to=args.to, by=args.by, reason=args.reason, destination=args.destination

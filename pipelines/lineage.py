@@ -72,7 +72,8 @@ def lineage(store: mlmd.MetadataStore, *, pipeline: str, version: str, destinati
     versions = known_versions(store, pipeline=pipeline, destination=destination)
     where = f" at destination '{destination}'" if destination else ""
     if version not in versions:
-        known = ", ".join(sorted(versions)) if versions else "none: nothing of this pipeline was pushed yet"
+        nothing = f"none: nothing was pushed to '{destination}' yet" if destination else "none: nothing was pushed yet"
+        known = ", ".join(sorted(versions)) if versions else nothing
         raise UnknownVersion(
             f"pipeline '{pipeline}' has no pushed version {version!r}{where} (known versions: {known})"
         )

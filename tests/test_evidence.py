@@ -124,7 +124,7 @@ def test_lineage_finds_the_model_by_pushed_version(governed):
 def test_lineage_of_an_unknown_version_lists_the_known_ones(governed):
     with pytest.raises(lineage.UnknownVersion, match=r"no pushed version '9' \(known versions: 7, 8\)"):
         lineage.lineage(governed.store, pipeline="taxi", version="9")
-    with pytest.raises(lineage.UnknownVersion, match="nothing of this pipeline was pushed yet"):
+    with pytest.raises(lineage.UnknownVersion, match="none: nothing was pushed yet"):
         lineage.lineage(governed.store, pipeline="other", version="7")
 
 

@@ -246,3 +246,11 @@ def test_pipeline_verbs_take_the_config_file_as_pipeline(setup, capsys):
     code = main(["history", str(setup.config), "--json"])
     out = capsys.readouterr().out
     assert code == 0 and [r["by"] for r in json.loads(out)] == ["ana"]
+
+
+def test_approve_takes_the_run_id_as_its_summary_file_spells_it(setup, capsys):
+    """<root>/summaries/<run id>.json writes ':' as '-'; a user copying the file name is understood."""
+    setup.pending_run("2026-11-25T20:09:38.394603")
+    code, out, err = setup.cli(capsys, "approve", "2026-11-25T20-09-38.394603", "--by", "ana", "--reason", "ok")
+    assert code == 0, err
+    assert "approved run 2026-11-25T20:09:38.394603 for production by ana" in out
