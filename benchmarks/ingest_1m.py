@@ -13,16 +13,14 @@ the JSON, the table and the ratio), or through the harness:
 
 from __future__ import annotations
 
-import argparse
 import json
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Optional
 
 from benchmarks import mlmd_stages
 from benchmarks.data import count_rows, taxi_data
 from benchmarks.process import BIN, timed_run
+from benchmarks.report import standalone
 
 NAME = "ingest_1m"
 DEFAULT_ROWS = 1_000_000
@@ -93,20 +91,8 @@ def table(result: dict) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.ingest_1m", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rows", type=int, default=DEFAULT_ROWS)
-    parser.add_argument("--workdir", type=Path, help="keep data, roots and logs here (default: a temp dir, removed)")
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
-    args = parser.parse_args()
-    workdir = args.workdir or Path(tempfile.mkdtemp(prefix=f"tfxgate-bench-{NAME}-"))
-    workdir.mkdir(parents=True, exist_ok=True)
-    result = run(workdir, rows=args.rows)
-    if args.workdir is None:
-        shutil.rmtree(workdir, ignore_errors=True)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / f"{NAME}.json").write_text(json.dumps(result, indent=2) + "\n")
+    result = standalone(NAME, __doc__, run, table, default_rows=DEFAULT_ROWS)
     print(json.dumps(result["ratios"], indent=2))
-    print(table(result))
 
 
 if __name__ == "__main__":

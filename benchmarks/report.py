@@ -59,3 +59,35 @@ def stage_table(result: dict) -> str:
 
 def _ratio(stock: float, ours: float) -> str:
     return f"{stock / ours:.1f}x" if ours > 0 else "inf"
+
+
+def standalone(name: str, doc: str, run, table, *, default_rows: int) -> dict:
+    """`python -m benchmarks.<name>`: one benchmark without the harness (same result file and table).
+
+    Args:
+      name: the benchmark's NAME (prog name and `<name>.json`).
+      doc: the module docstring (its first paragraph is the description).
+      run: `run(workdir, rows=N) -> result dict`.
+      table: `table(result) -> str`, printed at the end.
+      default_rows: `--rows` when not given.
+    """
+    import argparse
+    import json
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    parser = argparse.ArgumentParser(prog=f"python -m benchmarks.{name}", description=doc.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=default_rows)
+    parser.add_argument("--workdir", type=Path, help="keep data, roots and logs here (default: a temp dir, removed)")
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
+    args = parser.parse_args()
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix=f"tfxgate-bench-{name}-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    result = run(workdir, rows=args.rows)
+    if args.workdir is None:
+        shutil.rmtree(workdir, ignore_errors=True)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(table(result))
+    return result
