@@ -91,6 +91,27 @@ def test_approve_pushes_the_pending_model_and_history_lists_it(taxi_runs, copied
     assert "production" in history.stdout and "ana" in history.stdout and "AUC ok on slices" in history.stdout
     assert "evaluation ok" in history.stdout and "policy:auto" in history.stdout
 
+    # The version carries its model card, written before the rename, naming the approver and the data.
+    card = (production / "1" / "model_card.md").read_text()
+    assert "ana" in card and "AUC ok on slices" in card and "span 0" in card
+    assert "<script" not in (production / "1" / "model_card.html").read_text()
+    # lineage: from the production version back to the data span, with who approved it.
+    sets = ["--set", f"data.path={sample_csv}", "--set", f"stages.push.root={copied_root / 'serving'}"]
+    tree = run_cli(
+        "lineage",
+        str(TAXI_CONFIG),
+        "1",
+        "--destination",
+        "production",
+        "--root",
+        str(copied_root),
+        *sets,
+        root=copied_root,
+    )
+    assert tree.returncode == 0, tree.stderr
+    assert "pushed as version 1 (production)" in tree.stdout and "span 0" in tree.stdout
+    assert "approval by ana" in tree.stdout and "'AUC ok on slices' (production)" in tree.stdout
+
     # The approved push is a pushed model for SliceEval's baseline resolver.
     from tfxgate.components.slice_eval.baseline import pushed_model_ids
 
