@@ -46,17 +46,17 @@ def test_versions_count_up_and_current_follows(tmp_path):
 def test_model_card_hook_runs_inside_the_hidden_temporary_version(tmp_path):
     seen = []
 
-    def card(version_dir: Path) -> None:
-        seen.append(version_dir)
+    def card(version_dir: Path, version: str) -> None:
+        seen.append((version_dir, version))
         assert version_dir.name.startswith(pub.TEMP_PREFIX) and version_dir.parent == tmp_path / "dest"
         (version_dir / "model_card.md").write_text("# card")
 
     done = pub.publish(make_model(tmp_path / "m"), tmp_path / "dest", before_rename=card)
-    assert len(seen) == 1 and (done.path / "model_card.md").read_text() == "# card"
+    assert [v for _, v in seen] == [done.version] and (done.path / "model_card.md").read_text() == "# card"
 
 
 def test_a_failing_hook_publishes_nothing(tmp_path):
-    def broken(version_dir: Path) -> None:
+    def broken(version_dir: Path, version: str) -> None:
         raise RuntimeError("card failed")
 
     with pytest.raises(RuntimeError, match="card failed"):
@@ -68,7 +68,7 @@ def test_an_existing_version_is_never_overwritten(tmp_path):
     dest = tmp_path / "dest"
     pub.publish(make_model(tmp_path / "a"), dest)
 
-    def someone_else_made_2(version_dir: Path) -> None:
+    def someone_else_made_2(version_dir: Path, version: str) -> None:
         (dest / "2").mkdir()
         (dest / "2" / "theirs").write_text("keep me")
 

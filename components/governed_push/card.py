@@ -14,8 +14,6 @@ import logging
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from tfxgate.components.governed_push.publish import version_of_temp
-
 
 def card_writer(
     open_store: Optional[Callable[[], Any]],
@@ -23,7 +21,7 @@ def card_writer(
     model_id: Optional[int],
     card_info: Any = None,
     push: Optional[dict] = None,
-) -> Callable[[Path], None]:
+) -> Callable[[Path, str], None]:
     """A `before_rename` hook for `publish.publish` that writes model_card.md/.html into the version.
 
     Args:
@@ -32,10 +30,10 @@ def card_writer(
       model_id: the Model artifact's id in that store.
       card_info: `stages.push.model_card` (intended use, limitations), if configured.
       push: the push about to happen (pipeline, run_id, destination, by, reason, gates), shown on the
-        card as its latest decision; the version comes from the temporary directory's name.
+        card as its latest decision, with the version `publish` is about to create.
     """
 
-    def write(version_dir: Path) -> None:
+    def write(version_dir: Path, version: str) -> None:
         if open_store is None or model_id is None:
             logging.info("model card skipped: no ML Metadata store reachable from this push")
             return
@@ -45,9 +43,7 @@ def card_writer(
         found = evidence.collect(open_store(), model_artifact_id=model_id)
         if push is not None:
             at = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-            record = GovernanceRecord(
-                kind="push", execution_id=None, version=version_of_temp(version_dir), at=at, **push
-            )
+            record = GovernanceRecord(kind="push", execution_id=None, version=version, at=at, **push)
             found = found.with_decision(record)
         model_card.write(version_dir, evidence=found, card_info=_typed(card_info))
 

@@ -47,7 +47,7 @@ def carry_out(
     approval: Approval,
     decision: Decision = None,
     root: Optional[Path] = None,
-    before_rename: Optional[Callable[[Path], None]] = None,
+    before_rename: Optional[Callable[[Path, str], None]] = None,
 ) -> tuple[Action, Optional[Published]]:
     """Decides for one destination and, when the action is `push`, publishes atomically.
 

@@ -30,11 +30,6 @@ CURRENT = "current"
 TEMP_PREFIX = ".incoming-"
 
 
-def version_of_temp(temp: Path) -> str:
-    """The version a temporary directory `.incoming-<version>-<pid>` becomes on rename."""
-    return temp.name[len(TEMP_PREFIX) :].rsplit("-", 1)[0]
-
-
 LOCK_FILE = ".push.lock"
 _NO_SYMLINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS}
 
@@ -99,7 +94,7 @@ def publish(
     destination: Path,
     *,
     root: Optional[Path] = None,
-    before_rename: Optional[Callable[[Path], None]] = None,
+    before_rename: Optional[Callable[[Path, str], None]] = None,
     on_file: Optional[Callable[[int, Path], None]] = None,
 ) -> Published:
     """Copies `source` to the next version of `destination` atomically and makes it `current`.
@@ -108,7 +103,7 @@ def publish(
       source: the model directory (e.g. `serving_dir(model.uri)`).
       destination: the destination directory (created if missing).
       root: the push root; when given, `destination` must resolve inside it.
-      before_rename: called with the complete temporary version directory just
+      before_rename: called with the complete temporary version directory and the version it becomes, just
         before it is renamed into place (the model card is written here).
       on_file: called after each file is copied, with the count and the relative path.
 
@@ -128,7 +123,7 @@ def publish(
         try:
             _copy_tree(source, temp, on_file=on_file)
             if before_rename is not None:
-                before_rename(temp)
+                before_rename(temp, version)
             _fsync_dirs(temp)
             final = destination / version
             if os.path.lexists(final):  # never overwrite a version, even one made by hand meanwhile
