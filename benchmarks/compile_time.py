@@ -29,8 +29,8 @@ def main() -> None:
     from tfx import v1 as tfx
 
     from tfxgate.pipelines.build import build_pipeline
-    from tfxgate.pipelines.config import load_config
-    from tfxgate.pipelines.kubeflow import compile_kubeflow
+    from tfxgate.pipelines.config.root import load_config
+    from tfxgate.pipelines.kubeflow.compile import compile_kubeflow
 
     print(f"import TFX + tfxgate: {time.perf_counter() - began:.1f} s (once per command)")
     print(f"{'config':20} {'tfxgate s':>10} {'stock s':>10} {'ratio':>7}")

@@ -37,10 +37,10 @@ def main() -> None:
     from tensorflow_metadata.proto.v0 import schema_pb2
 
     from benchmarks.data import taxi_data
+    from tfxgate.artifacts.schema import read_schema
     from tfxgate.components.drift.check import compare_tables
     from tfxgate.components.drift.tables import from_arrow
     from tfxgate.components.validate.statistics import read_csv_table, statistics_from_arrow
-    from tfxgate.pipelines.schema_file import read_schema
 
     schema = read_schema(REPO / "schemas/taxi/schema.pbtxt")
     with tempfile.TemporaryDirectory() as work:

@@ -81,7 +81,7 @@ def main(argv=None) -> int:
 
     from tfxgate.components.slice_eval import executor as ours_executor
     from tfxgate.components.slice_eval.component import SliceEvaluation
-    from tfxgate.pipelines.config import load_config
+    from tfxgate.pipelines.config.root import load_config
     from tfxgate.pipelines.stock_stages import eval_config
 
     config = load_config(REPO / "configs/taxi.yaml", overrides=overrides(data, root))

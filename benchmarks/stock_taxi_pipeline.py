@@ -96,7 +96,7 @@ def main(argv=None) -> int:
     parser.add_argument("--report", type=Path, help="write {setup_seconds, pipeline_seconds} here as JSON")
     args = parser.parse_args(argv)
 
-    from tfxgate.pipelines.config import load_config
+    from tfxgate.pipelines.config.root import load_config
 
     config = load_config(args.config)
     data = args.data or Path(config.data.path)

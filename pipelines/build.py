@@ -17,9 +17,9 @@ from tfxgate.components.governed_push.component import governed_push_stage
 from tfxgate.components.ingest import ingest_stage
 from tfxgate.components.slice_eval import stage as slice_eval
 from tfxgate.components.validate.component import validate_stage
+from tfxgate.mlmd.store import connection_config
 from tfxgate.pipelines import stock_stages as stages
-from tfxgate.pipelines.config import PipelineConfig
-from tfxgate.pipelines.metadata import connection_config
+from tfxgate.pipelines.config.root import PipelineConfig
 
 
 def build_pipeline(config: PipelineConfig, *, target: Literal["local", "kubeflow"] = "local") -> tfx.dsl.Pipeline:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional, Sequence, Union
 
-from tfxgate.pipelines.config import PipelineConfig, load_config
+from tfxgate.pipelines.config.root import PipelineConfig, load_config
 
 
 @dataclass
@@ -89,8 +89,8 @@ class InteractiveRun:
 
     def report(self):
         """What the stages run so far recorded, as the run report collects it (`pipelines/report`)."""
-        from tfxgate.pipelines.metadata import address
-        from tfxgate.pipelines.report.collect import from_executions
+        from tfxgate.mlmd.store import address
+        from tfxgate.reporting.run_facts import from_executions
 
         store = self.store()
         ids = [r.execution_id for r in self.results.values() if r.execution_id is not None]
@@ -106,15 +106,16 @@ class InteractiveRun:
         """One section of the run report (e.g. "Drift", "Slice evaluation", "Lineage") for display."""
         from IPython.display import HTML
 
-        from tfxgate.components.drift.report_html import STYLE
-        from tfxgate.pipelines.report import page, run_report
+        from tfxgate.pipelines import report as run_report
+        from tfxgate.reporting import run_page as page
+        from tfxgate.reporting.drift_html import STYLE
 
         body = page.section(self.report(), name, **run_report.chart_options(self.config))
         return HTML(f"<style>{STYLE}</style>{body}")
 
     def store(self):
         """The ML Metadata store the run writes to (read-only)."""
-        from tfxgate.pipelines.metadata import open_store
+        from tfxgate.mlmd.store import open_store
 
         return open_store(self.config.metadata, root=self.config.pipeline.root, read_only=True)
 

@@ -13,8 +13,6 @@ import datetime
 import functools
 import time
 import traceback
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable, Optional
 
 import ml_metadata as mlmd
@@ -25,10 +23,8 @@ from tfx.orchestration.portable import launcher, runtime_parameter_utils
 from tfx.proto.orchestration import pipeline_pb2
 
 from tfxgate.components.governed_push.component import NODE_ID as GOVERNED_PUSH
-from tfxgate.pipelines import audit
-from tfxgate.pipelines.build import build_pipeline
-from tfxgate.pipelines.config import PipelineConfig
-from tfxgate.pipelines.metadata import (
+from tfxgate.mlmd import audit
+from tfxgate.mlmd.store import (
     EXECUTION_STATES,
     MetadataError,
     address,
@@ -36,43 +32,9 @@ from tfxgate.pipelines.metadata import (
     inspect,
     open_store,
 )
-
-
-@dataclass
-class NodeOutcome:
-    """What happened to one pipeline node in one run."""
-
-    node_id: str
-    state: str  # complete | cached | failed | skipped | resolved
-    seconds: float
-    execution_id: Optional[int] = None
-    error: Optional[str] = None
-
-
-@dataclass
-class RunOutcome:
-    """The result of one local run, as the CLI summary and the tests read it."""
-
-    pipeline_name: str
-    run_id: str
-    root: Path
-    metadata: str  # where the store is (a path or mysql://user@host:port/db), never a password
-    nodes: list[NodeOutcome] = field(default_factory=list)
-    seconds: float = 0.0
-
-    @property
-    def failed_node(self) -> Optional[NodeOutcome]:
-        return next((n for n in self.nodes if n.state == "failed"), None)
-
-    @property
-    def succeeded(self) -> bool:
-        return self.failed_node is None
-
-    @property
-    def fully_cached(self) -> bool:
-        ran = [n for n in self.nodes if n.execution_id is not None and n.state != "resolved"]
-        return self.succeeded and bool(ran) and all(n.state == "cached" for n in ran)
-
+from tfxgate.pipelines.build import build_pipeline
+from tfxgate.pipelines.config.root import PipelineConfig
+from tfxgate.reporting.outcome import NodeOutcome, RunOutcome
 
 Progress = Callable[[str, NodeOutcome], None]
 

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Iterator, Optional
 
 from tfxgate.pipelines import spans
-from tfxgate.pipelines.config import PipelineConfig
+from tfxgate.pipelines.config.root import PipelineConfig
 
 LAST_SUCCESS = "last_success.json"
 LOCK_FILE = "tfxgate.lock"
@@ -96,8 +96,8 @@ def has_new_data(config: PipelineConfig) -> bool:
 
 def _processed_span(config: PipelineConfig, *, run_id: str) -> Optional[spans.Span]:
     """The span the run ingested, from ML Metadata (None if the store or the run is not there)."""
-    from tfxgate.pipelines.metadata import open_store, sqlite_path
-    from tfxgate.pipelines.metadata_config import SqliteMetadata
+    from tfxgate.mlmd.settings import SqliteMetadata
+    from tfxgate.mlmd.store import open_store, sqlite_path
 
     section = config.metadata
     if isinstance(section, SqliteMetadata) and not sqlite_path(section, root=config.pipeline.root).exists():

@@ -22,7 +22,7 @@ from typing import Optional
 
 from ml_metadata.proto import metadata_store_pb2
 
-from tfxgate.pipelines.config import SPAN_SPEC_PATTERN, PipelineConfig
+from tfxgate.pipelines.config.root import SPAN_SPEC_PATTERN, PipelineConfig
 
 _EPOCH = datetime.date(1970, 1, 1)
 # Event types under which an execution publishes (or, cached, re-publishes) an artifact.

@@ -15,7 +15,7 @@ from tfx.dsl.input_resolution.strategies.latest_blessed_model_strategy import La
 
 from tfxgate.components.slice_eval.tfma_config import eval_config as slice_eval_config
 from tfxgate.pipelines.baseline import CANDIDATE, MODEL, MODEL_BLESSING, LatestBlessedOtherModelStrategy
-from tfxgate.pipelines.config import PipelineConfig
+from tfxgate.pipelines.config.root import PipelineConfig
 
 
 def ingest(config: PipelineConfig):

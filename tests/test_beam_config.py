@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import TAXI_CONFIG
-from tfxgate.pipelines.config import ConfigError, load_config
+from tfxgate.pipelines.config.root import ConfigError, load_config
 
 
 def beam(section: str):

@@ -85,8 +85,8 @@ def assert_run_recorded(store, run: CliRun) -> None:
 @pytest.mark.mysql
 def test_four_pipelines_at_once_on_one_mysql_store(mariadb, tiny_csv, tmp_path, monkeypatch):
     from tests.test_mysql import metadata_check
-    from tfxgate.pipelines.config import load_config
-    from tfxgate.pipelines.metadata import open_store
+    from tfxgate.mlmd.store import open_store
+    from tfxgate.pipelines.config.root import load_config
 
     db = mariadb.create_database("concurrent")
     assert metadata_check(db, tmp_path, "--upgrade").returncode == 0
@@ -106,8 +106,8 @@ def test_four_pipelines_at_once_on_one_mysql_store(mariadb, tiny_csv, tmp_path, 
 
 
 def test_four_pipelines_at_once_on_one_sqlite_file_take_turns(tiny_csv, tmp_path):
-    from tfxgate.pipelines.config import load_config
-    from tfxgate.pipelines.metadata import open_store
+    from tfxgate.mlmd.store import open_store
+    from tfxgate.pipelines.config.root import load_config
 
     shared = tmp_path / "shared.sqlite"
     runs = run_at_once(tiny_csv, tmp_path / "runs", f"metadata={{kind: sqlite, path: {shared}}}")

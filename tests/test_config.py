@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tfxgate.pipelines.config import ConfigError, load_config
+from tfxgate.pipelines.config.root import ConfigError, load_config
 
 REPO = Path(__file__).resolve().parents[1]
 TAXI = REPO / "configs" / "taxi.yaml"

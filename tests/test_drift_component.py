@@ -9,7 +9,7 @@ import pytest
 from google.protobuf import text_format
 from tensorflow_metadata.proto.v0 import schema_pb2
 
-from tfxgate.components.drift import executor, report_html, synthetic
+from tfxgate.components.drift import executor, report_payload, synthetic
 from tfxgate.components.drift.check import compare_tables
 
 CATEGORICAL = {"city", "channel"}
@@ -97,5 +97,5 @@ def test_html_escapes_feature_values():
     base = {"c": synthetic.base_table(rows=50)["city"]}
     cur = {"c": base["c"].copy()}
     cur["c"][0] = "<script>"
-    page = report_html.render([compare_tables(base, cur, categorical={"c"})], {"drift": (base, cur)}, title="t")
+    page = report_payload.render([compare_tables(base, cur, categorical={"c"})], {"drift": (base, cur)}, title="t")
     assert "<script>" not in page and "&lt;script&gt;" in page

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from scipy import stats as scipy_stats
 
-from tfxgate.components.drift import columns, measures, report_html
+from tfxgate.components.drift import columns, measures, report_payload
 from tfxgate.components.drift.check import compare_tables
 
 
@@ -109,7 +109,7 @@ def test_categorical_measures_equal_the_per_measure_path():
 def test_report_histograms_equal_numpy_histograms():
     rng = np.random.default_rng(11)
     base, cur = _numeric_column(rng, 3000), _numeric_column(rng, 2000, shift=1.0)
-    bars = report_html.histograms(base, cur, categorical=False)
+    bars = report_payload.histograms(base, cur, categorical=False)
     finite = [v[np.isfinite(v)] for v in (base, cur)]
     both = np.concatenate(finite)
     edges = np.linspace(both.min(), both.max(), 21)

@@ -45,7 +45,7 @@ def test_first_run_pushes_to_staging_and_leaves_production_pending(taxi_runs):
 
 
 def test_audit_records_in_mlmd_link_the_model(taxi_runs):
-    from tfxgate.pipelines import audit
+    from tfxgate.mlmd import audit
 
     [first, _] = taxi_runs.first.summaries()
     store = metadata_store(taxi_runs.root)

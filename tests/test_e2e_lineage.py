@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import TAXI_CONFIG, run_cli
 from tests.test_e2e_taxi import metadata_store, pushed_versions
-from tfxgate.pipelines import model_card
+from tfxgate.reporting import model_card
 
 pytestmark = pytest.mark.e2e
 
@@ -67,7 +67,7 @@ def test_lineage_tree_and_unknown_version(taxi_runs, pushed):
 
 
 def test_card_renders_from_the_runs_evidence(taxi_runs, pushed, tmp_path):
-    from tfxgate.pipelines.evidence import collect
+    from tfxgate.lineage.evidence import collect
 
     version, evidence = pushed
     real = collect(metadata_store(taxi_runs.root), model_artifact_id=evidence["model_id"])

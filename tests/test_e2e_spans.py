@@ -78,7 +78,7 @@ def test_new_drifted_span_runs_and_is_blocked(span_layout, sample_csv):
 def run_if_new_dry(pattern: str, root: Path) -> str:
     """The decision alone (no run): what `--if-new-data` would say now."""
     from tfxgate.pipelines import schedule
-    from tfxgate.pipelines.config import load_config
+    from tfxgate.pipelines.config.root import load_config
 
     overrides = [*small_run_overrides(Path(pattern), root), f"data.path={pattern}", *QUICK]
     config = load_config(TAXI_CONFIG, overrides=overrides)

@@ -244,7 +244,7 @@ def test_anomaly_stops_the_run_before_training_naming_feature_kind_and_value(sam
 
 def test_without_a_schema_the_run_proposes_one_and_adopt_copies_it(sample_csv, tmp_path):
     from tests.conftest import run_cli
-    from tfxgate.pipelines.schema_file import feature_names, read_schema
+    from tfxgate.artifacts.schema import feature_names, read_schema
 
     root = tmp_path / "no-schema"
     off = ["stages.drift.enabled=false", "stages.evaluation.enabled=false", "stages.push.enabled=false"]

@@ -14,9 +14,9 @@ import pytest
 
 from tests.conftest import run_cli
 from tests.test_config import MINIMAL, write_config
-from tfxgate.components.governed_push.gates import GateResult, to_json
-from tfxgate.pipelines import audit
-from tfxgate.pipelines.cli import main
+from tfxgate.cli.main import main
+from tfxgate.governance.gates import GateResult, to_json
+from tfxgate.mlmd import audit
 
 PASSED = to_json([GateResult(g, True, "ok") for g in ("ingestion", "validation", "drift", "evaluation")])
 

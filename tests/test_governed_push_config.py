@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.test_config import MINIMAL, problems, write_config
-from tfxgate.pipelines.config import load_config
+from tfxgate.pipelines.config.root import load_config
 
 BASE = MINIMAL.replace("  push:\n    root: serving\n", "")
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tfxgate.components.governed_push.gates import GATES, all_passed, from_json, judge, to_json
-from tfxgate.components.governed_push.policy import decide
+from tfxgate.governance.gates import GATES, all_passed, from_json, judge, to_json
+from tfxgate.governance.policy import decide
 
 ALL = ["ingestion", "validation", "drift", "evaluation"]
 BLESSED = {

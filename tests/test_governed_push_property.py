@@ -14,7 +14,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tfxgate.components.governed_push import gates, policy, publish
+from tfxgate.governance import gates, policy, publish
 
 GATE_NAMES = ["ingestion", "validation", "drift", "evaluation", "infra"]
 OUTCOMES = st.sampled_from(["blessed", "not blessed", "missing"])

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tfxgate.components.governed_push import publish as pub
-from tfxgate.components.governed_push.publish import PublishError
+from tfxgate.governance import publish as pub
+from tfxgate.governance.publish import PublishError
 
 
 def make_model(path: Path, *, files: int = 3, tag: str = "a") -> Path:
@@ -117,7 +117,7 @@ def test_pointer_file_where_symlinks_are_unsupported(tmp_path, monkeypatch):
 KILLED_PUSH = """
 import sys, time
 from pathlib import Path
-from tfxgate.components.governed_push.publish import publish
+from tfxgate.governance.publish import publish
 
 source, destination, marker = map(Path, sys.argv[1:4])
 

@@ -60,7 +60,7 @@ def test_a_span_range_executes_into_one_artifact_with_the_spans_recorded(tmp_pat
 
 def load(tmp_path, *overrides):
     from tests.test_config import MINIMAL, write_config
-    from tfxgate.pipelines.config import load_config
+    from tfxgate.pipelines.config.root import load_config
 
     for span in (3, 4, 5):
         (tmp_path / "drops" / f"span-{span}").mkdir(parents=True, exist_ok=True)
@@ -83,7 +83,7 @@ def test_config_span_range_becomes_span_numbers(tmp_path):
     ],
 )
 def test_config_refuses_a_wrong_span_range(tmp_path, overrides, message):
-    from tfxgate.pipelines.config import ConfigError
+    from tfxgate.pipelines.config.root import ConfigError
 
     with pytest.raises(ConfigError) as err:
         load(tmp_path, *overrides)
@@ -92,7 +92,7 @@ def test_config_refuses_a_wrong_span_range(tmp_path, overrides, message):
 
 def test_config_span_range_of_dates_is_numbered_in_days(tmp_path):
     from tests.test_config import MINIMAL, write_config
-    from tfxgate.pipelines.config import load_config
+    from tfxgate.pipelines.config.root import load_config
 
     (tmp_path / "2026" / "11" / "20").mkdir(parents=True)
     (tmp_path / "2026" / "11" / "20" / "a.csv").write_text("a,b\n1,2\n")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import TAXI_CONFIG
-from tfxgate.pipelines.config import load_config
+from tfxgate.pipelines.config.root import load_config
 from tfxgate.pipelines.interactive import sample_input
 
 

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from tests.conftest import REPO, run_cli
-from tfxgate.pipelines.config import ConfigError, load_config
+from tfxgate.pipelines.config.root import ConfigError, load_config
 
 CONFIGS = sorted((REPO / "configs").glob("*.yaml"))
 
@@ -17,7 +17,7 @@ CONFIGS = sorted((REPO / "configs").glob("*.yaml"))
 @pytest.fixture(scope="module", params=CONFIGS, ids=lambda p: p.stem)
 def compiled(request, tmp_path_factory):
     """(config, the PipelineSpec YAML, the PipelineJob JSON) for one config."""
-    from tfxgate.pipelines.kubeflow import compile_kubeflow
+    from tfxgate.pipelines.kubeflow.compile import compile_kubeflow
 
     out = tmp_path_factory.mktemp(request.param.stem)
     config = load_config(request.param)
@@ -110,7 +110,7 @@ def test_bad_kubeflow_section_is_refused_at_load(override, message):
 
 
 def test_output_suffix_is_checked(tmp_path):
-    from tfxgate.pipelines.kubeflow import CompileError, compile_kubeflow
+    from tfxgate.pipelines.kubeflow.compile import CompileError, compile_kubeflow
 
     with pytest.raises(CompileError, match=r"--output .*p\.txt: use \.yaml"):
         compile_kubeflow(load_config(REPO / "configs" / "taxi.yaml"), Path(tmp_path / "p.txt"))
@@ -122,7 +122,7 @@ def test_help_lists_compile_and_submit(tmp_path):
 
 
 def test_compile_says_drift_vs_the_pushed_models_span_is_not_checked_on_kubeflow(tmp_path):
-    from tfxgate.pipelines.kubeflow import compile_kubeflow
+    from tfxgate.pipelines.kubeflow.compile import compile_kubeflow
 
     config = load_config(REPO / "configs" / "taxi.yaml", overrides=[f"kubeflow.pipeline_root={tmp_path / 'root'}"])
     compiled = compile_kubeflow(config, tmp_path / "p.yaml")

@@ -23,8 +23,8 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def kfp_run(sample_csv, tmp_path_factory):
-    from tfxgate.pipelines.config import load_config
-    from tfxgate.pipelines.kubeflow import compile_kubeflow
+    from tfxgate.pipelines.config.root import load_config
+    from tfxgate.pipelines.kubeflow.compile import compile_kubeflow
 
     base = tmp_path_factory.mktemp("kfp-local")
     overrides = small_run_overrides(sample_csv, base / "unused-local-root") + [

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from tests.conftest import TAXI_CONFIG, CliRun
-from tfxgate.pipelines.submit import SubmitError, check_reachable, kfp_cron
+from tfxgate.pipelines.kubeflow.submit import SubmitError, check_reachable, kfp_cron
 
 API = "/apis/v2beta1"
 
@@ -75,7 +75,7 @@ def kfp_server():
 
 def _submit(host, tmp_path, capsys, monkeypatch, *extra, env_token=None):
     """`tfxgate submit` in this process (TFX is imported once per session, not per call)."""
-    from tfxgate.pipelines import cli
+    from tfxgate.cli import main as cli
 
     if env_token:
         monkeypatch.setenv("KF_PIPELINES_TOKEN", env_token)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import TAXI_CONFIG, run_cli
-from tfxgate.pipelines.config import ConfigError, load_config
-from tfxgate.pipelines.metadata import MetadataError, connection_config
+from tfxgate.mlmd.store import MetadataError, connection_config
+from tfxgate.pipelines.config.root import ConfigError, load_config
 
 MYSQL = "metadata={kind: mysql, host: db.internal, port: 3307, database: mlmd, user: tfx, password_env: MLMD_PW}"
 

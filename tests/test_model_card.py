@@ -8,10 +8,10 @@ import pytest
 
 from tests.conftest import TAXI_CONFIG
 from tests.governed_store import build
-from tfxgate.pipelines import model_card
-from tfxgate.pipelines.config import ConfigError, load_config
-from tfxgate.pipelines.evidence import GovernanceRecord, collect
-from tfxgate.pipelines.model_card_config import ModelCardInfo
+from tfxgate.lineage.evidence import GovernanceRecord, collect
+from tfxgate.pipelines.config.root import ConfigError, load_config
+from tfxgate.reporting import model_card
+from tfxgate.reporting.model_card_settings import ModelCardInfo
 
 INFO = ModelCardInfo(
     intended_use="Rank taxi rides by tip likelihood. <script>alert(1)</script>",

@@ -60,8 +60,8 @@ def test_metadata_check_creates_the_schema_only_with_upgrade(mariadb, sample_csv
 def test_an_older_schema_is_upgraded_only_on_request(mariadb, tmp_path, monkeypatch):
     import ml_metadata as mlmd
 
-    from tfxgate.pipelines.config import load_config
-    from tfxgate.pipelines.metadata import connection_config
+    from tfxgate.mlmd.store import connection_config
+    from tfxgate.pipelines.config.root import load_config
 
     db = mariadb.create_database("check_upgrade")
     assert metadata_check(db, tmp_path, "--upgrade").returncode == 0
@@ -134,8 +134,8 @@ def production_runs(mariadb, sample_csv, tmp_path_factory) -> ProductionRuns:
 
 
 def production_store(runs: ProductionRuns, monkeypatch):
-    from tfxgate.pipelines.config import load_config
-    from tfxgate.pipelines.metadata import open_store
+    from tfxgate.mlmd.store import open_store
+    from tfxgate.pipelines.config.root import load_config
 
     monkeypatch.setenv(runs.db.password_env, runs.db.password)
     config = load_config(TAXI_CONFIG, overrides=[runs.db.metadata_override])

@@ -60,8 +60,8 @@ def test_console_messages_are_detected(chromium, tmp_path):
 
 def test_taxi_report_renders_in_chromium_with_its_key_figures(chromium, taxi_runs, sample_csv, tmp_path):
     from tests.test_report_e2e import recorded_facts
-    from tfxgate.pipelines.config import load_config
-    from tfxgate.pipelines.report import run_report
+    from tfxgate.pipelines import report as run_report
+    from tfxgate.pipelines.config.root import load_config
 
     config = load_config(TAXI_CONFIG, overrides=small_run_overrides(sample_csv, taxi_runs.root))
     run_id = taxi_runs.first.summaries()[0]["run_id"]

@@ -20,8 +20,8 @@ def report_cli(taxi_runs, sample_csv, *args: str):
 
 def recorded_facts(root: Path) -> dict:
     """Rows per split and the overall AUC, read straight from the store and the SliceEval artifact."""
-    from tfxgate.pipelines.config import load_config
-    from tfxgate.pipelines.metadata import open_store
+    from tfxgate.mlmd.store import open_store
+    from tfxgate.pipelines.config.root import load_config
 
     config = load_config(TAXI_CONFIG, overrides=[f"pipeline.root={root}"])
     store = open_store(config.metadata, root=root, read_only=True)

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import json
 
-from tfxgate.components.drift import executor, report_html, synthetic
+from tfxgate.components.drift import executor, synthetic
 from tfxgate.components.drift.check import compare_tables
-from tfxgate.pipelines.report import charts, page
-from tfxgate.pipelines.report.collect import RunReport
+from tfxgate.reporting import charts, drift_html
+from tfxgate.reporting import run_page as page
+from tfxgate.reporting.run_facts import RunReport
 
 
 def stages():
@@ -117,4 +118,4 @@ def test_drift_section_is_drawn_from_drift_report_json_with_histograms(tmp_path)
     assert html.count("<svg class='baseline'") == len(base) == html.count("<svg class='current'")
     assert synthetic.NEW_CATEGORY in html
     # The component's own page shows the same section.
-    assert report_html.report_section(document) in (tmp_path / "drift_report.html").read_text()
+    assert drift_html.report_section(document) in (tmp_path / "drift_report.html").read_text()

@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import REPO, TAXI_CONFIG, run_cli, small_run_overrides
 from tfxgate.pipelines import schedule
-from tfxgate.pipelines.config import load_config
+from tfxgate.pipelines.config.root import load_config
 
 
 def _config(tmp_path: Path, data: Path):

@@ -12,7 +12,7 @@ from ml_metadata.proto import metadata_store_pb2
 
 from tests.conftest import TAXI_CONFIG, small_run_overrides
 from tfxgate.pipelines import schedule, spans
-from tfxgate.pipelines.config import load_config
+from tfxgate.pipelines.config.root import load_config
 
 CSV = "tips,fare\n1,2\n"
 

@@ -7,8 +7,8 @@ import os
 
 import pytest
 
-from tfxgate.pipelines import cli
-from tfxgate.pipelines.schema_proposal import AdoptError, adopt, propose
+from tfxgate.artifacts.schema_proposal import AdoptError, adopt, propose
+from tfxgate.cli import main as cli
 
 INFERRED = 'feature {\n  name: "fare"\n  type: FLOAT\n}\n'
 

@@ -1,13 +1,13 @@
-"""Unit tests of components/slice_eval/gates.py and report.py: pure Python, no TFMA."""
+"""Unit tests of components/slice_eval/gates.py and tfxgate/reporting/slice_html.py: pure Python, no TFMA."""
 
 from __future__ import annotations
 
 import json
 import math
 
-from tfxgate.components.slice_eval import report
-from tfxgate.components.slice_eval.gates import TOO_SMALL, SliceMetrics, judge, rows
+from tfxgate.components.slice_eval.gates import TOO_SMALL, SliceMetrics, judge, report_data, rows
 from tfxgate.components.slice_eval.settings import EvaluationStage
+from tfxgate.reporting import slice_html as report
 
 
 def stage(**kwargs) -> EvaluationStage:
@@ -93,7 +93,7 @@ def test_report_sorts_worst_first_and_renders_a_chart():
         "payment_type=Cash",
         "payment_type=Dispute",
     ]
-    data = report.report_data(table, verdict, metrics=gates.computed_metrics, baseline_uri=None)
+    data = report_data(table, verdict, metrics=gates.computed_metrics, baseline_uri=None)
     assert json.loads(json.dumps(data))["failing_slices"] == ["payment_type=Credit Card"]
     page = report.report_html(data, title="t", chart_metric="binary_accuracy", minimum=0.75)
     assert (

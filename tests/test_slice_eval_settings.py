@@ -6,7 +6,7 @@ import pytest
 
 from tests.test_config import MINIMAL, problems, write_config
 from tfxgate.components.slice_eval.settings import METRICS, Buckets
-from tfxgate.pipelines.config import load_config
+from tfxgate.pipelines.config.root import load_config
 
 
 def evaluation(tmp_path, body: str):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tfxgate.pipelines.config import load_config
+from tfxgate.pipelines.config.root import load_config
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tfxgate.pipelines.summary import RunSummary, render
+from tfxgate.reporting.summary import RunSummary, render
 
 
 def summary(**fields) -> RunSummary:

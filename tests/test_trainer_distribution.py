@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from tests.conftest import REPO, TAXI_CONFIG
-from tfxgate.pipelines.config import ConfigError, load_config
+from tfxgate.pipelines.config.root import ConfigError, load_config
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +74,7 @@ def test_bad_trainer_hardware_config_names_the_key(override, message):
 
 
 def test_compiled_spec_requests_the_accelerator_on_the_trainer_only(tmp_path):
-    from tfxgate.pipelines.kubeflow import compile_kubeflow
+    from tfxgate.pipelines.kubeflow.compile import compile_kubeflow
 
     config = load_config(
         TAXI_CONFIG,

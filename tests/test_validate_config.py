@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.test_config import MINIMAL, TAXI, write_config
-from tfxgate.pipelines.config import ConfigError, load_config
+from tfxgate.pipelines.config.root import ConfigError, load_config
 
 
 def with_validation(tmp_path, validation: str, *, extra: str = ""):

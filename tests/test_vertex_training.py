@@ -7,8 +7,8 @@ import json
 import pytest
 
 from tests.conftest import TAXI_CONFIG, run_cli
-from tfxgate.pipelines import vertex
-from tfxgate.pipelines.config import load_config
+from tfxgate.pipelines.config.root import load_config
+from tfxgate.pipelines.kubeflow import vertex
 
 VERTEX = "kubeflow.vertex={project: my-project, region: europe-west4}"
 
@@ -71,7 +71,7 @@ def test_multi_worker_mirrored_gets_a_chief_and_a_worker_pool():
     ],
 )
 def test_gke_accelerator_labels_translate_to_vertex_names(label, expected):
-    from tfxgate.pipelines.trainer_config import Accelerator
+    from tfxgate.pipelines.config.trainer import Accelerator
 
     assert vertex.accelerator_type(Accelerator(type=label)) == expected
 

@@ -147,7 +147,7 @@ def DataDrift(
     """Drift (this span vs the previous one and vs the pushed model's) and skew (vs serving data), gated by policy."""
     from tfx.utils import io_utils
 
-    from tfxgate.pipelines.schema_file import read_schema
+    from tfxgate.artifacts.schema import read_schema
 
     settings = executor.Settings.from_json(config_json)
     schema_proto = read_schema(io_utils.get_only_uri_in_dir(schema.uri))

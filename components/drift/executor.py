@@ -1,8 +1,9 @@
 """What the DataDrift component does when it runs (thin: read, check, write, decide).
 
-The pure work is in check.py (measures per feature), report_html.py (the page)
-and tables.py (reading data). This module picks the thresholds (config defaults,
-per-feature overrides, and the schema's TFDV comparators for linf/jsd), writes
+The pure work is in check.py (measures per feature), report_payload.py (the
+report's data, drawn by tfxgate.reporting.drift_html) and tables.py (reading
+data). This module picks the thresholds (config defaults, per-feature
+overrides, and the schema's TFDV comparators for linf/jsd), writes
 `drift_report.json` + `drift_report.html`, sets the blessing and applies the
 policy: `block` raises, naming the drifted features, so the run stops before
 the Trainer and nothing is pushed.
@@ -17,8 +18,10 @@ import shutil
 from dataclasses import dataclass
 from typing import Optional
 
-from tfxgate.components.drift import columns, report_html, tables
+from tfxgate.artifacts import payloads
+from tfxgate.components.drift import columns, report_payload, tables
 from tfxgate.components.drift.check import DriftReport, Thresholds, compare_tables
+from tfxgate.reporting import drift_html
 
 SPLIT = "train"
 DRIFT = "drift"  # this span vs the previous span
@@ -162,21 +165,12 @@ def read_serving(path: str):
 def write_report(reports, pairs, *, output_dir: str, policy: str) -> None:
     os.makedirs(output_dir, exist_ok=True)
     # The histograms go into the JSON too, so the run report can draw them again.
-    documents = report_html.payload(reports, pairs)
-    with open(os.path.join(output_dir, "drift_report.json"), "w") as handle:
+    documents = report_payload.payload(reports, pairs)
+    with open(os.path.join(output_dir, payloads.DRIFT_REPORT_JSON), "w") as handle:
         json.dump({"policy": policy, "reports": documents}, handle, indent=1, default=float)
-    page = report_html.render_payload(documents, title="tfxgate drift and skew report")
-    with open(os.path.join(output_dir, "drift_report.html"), "w") as handle:
+    page = drift_html.render_payload(documents, title="tfxgate drift and skew report")
+    with open(os.path.join(output_dir, payloads.DRIFT_REPORT_HTML), "w") as handle:
         handle.write(page)
-
-
-def kept_report_dir(report_uri: str) -> str:
-    """Where a blocked run's report is kept: TFX deletes a failed execution's outputs.
-
-    `<root>/artifacts/DataDrift/drift_report/<id>` -> `<root>/artifacts/DataDrift/blocked/<id>`.
-    """
-    component_dir, execution = os.path.split(os.path.dirname(report_uri.rstrip("/")))[0], os.path.basename(report_uri)
-    return os.path.join(component_dir, "blocked", execution)
 
 
 def apply_policy(reports: list[DriftReport], *, policy: str, report_dir: str) -> None:
@@ -189,10 +183,10 @@ def apply_policy(reports: list[DriftReport], *, policy: str, report_dir: str) ->
     if not found:
         return
     if policy == "block":
-        kept = kept_report_dir(report_dir)
+        kept = payloads.kept_drift_report_dir(report_dir)
         shutil.copytree(report_dir, kept, dirs_exist_ok=True)
         report_dir = kept
-    message = f"data drift beyond thresholds in {'; '.join(found)} (report: {report_dir}/drift_report.html)"
+    message = f"data drift beyond thresholds in {'; '.join(found)} (report: {report_dir}/{payloads.DRIFT_REPORT_HTML})"
     if policy == "block":
         raise DriftBlocked(f"{message}. Policy 'block': stopping before training, nothing is pushed.")
     logging.warning("%s (policy %r: continuing)", message, policy)

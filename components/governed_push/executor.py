@@ -22,10 +22,10 @@ from tfx import types
 from tfx.dsl.components.base import base_executor
 from tfx.types import artifact_utils
 
-from tfxgate.components.governed_push import gates, policy
-from tfxgate.components.governed_push.card import card_writer
-from tfxgate.components.governed_push.publish import serving_dir
 from tfxgate.components.governed_push.settings import PushStage
+from tfxgate.governance import gates, policy
+from tfxgate.governance.publish import serving_dir
+from tfxgate.reporting.card_hook import card_writer
 
 _EVIDENCE = {
     "ingestion": "examples",
@@ -130,8 +130,8 @@ def _card_writer(card_json: str, *, model_id: Optional[int], push: dict):
     def open_store():
         from pydantic import TypeAdapter
 
-        from tfxgate.pipelines.metadata import open_store as _open
-        from tfxgate.pipelines.metadata_config import MetadataSection
+        from tfxgate.mlmd.settings import MetadataSection
+        from tfxgate.mlmd.store import open_store as _open
 
         section = TypeAdapter(MetadataSection).validate_python(card["metadata"])
         return _open(section, root=Path(card["root"]), read_only=True)

@@ -21,8 +21,8 @@ from typing import Literal, Optional
 
 from pydantic import Field, field_validator
 
-from tfxgate.pipelines.config_types import OutputDir, Section
-from tfxgate.pipelines.model_card_config import ModelCardInfo
+from tfxgate.reporting.model_card_settings import ModelCardInfo
+from tfxgate.settings import OutputDir, Section
 
 ENV_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 

@@ -7,7 +7,7 @@ def ingest_stage(config):
     """The pipeline's ingestion node, built from the typed config's `data` and `schema`.
 
     Args:
-      config: a `tfxgate.pipelines.config.PipelineConfig`.
+      config: a `tfxgate.pipelines.config.root.PipelineConfig`.
     """
     from tfxgate.components.ingest.component import Ingest  # TFX import deferred: `tfxgate check` stays fast
 

@@ -21,7 +21,8 @@ from tfx.types import artifact_utils
 from tfx.utils import io_utils, path_utils
 from tfx_bsl.public.tfxio import TFExampleRecord
 
-from tfxgate.components.slice_eval import gates, report
+from tfxgate.artifacts import payloads
+from tfxgate.components.slice_eval import gates
 from tfxgate.components.slice_eval.settings import Buckets, EvaluationStage
 from tfxgate.components.slice_eval.tfma_config import (
     BASELINE,
@@ -30,6 +31,7 @@ from tfxgate.components.slice_eval.tfma_config import (
     eval_config,
     load_slices,
 )
+from tfxgate.reporting import slice_html as report
 
 TFMA_DIR = "tfma"
 
@@ -72,14 +74,14 @@ class Executor(base_beam_executor.BaseBeamExecutor):
         verdict = gates.judge(slices, stage)
         rows = gates.rows(slices, verdict, stage)
         baseline_uri = baseline.uri if baseline is not None else None
-        data = report.report_data(rows, verdict, metrics=stage.computed_metrics, baseline_uri=baseline_uri)
+        data = gates.report_data(rows, verdict, metrics=stage.computed_metrics, baseline_uri=baseline_uri)
         chart_metric = next(iter([*stage.thresholds, *stage.overall]), "binary_accuracy")
         gate = stage.thresholds.get(chart_metric) or stage.overall.get(chart_metric)
-        io_utils.write_string_file(os.path.join(evaluation.uri, report.REPORT_JSON), json.dumps(data, indent=2))
+        io_utils.write_string_file(os.path.join(evaluation.uri, payloads.EVALUATION_JSON), json.dumps(data, indent=2))
         page = report.report_html(
             data, title=f"Slice evaluation of {model.uri}", chart_metric=chart_metric, minimum=gate and gate.min
         )
-        io_utils.write_string_file(os.path.join(evaluation.uri, report.REPORT_HTML), page)
+        io_utils.write_string_file(os.path.join(evaluation.uri, payloads.EVALUATION_HTML), page)
         logging.info("SliceEval: %s", verdict.headline())
         _write_blessing(blessing, verdict, model=model, baseline=baseline)
 

@@ -181,3 +181,18 @@ def _sort_value(row: dict, stage: EvaluationStage) -> float:
     gated = [m for m in (*stage.thresholds, *stage.overall) if METRICS[m][2]] or ["binary_accuracy"]
     value = row["metrics"].get(gated[0], {}).get("value")
     return value if value is not None else math.inf
+
+
+def report_data(rows: list[dict], verdict: Verdict, *, metrics: list[str], baseline_uri: Optional[str]) -> dict:
+    """The JSON document: the verdict, then every slice with its metrics, worst first."""
+    return {
+        "blessed": verdict.blessed,
+        "headline": verdict.headline(),
+        "baseline_model": baseline_uri,
+        "failures": [vars(f) for f in verdict.failures],
+        "failing_slices": verdict.failing_slices,
+        "too_small_to_judge": verdict.too_small,
+        "undefined": verdict.undefined,
+        "metrics": metrics,
+        "slices": rows,
+    }

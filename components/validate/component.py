@@ -40,8 +40,8 @@ def Validate(
     from tfx.types import artifact_utils
     from tfx.utils import io_utils
 
+    from tfxgate.artifacts.schema import read_schema
     from tfxgate.components.validate import executor
-    from tfxgate.pipelines.schema_file import read_schema
 
     settings = executor.Settings.from_json(config_json)
     splits = artifact_utils.decode_split_names(examples.split_names)

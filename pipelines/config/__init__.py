@@ -1,0 +1,1 @@
+"""The pipeline YAML: its root model (assembling each component's settings), loading and `--set`."""

@@ -1,0 +1,353 @@
+"""The typed model of a tfxgate pipeline YAML, validated on load.
+
+Everything downstream (the builder, the runners, the CLI) reads this model and
+never the raw YAML. Loading collects *all* problems at once and reports each with
+its key path and YAML line (`stages.trainer.train_steps (line 31): ...`), so a
+user fixes a config in one pass and nothing runs on a config that is wrong.
+
+Relative paths are resolved against the directory of the YAML file, so a config
+means the same thing whatever directory `tfxgate` is started from. Paths of the
+form `package://DIST/sub/path` point into an installed Python package (the demo
+reads the Chicago taxi sample that ships inside the `tfx` wheel).
+
+This module imports no TensorFlow/TFX: `tfxgate check` stays fast.
+"""
+
+from __future__ import annotations
+
+import datetime
+import glob
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal, Optional, Union
+
+from pydantic import (
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from tfxgate.components.drift.config import DriftStage
+from tfxgate.components.governed_push.settings import PushStage, check_destinations
+from tfxgate.components.slice_eval.settings import EvaluationStage, check_slice_features
+from tfxgate.components.validate.config import ValidationStage, check_environment
+from tfxgate.governance.target import Destination, GovernedPipeline
+from tfxgate.mlmd.settings import MetadataSection, SqliteMetadata
+from tfxgate.pipelines.config.beam import BeamSection
+from tfxgate.pipelines.config.source import ConfigError, YamlSource, apply_overrides
+from tfxgate.pipelines.config.trainer import Accelerator, Strategy, distribution_config
+from tfxgate.pipelines.kubeflow.settings import KubeflowSection
+from tfxgate.settings import ExistingFile, OutputDir, Section, resolve_path
+
+_Model = Section  # every section: unknown keys are errors, never silently dropped
+
+__all__ = ["ConfigError", "PipelineConfig", "load_config"]
+
+# Kubeflow V2 pipeline names: LocalDagRunner accepts more, but the V2 compile
+# fails on anything else with an unreadable message, so we refuse it up front.
+PIPELINE_NAME_PATTERN = r"^[a-z0-9][a-z0-9-]{0,127}$"
+
+# ExampleGen's span/version/date specs, usable anywhere in data.path.
+SPAN_SPEC_PATTERN = r"\{(SPAN(:\d+)?|VERSION(:\d+)?|YYYY|MM|DD)\}"
+
+
+def _is_pattern(part: str) -> bool:
+    return any(ch in part for ch in "*?[") or re.search(SPAN_SPEC_PATTERN, part) is not None
+
+
+class PipelineSection(_Model):
+    name: str = Field(pattern=PIPELINE_NAME_PATTERN, description="Kubeflow-safe pipeline name.")
+    root: OutputDir = Field(description="Directory for artifacts, metadata and logs of this pipeline.")
+    enable_cache: bool = True
+
+
+class SpanRange(_Model):
+    """Spans `start`..`end` (both included), read together into one Examples artifact.
+
+    Span numbers, or dates (`2026-11-20`) when the path uses {YYYY}/{MM}/{DD}:
+    ExampleGen numbers a date span by its days since 1970-01-01.
+    """
+
+    start: Union[Annotated[int, Field(ge=0)], datetime.date]
+    end: Union[Annotated[int, Field(ge=0)], datetime.date]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SpanRange:
+        if isinstance(self.start, datetime.date) != isinstance(self.end, datetime.date):
+            raise ValueError("start and end must both be span numbers or both be dates")
+        if self.numbers()[0] > self.numbers()[1]:
+            raise ValueError(f"start ({self.start}) is after end ({self.end})")
+        return self
+
+    def numbers(self) -> tuple[int, int]:
+        """(first, last) span number."""
+        return _span_number(self.start), _span_number(self.end)
+
+
+def _span_number(value: Union[int, datetime.date]) -> int:
+    if isinstance(value, datetime.date):
+        return (value - datetime.date(1970, 1, 1)).days
+    return value
+
+
+class DataSection(_Model):
+    format: Literal["csv", "parquet"] = "csv"
+    path: str = Field(description="A file, a directory, or a glob of input files.")
+    label: str = Field(description="Label key the evaluation reads (may be derived by the trainer).")
+    key: Optional[str] = Field(default=None, description="Column identifying a row, if any.")
+    splits: dict[str, int] = Field(
+        default_factory=lambda: {"train": 2, "eval": 1},
+        description="Split name -> hash buckets; must contain 'train' and 'eval'.",
+    )
+    span: Union[Literal["latest"], Annotated[int, Field(ge=0)]] = Field(
+        default="latest", description="With {SPAN} in the path: the newest span, or this span number."
+    )
+    span_range: Optional[SpanRange] = Field(
+        default=None, description="With {SPAN} or dates in the path: read every span from start to end."
+    )
+    engine: Literal["auto", "arrow", "beam"] = Field(
+        default="auto",
+        description="Where ingestion runs: arrow (one process), beam (sharded over runner.beam), "
+        "auto (arrow on the in-memory DirectRunner, else beam).",
+    )
+    max_bad_rows: Union[int, float] = Field(
+        default=0, description="Bad rows tolerated (quarantined): a count, or a fraction (0.01) of the rows read."
+    )
+
+    @field_validator("max_bad_rows")
+    @classmethod
+    def _count_or_fraction(cls, value: Union[int, float]) -> Union[int, float]:
+        if isinstance(value, int) and value < 0:
+            raise ValueError(f"a count of bad rows must be >= 0, got {value}")
+        if isinstance(value, float) and not 0 <= value < 1:
+            raise ValueError(f"a fraction of bad rows must be in [0, 1), got {value} (write a count as an integer)")
+        return value
+
+    @field_validator("path")
+    @classmethod
+    def _existing_input(cls, value: str, info: ValidationInfo) -> str:
+        """Resolves the path and insists it names at least one input file."""
+        path = resolve_path(value, info)
+        fmt = info.data.get("format", "csv")
+        if path.is_dir():
+            path = path / f"*.{fmt}"
+        elif not _is_pattern(str(path)) and not path.exists():
+            raise ValueError(f"no such file or directory: {path}")
+        if not glob.glob(re.sub(SPAN_SPEC_PATTERN, "*", str(path))):
+            if re.search(SPAN_SPEC_PATTERN, str(path)):
+                raise ValueError(f"span pattern matches no file: {path}")
+            raise ValueError(f"no {fmt} file matches {path}")
+        return str(path)
+
+    @model_validator(mode="after")
+    def _span_range_needs_spans(self) -> DataSection:
+        if self.span_range is None:
+            return self
+        if self.span != "latest":
+            raise ValueError("data.span_range: set either span or span_range, not both")
+        if not re.search(r"\{(SPAN(:\d+)?|YYYY|MM|DD)\}", self.path):
+            raise ValueError("data.span_range: data.path has no {SPAN} or {YYYY}/{MM}/{DD} spec to range over")
+        dates = re.search(r"\{(YYYY|MM|DD)\}", self.path) is not None
+        if isinstance(self.span_range.start, datetime.date) and not dates:
+            raise ValueError("data.span_range: dates need {YYYY}/{MM}/{DD} in data.path (use span numbers with {SPAN})")
+        return self
+
+    @property
+    def input_base(self) -> Path:
+        """The directory TFX's file-based ExampleGen reads from: the path up to its first pattern."""
+        parts = Path(self.path).parts
+        fixed = next(i for i, part in enumerate(parts) if i == len(parts) - 1 or _is_pattern(part))
+        return Path(*parts[:fixed])
+
+    @property
+    def input_pattern(self) -> str:
+        """The file pattern inside `input_base` (a name, a glob, {SPAN}/{VERSION} specs)."""
+        return str(Path(self.path).relative_to(self.input_base))
+
+    @property
+    def has_span(self) -> bool:
+        return bool(re.search(SPAN_SPEC_PATTERN, self.path))
+
+    @field_validator("splits")
+    @classmethod
+    def _check_splits(cls, splits: dict[str, int]) -> dict[str, int]:
+        missing = {"train", "eval"} - set(splits)
+        if missing:
+            raise ValueError(f"must name the splits 'train' and 'eval' (missing: {sorted(missing)})")
+        bad = [name for name, buckets in splits.items() if buckets < 1]
+        if bad:
+            raise ValueError(f"hash buckets must be >= 1 (split {bad[0]!r})")
+        return splits
+
+
+class TrainerStage(_Model):
+    module_file: ExistingFile = Field(description="Python module with a TFX `run_fn`; keep it alone in its folder.")
+    train_steps: int = Field(gt=0)
+    eval_steps: int = Field(gt=0)
+    hyperparameters: dict[str, Union[int, float, str, bool, list[int], list[str]]] = Field(default_factory=dict)
+    accelerator: Optional[Accelerator] = Field(default=None, description="Requested on Kubeflow (Trainer only).")
+    strategy: Strategy = Field(default="one_device", description="tf.distribute strategy of the trainer module.")
+    mixed_precision: bool = False
+    per_replica_batch_size: Optional[int] = Field(default=None, gt=0, description="Global batch = this x replicas.")
+
+    @model_validator(mode="after")
+    def _tpu_needs_a_tpu(self) -> TrainerStage:
+        if self.strategy == "tpu" and (self.accelerator is None or "tpu" not in self.accelerator.type.lower()):
+            raise ValueError("strategy 'tpu' needs accelerator.type naming a TPU (e.g. tpu-v4-podslice)")
+        return self
+
+    def custom_config(self) -> dict[str, object]:
+        """What the trainer module receives: the hyperparameters plus `distribution`."""
+        distribution = distribution_config(
+            strategy=self.strategy,
+            mixed_precision=self.mixed_precision,
+            per_replica_batch_size=self.per_replica_batch_size,
+        )
+        return {**self.hyperparameters, "distribution": distribution}
+
+
+class Stages(_Model):
+    validation: ValidationStage = ValidationStage()
+    trainer: TrainerStage
+    evaluation: EvaluationStage = EvaluationStage()
+    drift: DriftStage = DriftStage()
+    push: PushStage
+
+    @model_validator(mode="after")
+    def _push_needs_evaluation(self) -> Stages:
+        # Without an evaluation there is no blessing to gate the push on: refuse it.
+        if self.push.enabled and not self.evaluation.enabled:
+            raise ValueError("push.enabled requires evaluation.enabled: a model is only pushed when blessed")
+        return self
+
+
+class RunnerSection(_Model):
+    kind: Literal["local"] = "local"
+    beam: BeamSection = BeamSection()
+
+
+class PipelineConfig(_Model):
+    """The whole YAML file."""
+
+    pipeline: PipelineSection
+    data: DataSection
+    schema_file: Optional[ExistingFile] = Field(
+        default=None, alias="schema", description="Curated schema.pbtxt; inferred when absent."
+    )
+    stages: Stages
+    runner: RunnerSection = RunnerSection()
+    metadata: MetadataSection = SqliteMetadata()
+    kubeflow: Optional[KubeflowSection] = Field(default=None, description="Only for compile/submit to Kubeflow.")
+
+    # Where the config came from, for messages and relative paths.
+    source: Optional[Path] = Field(default=None, exclude=True)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @property
+    def metadata_path(self) -> Optional[Path]:
+        """The SQLite file of the embedded store; None for a server store."""
+        if self.metadata.kind != "sqlite":
+            return None
+        path = Path(self.metadata.path)
+        return path if path.is_absolute() else self.pipeline.root / path
+
+    def governed(self) -> GovernedPipeline:
+        """What `tfxgate approve/reject/rollback/history` need of this config, as plain values."""
+        push = self.stages.push
+        return GovernedPipeline(
+            name=self.pipeline.name,
+            root=self.pipeline.root,
+            metadata=self.metadata,
+            push_root=Path(push.root),
+            destinations={
+                name: Destination(push.destination_dir(name), d.approval, d.credentials_env)
+                for name, d in push.destinations.items()
+            },
+            card_info=push.model_card,
+            source=self.source,
+        )
+
+
+def load_config(path: Union[str, Path], *, overrides: Optional[list[str]] = None) -> PipelineConfig:
+    """Loads and validates a pipeline YAML.
+
+    Args:
+      path: the YAML file.
+      overrides: `key.path=value` strings (the CLI's `--set`), applied before
+        validation; values are parsed as YAML scalars (`3`, `true`, `[a, b]`).
+
+    Raises:
+      ConfigError: listing every problem with its key path and line.
+    """
+    source = YamlSource.read(Path(path))
+    data = apply_overrides(source, overrides or [])
+    try:
+        config = PipelineConfig.model_validate(data, context={"base_dir": source.path.parent.resolve()})
+    except ValidationError as err:
+        raise ConfigError.from_validation(source, err, overridden=set(overrides or [])) from None
+    problems = [(".".join(loc), source.line_of(loc), message) for loc, message in _cross_checks(config)]
+    if problems:
+        raise ConfigError(source.path, problems)
+    return config.model_copy(update={"source": source.path})
+
+
+def known_features(config: PipelineConfig) -> tuple[set[str], str]:
+    """Feature names of the curated schema, else of the data's first file (header / Parquet schema).
+
+    Raises:
+      SchemaFileError: the schema file does not parse.
+    """
+    if config.schema_file is not None:
+        from tfxgate.artifacts.schema import feature_names, read_schema  # protobuf only, no TF
+
+        return feature_names(read_schema(config.schema_file)), f"the schema {config.schema_file}"
+    first = sorted(glob.glob(re.sub(SPAN_SPEC_PATTERN, "*", config.data.path)))[0]
+    if config.data.format == "parquet":
+        import pyarrow.parquet as pq
+
+        return set(pq.read_schema(first).names), f"the data {first}"
+    import csv
+
+    with open(first, newline="", encoding="utf-8") as handle:
+        return {name.strip() for name in next(csv.reader(handle), [])}, f"the header of {first}"
+
+
+def _cross_checks(config: PipelineConfig) -> list[tuple[list[str], str]]:
+    """Checks that need more than one key: push destinations stay in the push root, the schema
+    parses, named features exist."""
+    from tfxgate.artifacts.schema import SchemaFileError
+
+    problems: list[tuple[list[str], str]] = check_destinations(config.stages.push)
+    try:
+        known, where = known_features(config)
+    except SchemaFileError as err:
+        return [*problems, (["schema"], str(err))]
+    if config.stages.evaluation.enabled:
+        problems += check_slice_features(config.stages.evaluation, known, source=where)
+    # Per-feature settings of drift and validation must name features that exist.
+    for stage in ("drift", "validation"):
+        for feature in getattr(config.stages, stage).features:
+            if feature not in known:
+                problems.append(
+                    (
+                        ["stages", stage, "features", feature],
+                        f"feature {feature!r} is not in {where} ({len(known)} features)",
+                    )
+                )
+    if config.schema_file is not None:
+        from tfxgate.artifacts.schema import environments, read_schema
+
+        declared = environments(read_schema(config.schema_file))
+        problem = check_environment(config.stages.validation.environment, declared)
+        if problem:
+            problems.append((["stages", "validation", "environment"], problem))
+    return problems
+
+
+def config_to_yaml_dict(config: PipelineConfig) -> dict[str, Any]:
+    """The validated config as plain data (for run records and reports)."""
+    return config.model_dump(mode="json", by_alias=True, exclude={"source"})

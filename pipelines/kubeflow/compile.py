@@ -1,0 +1,207 @@
+"""Compiling a config for Kubeflow Pipelines: a KFP v2 spec from the same YAML as a local run.
+
+TFX's `KubeflowV2DagRunner` turns the pipeline `build.py` builds into a KFP
+`PipelineJob`; tfxgate then applies the `kubeflow:` section the runner has no
+knobs for (per-component CPU/memory requests, caching, retries, the Trainer's
+accelerator and node selector) and writes one of two files:
+
+* `*.yaml`: the `PipelineSpec` (with `defaultPipelineRoot`) followed, when a
+  node selector is configured, by a Kubernetes `PlatformSpec` document — the
+  layout the `kfp` SDK writes and KFP's upload API reads;
+* `*.json`: the whole `PipelineJob` (runtime config included), as Vertex AI reads it.
+
+The Trainer's module file is packaged as a wheel at compile time. With a local
+`pipeline_root` it is written there; with a remote one (gs://, s3://) it is
+staged next to the output file and the spec points at
+`<pipeline_root>/_wheels/<wheel>`: copy it there before a run (the compile
+prints the command), so compiling needs no cloud credentials.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tfxgate.pipelines.config.root import PipelineConfig
+
+WHEELS = "_wheels"
+
+
+class CompileError(ValueError):
+    """The config cannot be compiled for Kubeflow (the message names the key)."""
+
+
+@dataclass
+class CompiledPipeline:
+    """What `compile_kubeflow` wrote."""
+
+    output: Path
+    job: dict[str, Any]
+    staged_wheels: list[Path] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        return self.job["pipelineSpec"]
+
+
+def compile_kubeflow(config: PipelineConfig, output: Path) -> CompiledPipeline:
+    """Compiles a config into a KFP v2 pipeline file.
+
+    Args:
+      config: a loaded config with a `kubeflow:` section.
+      output: `*.yaml` (KFP PipelineSpec) or `*.json` (PipelineJob).
+
+    Raises:
+      CompileError: no `kubeflow:` section, or an unsupported output suffix.
+    """
+    if config.kubeflow is None:
+        raise CompileError(f"{config.source}: kubeflow: section missing (needs at least kubeflow.pipeline_root)")
+    if output.suffix not in (".yaml", ".yml", ".json"):
+        raise CompileError(f"--output {output}: use .yaml (KFP) or .json (Vertex AI PipelineJob)")
+    from tfx import v1 as tfx  # heavy: imported only when compiling
+
+    from tfxgate.pipelines.build import build_pipeline
+
+    kubeflow = config.kubeflow
+    pipeline = build_pipeline(config, target="kubeflow")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    runner = tfx.orchestration.experimental.KubeflowV2DagRunner(
+        config=tfx.orchestration.experimental.KubeflowV2DagRunnerConfig(
+            display_name=config.pipeline.name, default_image=kubeflow.image, use_pipeline_spec_2_1=True
+        )
+    )
+    with _console_to(output.with_suffix(".build.log")):  # setup.py's wheel-building chatter
+        staged = _stage_wheels(pipeline, kubeflow.pipeline_root, output.parent / WHEELS) if kubeflow.remote else []
+        job = runner.run(pipeline, write_out=False)
+    apply_kubeflow_settings(job, config)
+    compiled = CompiledPipeline(
+        output=output, job=job, staged_wheels=staged, warnings=_local_paths(config) + _not_on_kubeflow(config)
+    )
+    _write(compiled, config)
+    return compiled
+
+
+def apply_kubeflow_settings(job: dict[str, Any], config: PipelineConfig) -> None:
+    """Caching, retries, resources and the Trainer's accelerator from the config, in place."""
+    kubeflow = config.kubeflow
+    spec = job["pipelineSpec"]
+    spec["defaultPipelineRoot"] = kubeflow.pipeline_root
+    tasks = spec["root"]["dag"]["tasks"]
+    executors = spec["deploymentSpec"]["executors"]
+    for name, task in tasks.items():
+        task["cachingOptions"] = {"enableCache": kubeflow.caching and config.pipeline.enable_cache}
+        container = executors[spec["components"][task["componentRef"]["name"]]["executorLabel"]].get("container")
+        if container is None:  # resolver tasks are ML Metadata queries, not pods
+            continue
+        if kubeflow.retries:
+            task["retryPolicy"] = {"maxRetryCount": kubeflow.retries}
+        request = kubeflow.resources_for(name)
+        resources = container.setdefault("resources", {})
+        if request.cpu is not None:
+            resources["cpuRequest"] = request.cpu
+            resources["resourceCpuRequest"] = f"{request.cpu:g}"
+        if request.memory is not None:
+            resources["resourceMemoryRequest"] = request.memory
+        accelerator = config.stages.trainer.accelerator
+        if name == "Trainer" and accelerator is not None:
+            resources["accelerator"] = {
+                "type": accelerator.type,
+                "count": str(accelerator.count),
+                "resourceType": accelerator.resource,
+                "resourceCount": str(accelerator.count),
+            }
+        if not resources:
+            del container["resources"]
+
+
+def platform_spec(config: PipelineConfig) -> dict[str, Any] | None:
+    """The Kubernetes platform document: the Trainer's node selector, when it has an accelerator."""
+    accelerator = config.stages.trainer.accelerator
+    if accelerator is None:
+        return None
+    executors = {"Trainer_executor": {"nodeSelector": {"labels": accelerator.node_labels}}}
+    return {"platforms": {"kubernetes": {"deploymentSpec": {"executors": executors}}}}
+
+
+def _write(compiled: CompiledPipeline, config: PipelineConfig) -> None:
+    job = compiled.job
+    platform = platform_spec(config)
+    if compiled.output.suffix == ".json":
+        compiled.output.write_text(json.dumps(job, indent=2, sort_keys=True))
+        return
+    documents = [compiled.spec] + ([platform] if platform else [])
+    with compiled.output.open("w") as out:
+        out.write(f"# PIPELINE DEFINITION\n# Name: {compiled.spec['pipelineInfo']['name']}\n")
+        yaml.safe_dump_all(documents, out, sort_keys=True)
+
+
+@contextlib.contextmanager
+def _console_to(log: Path):
+    """Sends this process's (and its children's) stdout/stderr file descriptors to `log`."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    try:
+        with log.open("ab") as sink:
+            os.dup2(sink.fileno(), 1)
+            os.dup2(sink.fileno(), 2)
+            yield
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        os.close(saved[0])
+        os.close(saved[1])
+
+
+def _stage_wheels(pipeline, pipeline_root: str, staging: Path) -> list[Path]:
+    """Packages module files into `staging`, pointing the spec at `<pipeline_root>/_wheels`."""
+    staged = []
+    for component in pipeline.components:
+        if not getattr(component, "_pip_dependencies", None):
+            continue
+        component._resolve_pip_dependencies(str(staging.parent))  # writes staging/<wheel>
+        for key, value in list(component.exec_properties.items()):
+            if isinstance(value, str) and str(staging) in value:
+                staged.append(Path(value.split("@", 1)[-1]))
+                component.exec_properties[key] = value.replace(str(staging), f"{pipeline_root}/{WHEELS}")
+        component._pip_dependencies = [
+            dep.replace(str(staging), f"{pipeline_root}/{WHEELS}") for dep in component._pip_dependencies
+        ]
+    return staged
+
+
+def _local_paths(config: PipelineConfig) -> list[str]:
+    """Config keys that name paths on this machine, which a remote cluster cannot read."""
+    if not config.kubeflow.remote:
+        return []
+    found = {"data.path": config.data.path, "stages.push.root": str(config.stages.push.root)}
+    if config.schema_file is not None:
+        found["schema"] = str(config.schema_file)
+    return [f"{key} is a local path ({value}): the cluster's pods must see it" for key, value in found.items()]
+
+
+def _not_on_kubeflow(config: PipelineConfig) -> list[str]:
+    """What a local run checks that the compiled pipeline cannot (stock resolvers only on Kubeflow)."""
+    if not config.stages.drift.enabled:
+        return []
+    return [
+        "stages.drift: on Kubeflow DataDrift compares with the latest earlier Examples only; the comparison "
+        "with the span the pushed model was trained on needs tfxgate's resolver, which the V2 compiler cannot run"
+    ]
+
+
+def copy_wheels(compiled: CompiledPipeline) -> list[str]:
+    """The shell commands that upload staged wheels to the pipeline root."""
+    root = compiled.spec["defaultPipelineRoot"]
+    tool = "gsutil cp" if root.startswith("gs://") else "aws s3 cp"
+    return [f"{tool} {wheel} {root}/{WHEELS}/{wheel.name}" for wheel in compiled.staged_wheels]

@@ -1,0 +1,1 @@
+"""The `tfxgate` command: parses arguments and calls the layers below (main.py; governance verbs in governance.py)."""

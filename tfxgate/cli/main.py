@@ -1,0 +1,443 @@
+"""The `tfxgate` command.
+
+    tfxgate check CONFIG [--set key.path=value ...]
+    tfxgate run   CONFIG [--root DIR] [--set key.path=value ...] [--verbose] [--if-new-data] [--wait]
+    tfxgate compile CONFIG --target kubeflow --output FILE [--set key.path=value ...]
+    tfxgate compile CONFIG --target vertex --output FILE.json
+    tfxgate submit CONFIG --host URL [--experiment NAME] [--namespace NS] [--schedule CRON]
+    tfxgate metadata check CONFIG [--upgrade] [--set key.path=value ...]
+    tfxgate lineage PIPELINE VERSION [--destination NAME] [--json] [--set key.path=value ...]
+    tfxgate report CONFIG [RUN] [--root DIR] [--output FILE] [--set key.path=value ...]
+    tfxgate approve RUN -c CONFIG --by NAME --reason TEXT [--destination NAME]
+    tfxgate reject RUN -c CONFIG --by NAME --reason TEXT [--destination NAME]
+    tfxgate rollback PIPELINE [-c CONFIG] --to VERSION --by NAME --reason TEXT [--destination NAME]
+    tfxgate history PIPELINE [-c CONFIG] [--json]
+    tfxgate schema adopt RUN [--to schemas/<pipeline>/schema.pbtxt] [--force]
+
+Exit codes: 0 success (or, with --if-new-data, nothing new to run on), 1 a
+pipeline stage failed (or the metadata store is not ready), 2 the config (or the
+command line) is invalid, or the metadata store cannot be used as configured, or
+a governance decision is refused (nothing pending, already decided, no such version),
+3 another run holds the pipeline's lock. Nothing heavy is imported until a command needs it, so
+`check` and `--help` answer in about a second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Optional, Sequence
+
+import tfxgate
+from tfxgate.pipelines.config.root import ConfigError, PipelineConfig, load_config
+
+EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_LOCKED = 0, 1, 2, 3
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tfxgate",
+        description="Declarative, gated TFX pipelines: build a TFX pipeline from a YAML config and run it.",
+        epilog="Example: tfxgate run configs/taxi.yaml --set stages.trainer.train_steps=50",
+    )
+    parser.add_argument("--version", action="version", version=f"tfxgate {tfxgate.__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add_config_args(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("config", type=Path, help="pipeline YAML (e.g. configs/taxi.yaml)")
+        _add_overrides(sub)
+
+    check = commands.add_parser("check", help="validate a config without running anything")
+    add_config_args(check)
+
+    run = commands.add_parser("run", help="build the pipeline from a config and run it locally")
+    add_config_args(run)
+    run.add_argument("--root", type=Path, help="pipeline root (artifacts, metadata, logs); overrides pipeline.root")
+    run.add_argument("-v", "--verbose", action="store_true", help="show TFX/Beam logs on the console")
+    run.add_argument(
+        "--if-new-data",
+        action="store_true",
+        help="exit 0 without running when the newest span (or, unversioned, the input files) was already processed",
+    )
+    run.add_argument("--wait", action="store_true", help="wait for a run already holding this root's lock")
+
+    compile_ = commands.add_parser("compile", help="compile the pipeline for Kubeflow Pipelines (KFP v2 spec)")
+    add_config_args(compile_)
+    compile_.add_argument(
+        "--target",
+        choices=["kubeflow", "vertex"],
+        default="kubeflow",
+        help="kubeflow: the pipeline spec; vertex: the Trainer's Vertex AI custom job arguments (JSON)",
+    )
+    compile_.add_argument(
+        "--output",
+        type=Path,
+        required=True,
+        help="kubeflow: *.yaml (KFP PipelineSpec) or *.json (Vertex PipelineJob); vertex: *.json",
+    )
+
+    submit = commands.add_parser("submit", help="compile and start a run (or a recurring run) on Kubeflow Pipelines")
+    add_config_args(submit)
+    submit.add_argument("--host", required=True, help="KFP API endpoint, e.g. http://localhost:8080")
+    submit.add_argument("--experiment", default="Default", help="KFP experiment (created if missing)")
+    submit.add_argument("--namespace", help="Kubernetes namespace (multi-user KFP)")
+    submit.add_argument("--schedule", metavar="CRON", help="create a recurring run instead, e.g. '0 3 * * *'")
+
+    report = commands.add_parser("report", help="write one run's self-contained HTML report")
+    add_config_args(report)
+    report.add_argument("run", nargs="?", default="latest", help="run id (as `run` prints it); default: the latest")
+    report.add_argument("--root", type=Path, help="pipeline root the run used; overrides pipeline.root")
+    report.add_argument("--output", type=Path, help="HTML file to write (default: <root>/reports/<run id>.html)")
+
+    metadata = commands.add_parser("metadata", help="inspect or prepare the ML Metadata store")
+    metadata_commands = metadata.add_subparsers(dest="metadata_command", required=True, metavar="COMMAND")
+    metadata_check = metadata_commands.add_parser(
+        "check", help="connect, report server and MLMD schema versions; --upgrade creates/migrates the schema"
+    )
+    add_config_args(metadata_check)
+    metadata_check.add_argument(
+        "--upgrade", action="store_true", help="create the MLMD schema if missing, or migrate an older one"
+    )
+
+    lineage = commands.add_parser("lineage", help="show the evidence behind a pushed model version, as a tree")
+    lineage.add_argument(
+        "config", type=Path, metavar="PIPELINE", help="pipeline YAML, or a name found as configs/NAME.yaml"
+    )
+    lineage.add_argument("version", help="pushed version (the directory name under the push destination)")
+    lineage.add_argument("--json", action="store_true", help="print the evidence as JSON instead of a tree")
+    lineage.add_argument("--destination", help="destination name, when VERSION names different models at several")
+    lineage.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE", help="override a config key"
+    )
+    lineage.add_argument("--root", type=Path, help="pipeline root; overrides pipeline.root")
+    schema = commands.add_parser("schema", help="work with schemas inferred by runs without a curated one")
+    schema_commands = schema.add_subparsers(dest="schema_command", required=True, metavar="COMMAND")
+    adopt = schema_commands.add_parser("adopt", help="copy a run's proposed schema to the curated location")
+    adopt.add_argument("run", type=Path, help="the proposal directory a run printed (<root>/runs/<run id>)")
+    adopt.add_argument("--to", type=Path, help="target file (default: schemas/<pipeline>/schema.pbtxt)")
+    adopt.add_argument("--force", action="store_true", help="replace an existing curated schema")
+    _add_governance(commands)
+    return parser
+
+
+def _add_overrides(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY.PATH=VALUE",
+        help="override a config key (repeatable); VALUE is YAML, relative paths are relative to the config",
+    )
+
+
+_PIPELINE_HELP = "pipeline name (configs/NAME.yaml unless -c says otherwise) or its YAML file"
+
+
+def _add_governance(commands) -> None:
+    """approve / reject / rollback / history: decisions on what a pipeline pushes (pipelines/governance.py)."""
+
+    def add(name: str, help_: str, subject: str, subject_help: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_)
+        sub.add_argument(subject, help=subject_help)
+        sub.add_argument(
+            "-c",
+            "--config",
+            type=Path,
+            required=subject == "run",
+            help="the pipeline's YAML (e.g. configs/taxi.yaml); for a PIPELINE verb, default: PIPELINE itself "
+            "when it is a YAML file, else configs/PIPELINE.yaml",
+        )
+        _add_overrides(sub)
+        return sub
+
+    run_help = "run id, as the run summary prints it"
+    for name, help_ in (
+        ("approve", "approve a run's model pending approval and push it"),
+        ("reject", "reject a run's model pending approval"),
+    ):
+        sub = add(name, help_, "run", run_help)
+        sub.add_argument("--by", required=True, help="who decides (recorded in ML Metadata)")
+        sub.add_argument("--reason", required=True, help="why (recorded in ML Metadata)")
+        sub.add_argument("--destination", help="destination name, when the run is pending for more than one")
+    rollback = add("rollback", "point a destination's `current` back at an earlier version", "pipeline", _PIPELINE_HELP)
+    rollback.add_argument("--to", required=True, metavar="VERSION", help="version to serve again")
+    rollback.add_argument("--by", required=True, help="who decides (recorded in ML Metadata)")
+    rollback.add_argument("--reason", required=True, help="why (recorded in ML Metadata)")
+    rollback.add_argument("--destination", help="destination name, when the version exists at more than one")
+    history = add(
+        "history", "list a pipeline's pushes and rollbacks with approver, reason and gates", "pipeline", _PIPELINE_HELP
+    )
+    history.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+
+def _adopt(args: argparse.Namespace) -> int:
+    from tfxgate.artifacts.schema_proposal import adopt
+
+    try:
+        target = adopt(args.run, to=args.to, force=args.force)
+    except ValueError as err:  # AdoptError, SchemaFileError
+        print(f"tfxgate: {err}", file=sys.stderr)
+        return EXIT_CONFIG
+    print(f"tfxgate: adopted {args.run} as {target}; point the config's `schema:` at it")
+    return EXIT_OK
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "schema":
+        return _adopt(args)
+    overrides = list(args.overrides)
+    if getattr(args, "root", None) is not None:
+        overrides.append(f"pipeline.root={args.root.resolve()}")
+    if args.command == "lineage":
+        args.config = _config_path(args.config)
+    if args.command in ("rollback", "history") and args.config is None:
+        args.config = _config_path(Path(args.pipeline))
+    try:
+        config = load_config(args.config, overrides=overrides)
+    except ConfigError as err:
+        print(err, file=sys.stderr)
+        return EXIT_CONFIG
+    if args.command in ("rollback", "history") and Path(args.pipeline).suffix in (".yaml", ".yml"):
+        args.pipeline = config.pipeline.name
+    if args.command == "check":
+        print(f"{args.config}: OK (pipeline '{config.pipeline.name}', root {config.pipeline.root})")
+        return EXIT_OK
+    if args.command == "compile":
+        if args.target == "vertex":
+            return _compile_vertex(config, args.output)
+        return _compile(config, args.output)
+    if args.command == "submit":
+        return _submit(config, args)
+    if args.command in ("approve", "reject", "rollback", "history"):
+        from tfxgate.cli.governance import govern
+
+        return govern(config, args)
+    from tfxgate.mlmd.store import MetadataError
+
+    try:
+        if args.command == "metadata":
+            return _metadata_check(config, upgrade=args.upgrade)
+        if args.command == "lineage":
+            return _lineage(config, version=args.version, as_json=args.json, destination=args.destination)
+        if args.command == "report":
+            return _report(config, run_id=args.run, output=args.output)
+        return _run_locked(config, verbose=args.verbose, if_new_data=args.if_new_data, wait=args.wait)
+    except MetadataError as err:
+        print(f"tfxgate: {err}", file=sys.stderr)
+        return EXIT_CONFIG
+
+
+def _metadata_check(config: PipelineConfig, *, upgrade: bool) -> int:
+    from tfxgate.mlmd.store import inspect, prepare
+
+    before = inspect(config.metadata, root=config.pipeline.root)
+    after = prepare(config.metadata, root=config.pipeline.root, upgrade=upgrade)
+    print(f"metadata store: {after.address} ({config.metadata.kind})")
+    print(f"  server: {after.server_version}")
+    print(f"  MLMD schema: {_schema(before.schema_version)} (this ml-metadata writes v{after.library_schema_version})")
+    if after.schema_version != before.schema_version:
+        print(f"  {'created' if before.schema_version is None else 'upgraded'} schema: now v{after.schema_version}")
+    if after.ready:
+        print("  ready")
+        return EXIT_OK
+    print("  not ready: run again with --upgrade to create or upgrade the schema", file=sys.stderr)
+    return EXIT_FAILED
+
+
+def _config_path(pipeline: Path) -> Path:
+    """A pipeline named by its config file, or by name as `configs/NAME.yaml` (the layout of this repo)."""
+    if pipeline.suffix in (".yaml", ".yml") or pipeline.exists():
+        return pipeline
+    return Path("configs") / f"{pipeline}.yaml"
+
+
+def _lineage(config: PipelineConfig, *, version: str, as_json: bool, destination: Optional[str] = None) -> int:
+    from tfxgate.lineage.tree import UnknownVersion, lineage, render, tree
+    from tfxgate.mlmd.store import open_store
+
+    name = config.pipeline.name
+    if config.metadata_path is not None and not config.metadata_path.exists():
+        print(f"tfxgate: pipeline '{name}' has no runs yet ({config.metadata_path} does not exist)", file=sys.stderr)
+        return EXIT_CONFIG
+    store = open_store(config.metadata, root=config.pipeline.root, read_only=True)
+    try:
+        evidence = lineage(store, pipeline=name, version=version, destination=destination)
+    except UnknownVersion as err:
+        print(f"tfxgate: {err}", file=sys.stderr)
+        return EXIT_CONFIG
+    print(evidence.to_json() if as_json else render(tree(evidence, version=version)))
+    return EXIT_OK
+
+
+def _report(config: PipelineConfig, *, run_id: str, output: Optional[Path]) -> int:
+    from tfxgate.pipelines.report import ReportError, write
+
+    try:
+        written = write(config, run_id=run_id, output=output)
+    except ReportError as err:
+        print(f"tfxgate: {err}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"tfxgate: report of pipeline '{config.pipeline.name}' -> {written}")
+    return EXIT_OK
+
+
+def _schema(version: Optional[int]) -> str:
+    return "none yet" if version is None else f"v{version}"
+
+
+def _submit(config: PipelineConfig, args: argparse.Namespace) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    from tfxgate.pipelines.kubeflow.submit import SubmitError, submit
+
+    try:
+        done = submit(
+            config, host=args.host, experiment=args.experiment, namespace=args.namespace, schedule=args.schedule
+        )
+    except SubmitError as err:
+        print(f"tfxgate: {err}", file=sys.stderr)
+        return EXIT_FAILED
+    if done.recurring_run_id:
+        print(f"tfxgate: recurring run {done.recurring_run_id} of '{config.pipeline.name}' created ({args.schedule})")
+    else:
+        print(f"tfxgate: run {done.run_id} of '{config.pipeline.name}' started in experiment {args.experiment}")
+    return EXIT_OK
+
+
+def _run_locked(config: PipelineConfig, *, verbose: bool, if_new_data: bool, wait: bool) -> int:
+    """One run at a time per root; with `if_new_data`, only when the input changed."""
+    from tfxgate.pipelines import schedule
+
+    try:
+        with schedule.pipeline_lock(config.pipeline.root, wait=wait) as waited:
+            if waited:
+                print(f"tfxgate: waited for the other run on {config.pipeline.root} to finish", flush=True)
+            # Decided under the lock: a run that just finished may have processed it.
+            if if_new_data:
+                decision = schedule.new_data(config)
+                if not decision.new:
+                    print(f"tfxgate: {decision.reason}")
+                    return EXIT_OK
+            processed = schedule.newest_input(config)
+            code, run_id = _run(config, verbose=verbose)
+            if code == EXIT_OK:
+                schedule.record_success(config, run_id=run_id, processed=processed)
+            return code
+    except schedule.PipelineLocked as err:
+        print(f"tfxgate: {err}", file=sys.stderr)
+        return EXIT_LOCKED
+
+
+def _compile(config: PipelineConfig, output: Path) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    logging.getLogger().setLevel(logging.ERROR)
+    from tfxgate.pipelines.kubeflow.compile import CompileError, compile_kubeflow, copy_wheels
+
+    try:
+        compiled = compile_kubeflow(config, output)
+    except CompileError as err:
+        print(err, file=sys.stderr)
+        return EXIT_CONFIG
+    print(f"tfxgate: compiled pipeline '{config.pipeline.name}' for Kubeflow -> {output}")
+    for warning in compiled.warnings:
+        print(f"  warning: {warning}")
+    for command in copy_wheels(compiled):
+        print(f"  before the first run: {command}")
+    return EXIT_OK
+
+
+def _compile_vertex(config: PipelineConfig, output: Path) -> int:
+    from tfxgate.pipelines.kubeflow.vertex import TRAINING_ARGS_KEY, VertexError, write_training_args
+
+    try:
+        custom_config = write_training_args(config, output)
+    except VertexError as err:
+        print(err, file=sys.stderr)
+        return EXIT_CONFIG
+    print(f"tfxgate: Vertex AI training arguments of the Trainer of '{config.pipeline.name}' -> {output}")
+    print("  (the custom_config of tfx.extensions.google_cloud_ai_platform.Trainer)")
+    for pool in custom_config[TRAINING_ARGS_KEY]["job_spec"]["worker_pool_specs"]:
+        machine = pool["machine_spec"]
+        gpus = (
+            f" + {machine['accelerator_count']} x {machine['accelerator_type']}"
+            if "accelerator_type" in machine
+            else ""
+        )
+        print(f"  worker pool: {pool['replica_count']} x {machine['machine_type']}{gpus}")
+    return EXIT_OK
+
+
+def _run(config: PipelineConfig, *, verbose: bool) -> tuple[int, str]:
+    log_path = _setup_logging(config.pipeline.root, verbose=verbose)
+    print(f"tfxgate: running pipeline '{config.pipeline.name}' from {config.source}", flush=True)
+    print(f"  root {config.pipeline.root}  (full log: {log_path})", flush=True)
+
+    if config.metadata.kind != "sqlite":  # refuse an unready server store before the slow TFX import
+        from tfxgate.mlmd.store import open_store
+
+        open_store(config.metadata, root=config.pipeline.root)
+    from tfxgate.pipelines.local import run_local  # heavy: imports TFX
+    from tfxgate.reporting.summary import render, summarize
+
+    def progress(event: str, node) -> None:
+        if event == "start":
+            print(f"  -> {node.node_id} ...", flush=True)
+        else:
+            detail = f"  {node.error}" if node.error else ""
+            print(f"  <- {node.node_id}: {node.state} ({node.seconds:.1f} s){detail}", flush=True)
+
+    outcome = run_local(config, progress=progress, notice=lambda message: print(f"  {message}", flush=True))
+    summary = summarize(
+        outcome, metadata=config.metadata, config_file=config.source, curated_schema=config.schema_file is not None
+    )
+    if summary.inferred_schema and Path(summary.inferred_schema).is_file():
+        from tfxgate.artifacts.schema_proposal import propose
+
+        summary.schema_proposal = str(
+            propose(
+                Path(summary.inferred_schema),
+                root=config.pipeline.root,
+                pipeline=config.pipeline.name,
+                run_id=outcome.run_id,
+            )
+        )
+    summary_dir = config.pipeline.root / "summaries"
+    summary_dir.mkdir(parents=True, exist_ok=True)
+    (summary_dir / f"{_safe(outcome.run_id)}.json").write_text(summary.to_json())
+    print(render(summary), flush=True)
+    if outcome.fully_cached:
+        print("  every stage was served from TFX's cache: nothing changed since the last run", flush=True)
+    return (EXIT_OK if outcome.succeeded else EXIT_FAILED), outcome.run_id
+
+
+def _safe(run_id: str) -> str:
+    return run_id.replace(":", "-")
+
+
+def _setup_logging(root: Path, *, verbose: bool) -> Path:
+    """Full TFX/Beam/TF logs go to a file under the root; the console stays readable."""
+    log_dir = root / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / "tfxgate.log"
+    file_handler = logging.FileHandler(log_path)
+    file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    file_handler.setLevel(logging.INFO)
+    console = logging.StreamHandler(sys.stderr)
+    console.setLevel(logging.INFO if verbose else logging.ERROR)
+    root_logger = logging.getLogger()
+    root_logger.setLevel(logging.INFO)
+    root_logger.handlers[:] = [file_handler, console]
+    logging.captureWarnings(True)  # numpy/TFMA RuntimeWarnings belong in the log file
+    if not verbose and os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2") == "2":
+        # TF reads this when first imported (after this point); "3" hides its harmless
+        # "Unable to register cuDNN factory" errors. A user's own setting is kept.
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    return log_path
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,95 @@
+"""Drawing a drift report (`drift_report.json`) as HTML: a table of every feature x measure and,
+per feature, the baseline and current histograms side by side (inline SVG, so the
+page opens anywhere with no scripts or network).
+
+DataDrift (components/drift/report_payload.py) computes the histogram bars and
+stores them in the JSON; this module only draws that JSON, so the run report
+(`tfxgate report`) draws the same sections again from the artifact alone.
+"""
+
+from __future__ import annotations
+
+import html
+
+_BAR_W, _BAR_H = 260, 90
+
+
+def render_payload(reports: list[dict], *, title: str) -> str:
+    """The whole page for reports as stored in `drift_report.json`."""
+    parts = [f"<!doctype html><meta charset='utf-8'><title>{html.escape(title)}</title>"]
+    parts.append(f"<style>body{{font-family:sans-serif;margin:1.5em}} table{{border-collapse:collapse}}{STYLE}</style>")
+    parts.append(f"<h1>{html.escape(title)}</h1>")
+    parts += [report_section(report) for report in reports]
+    return "\n".join(parts)
+
+
+def report_section(report: dict) -> str:
+    """One report: heading, drifted features, the measures table and the histogram pairs.
+
+    Histograms are drawn when the report carries them (reports written before
+    they were stored in the JSON show the table only).
+    """
+    drifted = ", ".join(report["drifted_features"]) or "none"
+    parts = [
+        f"<h3>{html.escape(report['kind'])}: {html.escape(report['baseline'])} &rarr; "
+        f"{html.escape(report['current'])}</h3>",
+        f"<p>drifted features: <b>{html.escape(drifted)}</b></p>",
+        table(report),
+    ]
+    shown = report.get("histograms") or {}
+    for feature in report["features"]:
+        if feature["feature"] not in shown:
+            continue
+        css = "bad" if feature["fired"] else ""
+        parts.append(f"<h4 class='{css}'>{html.escape(feature['feature'])}</h4><div class='pair'>")
+        parts.append(histogram_pair_svg(shown[feature["feature"]]))
+        parts.append("</div>")
+    return "\n".join(parts)
+
+
+def table(report: dict) -> str:
+    """Every feature x measure: value / threshold, the measures that fired in red."""
+    # The measures in the order DataDrift computed them; one a feature lacks is left blank.
+    measures = list(dict.fromkeys(m for f in report["features"] for m in f["values"]))
+    head = "".join(f"<th>{m}</th>" for m in measures)
+    rows = []
+    for f in report["features"]:
+        cells = []
+        for m in measures:
+            if m not in f["values"]:
+                cells.append("<td></td>")
+                continue
+            cls = " class='bad'" if m in f["fired"] else ""
+            cells.append(f"<td{cls}>{f['values'][m]:.4g} <small>/ {f['thresholds'][m]:g}</small></td>")
+        rows.append(f"<tr><td>{html.escape(f['feature'])}</td><td>{html.escape(f['kind'])}</td>{''.join(cells)}</tr>")
+    return f"<table class='drift'><tr><th>feature</th><th>kind</th>{head}</tr>{''.join(rows)}</table>"
+
+
+def histogram_pair_svg(bars: dict) -> str:
+    """The baseline and current histograms side by side, on one vertical scale."""
+    top = max(max(bars[side], default=0) for side in ("baseline", "current")) or 1.0
+    return "".join(_bars(bars[side], bars["labels"], top, side) for side in ("baseline", "current"))
+
+
+def _bars(shares, labels, top: float, name: str) -> str:
+    width = _BAR_W / max(len(shares), 1)
+    bars = []
+    for i, (share, label) in enumerate(zip(shares, labels, strict=True)):
+        h = share / top * (_BAR_H - 12)
+        tip = html.escape(f"{label}: {share:.1%}")
+        bars.append(
+            f"<rect x='{i * width:.1f}' y='{_BAR_H - h:.1f}' width='{width * 0.9:.1f}' height='{h:.1f}'>"
+            f"<title>{tip}</title></rect>"
+        )
+    return (
+        f"<svg class='{name}' width='{_BAR_W}' height='{_BAR_H}' role='img' aria-label='{name}'>"
+        f"<text x='2' y='10'>{name}</text>{''.join(bars)}</svg>"
+    )
+
+
+# Shared with the run report, which embeds drift sections in its own page.
+STYLE = """
+table.drift td,table.drift th{border:1px solid #ccc;padding:2px 6px} .bad{color:#b00;font-weight:bold}
+.pair svg{margin-right:1em;border:1px solid #eee}
+svg.baseline rect{fill:#4a78b0} svg.current rect{fill:#d08030} svg text{font-size:10px}
+"""
