@@ -99,3 +99,48 @@ def test_html_escapes_feature_values():
     cur["c"][0] = "<script>"
     page = report_payload.render([compare_tables(base, cur, categorical={"c"})], {"drift": (base, cur)}, title="t")
     assert "<script>" not in page and "&lt;script&gt;" in page
+
+
+def test_html_shows_n_and_p_beside_the_measures_and_the_schema_changes(tmp_path):
+    report, base, shifted = drifted_report()
+    page = report_payload.render([report], {"drift": (base, shifted)}, title="t")
+    assert "<th>n</th><th>p (q)</th>" in page
+    assert "<td>2000 / 2000</td>" in page  # city: every row has a value on both sides
+    assert "distribution (ks): " in page and "distribution (chi_square): " in page and "missing (fisher): " in page
+    changed = compare_tables(
+        {"age": base["score"].astype(str).astype(object)},
+        {"age": base["score"]},
+        categorical=set(),
+        baseline_categorical={"age"},
+        baseline_name="Examples 3",
+        current_name="Examples 5",
+    )
+    page = report_payload.render([changed], {"drift": ({}, {})}, title="t")
+    assert "schema change: age is string in Examples 3, numeric in Examples 5" in page
+    assert "drifted features: <b>age</b>" in page
+
+
+def test_a_type_change_between_artifacts_is_reported_and_blocks_naming_both(tmp_path):
+    """DataDrift's run on real Arrow copies: the baseline's column is strings, the current one's numbers."""
+    import pyarrow as pa
+    import pyarrow.feather as feather
+
+    def write(uri, age):
+        (uri / "arrow").mkdir(parents=True)
+        table = pa.table({"age": pa.array([[v] for v in age]), "city": pa.array([[b"a"], [b"b"], [b"a"]])})
+        feather.write_feather(table, str(uri / "arrow" / "Split-train.arrow"))
+
+    write(tmp_path / "base", [b"31", b"NA", b"40"])
+    write(tmp_path / "cur", [31.0, None, 40.0])
+    settings = executor.Settings(policy="block", thresholds={}, features={})
+    reports, blessed = executor.run(
+        examples_uri=str(tmp_path / "cur"),
+        examples_name="Examples 5 (span 2, 5)",
+        baselines={executor.DRIFT: (str(tmp_path / "base"), "Examples 3 (span 2, 3)")},
+        schema=None,
+        settings=settings,
+        output_dir=str(tmp_path / "out"),
+    )
+    assert not blessed and reports[0].flagged == ["age"]
+    with pytest.raises(executor.DriftBlocked, match=r"age \(schema change: string in Examples 3 \(span 2, 3\), "):
+        executor.apply_policy(reports, policy="block", report_dir=str(tmp_path / "out"))

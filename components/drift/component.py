@@ -115,6 +115,7 @@ def drift_stage(config, examples, schema, *, target: str = "local") -> list:
         thresholds=stage.merged_thresholds(),
         features={name: dict(values) for name, values in stage.features.items()},
         serving=stage.serving,
+        significance=stage.significance,
     )
     config_json = json.dumps(dataclasses.asdict(settings), sort_keys=True)
     if target != "local":
@@ -164,7 +165,7 @@ def DataDrift(
         settings=settings,
         output_dir=drift_report.uri,
     )
-    drift_report.set_string_custom_property("drifted_features", ",".join(f.feature for r in reports for f in r.drifted))
+    drift_report.set_string_custom_property("drifted_features", ",".join(name for r in reports for name in r.flagged))
     drift_blessing.set_int_custom_property("blessed", int(blessed or settings.policy != "block"))
     drift_blessing.set_int_custom_property("retrain", int(not blessed and settings.policy == "retrain"))
     executor.apply_policy(reports, policy=settings.policy, report_dir=drift_report.uri)
