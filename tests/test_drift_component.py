@@ -21,12 +21,14 @@ def drifted_report():
     return compare_tables(base, shifted, categorical=CATEGORICAL), base, shifted
 
 
-def examples(artifact_id: int, span: int):
+def examples(artifact_id: int, span: int, *, spanned=None):
     from tfx.types import standard_artifacts
 
     artifact = standard_artifacts.Examples()
     artifact.id = artifact_id
     artifact.span = span
+    if spanned is not None:  # what Ingest records; other ExampleGens leave it unset
+        artifact.set_int_custom_property("spanned", int(spanned))
     return artifact
 
 
@@ -41,6 +43,25 @@ def test_previous_span_is_the_latest_earlier_span_else_the_previous_ingestion():
     assert previous_span([x, y, z], [y]).id == 5
     assert previous_span([x], [x]) is None
     assert previous_span([x, y], []) is None
+
+
+def test_a_rerun_of_the_same_span_never_takes_its_earlier_ingestion_as_baseline():
+    """The issue's case: span 2020 ingested with 'NA' as strings, then again fixed; the fix must not
+    be compared with the broken ingestion of the same span."""
+    from tfxgate.components.drift.component import previous_span
+
+    broken, fixed = examples(2, 2020, spanned=True), examples(3, 2020, spanned=True)
+    assert previous_span([broken, fixed], [fixed]) is None
+    older = examples(1, 2019, spanned=True)
+    assert previous_span([older, broken, fixed], [fixed]).id == 1
+    # Span 0 of a {SPAN} pattern is a span like any other.
+    first, again = examples(4, 0, spanned=True), examples(5, 0, spanned=True)
+    assert previous_span([first, again], [again]) is None
+    # Ingest's unspanned input: still the previous ingestion.
+    one, two = examples(6, 0, spanned=False), examples(7, 0, spanned=False)
+    assert previous_span([one, two], [two]).id == 6
+    # Another ExampleGen's Examples of span > 0 without the property: spanned.
+    assert previous_span([examples(8, 4), examples(9, 4)], [examples(9, 4)]) is None
 
 
 def test_schema_comparators_set_linf_and_jsd_per_feature_over_config_defaults():

@@ -29,6 +29,10 @@ from tfxgate.components.ingest import executor
 
 # Exec property the driver adds for a span range: {span: version} of every span read.
 SPANS_READ = "spans_read"
+# Exec property the driver adds: 1 when the input pattern has span specs ({SPAN}, dates), else 0.
+# Recorded on the Examples so DataDrift's previous-span resolver never takes another ingestion
+# of the same span as the baseline of spanned data (the pattern itself is resolved away).
+SPANNED = "spanned"
 
 _SPEC = re.compile(r"\{(SPAN(:\d+)?|VERSION(:\d+)?|YYYY|MM|DD)\}")
 
@@ -71,6 +75,7 @@ class IngestDriver(example_gen_driver.FileBasedDriver):
         input_config = example_gen_pb2.Input()
         proto_utils.json_to_proto(exec_properties["input_config"], input_config)
         check_input_exists(input_base, [split.pattern for split in input_config.splits])
+        exec_properties[SPANNED] = int(any(_SPEC.search(split.pattern) for split in input_config.splits))
         range_config = range_config_pb2.RangeConfig()
         if exec_properties.get("range_config"):
             proto_utils.json_to_proto(exec_properties["range_config"], range_config)

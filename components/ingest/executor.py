@@ -100,6 +100,8 @@ class Executor(base_beam_executor.BaseBeamExecutor):
         }
         if exec_properties.get("spans_read"):
             properties["spans"] = exec_properties["spans_read"]
+        if exec_properties.get("spanned") is not None:  # set by the driver (not on Kubeflow V2: no drivers there)
+            properties["spanned"] = int(exec_properties["spanned"])
         for artifact in (examples, quarantine):
             for name, value in properties.items():
                 _set(artifact, name, value)
