@@ -23,4 +23,6 @@ def ingest_stage(config):
         schema_text=config.schema_file.read_text() if config.schema_file else None,
         max_bad_rows=data.max_bad_rows,
         engine=data.engine,
+        null_values=data.null_values,
+        split_key=data.split_key,
     )

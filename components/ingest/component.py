@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from typing import Optional, Union
+from typing import Optional, Sequence, Union
 
 from tfx import v1 as tfx
 from tfx.components.example_gen import driver as example_gen_driver
@@ -59,6 +59,9 @@ class IngestSpec(ComponentSpec):
         "max_bad_rows": ExecutionParameter(type=str),
         # Where the work runs: auto (from the Beam options), arrow (one process) or beam (sharded).
         "engine": ExecutionParameter(type=str, optional=True),
+        # JSON lists: the cell texts read as missing values; the columns hashed for a row's split.
+        "null_values": ExecutionParameter(type=str, optional=True),
+        "split_key": ExecutionParameter(type=str, optional=True),
     }
     INPUTS = {}
     OUTPUTS = {
@@ -158,6 +161,8 @@ class Ingest(base_component.BaseComponent):
         schema_text: Optional[str] = None,
         max_bad_rows: Union[int, float] = 0,
         engine: str = "auto",
+        null_values: Optional[Sequence[str]] = None,
+        split_key: Optional[Sequence[str]] = None,
     ):
         """Args mirror the config's `data` section (see README.md)."""
         split_config = tfx.proto.SplitConfig(
@@ -182,6 +187,8 @@ class Ingest(base_component.BaseComponent):
                 schema=schema_text,
                 max_bad_rows=repr(max_bad_rows),
                 engine=engine,
+                null_values=json.dumps(list(null_values)) if null_values is not None else None,
+                split_key=json.dumps(sorted(split_key)) if split_key else None,
                 examples=tfx.dsl.Channel(type=standard_artifacts.Examples),
                 quarantine=tfx.dsl.Channel(type=Quarantine),
             )
