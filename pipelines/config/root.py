@@ -194,6 +194,11 @@ class DataSection(_Model):
     def has_span(self) -> bool:
         return bool(re.search(SPAN_SPEC_PATTERN, self.path))
 
+    @property
+    def first_file(self) -> str:
+        """The first input file the path matches (any span), e.g. to read its header."""
+        return sorted(glob.glob(re.sub(SPAN_SPEC_PATTERN, "*", self.path)))[0]
+
     @field_validator("splits")
     @classmethod
     def _check_splits(cls, splits: dict[str, int]) -> dict[str, int]:
@@ -328,7 +333,7 @@ def known_features(config: PipelineConfig) -> tuple[set[str], str]:
         from tfxgate.artifacts.schema import feature_names, read_schema  # protobuf only, no TF
 
         return feature_names(read_schema(config.schema_file)), f"the schema {config.schema_file}"
-    first = sorted(glob.glob(re.sub(SPAN_SPEC_PATTERN, "*", config.data.path)))[0]
+    first = config.data.first_file
     if config.data.format == "parquet":
         import pyarrow.parquet as pq
 
