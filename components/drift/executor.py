@@ -18,7 +18,7 @@ import shutil
 from dataclasses import dataclass
 from typing import Optional
 
-from tfxgate.artifacts import payloads
+from tfxgate.artifacts import drift_report
 from tfxgate.components.drift import columns, report_payload, tables
 from tfxgate.components.drift.check import DEFAULT_SIGNIFICANCE, DriftReport, Thresholds, compare_tables
 from tfxgate.reporting import drift_html
@@ -175,10 +175,10 @@ def write_report(reports, pairs, *, output_dir: str, policy: str) -> None:
     os.makedirs(output_dir, exist_ok=True)
     # The histograms go into the JSON too, so the run report can draw them again.
     documents = report_payload.payload(reports, pairs)
-    with open(os.path.join(output_dir, payloads.DRIFT_REPORT_JSON), "w") as handle:
+    with open(os.path.join(output_dir, drift_report.DRIFT_REPORT_JSON), "w") as handle:
         json.dump({"policy": policy, "reports": documents}, handle, indent=1, default=float)
     page = drift_html.render_payload(documents, title="tfxgate drift and skew report")
-    with open(os.path.join(output_dir, payloads.DRIFT_REPORT_HTML), "w") as handle:
+    with open(os.path.join(output_dir, drift_report.DRIFT_REPORT_HTML), "w") as handle:
         handle.write(page)
 
 
@@ -186,16 +186,18 @@ def apply_policy(reports: list[DriftReport], *, policy: str, report_dir: str) ->
     """Raises DriftBlocked under `block` when any feature drifted; logs otherwise.
 
     Under `block` the report files are first copied out of the (about to be
-    discarded) output artifact to `kept_report_dir`, and the message names that copy.
+    discarded) output artifact to `drift_report.kept_dir`, and the message names that copy.
     """
     found = [f"{r.kind}: {r.describe()}" for r in reports if r.flagged]
     if not found:
         return
     if policy == "block":
-        kept = payloads.kept_drift_report_dir(report_dir)
+        kept = drift_report.kept_dir(report_dir)
         shutil.copytree(report_dir, kept, dirs_exist_ok=True)
         report_dir = kept
-    message = f"data drift beyond thresholds in {'; '.join(found)} (report: {report_dir}/{payloads.DRIFT_REPORT_HTML})"
+    message = (
+        f"data drift beyond thresholds in {'; '.join(found)} (report: {report_dir}/{drift_report.DRIFT_REPORT_HTML})"
+    )
     if policy == "block":
         raise DriftBlocked(f"{message}. Policy 'block': stopping before training, nothing is pushed.")
     logging.warning("%s (policy %r: continuing)", message, policy)

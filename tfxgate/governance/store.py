@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,7 +105,7 @@ def approve(target: GovernedPipeline, run_id: str, *, by: str, reason: str, dest
                     destination=name,
                     by=by,
                     reason=reason,
-                    gates=json.loads(pending.gates or "{}"),
+                    gates=pending.gates,
                 ),
             ),
         )
