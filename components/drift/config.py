@@ -38,7 +38,7 @@ class DriftStage(BaseModel):
     )
     thresholds: dict[str, float] = Field(default_factory=dict, description="Default threshold per measure.")
     features: dict[str, dict[str, float]] = Field(
-        default_factory=dict, description="Per-feature overrides of psi/ks/wasserstein/missing."
+        default_factory=dict, description="Per-feature overrides of psi/ks/wasserstein/missing/nonfinite."
     )
     serving: Optional[str] = Field(default=None, description="CSV of serving data to check training skew against.")
     significance: float = Field(
