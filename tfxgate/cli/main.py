@@ -380,6 +380,7 @@ def _run(config: PipelineConfig, *, verbose: bool) -> tuple[int, str]:
         from tfxgate.mlmd.store import open_store
 
         open_store(config.metadata, root=config.pipeline.root)
+    from tfxgate import storage
     from tfxgate.pipelines.local import run_local  # heavy: imports TFX
     from tfxgate.reporting.summary import render, summarize
 
@@ -405,9 +406,7 @@ def _run(config: PipelineConfig, *, verbose: bool) -> tuple[int, str]:
                 run_id=outcome.run_id,
             )
         )
-    summary_dir = config.pipeline.root / "summaries"
-    summary_dir.mkdir(parents=True, exist_ok=True)
-    (summary_dir / f"{_safe(outcome.run_id)}.json").write_text(summary.to_json())
+    storage.write_text(config.pipeline.root / "summaries" / f"{_safe(outcome.run_id)}.json", summary.to_json())
     print(render(summary), flush=True)
     if outcome.fully_cached:
         print("  every stage was served from TFX's cache: nothing changed since the last run", flush=True)
