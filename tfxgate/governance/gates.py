@@ -18,7 +18,7 @@ gate, never a pass. What each gate reads (see CONTRACTS.md):
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Mapping, Optional, Sequence
 
 GATES = ("ingestion", "validation", "drift", "evaluation", "infra")
@@ -78,10 +78,6 @@ def from_json(text: str) -> list[GateResult]:
         return []
     data = json.loads(text)
     return [GateResult(name, bool(v["passed"]), str(v["detail"])) for name, v in data.items()]
-
-
-def as_dicts(results: Sequence[GateResult]) -> list[dict]:
-    return [asdict(r) for r in results]
 
 
 def _is_blessed(value: Any) -> bool:
