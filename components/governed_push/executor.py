@@ -6,7 +6,7 @@ PushedModel output (the stock Pusher's `pushed`, `pushed_destination`,
 `pushed_version`, plus `destination_name`, `model_id`, `gates` and
 `decisions`). The audit records in ML Metadata (tfxgate.Push,
 tfxgate.PendingApproval) are written from these properties by the local
-runner once TFX has published the output (pipelines/audit.py).
+runner once TFX has published the output (tfxgate/mlmd/audit.py).
 """
 
 from __future__ import annotations

@@ -138,7 +138,7 @@ _PIPELINE_HELP = "pipeline name (configs/NAME.yaml unless -c says otherwise) or 
 
 
 def _add_governance(commands) -> None:
-    """approve / reject / rollback / history: decisions on what a pipeline pushes (pipelines/governance.py)."""
+    """approve / reject / rollback / history: decisions on what a pipeline pushes (tfxgate/governance/store.py)."""
 
     def add(name: str, help_: str, subject: str, subject_help: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_)
@@ -427,6 +427,8 @@ def _setup_logging(root: Path, *, verbose: bool) -> Path:
     file_handler.setLevel(logging.INFO)
     console = logging.StreamHandler(sys.stderr)
     console.setLevel(logging.INFO if verbose else logging.ERROR)
+    if not verbose:  # the progress lines name the cause; its traceback belongs in the file only
+        console.addFilter(lambda record: not record.exc_info)
     root_logger = logging.getLogger()
     root_logger.setLevel(logging.INFO)
     root_logger.handlers[:] = [file_handler, console]

@@ -2,7 +2,7 @@
 
 A gate passes only when its artifact exists for this run *and* says so: a
 missing artifact (the stage did not run, or its output was lost) is a failed
-gate, never a pass. What each gate reads (see CONTRACTS.md):
+gate, never a pass. What each gate reads (see docs/CONTRACTS.md):
 
 - ingestion: the Ingest `examples` artifact. Ingest fails the run over the
   `max_bad_rows` policy, so an Examples artifact from this run is a pass.

@@ -5,14 +5,14 @@ artifact: back to the execution that trained it and the Examples and Schema it
 read; from the Examples to the statistics, anomalies and drift report computed
 on them; forward from the Model to its evaluation, blessing, pushes and the
 governance decisions (approval, rejection, push, rollback: the `tfxgate.*`
-executions pipelines/audit.py records, see CONTRACTS.md). Artifacts are found
+executions tfxgate/mlmd/audit.py records, see docs/CONTRACTS.md). Artifacts are found
 by type and by event/context relations, never by node id, so the walk
 survives stages being swapped (StatisticsGen -> Validate, Pusher -> GovernedPush).
 When several candidates qualify (a config change re-ran a stage), the one from
 the model's own pipeline run wins, then the newest.
 
 The result is a tree of dataclasses (`Evidence`) that `json.dumps` can write
-(`to_json`); `tfxgate lineage` prints it and pipelines/model_card.py renders it.
+(`to_json`); `tfxgate lineage` prints it and tfxgate/reporting/model_card.py renders it.
 The file readers live in evidence_files.py, the graph queries in mlmd_graph.py.
 """
 

@@ -6,7 +6,7 @@ properties. Property names follow the producing components: Ingest
 (components/ingest/executor.py: `rows_per_split`, `rows_read`, `bad_rows`,
 `input_files_sha256`), SliceEval (components/slice_eval), the stock
 Pusher (`pushed`, `pushed_version`, `pushed_destination`) and the governance
-records of CONTRACTS.md (`pipeline`, `run_id`, `destination`, `version`, `by`,
+records of docs/CONTRACTS.md (`pipeline`, `run_id`, `destination`, `version`, `by`,
 `reason`, `at`, `gates`).
 """
 
@@ -157,7 +157,7 @@ def examples_of(artifact, *, quarantine_uri: Optional[str]) -> Examples:
 
 
 def anomalies_passed(blessed: Any, found: list[dict]) -> bool:
-    """The validation gate as CONTRACTS.md states it.
+    """The validation gate as docs/CONTRACTS.md states it.
 
     Validate writes `blessed` 1/0; stock ExampleValidator writes a struct
     {split: 1/0}; without either the gate passes iff no anomaly is listed.

@@ -2,7 +2,7 @@
 
 `steps` lists, per execution of the run, the artifacts it read and wrote (so a
 pushed model can be followed back to its examples, schema and span).
-`governance` finds the records the governed push writes (CONTRACTS.md:
+`governance` finds the records the governed push writes (docs/CONTRACTS.md:
 execution types `tfxgate.Push`, `tfxgate.Approval`, `tfxgate.Rejection`,
 `tfxgate.Rollback`, `tfxgate.PendingApproval` with string properties) that
 belong to this run: their `run_id` is the run's, or they took its model as input.

@@ -7,7 +7,7 @@ properties `pipeline`, `run_id`, `destination`, `version`, `by`, `reason`,
 the PushedModel an OUTPUT of a Push; each execution is associated with the
 TFX `pipeline` context and, where there is one, the run's `pipeline_run`
 context. So "who let this model into production, on what evidence" is a walk
-from the model in the store, not a side file (see CONTRACTS.md).
+from the model in the store, not a side file (see docs/CONTRACTS.md).
 """
 
 from __future__ import annotations

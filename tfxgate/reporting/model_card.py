@@ -226,7 +226,7 @@ def _gates(evidence: Evidence) -> Section:
 
 
 def _gates_from_evidence(evidence: Evidence) -> dict[str, dict]:
-    """CONTRACTS.md's rule: a missing artifact is a failed gate."""
+    """docs/CONTRACTS.md's rule: a missing artifact is a failed gate."""
 
     def recorded(part, what: str) -> str:
         return f"{what} artifact {part}" if part is not None else f"no {what} recorded"

@@ -2,8 +2,8 @@
 
 Intended use, known limitations and owners are written by people, so they live
 in the config; everything else on the card comes from the evidence in ML
-Metadata (pipelines/evidence.py). Kept apart from config.py so the push section
-and the card renderer (pipelines/model_card.py) share it without importing the
+Metadata (tfxgate/lineage/evidence.py). Kept apart from config.py so the push section
+and the card renderer (tfxgate/reporting/model_card.py) share it without importing the
 whole config.
 """
 

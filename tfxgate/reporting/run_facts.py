@@ -4,7 +4,7 @@ A run is a TFX `pipeline_run` context (its name is the run id the CLI prints).
 Everything is read from the store and from the files its artifacts point at:
 the stage timeline from execution times and states, the data summary from the
 Ingest and statistics artifacts, anomalies, drift, the slice evaluation, and the
-governance records the governed push writes (see CONTRACTS: `tfxgate.Push`,
+governance records the governed push writes (see docs/CONTRACTS.md: `tfxgate.Push`,
 `tfxgate.Approval`, ...). A section whose records are absent is left `None`, and
 the page says "not recorded".
 """

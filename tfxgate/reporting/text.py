@@ -1,6 +1,6 @@
 """Short sentences about evidence, shared by `tfxgate lineage` and the model card.
 
-Pure functions over the `Evidence` tree (pipelines/evidence.py): one place
+Pure functions over the `Evidence` tree (tfxgate/lineage/evidence.py): one place
 decides how a gate, a drift result or a decision is worded, so the terminal
 tree and the card never disagree. Values are returned as plain text; callers
 escape for HTML.
