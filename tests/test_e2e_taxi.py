@@ -240,6 +240,11 @@ def test_anomaly_stops_the_run_before_training_naming_feature_kind_and_value(sam
     assert pushed_versions(copied_root / "serving") == before
     summary = result.summaries()[-1]
     assert summary["failed_stage"] == "Validate" and "Bitcoin" in summary["error"]
+    # The console names the cause in one line; the traceback is kept in the run's log file.
+    assert "Traceback" not in result.stderr
+    log = (copied_root / "logs" / "tfxgate.log").read_text()
+    assert f"node Validate of run {summary['run_id']} failed" in log
+    assert "Traceback" in log and "AnomaliesFailed" in log
 
 
 def test_without_a_schema_the_run_proposes_one_and_adopt_copies_it(sample_csv, tmp_path):
