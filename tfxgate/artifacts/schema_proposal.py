@@ -8,8 +8,9 @@ adopt it; a person reviews it and runs
     tfxgate schema adopt <root>/runs/<run id> [--to schemas/<pipeline>/schema.pbtxt] [--force]
 
 which copies it atomically (`storage.copy_file`: a temporary file renamed into
-place, so readers see the old file or the new one, never half of one) and refuses to replace an existing
-curated schema without `--force`. Protobuf only, no TensorFlow.
+place, so readers see the old file or the new one, never half of one) and
+refuses to replace an existing curated schema without `--force`. Protobuf
+only, no TensorFlow.
 """
 
 from __future__ import annotations

@@ -15,7 +15,6 @@ GovernanceError with a message that says what state the run is in.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,7 +102,7 @@ def approve(target: GovernedPipeline, run_id: str, *, by: str, reason: str, dest
                     destination=name,
                     by=by,
                     reason=reason,
-                    gates=json.loads(pending.gates or "{}"),
+                    gates=pending.gates,
                 ),
             ),
         )
