@@ -15,30 +15,34 @@ import shutil
 from importlib import resources
 from pathlib import Path
 
-CONFIG = Path("configs/taxi.yaml")
+CONFIG = Path("configs/taxi.yaml")  # inside the starter project: what `tfxgate run` takes
 
 
 class StarterExists(ValueError):
     """DIR already holds one of the starter's files; nothing was written."""
 
 
-def example_files() -> dict[Path, Path]:
+def _example_files() -> dict[Path, Path]:
     """The shipped example: path inside a starter project -> the installed file."""
     example = Path(str(resources.files("tfxgate") / "examples" / "taxi"))
-    return {path.relative_to(example): path for path in sorted(example.rglob("*")) if path.is_file()}
+    return {
+        path.relative_to(example): path
+        for path in sorted(example.rglob("*"))
+        if path.is_file() and "__pycache__" not in path.parts  # bytecode of an imported trainer
+    }
 
 
 def write_starter(directory: Path) -> list[Path]:
-    """Copies the taxi example into `directory`; returns the files written, config first.
+    """Copies the taxi example into `directory`; returns the files written.
 
     Refuses (`StarterExists`, before writing anything) when one of them exists, so
     a user's edited config or trainer is never overwritten.
     """
-    files = example_files()
+    files = _example_files()
     existing = [str(directory / name) for name in files if (directory / name).exists()]
     if existing:
         raise StarterExists(f"already exists: {', '.join(existing)}; choose another directory")
     for name, source in files.items():
         (directory / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, directory / name)
-    return sorted((directory / name for name in files), key=lambda path: path != directory / CONFIG)
+    return [directory / name for name in files]

@@ -46,5 +46,7 @@ def test_config_can_name_the_shipped_schema_and_trainer_by_package_url(tmp_path)
         .replace("../trainers/taxi/", "package://tfxgate/examples/taxi/trainers/taxi/")
     )
     loaded = load_config(config)
+    for path in (loaded.schema_file, loaded.stages.trainer.module_file):
+        assert "tfxgate/examples/taxi" in str(path)
     assert loaded.schema_file.read_bytes() == (REPO / "schemas" / "taxi" / "schema.pbtxt").read_bytes()
     assert loaded.stages.trainer.module_file.read_bytes() == (REPO / "trainers" / "taxi" / "trainer.py").read_bytes()

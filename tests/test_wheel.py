@@ -122,7 +122,7 @@ def _owners(module: str) -> set[str]:
             canonicalize_name(dist)
             for dist in candidates
             if any(
-                name == f"{stem}/__init__.py" or name.startswith(f"{stem}.") and name.endswith((".py", ".so"))
+                name == f"{stem}/__init__.py" or (name.startswith(f"{stem}.") and name.endswith((".py", ".so")))
                 for name in _distribution_files(dist)
             )
         }
@@ -236,6 +236,7 @@ def test_wheel_runs_the_demo_from_a_fresh_venv_outside_the_checkout(wheel, tmp_p
         .replace("../schemas/taxi/", "package://tfxgate/examples/taxi/schemas/taxi/")
         .replace("../trainers/taxi/", "package://tfxgate/examples/taxi/trainers/taxi/")
     )
+    assert packaged.read_text().count("package://tfxgate/examples/taxi/") == 2
     assert "OK (pipeline 'taxi'" in _run([tfxgate, "check", packaged], cwd=work, env=env).stdout
 
     sets = [item for override in DEMO_OVERRIDES for item in ("--set", override)]

@@ -190,7 +190,7 @@ def _adopt(args: argparse.Namespace) -> int:
 
 
 def _init(directory: Path) -> int:
-    from tfxgate.pipelines.starter import StarterExists, write_starter
+    from tfxgate.pipelines.starter import CONFIG, StarterExists, write_starter
 
     try:
         written = write_starter(directory)
@@ -200,7 +200,7 @@ def _init(directory: Path) -> int:
     print(f"tfxgate: wrote a starter project to {directory}:")
     for path in written:
         print(f"  {path}")
-    print(f"run it with: tfxgate run {written[0]}")
+    print(f"run it with: tfxgate run {directory / CONFIG}")
     return EXIT_OK
 
 
