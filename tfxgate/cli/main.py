@@ -13,6 +13,7 @@
     tfxgate rollback PIPELINE [-c CONFIG] --to VERSION --by NAME --reason TEXT [--destination NAME]
     tfxgate history PIPELINE [-c CONFIG] [--json]
     tfxgate schema adopt RUN [--to schemas/<pipeline>/schema.pbtxt] [--force]
+    tfxgate init DIR
 
 Exit codes: 0 success (or, with --if-new-data, nothing new to run on), 1 a
 pipeline stage failed (or the metadata store is not ready), 2 the config (or the
@@ -119,6 +120,8 @@ def _parser() -> argparse.ArgumentParser:
     adopt.add_argument("run", type=Path, help="the proposal directory a run printed (<root>/runs/<run id>)")
     adopt.add_argument("--to", type=Path, help="target file (default: schemas/<pipeline>/schema.pbtxt)")
     adopt.add_argument("--force", action="store_true", help="replace an existing curated schema")
+    init = commands.add_parser("init", help="write a starter project (the taxi demo: config, schema, trainer)")
+    init.add_argument("directory", type=Path, metavar="DIR", help="where to write it (created if missing)")
     _add_governance(commands)
     return parser
 
@@ -186,10 +189,27 @@ def _adopt(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _init(directory: Path) -> int:
+    from tfxgate.pipelines.starter import CONFIG, StarterExists, write_starter
+
+    try:
+        written = write_starter(directory)
+    except StarterExists as err:
+        print(f"tfxgate: {err}", file=sys.stderr)
+        return EXIT_CONFIG
+    print(f"tfxgate: wrote a starter project to {directory}:")
+    for path in written:
+        print(f"  {path}")
+    print(f"run it with: tfxgate run {directory / CONFIG}")
+    return EXIT_OK
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "schema":
         return _adopt(args)
+    if args.command == "init":
+        return _init(args.directory)
     overrides = list(args.overrides)
     if getattr(args, "root", None) is not None:
         overrides.append(f"pipeline.root={args.root.resolve()}")
