@@ -277,8 +277,8 @@ def _config_path(pipeline: Path) -> Path:
 
 
 def _lineage(config: PipelineConfig, *, version: str, as_json: bool, destination: Optional[str] = None) -> int:
-    from tfxgate.lineage.tree import UnknownVersion, lineage, render, tree
     from tfxgate.mlmd.store import open_store
+    from tfxgate.reporting.lineage_tree import UnknownVersion, lineage, render, tree
 
     name = config.pipeline.name
     if config.metadata_path is not None and not config.metadata_path.exists():
