@@ -62,8 +62,6 @@ def test_import_contracts_catch_a_core_module_importing_pipelines(installed_layo
     result = _lint_imports(layout)
     assert result.returncode == 1
     assert "tfxgate.mlmd is not allowed to import tfxgate.pipelines" in result.stdout
-    assert (
-        "Layers: cli -> pipelines -> components -> core (governance -> reporting -> lineage -> artifacts -> mlmd -> settings, storage) BROKEN"
-        in result.stdout
-    )
+    assert "Layers: cli -> pipelines -> components -> core (" in result.stdout
+    assert ") BROKEN" in result.stdout.split("Layers: cli")[1].splitlines()[0]
     assert "The core library never imports components, pipelines or the CLI BROKEN" in result.stdout
