@@ -9,8 +9,8 @@ import pytest
 from tests.conftest import TAXI_CONFIG, run_cli
 from tests.governed_store import add_rerun_with_new_drift, build
 from tfxgate.cli.main import main
-from tfxgate.lineage import tree as lineage
 from tfxgate.lineage.evidence import EvidenceError, collect
+from tfxgate.reporting import lineage_tree as lineage
 
 
 @pytest.fixture(scope="module")

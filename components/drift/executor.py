@@ -14,10 +14,10 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
 from dataclasses import dataclass
 from typing import Optional
 
+from tfxgate import storage
 from tfxgate.artifacts import drift_report
 from tfxgate.components.drift import columns, report_payload, tables
 from tfxgate.components.drift.check import DEFAULT_SIGNIFICANCE, DriftReport, Thresholds, compare_tables
@@ -172,14 +172,16 @@ def read_serving(path: str):
 
 
 def write_report(reports, pairs, *, output_dir: str, policy: str) -> None:
-    os.makedirs(output_dir, exist_ok=True)
     # The histograms go into the JSON too, so the run report can draw them again.
     documents = report_payload.payload(reports, pairs)
-    with open(os.path.join(output_dir, drift_report.DRIFT_REPORT_JSON), "w") as handle:
-        json.dump({"policy": policy, "reports": documents}, handle, indent=1, default=float)
+    storage.write_json(
+        os.path.join(output_dir, drift_report.DRIFT_REPORT_JSON),
+        {"policy": policy, "reports": documents},
+        indent=1,
+        default=float,
+    )
     page = drift_html.render_payload(documents, title="tfxgate drift and skew report")
-    with open(os.path.join(output_dir, drift_report.DRIFT_REPORT_HTML), "w") as handle:
-        handle.write(page)
+    storage.write_text(os.path.join(output_dir, drift_report.DRIFT_REPORT_HTML), page)
 
 
 def apply_policy(reports: list[DriftReport], *, policy: str, report_dir: str) -> None:
@@ -193,7 +195,8 @@ def apply_policy(reports: list[DriftReport], *, policy: str, report_dir: str) ->
         return
     if policy == "block":
         kept = drift_report.kept_dir(report_dir)
-        shutil.copytree(report_dir, kept, dirs_exist_ok=True)
+        for name in (drift_report.DRIFT_REPORT_JSON, drift_report.DRIFT_REPORT_HTML):
+            storage.copy_file(os.path.join(report_dir, name), os.path.join(kept, name))
         report_dir = kept
     message = (
         f"data drift beyond thresholds in {'; '.join(found)} (report: {report_dir}/{drift_report.DRIFT_REPORT_HTML})"

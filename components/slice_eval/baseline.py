@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Dict, List, Optional
 
 from tfx import types
+from tfx import v1 as tfx
 from tfx.dsl.components.common import resolver
 
 from tfxgate.artifacts import blessing, pushed
@@ -51,3 +52,11 @@ class LatestPushedModelStrategy(resolver.ResolverStrategy):
         models = [m for m in input_dict.get(MODEL, []) if m.id in pushed and m.id not in excluded]
         latest = max(models, key=lambda m: m.id, default=None)
         return {MODEL: [latest] if latest else [], CANDIDATE: candidate}
+
+
+def latest_pushed_model_resolver(candidate_model):
+    """A Resolver node running LatestPushedModelStrategy over this pipeline's Models, passing `candidate_model`."""
+    return tfx.dsl.Resolver(
+        strategy_class=LatestPushedModelStrategy,
+        **{MODEL: tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model), CANDIDATE: candidate_model},
+    )

@@ -19,7 +19,7 @@ import datetime
 import glob
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal, Optional, Union
+from typing import Annotated, Literal, Optional, Union
 
 from pydantic import (
     ConfigDict,
@@ -377,8 +377,3 @@ def _cross_checks(config: PipelineConfig) -> list[tuple[list[str], str]]:
         if problem:
             problems.append((["stages", "validation", "environment"], problem))
     return problems
-
-
-def config_to_yaml_dict(config: PipelineConfig) -> dict[str, Any]:
-    """The validated config as plain data (for run records and reports)."""
-    return config.model_dump(mode="json", by_alias=True, exclude={"source"})

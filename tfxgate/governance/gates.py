@@ -3,7 +3,8 @@
 A gate passes only when its artifact exists for this run *and* says so: a
 missing artifact (the stage did not run, or its output was lost) is a failed
 gate, never a pass. "Blessed" is decided by tfxgate/artifacts/blessing.py,
-the one rule the summary, report and lineage use too. What each gate reads:
+the one rule the summary, report and lineage use too. What each gate reads (see
+docs/CONTRACTS.md):
 
 - ingestion: the Ingest `examples` artifact. Ingest fails the run over the
   `max_bad_rows` policy, so an Examples artifact from this run is a pass.
@@ -19,7 +20,7 @@ the one rule the summary, report and lineage use too. What each gate reads:
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Mapping, Optional, Sequence
 
 from tfxgate.artifacts.blessing import is_blessed, validation_passed
@@ -81,10 +82,6 @@ def from_json(text: str) -> list[GateResult]:
         return []
     data = json.loads(text)
     return [GateResult(name, bool(v["passed"]), str(v["detail"])) for name, v in data.items()]
-
-
-def as_dicts(results: Sequence[GateResult]) -> list[dict]:
-    return [asdict(r) for r in results]
 
 
 def _blessed(props: dict, name: str, what: str) -> GateResult:

@@ -12,7 +12,7 @@ When several candidates qualify (a config change re-ran a stage), the one from
 the model's own pipeline run wins, then the newest.
 
 The result is a tree of dataclasses (`Evidence`) that `json.dumps` can write
-(`to_json`); tfxgate/lineage/tree.py prints it for `tfxgate lineage` and
+(`to_json`); tfxgate/reporting/lineage_tree.py prints it for `tfxgate lineage` and
 tfxgate/reporting/model_card.py renders it. The payloads are read by
 tfxgate/artifacts/ (one reader per artifact kind).
 """

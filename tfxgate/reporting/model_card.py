@@ -13,10 +13,10 @@ version never appears without its card:
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Optional, Union
 
+from tfxgate import storage
 from tfxgate.lineage.evidence import Evidence
 from tfxgate.mlmd import audit
 from tfxgate.reporting import text
@@ -45,14 +45,7 @@ def write(
     document = card(evidence, info)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name, body in ((MARKDOWN, to_markdown(document)), (HTML, to_html(document))):
-        path = out / name
-        tmp = out / f".{name}.tmp"
-        tmp.write_text(body, encoding="utf-8")
-        os.replace(tmp, path)
-        paths.append(path)
-    return paths[0], paths[1]
+    return storage.write_text(out / MARKDOWN, to_markdown(document)), storage.write_text(out / HTML, to_html(document))
 
 
 def card(evidence: Evidence, info: ModelCardInfo) -> Document:
