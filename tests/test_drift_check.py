@@ -57,8 +57,8 @@ def test_per_feature_override_beats_the_default():
     )
     assert report.drifted == []
     # A zero threshold with the significance gate off (level 1.0): effect sizes alone, any KS > 0 fires.
-    base = synthetic.base_table(rows=5000, seed=0)
-    shifted = synthetic.shifted_table(base, drift={}, seed=1)
+    base = synthetic_drift.base_table(rows=5000, seed=0)
+    shifted = synthetic_drift.shifted_table(base, drift={}, seed=1)
     strict = compare_tables(
         base,
         shifted,

@@ -14,7 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tfxgate.components.drift import measures, synthetic
+from tests import synthetic_drift
+from tfxgate.components.drift import measures
 from tfxgate.components.drift.check import compare_tables
 from tfxgate.components.drift.significance import benjamini_hochberg, chi_square_pvalue, rate_pvalue
 
@@ -23,7 +24,7 @@ CATEGORICAL = {"city", "channel"}
 
 def small_span(rows: int, seed: int) -> dict[str, np.ndarray]:
     """base_table's distribution with what real small data has: rounded values (ties) and a few missing."""
-    table = synthetic.base_table(rows=rows, seed=seed)
+    table = synthetic_drift.base_table(rows=rows, seed=seed)
     table["distance"] = np.round(table["distance"])
     table["amount"] = np.round(table["amount"], 1)
     table["score"][np.random.default_rng(seed + 1_000_000).random(rows) < 0.05] = np.nan
@@ -47,7 +48,7 @@ def test_clean_small_spans_raise_drift_on_at_most_one_percent_of_features():
 
 def test_a_real_shift_on_a_small_span_is_still_flagged_with_n_and_p():
     base = small_span(150, 1)
-    shifted = synthetic.shifted_table(base, drift={"score": "mean_shift", "city": "new_category"}, seed=2)
+    shifted = synthetic_drift.shifted_table(base, drift={"score": "mean_shift", "city": "new_category"}, seed=2)
     report = compare_tables(base, shifted, categorical=CATEGORICAL)
     assert report.flagged == ["city", "score"], report.describe()
     score = next(f for f in report.features if f.feature == "score")

@@ -89,3 +89,10 @@ def test_check_samples_only_the_first_rows(tmp_path, rows):
     path.write_text("x\n" + "1\n" * 10 + "oops\n")
     found = tokens_in_numeric_columns(str(path), data_format="csv", null_values=[], rows=rows)
     assert [f.column for f in found] == ([] if rows == 2 else ["x"])
+
+
+def test_check_samples_parquet_string_columns(tmp_path):
+    table = pa.table({"age": ["31", "?", "40"], "score": [1.5, 2.0, 3.0], "name": ["a", "b", "c"]})
+    pq.write_table(table, tmp_path / "in.parquet")
+    found = tokens_in_numeric_columns(str(tmp_path / "in.parquet"), data_format="parquet", null_values=["NA"])
+    assert [(f.column, f.tokens, f.numbers) for f in found] == [("age", {"?": 1}, 2)]

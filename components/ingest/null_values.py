@@ -89,42 +89,30 @@ def tokens_in_numeric_columns(
 
 
 def _sample(path: str, *, data_format: str, null_values: Sequence[str], rows: int) -> dict[str, list]:
-    """Column -> the text of its first `rows` cells (None where missing); Parquet: its string columns only."""
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-    import pyarrow.parquet as pq
+    """Column -> the text of its first `rows` cells (None where missing); Parquet: its string columns only.
 
+    No Arrow streaming reader: a sample is small, and a reader stopped early left its
+    read-ahead thread to abort the process at exit.
+    """
+    tokens = set(null_tokens(null_values))
     if data_format == "parquet":
-        batch = next(pq.ParquetFile(path).iter_batches(batch_size=rows), None)
-        if batch is None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        parquet = pq.ParquetFile(path)
+        if parquet.metadata.num_row_groups == 0:
             return {}
-        tokens = set(null_tokens(null_values))
+        table = parquet.read_row_group(0).slice(0, rows)
         return {
-            name: [None if v in tokens else v for v in column.cast(pa.string()).to_pylist()]
-            for name, column in zip(batch.schema.names, batch.columns, strict=True)
-            if pa.types.is_string(column.type) or pa.types.is_binary(column.type)
+            name: [None if v in tokens else v for v in table.column(name).cast(pa.string()).to_pylist()]
+            for name, kind in zip(table.schema.names, table.schema.types, strict=True)
+            if pa.types.is_string(kind) or pa.types.is_binary(kind)
         }
     import csv
+    import itertools
 
     with open(path, newline="", encoding="utf-8", errors="replace") as handle:
-        header = next(csv.reader(handle), [])
-    reader = pacsv.open_csv(
-        path,
-        convert_options=pacsv.ConvertOptions(
-            column_types={name: pa.string() for name in header},
-            null_values=null_tokens(null_values),
-            strings_can_be_null=True,
-            quoted_strings_can_be_null=True,
-        ),
-        parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=lambda row: "skip"),
-    )
-    batches, read = [], 0
-    for batch in reader:
-        batches.append(batch)
-        read += batch.num_rows
-        if read >= rows:
-            break
-    if not batches:
-        return {}
-    table = pa.Table.from_batches(batches).slice(0, rows)
-    return {name: table.column(name).to_pylist() for name in table.column_names}
+        records = csv.reader(handle)
+        header = next(records, [])
+        sample = [r for r in itertools.islice(records, rows) if len(r) == len(header)]
+    return {name: [None if r[i] in tokens else r[i] for r in sample] for i, name in enumerate(header)}
