@@ -84,6 +84,7 @@ def drift(config: PipelineConfig, examples, schema_channel, *, target: str = "lo
         features={name: dict(values) for name, values in stage.features.items()},
         serving=stage.serving,
         significance=stage.significance,
+        null_values=list(config.data.null_values),
     )
     config_json = json.dumps(dataclasses.asdict(settings), sort_keys=True)
     if target != "local":
@@ -150,6 +151,7 @@ def evaluation(config: PipelineConfig, examples, model, baseline_model):
         baseline_model=baseline_model,
         stage=config.stages.evaluation,
         label=config.data.label,
+        label_kind=config.data.label_spec,
     ).with_id("SliceEval")
 
 
@@ -197,7 +199,13 @@ def stock_eval_config(config: PipelineConfig) -> tfma.EvalConfig:
     noisy to gate without a minimum size, which SliceEval adds), and it reads
     one unnamed model spec.
     """
-    built = slice_eval_config(config.stages.evaluation, label=config.data.label, with_baseline=False, gate_overall=True)
+    built = slice_eval_config(
+        config.stages.evaluation,
+        label=config.data.label,
+        with_baseline=False,
+        gate_overall=True,
+        kind=config.data.label_spec,
+    )
     built.model_specs[0].ClearField("name")
     # The stock Evaluator has no bucket column: slice on the raw feature instead.
     for spec in built.slicing_specs:

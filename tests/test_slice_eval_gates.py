@@ -93,7 +93,7 @@ def test_report_sorts_worst_first_and_renders_a_chart():
         "payment_type=Cash",
         "payment_type=Dispute",
     ]
-    data = report_data(table, verdict, metrics=gates.computed_metrics, baseline_uri=None)
+    data = report_data(table, verdict, metrics=gates.computed_metrics(), baseline_uri=None)
     assert json.loads(json.dumps(data))["failing_slices"] == ["payment_type=Credit Card"]
     page = report.report_html(data, title="t", chart_metric="binary_accuracy", minimum=0.75)
     assert (

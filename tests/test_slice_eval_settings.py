@@ -26,7 +26,7 @@ def test_slices_metrics_and_gates_load(tmp_path):
     )
     stage = load_config(path).stages.evaluation
     assert stage.slice_columns == [[], ["a"], ["a_bucket"], ["a", "a_bucket"]]
-    assert stage.computed_metrics[-2:] == ["mean_prediction", "f1_score"]
+    assert stage.computed_metrics()[-2:] == ["mean_prediction", "f1_score"]
     assert stage.min_examples == 50
 
 

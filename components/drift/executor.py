@@ -41,6 +41,7 @@ class Settings:
     features: dict
     serving: Optional[str] = None
     significance: float = DEFAULT_SIGNIFICANCE
+    null_values: Optional[list[str]] = None  # `data.null_values`, for the serving CSV
 
     @classmethod
     def from_json(cls, text: str) -> Settings:
@@ -130,7 +131,9 @@ def run(
         )
         pairs[kind] = (base, current)
     if settings.serving:
-        serving, serving_strings = tables.from_arrow(read_serving(settings.serving))
+        serving_table = read_serving(settings.serving, null_values=settings.null_values)
+        check_serving_columns(schema, set(serving_table.column_names), path=settings.serving)
+        serving, serving_strings = tables.from_arrow(serving_table)
         serving = columns.Span(serving)
         reports.append(
             compare_tables(
@@ -164,11 +167,39 @@ def check_threshold_features(features: dict, *, present: set[str], examples_name
         )
 
 
-def read_serving(path: str):
+def read_serving(path: str, *, null_values: Optional[list[str]] = None):
     """The serving data source as an Arrow table; FileNotFoundError naming the key if it is gone."""
     if not os.path.isfile(path):
         raise FileNotFoundError(f"stages.drift.serving: serving data source not found: {path}")
-    return tables.read_csv(path)
+    return tables.read_csv(path, null_values=null_values)
+
+
+def serving_features(schema) -> set[str]:
+    """The features the schema expects in its SERVING environment (TFDV's environment rules)."""
+    found = set()
+    for feature in schema.feature:
+        if feature.in_environment:
+            expected = "SERVING" in feature.in_environment
+        else:
+            expected = not schema.default_environment or "SERVING" in schema.default_environment
+        if expected and "SERVING" not in feature.not_in_environment:
+            found.add(feature.name)
+    return found
+
+
+def check_serving_columns(schema, present: set[str], *, path: str) -> None:
+    """Raises ValueError naming the SERVING features the serving sample lacks (training-only ones may be absent).
+
+    Without a SERVING environment in the schema every feature is expected, as TFDV does.
+    """
+    if schema is None:
+        return
+    missing = sorted(serving_features(schema) - present)
+    if missing:
+        raise ValueError(
+            f"stages.drift.serving: {path} lacks {', '.join(repr(m) for m in missing)}, expected in the schema's "
+            "SERVING environment (mark a training-only feature with not_in_environment: SERVING)"
+        )
 
 
 def write_report(reports, pairs, *, output_dir: str, policy: str) -> None:

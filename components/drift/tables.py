@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import glob
 import os
+from typing import Optional, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -75,6 +76,9 @@ def _first_value(column: pa.Array) -> pa.Array:
     return pc.if_else(pa.array(present), taken, pa.scalar(None, type=values.type))
 
 
-def read_csv(path: str) -> pa.Table:
-    """A CSV with header; empty fields are missing values (strings too)."""
-    return pa_csv.read_csv(path, convert_options=pa_csv.ConvertOptions(strings_can_be_null=True))
+def read_csv(path: str, *, null_values: Optional[Sequence[str]] = None) -> pa.Table:
+    """A CSV with header; empty fields, and `null_values` (`data.null_values`) when given, are missing values."""
+    options = pa_csv.ConvertOptions(strings_can_be_null=True)
+    if null_values is not None:
+        options.null_values = sorted({"", *null_values})  # an empty cell is always missing, as in ingest
+    return pa_csv.read_csv(path, convert_options=options)

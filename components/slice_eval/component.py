@@ -16,6 +16,7 @@ from tfx.types import standard_artifacts
 from tfx.types.component_spec import ChannelParameter, ComponentSpec, ExecutionParameter
 
 from tfxgate.components.slice_eval.executor import Executor
+from tfxgate.components.slice_eval.label_kinds import BINARY_LABEL, LabelKind
 from tfxgate.components.slice_eval.settings import EvaluationStage
 
 
@@ -31,6 +32,8 @@ class SliceEvalSpec(ComponentSpec):
     PARAMETERS = {
         "settings": ExecutionParameter(type=str),
         "label": ExecutionParameter(type=str),
+        "label_kind": ExecutionParameter(type=str, optional=True),
+        "num_classes": ExecutionParameter(type=int, optional=True),
         "example_split": ExecutionParameter(type=str),
     }
     INPUTS = {
@@ -57,6 +60,7 @@ class SliceEval(base_beam_component.BaseBeamComponent):
         model: types.BaseChannel,
         stage: EvaluationStage,
         label: str,
+        label_kind: LabelKind = BINARY_LABEL,
         baseline_model: Optional[types.BaseChannel] = None,
         example_split: str = "eval",
     ):
@@ -66,6 +70,8 @@ class SliceEval(base_beam_component.BaseBeamComponent):
             baseline_model=baseline_model,
             settings=stage.model_dump_json(),
             label=label,
+            label_kind=label_kind.kind,
+            num_classes=label_kind.num_classes,
             example_split=example_split,
             blessing=types.Channel(type=standard_artifacts.ModelBlessing),
             evaluation=types.Channel(type=SliceEvaluation),

@@ -23,6 +23,7 @@ from tfx_bsl.public.tfxio import TFExampleRecord
 
 from tfxgate.artifacts import evaluation as evaluation_files
 from tfxgate.components.slice_eval import gates
+from tfxgate.components.slice_eval.label_kinds import LabelKind
 from tfxgate.components.slice_eval.settings import Buckets, EvaluationStage
 from tfxgate.components.slice_eval.tfma_config import (
     BASELINE,
@@ -48,7 +49,8 @@ class Executor(base_beam_executor.BaseBeamExecutor):
         evaluation = artifact_utils.get_single_instance(output_dict["evaluation"])
 
         split_uri = artifact_utils.get_split_uri([examples], exec_properties["example_split"])
-        config = eval_config(stage, label=exec_properties["label"], with_baseline=baseline is not None)
+        kind = LabelKind(exec_properties.get("label_kind") or "binary", exec_properties.get("num_classes") or 2)
+        config = eval_config(stage, label=exec_properties["label"], with_baseline=baseline is not None, kind=kind)
         shared = [self._shared_model(model, config, CANDIDATE)]
         if baseline is not None:
             shared.append(self._shared_model(baseline, config, BASELINE))
@@ -70,12 +72,13 @@ class Executor(base_beam_executor.BaseBeamExecutor):
                 )
             )
 
-        slices = load_slices(output_path, with_baseline=baseline is not None)
+        slices = load_slices(output_path, with_baseline=baseline is not None, kind=kind)
         verdict = gates.judge(slices, stage)
-        rows = gates.rows(slices, verdict, stage)
+        rows = gates.rows(slices, verdict, stage, kind)
         baseline_uri = baseline.uri if baseline is not None else None
-        data = gates.report_data(rows, verdict, metrics=stage.computed_metrics, baseline_uri=baseline_uri)
-        chart_metric = next(iter([*stage.thresholds, *stage.overall]), "binary_accuracy")
+        data = gates.report_data(rows, verdict, metrics=stage.computed_metrics(kind), baseline_uri=baseline_uri)
+        fallback = {"binary": "binary_accuracy", "multiclass": "accuracy", "regression": "mean_absolute_error"}
+        chart_metric = next(iter([*stage.thresholds, *stage.overall]), fallback[kind.kind])
         gate = stage.thresholds.get(chart_metric) or stage.overall.get(chart_metric)
         io_utils.write_string_file(
             os.path.join(evaluation.uri, evaluation_files.EVALUATION_JSON), json.dumps(data, indent=2)

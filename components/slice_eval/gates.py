@@ -13,7 +13,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Optional
 
-from tfxgate.components.slice_eval.settings import METRICS, EvaluationStage, MetricGate
+from tfxgate.components.slice_eval.label_kinds import BINARY_LABEL, LabelKind, metric_info
+from tfxgate.components.slice_eval.settings import EvaluationStage, MetricGate
 
 OVERALL = "Overall"
 TOO_SMALL = "too small to judge"
@@ -119,7 +120,7 @@ def _absolute(item: SliceMetrics, metric: str, value: float, gate: MetricGate, b
 def _regression(item: SliceMetrics, metric: str, value: float, gate: MetricGate, base: float) -> list[Failure]:
     if gate.max_regression is None:
         return []
-    higher_is_better = METRICS[metric][2]
+    higher_is_better = metric_info(metric).higher_is_better
     drop = (base - value) if higher_is_better else (value - base)
     if drop <= gate.max_regression + 1e-12:
         return []
@@ -151,7 +152,9 @@ def _gaps(judged: list[SliceMetrics], stage: EvaluationStage) -> list[Failure]:
     return failures
 
 
-def rows(slices: list[SliceMetrics], verdict: Verdict, stage: EvaluationStage) -> list[dict]:
+def rows(
+    slices: list[SliceMetrics], verdict: Verdict, stage: EvaluationStage, label: LabelKind = BINARY_LABEL
+) -> list[dict]:
     """Every slice x metric with baseline, delta and the gates it failed, worst slice first."""
     failed: dict[tuple[str, str], list[str]] = {}
     for f in verdict.failures:
@@ -160,7 +163,7 @@ def rows(slices: list[SliceMetrics], verdict: Verdict, stage: EvaluationStage) -
     out = []
     for item in slices:
         metrics = {}
-        for metric in stage.computed_metrics:
+        for metric in stage.computed_metrics(label):
             value = item.values.get(metric)
             base = (item.baseline or {}).get(metric)
             delta = value - base if _defined(value) and _defined(base) else None
@@ -178,7 +181,7 @@ def rows(slices: list[SliceMetrics], verdict: Verdict, stage: EvaluationStage) -
 
 def _sort_value(row: dict, stage: EvaluationStage) -> float:
     """Worst first: the lowest value of the first gated higher-is-better metric."""
-    gated = [m for m in (*stage.thresholds, *stage.overall) if METRICS[m][2]] or ["binary_accuracy"]
+    gated = [m for m in (*stage.thresholds, *stage.overall) if metric_info(m).higher_is_better] or ["binary_accuracy"]
     value = row["metrics"].get(gated[0], {}).get("value")
     return value if value is not None else math.inf
 

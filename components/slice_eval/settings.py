@@ -2,12 +2,13 @@
 
 Which slices to cut, which metrics to compute on each, and the gates a model
 must pass to be blessed. `pipelines/config/root.py` plugs `EvaluationStage` into the
-one typed config; `check_slice_features` runs after the whole config is loaded
-because it needs the schema (or the data's header) to know the feature names.
+one typed config; `check_slice_features` and `check_metrics` run after the whole
+config is loaded because they need the schema (or the data's header) to know the
+feature names, and the label's kind (`data.label_kind`) to know the metrics.
 
 No TensorFlow/TFMA import here (`tfxgate check` stays fast): metric names are
-checked against the table below, which `tests/test_slice_eval_settings.py`
-checks against the installed TFMA.
+checked against the tables of `label_kinds.py`, which
+`tests/test_slice_eval_settings.py` checks against the installed TFMA.
 """
 
 from __future__ import annotations
@@ -17,49 +18,16 @@ from typing import Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-# Config/result metric name -> TFMA metric class. `bounded`: the value lies in
-# [0, 1]; `higher_is_better` decides what a regression and a gap mean.
-METRICS: dict[str, tuple[str, bool, Optional[bool]]] = {
-    # computed for every slice, always
-    "example_count": ("ExampleCount", False, None),
-    "auc": ("AUC", True, True),
-    "auc_precision_recall": ("AUCPrecisionRecall", True, True),
-    "binary_accuracy": ("BinaryAccuracy", True, True),
-    "precision": ("Precision", True, True),
-    "recall": ("Recall", True, True),
-    "calibration": ("Calibration", False, None),  # mean prediction / mean label: 1 is ideal
-    # named in `metrics:` to be computed as well
-    "mean_label": ("MeanLabel", True, None),
-    "mean_prediction": ("MeanPrediction", True, None),
-    "binary_crossentropy": ("BinaryCrossEntropy", False, False),
-    "mean_squared_error": ("MeanSquaredError", False, False),
-    "mean_absolute_error": ("MeanAbsoluteError", False, False),
-    "f1_score": ("F1Score", True, True),
-    "balanced_accuracy": ("BalancedAccuracy", True, True),
-    "matthews_correlation_coefficient": ("MatthewsCorrelationCoefficient", False, True),
-    "specificity": ("Specificity", True, True),
-    "fpr": ("FPR", True, False),
-    "fnr": ("FNR", True, False),
-    "tpr": ("TPR", True, True),
-    "tnr": ("TNR", True, True),
-    "prevalence": ("Prevalence", True, None),
-    "negative_predictive_value": ("NegativePredictiveValue", True, True),
-}
-ALWAYS = (
-    "example_count",
-    "mean_label",
-    "auc",
-    "auc_precision_recall",
-    "binary_accuracy",
-    "precision",
-    "recall",
-    "calibration",
-)
+from tfxgate.components.slice_eval.label_kinds import BINARY, BINARY_ALWAYS, BINARY_LABEL, LabelKind, metric_info
+
+# The binary table (TFMA class names checked against the installed TFMA in the tests).
+METRICS = {name: tuple(metric) for name, metric in BINARY.items()}
+ALWAYS = BINARY_ALWAYS
 # Undefined on a slice whose labels are all one class (TFMA reports 0 or NaN there).
 NEED_BOTH_CLASSES = ("auc", "auc_precision_recall")
 # Metrics that take the decision threshold, with the keyword TFMA expects.
 THRESHOLDED = {"binary_accuracy": "threshold", "precision": "thresholds", "recall": "thresholds"}
-BY_CLASS = {class_name: name for name, (class_name, _, _) in METRICS.items()}
+BY_CLASS = {metric.source: name for name, metric in BINARY.items()}
 
 
 def metric_name(name: str) -> str:
@@ -170,23 +138,13 @@ class EvaluationStage(_Model):
         return names
 
     @model_validator(mode="after")
-    def _gates_in_range(self) -> EvaluationStage:
-        problems = []
-        computed = set(ALWAYS) | {metric_name(n) for n in self.metrics}
+    def _gap_slicings_exist(self) -> EvaluationStage:
         slicings = {tuple(slice_columns(s)) for s in self.slices}
-        for section in ("thresholds", "overall"):
-            for metric, gate in getattr(self, section).items():
-                problems += _check_gate(f"{section}.{metric}", metric, gate, computed)
-        for i, gap in enumerate(self.max_gap):
-            where = f"max_gap.{i}"
-            if gap.metric not in METRICS:
-                problems.append(f"{where}.metric: unknown metric {gap.metric!r}")
-            elif gap.metric not in computed:
-                problems.append(f"{where}.metric: {gap.metric!r} is not computed (add it to metrics)")
-            elif METRICS[gap.metric][1] and gap.max > 1:
-                problems.append(f"{where}.max: {gap.max} is outside [0, 1] for {gap.metric}")
-            if tuple(gap.slice) not in slicings:
-                problems.append(f"{where}.slice: {gap.slice} is not one of the slices ({sorted(slicings)})")
+        problems = [
+            f"max_gap.{i}.slice: {gap.slice} is not one of the slices ({sorted(slicings)})"
+            for i, gap in enumerate(self.max_gap)
+            if tuple(gap.slice) not in slicings
+        ]
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -195,19 +153,55 @@ class EvaluationStage(_Model):
     def slice_columns(self) -> list[list[str]]:
         return [slice_columns(s) for s in self.slices]
 
-    @property
-    def computed_metrics(self) -> list[str]:
-        """Every metric name computed per slice, in report order."""
+    def computed_metrics(self, label: LabelKind = BINARY_LABEL) -> list[str]:
+        """Every metric name computed per slice for a label of this kind, in report order."""
+        if label.kind != "binary":
+            return list(label.always())
         extra = [metric_name(n) for n in self.metrics]
         return list(dict.fromkeys([*ALWAYS, *extra]))
 
 
-def _check_gate(where: str, metric: str, gate: MetricGate, computed: set[str]) -> list[str]:
-    if metric not in METRICS:
-        return [f"{where}: unknown metric (known: {', '.join(sorted(METRICS))})"]
+def check_metrics(stage: EvaluationStage, label: LabelKind) -> list[tuple[list[str], str]]:
+    """Gates and metrics that do not fit the label's kind or range: [(key path, message)].
+
+    Run at load (`pipelines/config/root.py`), once the label's kind is known
+    (declared as `data.label_kind`, or inferred from the data).
+    """
+    where = ["stages", "evaluation"]
+    known = label.metrics()
+    valid = f"valid for a {label.describe()} label: {', '.join(known)}"
+    problems = []
+    if stage.metrics and label.kind != "binary":
+        problems.append(
+            ([*where, "metrics"], f"extra metrics apply to binary labels; a {label.describe()} label computes {valid}")
+        )
+    computed = set(stage.computed_metrics(label))
+    for section in ("thresholds", "overall"):
+        for metric, gate in getattr(stage, section).items():
+            problems += [
+                ([*where, section, metric], message)
+                for message in _check_gate(f"{section}.{metric}", metric, gate, computed, known, valid)
+            ]
+    for i, gap in enumerate(stage.max_gap):
+        key = [*where, "max_gap", str(i), "metric"]
+        if gap.metric not in known:
+            problems.append((key, f"max_gap.{i}.metric: {gap.metric!r} does not fit the label ({valid})"))
+        elif gap.metric not in computed:
+            problems.append((key, f"max_gap.{i}.metric: {gap.metric!r} is not computed (add it to metrics)"))
+        elif known[gap.metric].bounded and gap.max > 1:
+            problems.append(
+                ([*where, "max_gap", str(i), "max"], f"max_gap.{i}.max: {gap.max} is outside [0, 1] for {gap.metric}")
+            )
+    return problems
+
+
+def _check_gate(where: str, metric: str, gate: MetricGate, computed: set[str], known: dict, valid: str) -> list[str]:
+    if metric not in known:
+        kind = "unknown metric" if metric_info(metric) is None else f"{metric!r} does not fit the label"
+        return [f"{where}: {kind} ({valid})"]
     if metric not in computed:
         return [f"{where}: {metric!r} is not computed (add it to metrics)"]
-    _, bounded, higher_is_better = METRICS[metric]
+    _, bounded, higher_is_better = known[metric]
     problems = []
     for name in ("min", "max", "max_regression"):
         value = getattr(gate, name)

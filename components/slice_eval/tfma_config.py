@@ -16,7 +16,9 @@ import pyarrow as pa
 import tensorflow_model_analysis as tfma
 from tensorflow_model_analysis.proto import config_pb2
 
+from tfxgate.components.slice_eval import label_kinds
 from tfxgate.components.slice_eval.gates import OVERALL, SliceMetrics
+from tfxgate.components.slice_eval.label_kinds import BINARY_LABEL, DERIVED, LabelKind
 from tfxgate.components.slice_eval.settings import METRICS, NEED_BOTH_CLASSES, THRESHOLDED, Buckets, EvaluationStage
 
 CANDIDATE = "candidate"
@@ -24,9 +26,9 @@ BASELINE = "baseline"
 
 
 def metric_configs(stage: EvaluationStage) -> list[config_pb2.MetricConfig]:
-    """One TFMA MetricConfig per computed metric; the decision threshold where it applies."""
+    """Binary labels: one TFMA MetricConfig per computed metric; the decision threshold where it applies."""
     configs = []
-    for name in stage.computed_metrics:
+    for name in stage.computed_metrics():
         options = {"name": name}
         keyword = THRESHOLDED.get(name)
         if keyword:
@@ -36,8 +38,41 @@ def metric_configs(stage: EvaluationStage) -> list[config_pb2.MetricConfig]:
     return configs
 
 
+def metrics_specs(stage: EvaluationStage, kind: LabelKind) -> list[config_pb2.MetricsSpec]:
+    """The MetricsSpecs for the label's kind.
+
+    Multi-class: one confusion matrix of the top predicted class against the label
+    (threshold 0: every example counts, whatever its top score), from which
+    `label_kinds.multiclass_metrics` derives accuracy, per-class precision/recall and
+    F1 exactly; Keras' sparse categorical cross-entropy as the log loss; and the AUC
+    binarized per class (one-vs-rest) in a second spec. The label is the class id.
+    Regression: TFMA's squared/absolute errors and means, Keras' R2Score; RMSE is derived.
+    """
+    if kind.kind == "binary":
+        return [config_pb2.MetricsSpec(metrics=metric_configs(stage))]
+    configs = []
+    for name, metric in kind.metrics().items():
+        if metric.source != DERIVED:
+            configs.append(config_pb2.MetricConfig(class_name=metric.source, config=json.dumps({"name": name})))
+    if kind.kind == "regression":
+        return [config_pb2.MetricsSpec(metrics=configs)]
+    configs.append(
+        config_pb2.MetricConfig(class_name=label_kinds.CONFUSION_MATRIX, config=json.dumps({"thresholds": [0.0]}))
+    )
+    one_vs_rest = config_pb2.MetricsSpec(
+        metrics=[config_pb2.MetricConfig(class_name="AUC")],
+        binarize=config_pb2.BinarizationOptions(class_ids={"values": list(range(kind.num_classes))}),
+    )
+    return [config_pb2.MetricsSpec(metrics=configs), one_vs_rest]
+
+
 def eval_config(
-    stage: EvaluationStage, *, label: str, with_baseline: bool, gate_overall: bool = False
+    stage: EvaluationStage,
+    *,
+    label: str,
+    with_baseline: bool,
+    gate_overall: bool = False,
+    kind: LabelKind = BINARY_LABEL,
 ) -> config_pb2.EvalConfig:
     """TFMA's EvalConfig for the stage.
 
@@ -47,6 +82,8 @@ def eval_config(
       with_baseline: add a baseline model spec so both models are evaluated in one pass.
       gate_overall: attach the overall thresholds as TFMA thresholds (what the
         stock Evaluator can do; tfxgate's component gates in `gates.py` instead).
+        Binary labels only.
+      kind: the label's kind, which decides the metrics.
     """
 
     def spec(name: str, *, is_baseline: bool = False) -> config_pb2.ModelSpec:
@@ -58,14 +95,14 @@ def eval_config(
             is_baseline=is_baseline,
         )
 
-    metrics = metric_configs(stage)
-    if gate_overall:
-        _attach_overall_thresholds(stage, metrics)
+    specs = metrics_specs(stage, kind)
+    if gate_overall and kind.kind == "binary":
+        _attach_overall_thresholds(stage, list(specs[0].metrics))
     models = [spec(CANDIDATE)] + ([spec(BASELINE, is_baseline=True)] if with_baseline else [])
     return config_pb2.EvalConfig(
         model_specs=models,
         slicing_specs=[config_pb2.SlicingSpec(feature_keys=keys) for keys in stage.slice_columns],
-        metrics_specs=[config_pb2.MetricsSpec(metrics=metrics)],
+        metrics_specs=specs,
     )
 
 
@@ -104,9 +141,11 @@ def add_bucket_columns(batch: pa.RecordBatch, buckets: list[Buckets]) -> pa.Reco
     return batch
 
 
-def load_slices(output_path: str, *, with_baseline: bool) -> list[SliceMetrics]:
+def load_slices(output_path: str, *, with_baseline: bool, kind: LabelKind = BINARY_LABEL) -> list[SliceMetrics]:
     """TFMA's written metrics -> one SliceMetrics per slice (candidate and baseline values)."""
     by_slice: dict[tuple, SliceMetrics] = {}
+    raw: dict[tuple[tuple, str], dict] = {}  # (slice, model) -> what multi-class metrics derive from
+    known = kind.metrics()
     for record in tfma.load_metrics(output_path):
         key = tfma.slicer.deserialize_slice_key(record.slice_key)
         item = by_slice.get(key)
@@ -120,15 +159,34 @@ def load_slices(output_path: str, *, with_baseline: bool) -> list[SliceMetrics]:
             by_slice[key] = item
         for entry in record.metric_keys_and_values:
             metric = entry.key
-            if metric.is_diff or metric.name not in METRICS:
-                continue
             target = item.baseline if metric.model_name == BASELINE else item.values
-            if target is not None:
+            if metric.is_diff or target is None:
+                continue
+            if kind.kind == "multiclass" and metric.name in ("auc", label_kinds.CONFUSION_MATRIX_NAME):
+                inputs = raw.setdefault((key, metric.model_name), {"confusion": {}, "auc": {}})
+                if metric.name == "auc" and metric.sub_key.HasField("class_id"):
+                    inputs["auc"][metric.sub_key.class_id.value] = _number(entry.value)
+                elif metric.name != "auc":
+                    inputs["confusion"] = _confusion(entry.value)
+            elif metric.name in known and not metric.HasField("sub_key"):
                 target[metric.name] = _number(entry.value)
+    for (key, model_name), inputs in raw.items():
+        item = by_slice[key]
+        target = item.baseline if model_name == BASELINE else item.values
+        target.update(label_kinds.multiclass_metrics(inputs["confusion"], inputs["auc"], kind.num_classes))
     for item in by_slice.values():
         for values in (item.values, item.baseline):
-            _undefine_single_class(values)
+            if kind.kind == "binary":
+                _undefine_single_class(values)
+            elif values and kind.kind == "regression" and "mean_squared_error" in values:
+                values["root_mean_squared_error"] = float(np.sqrt(values["mean_squared_error"]))
     return list(by_slice.values())
+
+
+def _confusion(value) -> dict[tuple[int, int], float]:
+    """TFMA's multi-class confusion matrix at its one threshold -> (actual, predicted) -> weight."""
+    [matrix] = value.multi_class_confusion_matrix_at_thresholds.matrices
+    return {(e.actual_class_id, e.predicted_class_id): e.num_weighted_examples for e in matrix.entries}
 
 
 def _undefine_single_class(values: Optional[dict]) -> None:

@@ -33,10 +33,12 @@ from pydantic import (
 from tfxgate.components.drift.config import DriftStage
 from tfxgate.components.governed_push.settings import PushStage, check_destinations
 from tfxgate.components.ingest.null_values import DEFAULT_NULL_VALUES
-from tfxgate.components.slice_eval.settings import EvaluationStage, check_slice_features
+from tfxgate.components.slice_eval.label_kinds import LabelKind
+from tfxgate.components.slice_eval.settings import EvaluationStage, check_metrics, check_slice_features
 from tfxgate.components.validate.config import ValidationStage, check_environment
 from tfxgate.governance.target import Destination, GovernedPipeline
 from tfxgate.mlmd.settings import MetadataSection, SqliteMetadata
+from tfxgate.pipelines.config import label as label_config
 from tfxgate.pipelines.config.beam import BeamSection
 from tfxgate.pipelines.config.source import ConfigError, YamlSource, apply_overrides
 from tfxgate.pipelines.config.trainer import Accelerator, Strategy, distribution_config
@@ -98,6 +100,14 @@ class DataSection(_Model):
     format: Literal["csv", "parquet"] = "csv"
     path: str = Field(description="A file, a directory, or a glob of input files.")
     label: str = Field(description="Label key the evaluation reads (may be derived by the trainer).")
+    label_kind: Optional[Literal["binary", "multiclass", "regression"]] = Field(
+        default=None,
+        description="binary (0/1), multiclass (class ids 0..n-1) or regression (numbers). Default: inferred from "
+        "the first rows of the data (binary when the trainer derives the label).",
+    )
+    num_classes: Optional[int] = Field(
+        default=None, ge=2, description="Multiclass: the number of classes. Default: counted in the data."
+    )
     key: Optional[str] = Field(
         default=None,
         description="Split by this one column's hash (CsvExampleGen's partition_feature_name); "
@@ -177,6 +187,11 @@ class DataSection(_Model):
         if isinstance(self.span_range.start, datetime.date) and not dates:
             raise ValueError("data.span_range: dates need {YYYY}/{MM}/{DD} in data.path (use span numbers with {SPAN})")
         return self
+
+    @property
+    def label_spec(self) -> LabelKind:
+        """The label's kind as SliceEval takes it (binary when not resolved by `load_config`)."""
+        return LabelKind(self.label_kind or "binary", self.num_classes or 2)
 
     @property
     def input_base(self) -> Path:
@@ -272,6 +287,8 @@ class PipelineConfig(_Model):
 
     # Where the config came from, for messages and relative paths.
     source: Optional[Path] = Field(default=None, exclude=True)
+    # How load_config resolved data.label_kind ("declared", "inferred from ..."), for `check`.
+    label_kind_origin: Optional[str] = Field(default=None, exclude=True)
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -317,7 +334,15 @@ def load_config(path: Union[str, Path], *, overrides: Optional[list[str]] = None
         config = PipelineConfig.model_validate(data, context={"base_dir": source.path.parent.resolve()})
     except ValidationError as err:
         raise ConfigError.from_validation(source, err, overridden=set(overrides or [])) from None
-    problems = [(".".join(loc), source.line_of(loc), message) for loc, message in _cross_checks(config)]
+    kind, origin, problem = label_config.resolve(config.data)
+    config = config.model_copy(
+        update={
+            "data": config.data.model_copy(update={"label_kind": kind.kind, "num_classes": kind.num_classes}),
+            "label_kind_origin": origin,
+        }
+    )
+    checks = _cross_checks(config) + ([problem] if problem else [])
+    problems = [(".".join(loc), source.line_of(loc), message) for loc, message in checks]
     if problems:
         raise ConfigError(source.path, problems)
     return config.model_copy(update={"source": source.path})
@@ -356,6 +381,7 @@ def _cross_checks(config: PipelineConfig) -> list[tuple[list[str], str]]:
         return [*problems, (["schema"], str(err))]
     if config.stages.evaluation.enabled:
         problems += check_slice_features(config.stages.evaluation, known, source=where)
+        problems += check_metrics(config.stages.evaluation, config.data.label_spec)
     for name in config.data.split_key or []:
         if name not in known:
             problems.append((["data", "split_key"], f"column {name!r} is not in {where} ({len(known)} features)"))

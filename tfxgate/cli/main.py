@@ -217,6 +217,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         args.config = _config_path(args.config)
     if args.command in ("rollback", "history") and args.config is None:
         args.config = _config_path(Path(args.pipeline))
+        if not args.config.is_file():
+            print(
+                f"tfxgate: no config {args.config} for '{args.pipeline}': name its config with -c CONFIG",
+                file=sys.stderr,
+            )
+            return EXIT_CONFIG
     try:
         config = load_config(args.config, overrides=overrides)
     except ConfigError as err:
@@ -226,6 +232,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         args.pipeline = config.pipeline.name
     if args.command == "check":
         print(f"{args.config}: OK (pipeline '{config.pipeline.name}', root {config.pipeline.root})")
+        print(f"label {config.data.label!r}: {config.data.label_spec.describe()} ({config.label_kind_origin})")
         from tfxgate.pipelines.data_check import data_warnings
 
         for warning in data_warnings(config):
