@@ -62,16 +62,18 @@ class Run:
         [split] = glob.glob(str(self.root / "artifacts/Ingest/examples/*/Split-eval"))
         files = sorted(glob.glob(f"{split}/*.gz"))
         serialized = [r.numpy() for r in tf.data.TFRecordDataset(files, compression_type="GZIP")]
-        columns: dict[str, list] = {}
+        rows = []
         for record in serialized:
-            example = tf.train.Example.FromString(record)
-            for name, feature in example.features.feature.items():
+            row = {}
+            for name, feature in tf.train.Example.FromString(record).features.feature.items():
                 values = list(feature.float_list.value) or list(feature.int64_list.value)
-                columns.setdefault(name, []).append(values[0] if values else np.nan)
+                row[name] = values[0] if values else np.nan
+            rows.append(row)
+        columns = {name: [row.get(name, np.nan) for row in rows] for name in {n for row in rows for n in row}}
         [version] = pushed_versions(self.root / "serving")
         model = tf.saved_model.load(str(self.root / "serving" / "staging" / version))
         outputs = model.signatures["serving_default"](examples=tf.constant(serialized))["outputs"].numpy()
-        assert len(columns[label]) == len(serialized), "every eval row has its label"
+        assert not np.isnan(np.array(columns[label], dtype=float)).any(), "every eval row has its label"
         return {k: np.array(v, dtype=float) for k, v in columns.items()}, outputs
 
 

@@ -138,3 +138,37 @@ def test_r2_max_regression_reads_higher_as_better(tmp_path):
     item = SliceMetrics((), "Overall", {"r2": 0.4, "example_count": 50}, baseline={"r2": 0.5})
     [failure] = judge([item], stage).failures
     assert failure.metric == "r2" and "regressed by 0.1" in failure.message
+
+
+def test_r2_from_sums_matches_numpy():
+    from tfxgate.components.slice_eval.r2_metric import r2
+
+    rng = np.random.default_rng(1)
+    y, p = rng.normal(150, 50, 200), rng.normal(150, 50, 200)
+    expected = 1 - np.sum((y - p) ** 2) / np.sum((y - y.mean()) ** 2)
+    assert r2(200.0, y.sum(), (y * y).sum(), ((y - p) ** 2).sum()) == pytest.approx(expected)
+    assert math.isnan(r2(3.0, 6.0, 12.0, 1.0))  # every label 2: no variance to explain
+
+
+@pytest.mark.parametrize(
+    "kind, expected",
+    [
+        (
+            LabelKind("multiclass", 3),
+            {"example_count", "log_loss", "multi_class_confusion_matrix_at_thresholds", "auc"},
+        ),
+        (LabelKind("regression"), {"example_count", "mean_squared_error", "mean_absolute_error", "r2", "mean_label"}),
+    ],
+)
+def test_eval_config_of_each_kind_builds_tfma_computations(kind, expected):
+    from tensorflow_model_analysis.metrics import metric_specs
+
+    from tfxgate.components.slice_eval.settings import EvaluationStage
+    from tfxgate.components.slice_eval.tfma_config import eval_config
+
+    config = eval_config(EvaluationStage(), label="y", with_baseline=False, kind=kind)
+    computations = metric_specs.to_computations(config.metrics_specs, eval_config=config)
+    keys = [key for computation in computations for key in computation.keys]
+    assert expected <= {key.name for key in keys}
+    if kind.kind == "multiclass":  # one AUC per class, one-vs-rest
+        assert sorted(k.sub_key.class_id for k in keys if k.name == "auc") == [0, 1, 2]

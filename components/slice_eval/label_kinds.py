@@ -3,10 +3,10 @@
 Pure Python (no TensorFlow/TFMA import, so `tfxgate check` stays fast): the
 metric tables per kind, the metrics derived from what TFMA reports (accuracy,
 per-class precision/recall and F1 from TFMA's multi-class confusion matrix;
-RMSE from MSE; the one-vs-rest AUC as the mean of TFMA's per-class AUCs), and
-the inference of a label's kind from a sample of its values. `tfma_config.py`
-builds TFMA's EvalConfig from these tables; `gates.py` reads each metric's
-direction from them.
+RMSE from MSE; the one-vs-rest AUC as the mean of TFMA's per-class AUCs; R² is
+tfxgate's own TFMA metric, `r2_metric.py`), and the inference of a label's
+kind from a sample of its values. `tfma_config.py` builds TFMA's EvalConfig
+from these tables; `gates.py` reads each metric's direction from them.
 """
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ REGRESSION: dict[str, Metric] = {
     "mean_squared_error": Metric("MeanSquaredError", False, False),
     "root_mean_squared_error": Metric(DERIVED, False, False),
     "mean_absolute_error": Metric("MeanAbsoluteError", False, False),
-    "r2": Metric("R2Score", False, True),
+    "r2": Metric("CoefficientOfDetermination", False, True),  # r2_metric.py
     "mean_prediction": Metric("MeanPrediction", False, None),
     "mean_label": Metric("MeanLabel", False, None),
 }

@@ -22,6 +22,7 @@ from tfxgate.components.slice_eval.label_kinds import BINARY_LABEL, DERIVED, Lab
 from tfxgate.components.slice_eval.settings import METRICS, NEED_BOTH_CLASSES, THRESHOLDED, Buckets, EvaluationStage
 
 CANDIDATE = "candidate"
+R2_MODULE = "tfxgate.components.slice_eval.r2_metric"
 BASELINE = "baseline"
 
 
@@ -46,14 +47,17 @@ def metrics_specs(stage: EvaluationStage, kind: LabelKind) -> list[config_pb2.Me
     `label_kinds.multiclass_metrics` derives accuracy, per-class precision/recall and
     F1 exactly; Keras' sparse categorical cross-entropy as the log loss; and the AUC
     binarized per class (one-vs-rest) in a second spec. The label is the class id.
-    Regression: TFMA's squared/absolute errors and means, Keras' R2Score; RMSE is derived.
+    Regression: TFMA's squared/absolute errors and means, R² from `r2_metric.py`; RMSE is derived.
     """
     if kind.kind == "binary":
         return [config_pb2.MetricsSpec(metrics=metric_configs(stage))]
     configs = []
     for name, metric in kind.metrics().items():
         if metric.source != DERIVED:
-            configs.append(config_pb2.MetricConfig(class_name=metric.source, config=json.dumps({"name": name})))
+            config = config_pb2.MetricConfig(class_name=metric.source, config=json.dumps({"name": name}))
+            if name == "r2":
+                config.module = R2_MODULE
+            configs.append(config)
     if kind.kind == "regression":
         return [config_pb2.MetricsSpec(metrics=configs)]
     configs.append(
