@@ -132,7 +132,8 @@ def test_multiclass_wine_is_judged_on_true_accuracy_and_pushed(tmp_path):
     assert pushed_versions(tmp_path / "serving") == ["1"]
     assert "accuracy" in report["metrics"] and "binary_accuracy" not in report["metrics"]
 
-    refused = _judge_tightened(run, ["stages.evaluation.thresholds.accuracy.min=1.0"], report)
+    tightened = ["stages.evaluation.thresholds.accuracy.min=1.0", "stages.evaluation.overall.accuracy.min=1.0"]
+    refused = _judge_tightened(run, tightened, report)
     imperfect = sorted(
         n for n, s in slices.items() if s["accuracy"] < 1.0 and (n == "Overall" or s["example_count"] >= 10)
     )

@@ -22,8 +22,9 @@ from tfxgate.components.slice_eval.label_kinds import BINARY_LABEL, DERIVED, Lab
 from tfxgate.components.slice_eval.settings import METRICS, NEED_BOTH_CLASSES, THRESHOLDED, Buckets, EvaluationStage
 
 CANDIDATE = "candidate"
-R2_MODULE = "tfxgate.components.slice_eval.r2_metric"
 BASELINE = "baseline"
+# Where TFMA imports tfxgate's R² metric from (the executor's Beam workers import it by name).
+R2_MODULE = "tfxgate.components.slice_eval.r2_metric"
 
 
 def metric_configs(stage: EvaluationStage) -> list[config_pb2.MetricConfig]:

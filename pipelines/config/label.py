@@ -36,7 +36,11 @@ def resolve(data) -> tuple[LabelKind, str, Optional[tuple[list[str], str]]]:
         if declared == "multiclass":
             problem = f"label {data.label!r} is not a column of the data: declare data.num_classes"
             return LabelKind("multiclass", 3), "declared", (["data", "num_classes"], problem)
-        return LabelKind(), f"default (label {data.label!r} is not a column of the data; declare data.label_kind)", None
+        return (
+            LabelKind(),
+            f"the default: label {data.label!r} is not a column of the data; declare data.label_kind",
+            None,
+        )
     inferred, why = label_kinds.infer(values)
     if declared == "multiclass":
         classes = inferred.num_classes if inferred is not None and inferred.kind == "multiclass" else None
@@ -45,7 +49,7 @@ def resolve(data) -> tuple[LabelKind, str, Optional[tuple[list[str], str]]]:
             return LabelKind("multiclass", 3), "declared", (["data", "num_classes"], problem)
         return LabelKind("multiclass", classes), f"declared, {classes} classes counted in the data", None
     if inferred is None:
-        return LabelKind(), f"default (cannot tell from the data: {why}; declare data.label_kind)", None
+        return LabelKind(), f"the default: the data cannot tell ({why}); declare data.label_kind", None
     return inferred, f"inferred from the first {len(values)} rows of {data.first_file}: {why}", None
 
 
