@@ -138,13 +138,25 @@ class EvaluationStage(_Model):
         return names
 
     @model_validator(mode="after")
-    def _gap_slicings_exist(self) -> EvaluationStage:
+    def _gates_in_range(self) -> EvaluationStage:
+        """What holds whatever the label's kind: known metrics, bounds in range, gaps on declared slicings.
+
+        Whether a metric fits the label, and is computed, is `check_metrics`' part.
+        """
+        problems = []
         slicings = {tuple(slice_columns(s)) for s in self.slices}
-        problems = [
-            f"max_gap.{i}.slice: {gap.slice} is not one of the slices ({sorted(slicings)})"
-            for i, gap in enumerate(self.max_gap)
-            if tuple(gap.slice) not in slicings
-        ]
+        for section in ("thresholds", "overall"):
+            for metric, gate in getattr(self, section).items():
+                problems += _check_gate(f"{section}.{metric}", metric, gate)
+        for i, gap in enumerate(self.max_gap):
+            where = f"max_gap.{i}"
+            info = metric_info(gap.metric)
+            if info is None:
+                problems.append(f"{where}.metric: unknown metric {gap.metric!r}")
+            elif info.bounded and gap.max > 1:
+                problems.append(f"{where}.max: {gap.max} is outside [0, 1] for {gap.metric}")
+            if tuple(gap.slice) not in slicings:
+                problems.append(f"{where}.slice: {gap.slice} is not one of the slices ({sorted(slicings)})")
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -162,7 +174,7 @@ class EvaluationStage(_Model):
 
 
 def check_metrics(stage: EvaluationStage, label: LabelKind) -> list[tuple[list[str], str]]:
-    """Gates and metrics that do not fit the label's kind or range: [(key path, message)].
+    """Metrics and gates that do not fit the label's kind, or are not computed: [(key path, message)].
 
     Run at load (`pipelines/config/root.py`), once the label's kind is known
     (declared as `data.label_kind`, or inferred from the data).
@@ -170,48 +182,41 @@ def check_metrics(stage: EvaluationStage, label: LabelKind) -> list[tuple[list[s
     where = ["stages", "evaluation"]
     known = label.metrics()
     valid = f"valid for a {label.describe()} label: {', '.join(known)}"
+    computed = set(stage.computed_metrics(label))
     problems = []
     if stage.metrics and label.kind != "binary":
         problems.append(
             ([*where, "metrics"], f"extra metrics apply to binary labels; a {label.describe()} label computes {valid}")
         )
-    computed = set(stage.computed_metrics(label))
-    for section in ("thresholds", "overall"):
-        for metric, gate in getattr(stage, section).items():
-            problems += [
-                ([*where, section, metric], message)
-                for message in _check_gate(f"{section}.{metric}", metric, gate, computed, known, valid)
-            ]
-    for i, gap in enumerate(stage.max_gap):
-        key = [*where, "max_gap", str(i), "metric"]
-        if gap.metric not in known:
-            problems.append((key, f"max_gap.{i}.metric: {gap.metric!r} does not fit the label ({valid})"))
-        elif gap.metric not in computed:
-            problems.append((key, f"max_gap.{i}.metric: {gap.metric!r} is not computed (add it to metrics)"))
-        elif known[gap.metric].bounded and gap.max > 1:
-            problems.append(
-                ([*where, "max_gap", str(i), "max"], f"max_gap.{i}.max: {gap.max} is outside [0, 1] for {gap.metric}")
-            )
+    gated = [(section, metric) for section in ("thresholds", "overall") for metric in getattr(stage, section)]
+    gated += [(f"max_gap.{i}", gap.metric) for i, gap in enumerate(stage.max_gap)]
+    for section, metric in gated:
+        key = [*where, *section.split("."), "metric" if section.startswith("max_gap") else metric]
+        name = f"{section}.metric" if section.startswith("max_gap") else f"{section}.{metric}"
+        if metric_info(metric) is None:
+            continue  # unknown to every kind: reported by the stage's own validation
+        if metric not in known:
+            problems.append((key, f"{name}: {metric!r} does not fit the label ({valid})"))
+        elif metric not in computed:
+            problems.append((key, f"{name}: {metric!r} is not computed (add it to metrics)"))
     return problems
 
 
-def _check_gate(where: str, metric: str, gate: MetricGate, computed: set[str], known: dict, valid: str) -> list[str]:
-    if metric not in known:
-        kind = "unknown metric" if metric_info(metric) is None else f"{metric!r} does not fit the label"
-        return [f"{where}: {kind} ({valid})"]
-    if metric not in computed:
-        return [f"{where}: {metric!r} is not computed (add it to metrics)"]
-    _, bounded, higher_is_better = known[metric]
+def _check_gate(where: str, metric: str, gate: MetricGate) -> list[str]:
+    info = metric_info(metric)
+    if info is None:
+        binary = ", ".join(sorted(METRICS))
+        return [f"{where}: unknown metric (binary labels: {binary}; multiclass and regression: README, Label kinds)"]
     problems = []
     for name in ("min", "max", "max_regression"):
         value = getattr(gate, name)
         if value is None:
             continue
-        if bounded and not 0.0 <= value <= 1.0:
+        if info.bounded and not 0.0 <= value <= 1.0:
             problems.append(f"{where}.{name}: {value} is outside [0, 1] for {metric}")
         elif metric == "example_count" and value < 0:
             problems.append(f"{where}.{name}: {value} is negative")
-    if gate.max_regression is not None and higher_is_better is None:
+    if gate.max_regression is not None and info.higher_is_better is None:
         problems.append(f"{where}.max_regression: {metric} has no better direction; use min/max")
     return problems
 
