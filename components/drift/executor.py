@@ -18,6 +18,7 @@ import shutil
 from dataclasses import dataclass
 from typing import Optional
 
+from tfxgate import strict_json
 from tfxgate.artifacts import payloads
 from tfxgate.components.drift import columns, report_payload, tables
 from tfxgate.components.drift.check import DriftReport, Thresholds, compare_tables
@@ -162,12 +163,18 @@ def read_serving(path: str):
     return tables.read_csv(path)
 
 
+# Why a drift measure can be NaN (components/drift/check.py): it never fires, and is written as null.
+NOT_MEASURABLE = "not measurable: one side has no values of this feature (the missing rate covers that case)"
+
+
 def write_report(reports, pairs, *, output_dir: str, policy: str) -> None:
     os.makedirs(output_dir, exist_ok=True)
     # The histograms go into the JSON too, so the run report can draw them again.
     documents = report_payload.payload(reports, pairs)
     with open(os.path.join(output_dir, payloads.DRIFT_REPORT_JSON), "w") as handle:
-        json.dump({"policy": policy, "reports": documents}, handle, indent=1, default=float)
+        handle.write(
+            strict_json.dumps({"policy": policy, "reports": documents}, reason=NOT_MEASURABLE, indent=1, default=float)
+        )
     page = drift_html.render_payload(documents, title="tfxgate drift and skew report")
     with open(os.path.join(output_dir, payloads.DRIFT_REPORT_HTML), "w") as handle:
         handle.write(page)

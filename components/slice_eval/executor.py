@@ -21,6 +21,7 @@ from tfx.types import artifact_utils
 from tfx.utils import io_utils, path_utils
 from tfx_bsl.public.tfxio import TFExampleRecord
 
+from tfxgate import strict_json
 from tfxgate.artifacts import payloads
 from tfxgate.components.slice_eval import gates
 from tfxgate.components.slice_eval.settings import Buckets, EvaluationStage
@@ -34,6 +35,10 @@ from tfxgate.components.slice_eval.tfma_config import (
 from tfxgate.reporting import slice_html as report
 
 TFMA_DIR = "tfma"
+
+
+# Why a metric in report.json can be null (TFMA's NaN), e.g. AUC on a slice with one label class.
+UNDEFINED_METRIC = "metric undefined on this slice (e.g. AUC where every example has the same label)"
 
 
 class Executor(base_beam_executor.BaseBeamExecutor):
@@ -77,7 +82,10 @@ class Executor(base_beam_executor.BaseBeamExecutor):
         data = gates.report_data(rows, verdict, metrics=stage.computed_metrics, baseline_uri=baseline_uri)
         chart_metric = next(iter([*stage.thresholds, *stage.overall]), "binary_accuracy")
         gate = stage.thresholds.get(chart_metric) or stage.overall.get(chart_metric)
-        io_utils.write_string_file(os.path.join(evaluation.uri, payloads.EVALUATION_JSON), json.dumps(data, indent=2))
+        io_utils.write_string_file(
+            os.path.join(evaluation.uri, payloads.EVALUATION_JSON),
+            strict_json.dumps(data, reason=UNDEFINED_METRIC, indent=2),
+        )
         page = report.report_html(
             data, title=f"Slice evaluation of {model.uri}", chart_metric=chart_metric, minimum=gate and gate.min
         )

@@ -60,7 +60,10 @@ def table(report: dict) -> str:
                 cells.append("<td></td>")
                 continue
             cls = " class='bad'" if m in f["fired"] else ""
-            cells.append(f"<td{cls}>{f['values'][m]:.4g} <small>/ {f['thresholds'][m]:g}</small></td>")
+            value = f["values"][m]
+            # null (NaN in reports written before strict JSON): not measurable, never a pass or a fail.
+            shown = "n/a" if value is None or value != value else f"{value:.4g}"
+            cells.append(f"<td{cls}>{shown} <small>/ {f['thresholds'][m]:g}</small></td>")
         rows.append(f"<tr><td>{html.escape(f['feature'])}</td><td>{html.escape(f['kind'])}</td>{''.join(cells)}</tr>")
     return f"<table class='drift'><tr><th>feature</th><th>kind</th>{head}</tr>{''.join(rows)}</table>"
 

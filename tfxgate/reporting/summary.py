@@ -16,6 +16,8 @@ from typing import Optional
 import ml_metadata as mlmd
 from ml_metadata.proto import metadata_store_pb2
 
+from tfxgate import strict_json
+from tfxgate.artifacts import payloads
 from tfxgate.mlmd.settings import MetadataSection, SqliteMetadata
 from tfxgate.mlmd.store import MetadataError, open_store, sqlite_path
 from tfxgate.reporting.outcome import RunOutcome
@@ -53,7 +55,8 @@ class RunSummary:
     config: Optional[str] = None
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2, sort_keys=True)
+        """Strict JSON: a non-finite number is null, its reason under `"nulls"` (tfxgate/strict_json.py)."""
+        return strict_json.dumps(asdict(self), reason="not a number in the run's records", indent=2, sort_keys=True)
 
 
 def summarize(
@@ -92,6 +95,8 @@ def summarize(
         _read_validation(summary, anomalies)
     for report in outputs.get("tfxgate.DriftReport", []):
         _read_drift_report(summary, Path(report.uri))
+    if summary.drift is None:
+        _read_blocked_drift(summary, outcome)
     for blessing in outputs.get("tfxgate.DriftBlessing", []):
         summary.drift = summary.drift or {"reports": []}
         summary.drift["blessed"] = blessing.custom_properties["blessed"].int_value == 1
@@ -200,6 +205,21 @@ def _read_drift_report(summary: RunSummary, uri: Path) -> None:
         }
         for report in payload["reports"]
     ]
+
+
+def _read_blocked_drift(summary: RunSummary, outcome: RunOutcome) -> None:
+    """The drift report of a DataDrift that blocked the run: TFX discarded its outputs, the
+    executor kept a copy (tfxgate/artifacts/payloads.py), and the summary carries it as the reason."""
+    failed = outcome.failed_node
+    if failed is None or failed.node_id != "DataDrift" or failed.execution_id is None:
+        return
+    published = outcome.root / "artifacts" / "DataDrift" / "drift_report" / str(failed.execution_id)
+    kept = Path(payloads.kept_drift_report_dir(str(published)))
+    if not (kept / payloads.DRIFT_REPORT_JSON).exists():
+        return
+    _read_drift_report(summary, kept)
+    summary.drift["blessed"] = False
+    summary.drift["retrain"] = False
 
 
 def read_anomalies(uri: str) -> dict[str, list[str]]:
