@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Optional
@@ -53,6 +54,9 @@ class RunSummary:
     gates: dict[str, dict] = field(default_factory=dict)  # gate -> {"passed", "detail"} (GovernedPush)
     destinations: list[dict] = field(default_factory=list)  # {destination, approval, action, version, path, ...}
     config: Optional[str] = None
+    # How the CLI located this run's pipeline (`-c CONFIG [--root DIR] [--set k=v ...]`, shell-quoted):
+    # a printed command repeats them, so it works when pasted.
+    cli_options: Optional[str] = None
 
     def to_json(self) -> str:
         """Strict JSON: a non-finite number is null, its reason under `"nulls"` (tfxgate/strict_json.py)."""
@@ -285,7 +289,7 @@ def _render_governed_push(summary: RunSummary) -> list[str]:
     verdicts = [f"{name} {'passed' if g['passed'] else 'FAILED'}" for name, g in summary.gates.items()]
     lines = [f"    gates: {', '.join(verdicts) or 'none configured'}"]
     lines += [f"      - {name}: {g['detail']}" for name, g in summary.gates.items() if not g["passed"]]
-    config = summary.config or "CONFIG"
+    options = summary.cli_options or f"-c {summary.config or 'CONFIG'}"
     for d in summary.destinations:
         name, action = d["destination"], d["action"]
         if action == "push":
@@ -293,7 +297,7 @@ def _render_governed_push(summary: RunSummary) -> list[str]:
         elif action == "pending":
             lines.append(
                 f"    {name} (manual): PENDING APPROVAL; to push this model: "
-                f"tfxgate approve {d['run_id']} -c {config} --by NAME --reason TEXT --destination {name}"
+                f"tfxgate approve {shlex.quote(d['run_id'])} {options} --by NAME --reason TEXT --destination {name}"
             )
         elif action == "blocked":
             lines.append(f"    {name} ({d['approval']}): not pushed, a gate failed")
