@@ -16,6 +16,7 @@ and column where there is one. No TFX import here.
 from __future__ import annotations
 
 import ast
+import codecs
 import csv
 import difflib
 import glob
@@ -25,12 +26,11 @@ from typing import Optional
 
 from tensorflow_metadata.proto.v0 import schema_pb2
 
-REMOTE_SCHEMES = ("gs://", "s3://", "hdfs://", "minio://", "http://", "https://")
+from tfxgate.settings import is_remote
+
+__all__ = ["InputProblem", "data_problems", "header", "is_remote", "required_columns", "trainer_problem"]
+
 _HEAD_BYTES = 64 * 1024  # enough for a header and a first row
-
-
-def is_remote(path: str) -> bool:
-    return path.startswith(REMOTE_SCHEMES)
 
 
 class InputProblem(ValueError):
@@ -101,6 +101,8 @@ def header(path: str, *, fmt: str) -> list[str]:
         head = handle.read(_HEAD_BYTES)
     if not head.strip():
         raise InputProblem(f"{path}: empty file (no header, no rows)")
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise InputProblem(f"{path}: UTF-16 text; save it as UTF-8")
     nul = head.find(b"\x00")
     if nul >= 0:
         raise InputProblem(f"{path}: not a CSV text file (NUL byte at offset {nul})")
@@ -135,27 +137,28 @@ def _parquet_header(path: str) -> list[str]:
     return list(parquet.schema_arrow.names)
 
 
-def data_problems(pattern: str, *, fmt: str, required: set[str], key: Optional[str], where_required: str) -> list[str]:
-    """Every problem of the local files `pattern` names (see the module docstring)."""
+def data_problems(
+    pattern: str, *, fmt: str, required: set[str], key: Optional[str], where_required: str
+) -> list[tuple[str, str]]:
+    """(config key, message) for every problem of the local files `pattern` names (see the module docstring)."""
     problems = []
     first: Optional[tuple[str, list[str]]] = None
     for path in data_files(pattern):
         try:
             names = header(path, fmt=fmt)
         except InputProblem as err:
-            problems.append(str(err))
+            problems.append(("data.path", str(err)))
             continue
         missing = sorted(required - set(names))
         if missing:
-            problems.append(
-                f"{path}: line 1: the header lacks {_columns(missing, names)}, required by {where_required}"
-            )
+            lacks = f"{path}: line 1: the header lacks {_columns(missing, names)}, required by {where_required}"
+            problems.append(("data.path", lacks))
         elif key and key not in names:
-            problems.append(f"{path}: line 1: the header lacks {_columns([key], names)}, named by data.key")
+            problems.append(("data.key", f"{path}: line 1: the header lacks {_columns([key], names)}"))
         elif first is None:
             first = (path, names)
         elif names != first[1]:
-            problems.append(f"{path}: line 1: header differs from {first[0]}'s: {names} vs {first[1]}")
+            problems.append(("data.path", f"{path}: line 1: header differs from {first[0]}'s: {names} vs {first[1]}"))
     return problems
 
 

@@ -39,6 +39,7 @@ from tfxgate.governance.target import Destination, GovernedPipeline
 from tfxgate.mlmd.settings import MetadataSection, SqliteMetadata
 from tfxgate.pipelines.config.beam import BeamSection
 from tfxgate.pipelines.config.inputs import (
+    InputProblem,
     data_files,
     data_problems,
     header,
@@ -372,7 +373,13 @@ def _cross_checks(config: PipelineConfig) -> list[tuple[list[str], str]]:
     data = data_problems(
         config.data.path, fmt=config.data.format, required=required, key=config.data.key, where_required=where
     )
-    problems += [(["data", "path"], message) for message in data]
+    problems += [(key.split("."), message) for key, message in data]
+    serving = config.stages.drift.serving
+    if serving and not is_remote(serving):
+        try:
+            header(serving, fmt="csv")
+        except InputProblem as err:
+            problems.append((["stages", "drift", "serving"], str(err)))
     if data:
         return problems  # the features below are looked up in the data's header
     known, where = known_features(config)

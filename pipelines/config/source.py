@@ -27,6 +27,8 @@ from yaml.reader import ReaderError
 
 # A config is a short hand-written file; anything bigger is a wrong path.
 MAX_CONFIG_BYTES = 1 << 20
+# Far deeper than any config; refused before the parser slows down.
+MAX_DEPTH = 32
 # Free-form values handed to user code: an empty string there may be meant.
 FREE_FORM_KEYS = (("stages", "trainer", "hyperparameters"),)
 
@@ -38,9 +40,9 @@ class ConfigError(ValueError):
         self.path = path
         self.problems = problems
         if len(problems) == 1 and not problems[0][0]:
-            # A problem with the file as a whole: one line, like a compiler's `file:line: message`.
+            # A problem with the file as a whole: one line naming the file (and the line in it).
             _, line, message = problems[0]
-            super().__init__(f"{path}{f':{line}' if line else ''}: {message}")
+            super().__init__(f"{path}: {f'line {line}: ' if line else ''}{message}")
             return
         count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
         lines = [f"{path}: invalid config ({count})"]
@@ -143,7 +145,7 @@ def parse(text: str) -> tuple[Any, Optional[yaml.Node]]:
     """
     try:
         _refuse_anchors(text)
-        loader = yaml.SafeLoader(text)
+        loader = _Loader(text)
         try:
             node = loader.get_single_node()
             if node is None:
@@ -162,10 +164,18 @@ def parse(text: str) -> tuple[Any, Optional[yaml.Node]]:
         return _raise(f"not valid YAML{where}: {getattr(err, 'problem', None) or err}", line)
     except RecursionError:
         return _raise("not valid YAML: nested too deeply")
-    except ValueError as err:  # a constructor's, e.g. a date that does not exist (2026-02-30)
-        if isinstance(err, YamlProblem):
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader whose value errors (a date that does not exist: 2026-02-30) name their line."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep=deep)
+        except YamlProblem:
             raise
-        return _raise(f"not valid YAML: {err}")
+        except ValueError as err:
+            raise YamlProblem(f"not valid YAML: {err} ({_short(node.value)})", node.start_mark.line + 1) from None
 
 
 def _raise(message: str, line: Optional[int] = None):
@@ -173,9 +183,17 @@ def _raise(message: str, line: Optional[int] = None):
 
 
 def _refuse_anchors(text: str) -> None:
-    """Scans the event stream (nothing is built) for the first anchor or alias."""
+    """Scans the event stream (nothing is built) for the first anchor or alias, and stops at
+    nesting deeper than any config needs (PyYAML's scanner slows down quadratically with depth)."""
+    depth = 0
     for event in yaml.parse(text, Loader=yaml.SafeLoader):
         line = event.start_mark.line + 1
+        if isinstance(event, yaml.SequenceStartEvent | yaml.MappingStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise YamlProblem(f"not valid YAML: nested more than {MAX_DEPTH} levels deep", line)
+        elif isinstance(event, yaml.SequenceEndEvent | yaml.MappingEndEvent):
+            depth -= 1
         if isinstance(event, yaml.AliasEvent):
             raise YamlProblem(
                 f"YAML alias *{event.anchor} is not allowed in a tfxgate config: write the value out", line
@@ -192,20 +210,20 @@ def _refuse_duplicates(node: yaml.Node, path: list[str]) -> None:
             _refuse_duplicates(item, [*path, str(i)])
     if not isinstance(node, yaml.MappingNode):
         return
-    seen: dict[str, int] = {}
+    seen: dict[str, str] = {}
     for key_node, value_node in node.value:
         line = key_node.start_mark.line + 1
         if not isinstance(key_node, yaml.ScalarNode):
             raise YamlProblem("a key must be a plain name, not a list or mapping", line, ".".join(path))
         key = str(key_node.value)
+        where = f"line {line}, column {key_node.start_mark.column + 1}"
         if key in seen:
             raise YamlProblem(
-                f"duplicate key {key!r}: first at line {seen[key]}, again at line {line} "
-                "(YAML would silently keep the last)",
+                f"duplicate key {key!r}: first at {seen[key]}, again at {where} (YAML would silently keep the last)",
                 line,
                 ".".join([*path, key]),
             )
-        seen[key] = line
+        seen[key] = where
         _refuse_duplicates(value_node, [*path, key])
 
 

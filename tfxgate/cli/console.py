@@ -20,23 +20,23 @@ import os
 import shlex
 import sys
 from pathlib import Path
-from typing import Callable, Iterator, Optional, Sequence
+from typing import Callable, Iterator, Optional, Sequence, TextIO
 
 
 @contextlib.contextmanager
-def quiet(log_path: Path, *, verbose: bool) -> Iterator[None]:
-    """Within: fds 1 and 2 (C++ logs, child processes) go to `log_path`; `sys.stdout`/`sys.stderr`
-    (tfxgate's own `print`s) still reach the terminal. Python logging and warnings go to the
-    log file, errors also to the console.
+def quiet(log_path: Path, *, verbose: bool) -> Iterator[TextIO]:
+    """Yields the stream for tfxgate's own lines (the terminal). Within, everything else written
+    to stdout/stderr — Python (Keras' progress bar, warnings), C++ (TF, CUDA) and child processes
+    (setuptools, pip) — goes to `log_path`; Python logging too, errors also to the terminal.
 
-    With `verbose`, nothing is redirected and logging shows INFO on the console too.
+    With `verbose`, nothing is redirected and logging shows INFO on the console as well.
     """
     file_handler = logging.FileHandler(log_path)
     file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     file_handler.setLevel(logging.INFO)
     root_logger = logging.getLogger()
     root_logger.setLevel(logging.INFO)
-    logging.captureWarnings(True)  # numpy/TFMA/pydantic warnings belong in the log file
+    logging.captureWarnings(True)  # numpy/TFMA warnings belong in the log file
     if not verbose and os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2") == "2":
         # TF reads this when first imported (after this point); "3" hides its harmless
         # "Unable to register cuDNN factory" errors. A user's own setting is kept.
@@ -45,32 +45,31 @@ def quiet(log_path: Path, *, verbose: bool) -> Iterator[None]:
         console = logging.StreamHandler(sys.stderr)
         console.setLevel(logging.INFO if verbose else logging.ERROR)
         root_logger.handlers[:] = [file_handler, console]
-        yield
+        yield sys.stdout
         return
     sys.stdout.flush()
     sys.stderr.flush()
     saved = {fd: os.dup(fd) for fd in (1, 2)}
-    streams = sys.stdout, sys.stderr
     log_fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    terminal = io.TextIOWrapper(os.fdopen(os.dup(saved[1]), "wb"), line_buffering=True)
+    errors = io.TextIOWrapper(os.fdopen(os.dup(saved[2]), "wb"), line_buffering=True)
     try:
         for fd in (1, 2):
             os.dup2(log_fd, fd)
-        sys.stdout = io.TextIOWrapper(os.fdopen(os.dup(saved[1]), "wb"), line_buffering=True)
-        sys.stderr = io.TextIOWrapper(os.fdopen(os.dup(saved[2]), "wb"), line_buffering=True)
-        console = logging.StreamHandler(sys.stderr)
+        console = logging.StreamHandler(errors)
         console.setLevel(logging.ERROR)
         root_logger.handlers[:] = [file_handler, console]
-        yield
+        yield terminal
     finally:
-        for stream in (sys.stdout, sys.stderr):
-            stream.flush()
-            stream.close()
-        sys.stdout, sys.stderr = streams
+        sys.stdout.flush()
+        sys.stderr.flush()
         for fd, copy in saved.items():
             os.dup2(copy, fd)
             os.close(copy)
         os.close(log_fd)
         root_logger.handlers[:] = [file_handler]
+        terminal.close()
+        errors.close()
 
 
 def _has_fds() -> bool:

@@ -389,13 +389,14 @@ def _run(config: PipelineConfig, *, verbose: bool, options: str) -> tuple[int, s
     """Runs the pipeline; TFX/Beam/TF/CUDA output goes to `<root>/logs/tfxgate.log` unless `verbose`."""
     log_path = config.pipeline.root / "logs" / "tfxgate.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    with console.quiet(log_path, verbose=verbose):
-        return _run_pipeline(config, log_path=log_path, options=options)
+    with console.quiet(log_path, verbose=verbose) as terminal:
+        return _run_pipeline(config, log_path=log_path, options=options, out=terminal)
 
 
-def _run_pipeline(config: PipelineConfig, *, log_path: Path, options: str) -> tuple[int, str]:
-    print(f"tfxgate: running pipeline '{config.pipeline.name}' from {config.source}", flush=True)
-    print(f"  root {config.pipeline.root}  (full log: {log_path})", flush=True)
+def _run_pipeline(config: PipelineConfig, *, log_path: Path, options: str, out) -> tuple[int, str]:
+    """The run itself; tfxgate's own lines go to `out` (stdout carries TF/Keras/pip output to the log)."""
+    print(f"tfxgate: running pipeline '{config.pipeline.name}' from {config.source}", file=out, flush=True)
+    print(f"  root {config.pipeline.root}  (full log: {log_path})", file=out, flush=True)
 
     if config.metadata.kind != "sqlite":  # refuse an unready server store before the slow TFX import
         from tfxgate.mlmd.store import open_store
@@ -406,12 +407,12 @@ def _run_pipeline(config: PipelineConfig, *, log_path: Path, options: str) -> tu
 
     def progress(event: str, node) -> None:
         if event == "start":
-            print(f"  -> {node.node_id} ...", flush=True)
+            print(f"  -> {node.node_id} ...", file=out, flush=True)
         else:
             detail = f"  {node.error}" if node.error else ""
-            print(f"  <- {node.node_id}: {node.state} ({node.seconds:.1f} s){detail}", flush=True)
+            print(f"  <- {node.node_id}: {node.state} ({node.seconds:.1f} s){detail}", file=out, flush=True)
 
-    outcome = run_local(config, progress=progress, notice=lambda message: print(f"  {message}", flush=True))
+    outcome = run_local(config, progress=progress, notice=lambda message: print(f"  {message}", file=out, flush=True))
     summary = summarize(
         outcome, metadata=config.metadata, config_file=config.source, curated_schema=config.schema_file is not None
     )
@@ -430,9 +431,9 @@ def _run_pipeline(config: PipelineConfig, *, log_path: Path, options: str) -> tu
     summary_dir = config.pipeline.root / "summaries"
     summary_dir.mkdir(parents=True, exist_ok=True)
     (summary_dir / f"{_safe(outcome.run_id)}.json").write_text(summary.to_json())
-    print(render(summary), flush=True)
+    print(render(summary), file=out, flush=True)
     if outcome.fully_cached:
-        print("  every stage was served from TFX's cache: nothing changed since the last run", flush=True)
+        print("  every stage was served from TFX's cache: nothing changed since the last run", file=out, flush=True)
     return (EXIT_OK if outcome.succeeded else EXIT_FAILED), outcome.run_id
 
 
