@@ -87,6 +87,7 @@ def summarize(
     if outcome.failed_node:
         summary.failed_stage = outcome.failed_node.node_id
         summary.error = outcome.failed_node.error
+        _read_blocked_drift(summary, outcome)  # from the kept files: no store needed
     if isinstance(metadata, SqliteMetadata) and not sqlite_path(metadata, root=outcome.root).exists():
         return summary
     try:
@@ -99,8 +100,6 @@ def summarize(
         _read_validation(summary, anomalies)
     for report in outputs.get("tfxgate.DriftReport", []):
         _read_drift_report(summary, Path(report.uri))
-    if summary.drift is None:
-        _read_blocked_drift(summary, outcome)
     for blessing in outputs.get("tfxgate.DriftBlessing", []):
         summary.drift = summary.drift or {"reports": []}
         summary.drift["blessed"] = blessing.custom_properties["blessed"].int_value == 1
