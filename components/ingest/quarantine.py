@@ -89,7 +89,15 @@ def enforce_policy(bad_rows: list[BadRow], *, max_bad_rows: Union[int, float], t
 def to_jsonl(bad_rows: Iterable[BadRow]) -> str:
     """The quarantine file's content: one JSON object per bad row, in file and row order."""
     ordered = sorted(bad_rows, key=lambda b: (b.file, b.row))
-    return "".join(json.dumps(asdict(b), ensure_ascii=False) + "\n" for b in ordered)
+    return "".join(json.dumps(_record(b), ensure_ascii=False) + "\n" for b in ordered)
+
+
+def _record(bad: BadRow) -> dict:
+    """The row as JSON; `raw_base64` only where the raw line is a lossy preview."""
+    record = asdict(bad)
+    if record["raw_base64"] is None:
+        del record["raw_base64"]
+    return record
 
 
 def from_jsonl(text: str) -> list[BadRow]:

@@ -105,9 +105,10 @@ def _short(value: Any, limit: int = 80) -> str:
 class YamlProblem(ValueError):
     """Text that is not a usable tfxgate YAML document; `line` is 1-based (None: the whole text)."""
 
-    def __init__(self, message: str, line: Optional[int] = None, key: str = ""):
+    def __init__(self, message: str, line: Optional[int] = None, key: str = "", *, syntax: bool = False):
         super().__init__(message)
         self.message, self.line, self.key = message, line, key
+        self.syntax = syntax  # not YAML at all (as opposed to YAML tfxgate refuses: anchors, duplicates)
 
 
 def decode(raw: bytes) -> str:
@@ -179,7 +180,7 @@ class _Loader(yaml.SafeLoader):
 
 
 def _raise(message: str, line: Optional[int] = None):
-    raise YamlProblem(message, line) from None
+    raise YamlProblem(message, line, syntax=True) from None
 
 
 def _refuse_anchors(text: str) -> None:
@@ -274,7 +275,8 @@ def apply_overrides(source: YamlSource, overrides: list[str]) -> dict[str, Any]:
     """Returns a copy of the config data with `key.path=value` overrides applied.
 
     Values are parsed as YAML by the file's own reader (`3` is an int, `[a, b]` a
-    list, `null` None; anchors and duplicate keys refused); intermediate mappings
+    list, `null` None; anchors and duplicate keys refused), and a value that is
+    not YAML at all is taken as text (`{YYYY}/{MM}/*.csv`); intermediate mappings
     are created, so `--set stages.push.enabled=false` works even where the file
     omits `stages.push`. An empty value is the empty string (refused by
     `empty_values` where a path or a name is expected).
@@ -290,8 +292,11 @@ def apply_overrides(source: YamlSource, overrides: list[str]) -> dict[str, Any]:
         try:
             value = parse(raw)[0] if raw.strip() else ""
         except YamlProblem as problem:
-            problems.append((key, None, f"--set {key}: {problem.message}"))
-            continue
+            if not problem.syntax:  # anchors, duplicate keys: refused as in the file
+                problems.append((key, None, f"--set {key}: {problem.message}"))
+                continue
+            # Not YAML at all (`{YYYY}/{MM}/*.csv`): the text itself, which the key's type then checks.
+            value = raw
         *parents, leaf = key.split(".")
         target = data
         for depth, part in enumerate(parents):
