@@ -8,8 +8,13 @@ ever published at the top level of site-packages.
 Packages are discovered, never listed: a new subpackage cannot be left out of the
 wheel (tests/test_wheel.py builds and installs it). Dependencies are pinned in
 requirements/lock.txt and installed by scripts/install.sh (uv, --no-deps);
-install_requires names every package tfxgate imports directly, so `pip install .`
-into an already-provisioned environment does not re-resolve TFX.
+install_requires names every distribution tfxgate imports directly, with ranges the
+lock satisfies (tests/test_wheel.py checks both against the built wheel's metadata).
+
+The taxi example (config, curated schema, trainer module) ships as package data
+under `tfxgate/examples/taxi/`, in the repo's own layout, so the config's relative
+paths hold there too (`package://tfxgate/examples/taxi/...`); `tfxgate init DIR`
+copies it out as a starter project.
 """
 
 from setuptools import find_packages, setup
@@ -27,6 +32,40 @@ def _discover() -> tuple[list[str], dict[str, str]]:
 
 PACKAGES, PACKAGE_DIR = _discover()
 
+# The taxi example a wheel user starts from (`tfxgate init`): tfxgate/examples/taxi/
+# holds links to the repo's configs/taxi.yaml, schemas/taxi/ and trainers/taxi/ in
+# that same layout; the wheel gets the files themselves. The trainer module stays
+# alone in its folder: TFX's Trainer packages every .py beside it.
+PACKAGE_DATA = {"tfxgate": ["examples/taxi/**/*"]}
+
+# Every distribution the code imports directly (tests/test_wheel.py derives the set
+# from the imports). Ranges follow requirements/requirements.in where it caps a
+# package, else the series the lock pins.
+INSTALL_REQUIRES = [
+    "tfx[kfp]==1.16.0",
+    "ml-pipelines-sdk==1.16.0",  # the tfx.dsl / tfx.orchestration / tfx.types half of `tfx`
+    "ml-metadata>=1.16,<1.17",
+    "tensorflow>=2.16,<2.17",
+    "tf-keras>=2.16,<2.17",  # tfxgate sets TF_USE_LEGACY_KERAS=1: TFX and TFMA need Keras 2
+    "tensorflow-data-validation>=1.16,<1.17",
+    "tensorflow-model-analysis>=0.47,<0.48",
+    "tensorflow-metadata>=1.16,<1.17",
+    "tfx-bsl>=1.16,<1.17",
+    "apache-beam>=2.53,<2.60",
+    "kfp>=2.7,<2.14",
+    "protobuf>=4.25.2,<5",  # the upb backend; kfp and kfp-pipeline-spec cap it below 5
+    "pyarrow>=10,<11",
+    "numpy>=1.22,<2",
+    "pandas>=1.5,<2",
+    "scipy>=1.10,<2",
+    "absl-py>=1,<2",
+    "pydantic>=2.7,<3",
+    "pydantic-core>=2.14,<3",
+    "pyyaml>=6,<7",
+    "pymysql>=1.1,<2",
+    "ipython>=7.34,<8",  # notebook display in tfxgate.pipelines.interactive
+]
+
 setup(
     name="tfxgate",
     version="0.1.0",
@@ -34,10 +73,7 @@ setup(
     python_requires=">=3.10,<3.12",
     packages=PACKAGES,
     package_dir=PACKAGE_DIR,
-    install_requires=[
-        "tfx==1.16.0",
-        "pydantic>=2.7,<3",
-        "pyyaml>=6",
-    ],
+    package_data=PACKAGE_DATA,
+    install_requires=INSTALL_REQUIRES,
     entry_points={"console_scripts": ["tfxgate=tfxgate.cli.main:main"]},
 )

@@ -82,7 +82,7 @@ def main(argv=None) -> int:
     from tfxgate.components.slice_eval import executor as ours_executor
     from tfxgate.components.slice_eval.component import SliceEvaluation
     from tfxgate.pipelines.config.root import load_config
-    from tfxgate.pipelines.stock_stages import eval_config
+    from tfxgate.pipelines.stages import stock_eval_config
 
     config = load_config(REPO / "configs/taxi.yaml", overrides=overrides(data, root))
     examples, model = _artifacts(root)
@@ -111,7 +111,10 @@ def main(argv=None) -> int:
         lambda: stock_executor.Executor(context).Do(
             {"examples": [examples], "model": [model]},
             outputs("stock", standard_artifacts.ModelEvaluation),
-            {"eval_config": proto_utils.proto_to_json(eval_config(config)), "example_splits": json.dumps(["eval"])},
+            {
+                "eval_config": proto_utils.proto_to_json(stock_eval_config(config)),
+                "example_splits": json.dumps(["eval"]),
+            },
         ),
     )
     report = json.loads((workdir / "ours/evaluation/report.json").read_text())

@@ -31,7 +31,7 @@ def build(config, *, root: Path, serving: Path, data: Path):
     """The stock taxi pipeline, component for component like the TFX example."""
     from tfx import v1 as tfx
 
-    from tfxgate.pipelines.stock_stages import eval_config
+    from tfxgate.pipelines.stages import stock_eval_config
 
     trainer_stage = config.stages.trainer
     example_gen = tfx.components.CsvExampleGen(input_base=str(data.parent))
@@ -57,7 +57,7 @@ def build(config, *, root: Path, serving: Path, data: Path):
         examples=example_gen.outputs["examples"],
         model=trainer.outputs["model"],
         baseline_model=model_resolver.outputs["model"],
-        eval_config=eval_config(config),
+        eval_config=stock_eval_config(config),
     )
     pusher = tfx.components.Pusher(
         model=trainer.outputs["model"],

@@ -1,9 +1,9 @@
 """Config -> TFX pipeline.
 
 The only place that knows the order of stages and how their channels connect.
-Each stage comes from `stock_stages` today; when a tfxgate component replaces a
-stock one (ingestion, validation, drift, slice evaluation, governed push), the
-change here is one line: the function that builds that stage.
+Each node comes from one function of `stages.py` (config -> node): tfxgate's
+Ingest, Validate, DataDrift, SliceEval and GovernedPush, with stock TFX's
+schema import/inference and Trainer between them.
 """
 
 from __future__ import annotations
@@ -12,13 +12,8 @@ from typing import Literal
 
 from tfx import v1 as tfx
 
-from tfxgate.components.drift.component import drift_stage
-from tfxgate.components.governed_push.component import governed_push_stage
-from tfxgate.components.ingest import ingest_stage
-from tfxgate.components.slice_eval import stage as slice_eval
-from tfxgate.components.validate.component import validate_stage
 from tfxgate.mlmd.store import connection_config
-from tfxgate.pipelines import stock_stages as stages
+from tfxgate.pipelines import stages
 from tfxgate.pipelines.config.root import PipelineConfig
 
 
@@ -27,23 +22,23 @@ def build_pipeline(config: PipelineConfig, *, target: Literal["local", "kubeflow
 
     For `target="kubeflow"` the artifacts go under `kubeflow.pipeline_root`, there
     is no local ML Metadata connection, and the baseline uses TFX's stock
-    resolver, the only kind the Kubeflow V2 compiler accepts (see stock_stages).
+    resolver, the only kind the Kubeflow V2 compiler accepts (see `stages.stock_baseline`).
     """
     enabled = config.stages
     nodes = []
 
-    example_gen = ingest_stage(config)  # stock: stages.ingest(config)
+    example_gen = stages.ingest(config)
     nodes.append(example_gen)
     examples = example_gen.outputs["examples"]
 
-    # Validate = statistics + anomalies (stock: stages.statistics + stages.validation). With a
+    # Validate = statistics + anomalies (stock: StatisticsGen + ExampleValidator). With a
     # curated schema it checks against it; without, SchemaGen infers one from its statistics.
     if config.schema_file is not None:
-        schema_gen = stages.schema(config, None)
-        validate = validate_stage(config, examples, schema_gen.outputs["schema"])
+        schema_gen = stages.schema(config)
+        validate = stages.validate(config, examples, schema_gen.outputs["schema"])
         nodes += [schema_gen, validate]
     else:
-        validate = validate_stage(config, examples)
+        validate = stages.validate(config, examples)
         schema_gen = stages.schema(config, validate.outputs["statistics"])
         nodes += [validate, schema_gen]
     schema = schema_gen.outputs["schema"]
@@ -54,7 +49,7 @@ def build_pipeline(config: PipelineConfig, *, target: Literal["local", "kubeflow
     gates = [validate]  # nodes that must pass before training starts
     drift_blessing = None
     if enabled.drift.enabled:
-        drift = drift_stage(config, examples, schema, target=target)
+        drift = stages.drift(config, examples, schema, target=target)
         nodes += drift
         gates += drift
         drift_blessing = drift[-1].outputs["drift_blessing"]
@@ -68,15 +63,14 @@ def build_pipeline(config: PipelineConfig, *, target: Literal["local", "kubeflow
     blessing = None
     if enabled.evaluation.enabled:
         # Kubeflow's V2 compiler accepts only TFX's stock resolver strategies.
-        baseline = slice_eval.baseline(config, model) if target == "local" else stages.stock_baseline(config)
-        evaluator = slice_eval.evaluation(config, examples, model, baseline.outputs["model"])
+        baseline = stages.baseline(model) if target == "local" else stages.stock_baseline()
+        evaluator = stages.evaluation(config, examples, model, baseline.outputs["model"])
         nodes += [baseline, evaluator]
         blessing = evaluator.outputs["blessing"]
 
     if enabled.push.enabled:
-        # stock: stages.push(config, model, blessing)
         nodes.append(
-            governed_push_stage(
+            stages.governed_push(
                 config,
                 model=model,
                 examples=examples,

@@ -4,13 +4,16 @@ Stock `LocalDagRunner` runs every node in topological order and only logs. Ours
 runs the same launcher, node by node, and reports each node as it starts and
 ends (seconds, and whether TFX served it from cache, read back from ML
 Metadata), so a user sees where a long run is and a test can assert what ran.
-A node that raises stops the run; the outcome names it and the cause.
+A node that raises stops the run; the outcome names it and the cause, and the
+traceback goes to the log (`logging.exception`: `<root>/logs/tfxgate.log` under
+`tfxgate run`).
 """
 
 from __future__ import annotations
 
 import datetime
 import functools
+import logging
 import time
 import traceback
 from typing import Callable, Optional
@@ -111,7 +114,8 @@ def _run_ir(
         began = time.monotonic()
         try:
             info = node_launcher.launch()
-        except Exception as err:  # a failing component must end the run with its name, not a traceback
+        except Exception as err:  # a failing component ends the run with its name; the traceback goes to the log
+            logging.exception("node %s of run %s failed", node_id, run_id)
             result.state = "failed"
             result.error = explain(err)
         else:
@@ -126,6 +130,7 @@ def _run_ir(
                         run_id=run_id,
                     )
                 except Exception as err:  # the run must say its audit trail is incomplete, not crash
+                    logging.exception("run %s: the push decisions could not be recorded in ML Metadata", run_id)
                     result.state = "failed"
                     result.error = f"the push decisions could not be recorded in ML Metadata: {explain(err)}"
         result.seconds = time.monotonic() - began

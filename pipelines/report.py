@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
+from tfxgate import storage
 from tfxgate.mlmd.store import MetadataError, address, open_store
 from tfxgate.pipelines.config.root import PipelineConfig
 from tfxgate.reporting import run_page as page
@@ -48,11 +49,7 @@ def write(config: PipelineConfig, *, run_id: Optional[str] = None, output: Optio
     report = read(config, run_id=run_id)
     if output is None:
         output = config.pipeline.root / "reports" / f"{report.run_id.replace(':', '-')}.html"
-    output.parent.mkdir(parents=True, exist_ok=True)
-    partial = output.with_name(output.name + ".partial")
-    partial.write_text(html(config, report))
-    partial.replace(output)  # a reader never sees half a page
-    return output
+    return storage.write_text(output, html(config, report))  # a reader never sees half a page
 
 
 __all__ = ["MetadataError", "ReportError", "chart_options", "html", "read", "write"]

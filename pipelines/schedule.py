@@ -11,7 +11,7 @@
   `data.path` matches against the one the last successful run recorded in
   `<root>/last_success.json`: a file whose content changed is re-ingested.
 
-`pipeline_lock` is an `fcntl` lock on `<root>/tfxgate.lock`, held for the whole
+`pipeline_lock` is the storage layer's file lock on `<root>/tfxgate.lock`, held for the whole
 run: a second invocation on the same root either waits for it or stops with a
 message naming the holder. The kernel releases the lock when the holder dies,
 so a crashed run never leaves a stale lock behind.
@@ -22,15 +22,14 @@ No TFX imports: the "nothing new" answer comes back in about a second.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import glob
 import json
 import os
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Optional
 
+from tfxgate import storage
 from tfxgate.pipelines import spans
 from tfxgate.pipelines.config.root import PipelineConfig
 
@@ -108,44 +107,22 @@ def _processed_span(config: PipelineConfig, *, run_id: str) -> Optional[spans.Sp
 
 def record_success(config: PipelineConfig, *, run_id: str, processed: dict) -> None:
     """Records the input a successful run processed (written atomically)."""
-    config.pipeline.root.mkdir(parents=True, exist_ok=True)
-    path = config.pipeline.root / LAST_SUCCESS
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"run_id": run_id, "input": processed}, indent=2))
-    tmp.replace(path)
+    storage.write_json(config.pipeline.root / LAST_SUCCESS, {"run_id": run_id, "input": processed})
 
 
 @contextlib.contextmanager
-def pipeline_lock(root: Path, *, wait: bool = False, poll_seconds: float = 1.0) -> Iterator[bool]:
+def pipeline_lock(root: Path, *, wait: bool = False) -> Iterator[bool]:
     """Holds the root's lock for the block; yields True if it had to wait for it.
 
     Raises:
       PipelineLocked: the lock is held and `wait` is False (the message names the holder).
     """
-    root.mkdir(parents=True, exist_ok=True)
-    path = root / LOCK_FILE
-    with path.open("a+") as handle:
-        waited = False
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if not wait:
-                    handle.seek(0)
-                    holder = handle.read().strip() or "unknown process"
-                    raise PipelineLocked(
-                        f"another tfxgate run holds the lock on {root} ({holder}); "
-                        "not starting a second one (use --wait to wait for it)"
-                    ) from None
-                waited = True
-                time.sleep(poll_seconds)
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()} since {time.strftime('%Y-%m-%dT%H:%M:%S')}")
-        handle.flush()
+    with contextlib.ExitStack() as stack:
         try:
-            yield waited
-        finally:
-            handle.truncate(0)
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            held = stack.enter_context(storage.file_lock(root / LOCK_FILE, wait=wait))
+        except storage.LockHeld as err:
+            raise PipelineLocked(
+                f"another tfxgate run holds the lock on {root} ({err.holder}); "
+                "not starting a second one (use --wait to wait for it)"
+            ) from None
+        yield held.waited

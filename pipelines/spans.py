@@ -20,13 +20,11 @@ import re
 from dataclasses import dataclass
 from typing import Optional
 
-from ml_metadata.proto import metadata_store_pb2
-
+from tfxgate.mlmd.graph import Graph, value
 from tfxgate.pipelines.config.root import SPAN_SPEC_PATTERN, PipelineConfig
 
 _EPOCH = datetime.date(1970, 1, 1)
 # Event types under which an execution publishes (or, cached, re-publishes) an artifact.
-_OUTPUT_EVENTS = (metadata_store_pb2.Event.OUTPUT, metadata_store_pb2.Event.DECLARED_OUTPUT)
 
 
 @dataclass(frozen=True, order=True)
@@ -97,16 +95,7 @@ def newest_span(config: PipelineConfig) -> Optional[Span]:
 
 def ingested_span(store, *, run_id: str) -> Optional[Span]:
     """The span of the Examples the run `run_id` produced or re-published, from ML Metadata."""
-    runs = [c for c in store.get_contexts_by_type("pipeline_run") if c.name == run_id]
-    if not runs:
-        return None
-    executions = [e.id for e in store.get_executions_by_context(runs[0].id)]
-    events = store.get_events_by_execution_ids(executions) if executions else []
-    ids = sorted({e.artifact_id for e in events if e.type in _OUTPUT_EVENTS})
-    examples_type = store.get_artifact_type("Examples").id if ids else None
-    spans = [
-        Span(a.properties["span"].int_value, a.properties["version"].int_value if "version" in a.properties else None)
-        for a in store.get_artifacts_by_id(ids)
-        if a.type_id == examples_type and "span" in a.properties
-    ]
+    graph = Graph(store)
+    examples = graph.outputs(graph.run_executions(run_id), type_name="Examples")
+    spans = [Span(value(a, "span"), value(a, "version")) for a in examples if value(a, "span") is not None]
     return max(spans, default=None)

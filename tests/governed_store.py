@@ -3,7 +3,7 @@
 Two runs of pipeline `taxi` on a SQLite file:
 - run-1: ImportSchemaGen -> Ingest -> Validate (statistics + anomalies) -> DataDrift -> Trainer
   -> SliceEval -> GovernedPush (pending); then, outside the run, the governance records of
-  CONTRACTS.md: PendingApproval, Approval (by alice), Push (version "7", PushedModel out), and
+  docs/CONTRACTS.md: PendingApproval, Approval (by alice), Push (version "7", PushedModel out), and
   a later Rollback to "7".
 - run-2: new examples and a new model; its DataDrift reads run-1's examples as
   `baseline_examples` and its SliceEval reads run-1's model as `baseline_model`, and it is

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tfxgate.components.drift import synthetic
+from tests import synthetic_drift
 from tfxgate.components.drift.check import DEFAULT_THRESHOLDS, Thresholds, compare_tables
 
 CATEGORICAL = {"city", "channel"}
@@ -21,8 +21,8 @@ CASES = {
 
 
 def check(drift, *, seed=1, thresholds=None):
-    base = synthetic.base_table(rows=5000, seed=0)
-    shifted = synthetic.shifted_table(base, drift=drift, seed=seed)
+    base = synthetic_drift.base_table(rows=5000, seed=0)
+    shifted = synthetic_drift.shifted_table(base, drift=drift, seed=seed)
     return compare_tables(base, shifted, categorical=CATEGORICAL, thresholds=thresholds)
 
 
@@ -48,7 +48,7 @@ def test_several_injections_at_once_are_all_flagged_and_nothing_else():
     report = check(drift, seed=5)
     assert sorted(f.feature for f in report.drifted) == sorted(drift)
     [city] = [f for f in report.features if f.feature == "city"]
-    assert city.detail["linf_value"] == synthetic.NEW_CATEGORY
+    assert city.detail["linf_value"] == synthetic_drift.NEW_CATEGORY
 
 
 def test_per_feature_override_beats_the_default():
@@ -71,19 +71,19 @@ def test_report_has_every_feature_and_measure_with_values_and_thresholds():
 
 
 def test_generator_is_seeded_and_rejects_what_does_not_fit():
-    base = synthetic.base_table(rows=100, seed=0)
-    a = synthetic.shifted_table(base, drift={"score": "mean_shift"}, seed=3)
-    b = synthetic.shifted_table(base, drift={"score": "mean_shift"}, seed=3)
+    base = synthetic_drift.base_table(rows=100, seed=0)
+    a = synthetic_drift.shifted_table(base, drift={"score": "mean_shift"}, seed=3)
+    b = synthetic_drift.shifted_table(base, drift={"score": "mean_shift"}, seed=3)
     assert np.array_equal(a["score"], b["score"])
     with pytest.raises(ValueError, match="'nope'"):
-        synthetic.shifted_table(base, drift={"nope": "mean_shift"})
+        synthetic_drift.shifted_table(base, drift={"nope": "mean_shift"})
     with pytest.raises(ValueError, match="mean_shift needs a numeric feature; 'city'"):
-        synthetic.shifted_table(base, drift={"city": "mean_shift"})
+        synthetic_drift.shifted_table(base, drift={"city": "mean_shift"})
     with pytest.raises(ValueError, match="unknown drift kind 'tilt'"):
-        synthetic.shifted_table(base, drift={"score": "tilt"})
+        synthetic_drift.shifted_table(base, drift={"score": "tilt"})
 
 
 def test_write_csv_leaves_missing_values_empty(tmp_path):
     table = {"x": np.array([1.0, np.nan]), "c": np.array(["a", None], dtype=object)}
-    synthetic.write_csv(table, tmp_path / "t.csv")
+    synthetic_drift.write_csv(table, tmp_path / "t.csv")
     assert (tmp_path / "t.csv").read_text().splitlines() == ["x,c", "1.0,a", ","]

@@ -9,15 +9,16 @@ import pytest
 from google.protobuf import text_format
 from tensorflow_metadata.proto.v0 import schema_pb2
 
-from tfxgate.components.drift import executor, report_payload, synthetic
+from tests import synthetic_drift
+from tfxgate.components.drift import executor, report_payload
 from tfxgate.components.drift.check import compare_tables
 
 CATEGORICAL = {"city", "channel"}
 
 
 def drifted_report():
-    base = synthetic.base_table(rows=2000, seed=0)
-    shifted = synthetic.shifted_table(base, drift={"score": "mean_shift", "city": "new_category"}, seed=1)
+    base = synthetic_drift.base_table(rows=2000, seed=0)
+    shifted = synthetic_drift.shifted_table(base, drift={"score": "mean_shift", "city": "new_category"}, seed=1)
     return compare_tables(base, shifted, categorical=CATEGORICAL), base, shifted
 
 
@@ -90,11 +91,11 @@ def test_report_files_hold_every_feature_and_side_by_side_histograms(tmp_path):
     page = (tmp_path / "drift_report.html").read_text()
     assert page.count("<svg class='baseline'") == len(base) == page.count("<svg class='current'")
     assert "drifted features: <b>city, score</b>" in page
-    assert synthetic.NEW_CATEGORY in page  # the new value shows in the current histogram
+    assert synthetic_drift.NEW_CATEGORY in page  # the new value shows in the current histogram
 
 
 def test_html_escapes_feature_values():
-    base = {"c": synthetic.base_table(rows=50)["city"]}
+    base = {"c": synthetic_drift.base_table(rows=50)["city"]}
     cur = {"c": base["c"].copy()}
     cur["c"][0] = "<script>"
     page = report_payload.render([compare_tables(base, cur, categorical={"c"})], {"drift": (base, cur)}, title="t")

@@ -10,7 +10,8 @@ import pyarrow as pa
 import pytest
 from ml_metadata.proto import metadata_store_pb2 as pb
 
-from tfxgate.components.drift import executor, pushed_span, synthetic
+from tests import synthetic_drift
+from tfxgate.components.drift import executor, pushed_span
 
 CATEGORICAL = {"city", "channel"}
 
@@ -114,9 +115,9 @@ def write_examples(table: dict[str, np.ndarray], uri) -> str:
 def spans(tmp_path_factory):
     """previous span ~ this span (no drift); the pushed model's span is shifted in `score`."""
     root = tmp_path_factory.mktemp("spans")
-    base = synthetic.base_table(rows=2000, seed=0)
-    current = synthetic.shifted_table(base, drift={}, seed=1)
-    pushed = synthetic.shifted_table(base, drift={"score": "mean_shift"}, seed=2)
+    base = synthetic_drift.base_table(rows=2000, seed=0)
+    current = synthetic_drift.shifted_table(base, drift={}, seed=1)
+    pushed = synthetic_drift.shifted_table(base, drift={"score": "mean_shift"}, seed=2)
     return {
         name: write_examples(t, root / name)
         for name, t in (("previous", base), ("current", current), ("pushed", pushed))

@@ -55,13 +55,13 @@ def test_same_span_exits_0_without_running_and_names_the_span(span_layout):
 
 
 def test_new_drifted_span_runs_and_is_blocked(span_layout, sample_csv):
-    from tfxgate.components.drift import synthetic
+    from tests import synthetic_drift
 
     pattern, root, _ = span_layout
-    shifted = synthetic.shifted_table(synthetic.read_csv(sample_csv), drift={"fare": "mean_shift"}, seed=1)
+    shifted = synthetic_drift.shifted_table(synthetic_drift.read_csv(sample_csv), drift={"fare": "mean_shift"}, seed=1)
     span_2 = Path(pattern.replace("{SPAN}", "2"))
     span_2.parent.mkdir()
-    synthetic.write_csv(shifted, span_2)
+    synthetic_drift.write_csv(shifted, span_2)
     result = run_if_new(pattern, root)
     assert "running pipeline 'taxi'" in result.stdout, "span 2 is new data"
     assert result.returncode == 1, result.stdout + result.stderr

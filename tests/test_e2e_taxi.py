@@ -172,14 +172,14 @@ def test_failing_component_is_named_and_exits_nonzero(sample_csv, copied_root):
 
 def test_drifted_span_is_blocked_before_training_naming_the_features(taxi_runs, sample_csv, copied_root):
     """A new span with drift injected into `fare` and `payment_type`: the run stops before the Trainer."""
-    from tfxgate.components.drift import synthetic
+    from tests import synthetic_drift
 
-    shifted = synthetic.shifted_table(
-        synthetic.read_csv(sample_csv), drift={"fare": "mean_shift", "payment_type": "category_mix"}, seed=1
+    shifted = synthetic_drift.shifted_table(
+        synthetic_drift.read_csv(sample_csv), drift={"fare": "mean_shift", "payment_type": "category_mix"}, seed=1
     )
     drifted_csv = copied_root.parent / "drifted" / "taxi.csv"
     drifted_csv.parent.mkdir()
-    synthetic.write_csv(shifted, drifted_csv)
+    synthetic_drift.write_csv(shifted, drifted_csv)
     before = pushed_versions(copied_root / "serving")
     result = run_pipeline(sample_csv, copied_root, f"data.path={drifted_csv}")
     assert result.returncode == 1, result.stdout + result.stderr
@@ -225,15 +225,15 @@ def test_validate_writes_stock_layouts_that_tfdv_reads(taxi_runs):
 
 def test_anomaly_stops_the_run_before_training_naming_feature_kind_and_value(sample_csv, copied_root):
     """A span with a payment type the schema does not know, and drifted fares under policy warn."""
-    from tfxgate.components.drift import synthetic
+    from tests import synthetic_drift
 
-    table = synthetic.shifted_table(synthetic.read_csv(sample_csv), drift={"fare": "mean_shift"}, seed=1)
+    table = synthetic_drift.shifted_table(synthetic_drift.read_csv(sample_csv), drift={"fare": "mean_shift"}, seed=1)
     payment = table["payment_type"].astype(object)
     payment[::50] = "Bitcoin"
     table["payment_type"] = payment
     bad_csv = copied_root.parent / "bad" / "taxi.csv"
     bad_csv.parent.mkdir()
-    synthetic.write_csv(table, bad_csv)
+    synthetic_drift.write_csv(table, bad_csv)
     before = pushed_versions(copied_root / "serving")
     result = run_pipeline(sample_csv, copied_root, f"data.path={bad_csv}", "stages.drift.policy=warn")
     assert result.returncode == 1, result.stdout + result.stderr
@@ -244,6 +244,11 @@ def test_anomaly_stops_the_run_before_training_naming_feature_kind_and_value(sam
     assert pushed_versions(copied_root / "serving") == before
     summary = result.summaries()[-1]
     assert summary["failed_stage"] == "Validate" and "Bitcoin" in summary["error"]
+    # The console names the cause in one line; the traceback is kept in the run's log file.
+    assert "Traceback" not in result.stderr
+    log = (copied_root / "logs" / "tfxgate.log").read_text()
+    assert f"node Validate of run {summary['run_id']} failed" in log
+    assert "Traceback" in log and "AnomaliesFailed" in log
 
 
 def test_without_a_schema_the_run_proposes_one_and_adopt_copies_it(sample_csv, tmp_path):

@@ -9,8 +9,8 @@ import pytest
 from tests.conftest import TAXI_CONFIG, run_cli
 from tests.governed_store import add_rerun_with_new_drift, build
 from tfxgate.cli.main import main
-from tfxgate.lineage import tree as lineage
 from tfxgate.lineage.evidence import EvidenceError, collect
+from tfxgate.reporting import lineage_tree as lineage
 
 
 @pytest.fixture(scope="module")
@@ -67,10 +67,10 @@ def test_the_models_own_run_wins_over_a_later_rerun(tmp_path):
 
 def test_governance_decisions_are_linked_to_the_model(governed):
     evidence = collect(governed.store, model_artifact_id=governed.model_id)
-    assert [g.kind for g in evidence.governance] == ["pending_approval", "approval", "push", "rollback"]
+    assert [g.decision for g in evidence.governance] == ["pending_approval", "approval", "push", "rollback"]
     approval = evidence.approval
     assert (approval.by, approval.reason, approval.at) == ("alice", "Q3 <review> ok", "2026-11-25T11:00:00+00:00")
-    assert evidence.governance[2].gates["evaluation"] == {"passed": True, "detail": "BLESSED"}
+    assert evidence.governance[2].gate_results["evaluation"] == {"passed": True, "detail": "BLESSED"}
     assert evidence.governance[3].by == "bob"  # the rollback made version 7 current again
     [push] = evidence.pushes
     assert (push.version, push.destination_name, push.pushed) == ("7", "production", True)
@@ -81,6 +81,9 @@ def test_evidence_is_json(governed):
     data = json.loads(evidence.to_json())
     assert data["examples"]["span"] == 3
     assert data["governance"][1]["by"] == "alice"
+    # Decisions in words, gate results as JSON objects (not the audit record's JSON string).
+    assert [g["kind"] for g in data["governance"]] == ["pending_approval", "approval", "push", "rollback"]
+    assert data["governance"][2]["gates"]["evaluation"] == {"passed": True, "detail": "BLESSED"}
 
 
 def test_a_model_that_is_not_pushed_has_no_pushes_and_its_own_baseline(governed):

@@ -1,7 +1,7 @@
 """`tfxgate approve / reject / rollback / history` on a real ML Metadata store, without running a pipeline.
 
 The store holds what a pipeline run leaves behind for a manual destination: a
-Model artifact and a tfxgate.PendingApproval linked to it (pipelines/audit.py).
+Model artifact and a tfxgate.PendingApproval linked to it (tfxgate/mlmd/audit.py).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""components/governed_push/gates.py and policy.py: evidence -> gate results -> action."""
+"""tfxgate/governance/gates.py and policy.py: evidence -> gate results -> action."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""components/governed_push/publish.py on a real filesystem: versions, `current`, atomicity, a SIGKILL mid-copy."""
+"""tfxgate/governance/publish.py on a real filesystem: versions, `current`, atomicity, a SIGKILL mid-copy."""
 
 from __future__ import annotations
 

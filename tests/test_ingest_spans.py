@@ -114,13 +114,13 @@ def test_a_date_span_range_reads_each_day(tmp_path):
 
 
 def test_config_span_range_and_engine_reach_the_component(tmp_path):
-    from tfxgate.components.ingest import ingest_stage
+    from tfxgate.pipelines import stages
 
     config = load(tmp_path, "data.span_range={start: 3, end: 4}", "data.engine=beam")
     from tfx.proto import range_config_pb2
     from tfx.utils import proto_utils
 
-    component = ingest_stage(config)
+    component = stages.ingest(config)
     range_config = component.exec_properties["range_config"]
     if isinstance(range_config, str):
         range_config = proto_utils.json_to_proto(range_config, range_config_pb2.RangeConfig())

@@ -1,4 +1,4 @@
-"""The `metadata:` section and pipelines/metadata.py without a server: config errors, connection configs, SQLite."""
+"""The `metadata:` section and tfxgate/mlmd/store.py without a server: config errors, connection configs, SQLite."""
 
 from __future__ import annotations
 

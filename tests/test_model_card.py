@@ -8,7 +8,8 @@ import pytest
 
 from tests.conftest import TAXI_CONFIG
 from tests.governed_store import build
-from tfxgate.lineage.evidence import GovernanceRecord, collect
+from tfxgate.lineage.evidence import collect
+from tfxgate.mlmd import audit
 from tfxgate.pipelines.config.root import ConfigError, load_config
 from tfxgate.reporting import model_card
 from tfxgate.reporting.model_card_settings import ModelCardInfo
@@ -100,14 +101,14 @@ def test_no_environment_value_reaches_the_card(governed, tmp_path, monkeypatch):
 def test_card_before_the_push_is_recorded_shows_the_decision_being_made(governed, tmp_path):
     # What the governed push does: the card is written before its own Push execution exists.
     evidence = collect(governed.store, model_artifact_id=governed.second_model_id)
-    decision = GovernanceRecord(
-        kind="push",
-        execution_id=None,
+    decision = audit.Record(
+        None,
+        audit.PUSH,
         by="carol",
         version="9",
         destination="staging",
         at="2026-11-27T08:00:00+00:00",
-        gates={"evaluation": {"passed": True, "detail": "ok"}},
+        gates='{"evaluation": {"passed": true, "detail": "ok"}}',
     )
     md, _ = model_card.write(tmp_path, evidence=evidence.with_decision(decision), card_info=None)
     text = md.read_text()

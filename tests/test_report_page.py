@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 
-from tfxgate.components.drift import executor, synthetic
+from tests import synthetic_drift
+from tfxgate.components.drift import executor
 from tfxgate.components.drift.check import compare_tables
 from tfxgate.reporting import charts, drift_html
 from tfxgate.reporting import run_page as page
@@ -104,8 +105,8 @@ def test_timeline_draws_one_bar_per_stage_coloured_by_state():
 
 def test_drift_section_is_drawn_from_drift_report_json_with_histograms(tmp_path):
     """The run report reuses the drift component's rendering on the stored JSON: same table, same histograms."""
-    base = synthetic.base_table(rows=500, seed=0)
-    shifted = synthetic.shifted_table(base, drift={"score": "mean_shift", "city": "new_category"}, seed=1)
+    base = synthetic_drift.base_table(rows=500, seed=0)
+    shifted = synthetic_drift.shifted_table(base, drift={"score": "mean_shift", "city": "new_category"}, seed=1)
     report = compare_tables(base, shifted, categorical={"city", "channel"})
     executor.write_report([report], {"drift": (base, shifted)}, output_dir=str(tmp_path), policy="block")
     stored = json.loads((tmp_path / "drift_report.json").read_text())
@@ -116,6 +117,6 @@ def test_drift_section_is_drawn_from_drift_report_json_with_histograms(tmp_path)
     )
     assert "drift BLOCKED (policy block)" in html
     assert html.count("<svg class='baseline'") == len(base) == html.count("<svg class='current'")
-    assert synthetic.NEW_CATEGORY in html
+    assert synthetic_drift.NEW_CATEGORY in html
     # The component's own page shows the same section.
     assert drift_html.report_section(document) in (tmp_path / "drift_report.html").read_text()

@@ -1,4 +1,4 @@
-"""The Trainer's Vertex AI custom job arguments (pipelines/vertex.py, `tfxgate compile --target vertex`)."""
+"""The Trainer's Vertex AI custom job arguments (pipelines/kubeflow/vertex.py, `tfxgate compile --target vertex`)."""
 
 from __future__ import annotations
 

@@ -14,8 +14,8 @@ import json
 import numpy as np
 import pytest
 
-from tfxgate import strict_json
-from tfxgate.components.drift import executor, synthetic
+from tests import synthetic_drift as synthetic
+from tfxgate.components.drift import executor
 from tfxgate.components.drift.check import compare_tables
 from tfxgate.components.ingest import columns as col
 from tfxgate.components.ingest.ingestion import ingest
@@ -23,6 +23,7 @@ from tfxgate.components.ingest.quarantine import BadRow, from_jsonl, to_jsonl
 from tfxgate.mlmd.settings import SqliteMetadata
 from tfxgate.reporting.outcome import NodeOutcome, RunOutcome
 from tfxgate.reporting.summary import RunSummary, render, summarize
+from tfxgate.storage import strict_json
 
 
 def strict_loads(text: str):

@@ -14,8 +14,6 @@ was trained on (pushed_span.py walks the lineage). The first run has neither:
 drift is then not checked (skew still is, when a serving source is configured).
 """
 
-import dataclasses
-import json
 import os
 from typing import Dict, List, Optional
 
@@ -85,7 +83,7 @@ def pushed_span_resolver(current_examples):
     ).with_id("pushed_span_resolver")
 
 
-def _latest_examples_resolver():
+def latest_examples_resolver():
     return tfx.dsl.Resolver(
         strategy_class=tfx.dsl.experimental.LatestArtifactStrategy,
         **{EXAMPLES: tfx.dsl.Channel(type=standard_artifacts.Examples)},
@@ -97,41 +95,6 @@ def previous_span_resolver(current_examples):
         strategy_class=PreviousSpanStrategy,
         **{EXAMPLES: tfx.dsl.Channel(type=standard_artifacts.Examples), CURRENT: current_examples},
     ).with_id("previous_span_resolver")
-
-
-def drift_stage(config, examples, schema, *, target: str = "local") -> list:
-    """The resolver and the DataDrift node for `stages.drift` (pipelines/build.py wires them).
-
-    Kubeflow's V2 compiler accepts only TFX's stock resolver strategies (it turns
-    them into ML Metadata queries; no strategy code runs on the cluster), so there
-    the baseline is the latest Examples the store holds when the run starts
-    (`LatestArtifactStrategy`) rather than the previous span by number, and the
-    comparison with the pushed model's span is left out (no stock query can walk
-    PushedModel -> Model -> Examples; `tfxgate compile` says so).
-    """
-    stage = config.stages.drift
-    settings = executor.Settings(
-        policy=stage.policy,
-        thresholds=stage.merged_thresholds(),
-        features={name: dict(values) for name, values in stage.features.items()},
-        serving=stage.serving,
-    )
-    config_json = json.dumps(dataclasses.asdict(settings), sort_keys=True)
-    if target != "local":
-        previous = _latest_examples_resolver()
-        node = DataDrift(
-            examples=examples, schema=schema, baseline_examples=previous.outputs[EXAMPLES], config_json=config_json
-        )
-        return [previous, node]
-    previous, pushed = previous_span_resolver(examples), pushed_span_resolver(examples)
-    node = DataDrift(
-        examples=examples,
-        schema=schema,
-        baseline_examples=previous.outputs[EXAMPLES],
-        pushed_examples=pushed.outputs[EXAMPLES],
-        config_json=config_json,
-    )
-    return [previous, pushed, node]
 
 
 @tfx.dsl.components.component

@@ -1,4 +1,4 @@
-"""The `stages.drift` section of the pipeline YAML (plugged into pipelines/config.py).
+"""The `stages.drift` section of the pipeline YAML (plugged into pipelines/config/root.py).
 
     stages:
       drift:

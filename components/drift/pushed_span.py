@@ -7,29 +7,28 @@ The push execution is whichever recorded the PushedModel as its output: the
 stock Pusher, tfxgate's GovernedPush, or a `tfxgate.Push` recorded outside a
 run. A cached Trainer execution re-publishes the same Model with the same
 inputs, so any of the Model's producing executions names the same Examples.
-Only ML Metadata's protos are imported here; `component.py` wraps this in a
-resolver strategy.
+The walk uses tfxgate/mlmd/graph.py and the push record reader
+(tfxgate/artifacts/pushed.py); no TFX import here: `component.py` wraps this
+in a resolver strategy.
 """
 
 from __future__ import annotations
 
 from typing import Optional
 
-from ml_metadata.proto import metadata_store_pb2
-
-_OUTPUTS = (metadata_store_pb2.Event.OUTPUT, metadata_store_pb2.Event.DECLARED_OUTPUT)
-_INPUTS = (metadata_store_pb2.Event.INPUT, metadata_store_pb2.Event.DECLARED_INPUT)
+from tfxgate.artifacts import pushed
+from tfxgate.mlmd.graph import Graph
 
 
 def pushed_model_ids(store) -> list[int]:
     """The Models behind PushedModels whose `pushed` custom property is 1, newest push first."""
-    if "PushedModel" not in {t.name for t in store.get_artifact_types()}:
+    graph = Graph(store)
+    if "PushedModel" not in graph.artifact_types.values():
         return []  # nothing was ever pushed from this store
-    pushed = store.get_artifacts_by_type("PushedModel")
-    live = [a for a in pushed if "pushed" in a.custom_properties and a.custom_properties["pushed"].int_value == 1]
+    live = [a for a in store.get_artifacts_by_type("PushedModel") if pushed.read(a).pushed]
     models = []
     for artifact in sorted(live, key=lambda a: a.id, reverse=True):
-        models += sorted(_inputs_of_producer(store, artifact.id, type_name="Model"), reverse=True)
+        models += sorted(_inputs_of_producer(graph, artifact.id, type_name="Model"), reverse=True)
     return models
 
 
@@ -40,7 +39,7 @@ def latest_pushed_model_id(store) -> Optional[int]:
 
 def trained_on_examples_id(store, model_id: int) -> Optional[int]:
     """The Examples artifact the Trainer execution that produced `model_id` read."""
-    examples = _inputs_of_producer(store, model_id, type_name="Examples")
+    examples = _inputs_of_producer(Graph(store), model_id, type_name="Examples")
     return max(examples) if examples else None
 
 
@@ -58,13 +57,7 @@ def pushed_model_examples_id(store, *, among: Optional[set[int]] = None) -> Opti
     return None
 
 
-def _inputs_of_producer(store, artifact_id: int, *, type_name: str) -> list[int]:
-    """Ids of the `type_name` inputs of the earliest execution that output `artifact_id`."""
-    producers = sorted(e.execution_id for e in store.get_events_by_artifact_ids([artifact_id]) if e.type in _OUTPUTS)
-    if not producers:
-        return []
-    inputs = [e.artifact_id for e in store.get_events_by_execution_ids([producers[0]]) if e.type in _INPUTS]
-    if not inputs:
-        return []
-    type_ids = {t.id for t in store.get_artifact_types() if t.name == type_name}
-    return [a.id for a in store.get_artifacts_by_id(sorted(set(inputs))) if a.type_id in type_ids]
+def _inputs_of_producer(graph: Graph, artifact_id: int, *, type_name: str) -> list[int]:
+    """Ids of the `type_name` inputs of the execution that output `artifact_id` (its first producer)."""
+    producers = graph.producers(artifact_id)
+    return sorted({a.id for _, a in graph.inputs(producers[0], type_name=type_name)}) if producers else []

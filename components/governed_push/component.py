@@ -9,13 +9,14 @@
 
 Class-based (spec + executor) so every piece of gate evidence is an optional
 typed input: a gate whose channel is wired but which produced nothing fails,
-rather than the node silently not running. It replaces the stock Pusher in
-pipelines/build.py; `governed_push_stage` is the one-line swap.
+rather than the node silently not running. It replaces the stock Pusher;
+`tfxgate.pipelines.stages.governed_push` builds it from the config.
 """
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Optional
 
 from tfx import types
@@ -87,45 +88,12 @@ class GovernedPush(base_component.BaseComponent):
         super().__init__(spec=spec)
 
 
-def governed_push_stage(
-    config,
-    *,
-    model,
-    examples,
-    anomalies=None,
-    drift_blessing=None,
-    model_blessing=None,
-    infra_blessing=None,
-    target: str = "local",
-) -> GovernedPush:
-    """The GovernedPush node for `stages.push` (pipelines/build.py wires it).
+def card_parameter(*, metadata: dict, root: Path, card_info: Optional[dict]) -> str:
+    """GovernedPush's `card` parameter: how its executor reaches ML Metadata for the model card.
 
-    On the local target the executor may open the pipeline's ML Metadata store
-    (read-only, for the model card's evidence); the config it gets names the
-    store and at most the *name* of a password variable, never a secret.
+    Args:
+      metadata: the `metadata:` section as JSON-able values (names at most a password *variable*).
+      root: the pipeline root (where the SQLite store lives).
+      card_info: the `stages.push.model_card` section as JSON-able values.
     """
-    card = ""
-    if target == "local":
-        card = json.dumps(
-            {
-                "metadata": config.metadata.model_dump(mode="json"),
-                "root": str(config.pipeline.root),
-                "card_info": _card_info(config),
-            },
-            sort_keys=True,
-        )
-    return GovernedPush(
-        model=model,
-        stage=config.stages.push,
-        examples=examples,
-        anomalies=anomalies,
-        drift_blessing=drift_blessing,
-        model_blessing=model_blessing,
-        infra_blessing=infra_blessing,
-        card=card,
-    ).with_id(NODE_ID)
-
-
-def _card_info(config):
-    info = getattr(config.stages.push, "model_card", None)  # lands with the model card (feature/lineage-card)
-    return info.model_dump(mode="json") if info is not None else None
+    return json.dumps({"metadata": metadata, "root": str(root), "card_info": card_info}, sort_keys=True)

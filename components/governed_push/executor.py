@@ -6,7 +6,8 @@ PushedModel output (the stock Pusher's `pushed`, `pushed_destination`,
 `pushed_version`, plus `destination_name`, `model_id`, `gates` and
 `decisions`). The audit records in ML Metadata (tfxgate.Push,
 tfxgate.PendingApproval) are written from these properties by the local
-runner once TFX has published the output (pipelines/audit.py).
+runner once TFX has published the output (tfxgate/mlmd/audit.py
+`record_pipeline_decisions`).
 """
 
 from __future__ import annotations
@@ -17,14 +18,15 @@ from pathlib import Path
 from typing import Any, Optional
 
 from absl import logging
-from google.protobuf import json_format
 from tfx import types
 from tfx.dsl.components.base import base_executor
 from tfx.types import artifact_utils
 
+from tfxgate.artifacts import anomalies
 from tfxgate.components.governed_push.settings import PushStage
 from tfxgate.governance import gates, policy
 from tfxgate.governance.publish import serving_dir
+from tfxgate.mlmd.graph import value
 from tfxgate.reporting.card_hook import card_writer
 
 _EVIDENCE = {
@@ -51,7 +53,7 @@ class Executor(base_executor.BaseExecutor):
         results = gates.judge(evidence, required=required)
         decisions = []
         for name, destination in stage.destinations.items():
-            push = {"destination": name, "by": "policy:auto", "reason": "", "gates": json.loads(gates.to_json(results))}
+            push = {"destination": name, "by": "policy:auto", "reason": "", "gates": gates.to_json(results)}
             writer = _card_writer(exec_properties.get("card") or "", model_id=model.id, push=push)
             if destination.approval == "auto" and gates.all_passed(results):
                 _check_credentials(name, destination.credentials_env)
@@ -89,28 +91,12 @@ def _evidence(gate: str, artifacts: list) -> Optional[dict]:
     if not artifacts:
         return None
     artifact = artifacts[-1]
-    props = {}
-    for key, value in artifact.mlmd_artifact.custom_properties.items():
-        kind = value.WhichOneof("value")
-        if kind == "struct_value":
-            props[key] = json_format.MessageToDict(value.struct_value)
-        else:
-            props[key] = getattr(value, kind) if kind in ("int_value", "string_value", "double_value") else str(value)
+    props = {key: value(artifact.mlmd_artifact, key) for key in artifact.mlmd_artifact.custom_properties}
     if gate == "ingestion":
         props.setdefault("span", artifact.span)
     if gate == "validation" and "blessed" not in props:
-        props["anomaly_count"] = _count_anomalies(artifact.uri)
+        props["anomaly_count"] = anomalies.count(artifact.uri)  # a stock ExampleValidator's files
     return props
-
-
-def _count_anomalies(uri: str) -> Optional[int]:
-    """Anomalies listed by a stock ExampleValidator (Split-*/SchemaDiff.pb); None when unreadable."""
-    from tensorflow_metadata.proto.v0 import anomalies_pb2
-
-    found = sorted(Path(uri).glob("Split-*/SchemaDiff.pb"))
-    if not found:
-        return None
-    return sum(len(anomalies_pb2.Anomalies.FromString(p.read_bytes()).anomaly_info) for p in found)
 
 
 def _check_credentials(name: str, variable: Optional[str]) -> None:

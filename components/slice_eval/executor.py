@@ -21,8 +21,7 @@ from tfx.types import artifact_utils
 from tfx.utils import io_utils, path_utils
 from tfx_bsl.public.tfxio import TFExampleRecord
 
-from tfxgate import strict_json
-from tfxgate.artifacts import payloads
+from tfxgate.artifacts import evaluation as evaluation_files
 from tfxgate.components.slice_eval import gates
 from tfxgate.components.slice_eval.settings import Buckets, EvaluationStage
 from tfxgate.components.slice_eval.tfma_config import (
@@ -33,6 +32,7 @@ from tfxgate.components.slice_eval.tfma_config import (
     load_slices,
 )
 from tfxgate.reporting import slice_html as report
+from tfxgate.storage import strict_json
 
 TFMA_DIR = "tfma"
 
@@ -83,13 +83,13 @@ class Executor(base_beam_executor.BaseBeamExecutor):
         chart_metric = next(iter([*stage.thresholds, *stage.overall]), "binary_accuracy")
         gate = stage.thresholds.get(chart_metric) or stage.overall.get(chart_metric)
         io_utils.write_string_file(
-            os.path.join(evaluation.uri, payloads.EVALUATION_JSON),
+            os.path.join(evaluation.uri, evaluation_files.EVALUATION_JSON),
             strict_json.dumps(data, reason=UNDEFINED_METRIC, indent=2),
         )
         page = report.report_html(
             data, title=f"Slice evaluation of {model.uri}", chart_metric=chart_metric, minimum=gate and gate.min
         )
-        io_utils.write_string_file(os.path.join(evaluation.uri, payloads.EVALUATION_HTML), page)
+        io_utils.write_string_file(os.path.join(evaluation.uri, evaluation_files.EVALUATION_HTML), page)
         logging.info("SliceEval: %s", verdict.headline())
         _write_blessing(blessing, verdict, model=model, baseline=baseline)
 

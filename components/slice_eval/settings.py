@@ -1,7 +1,7 @@
 """The typed config of slice evaluation (`stages.evaluation` in a pipeline YAML).
 
 Which slices to cut, which metrics to compute on each, and the gates a model
-must pass to be blessed. `pipelines/config.py` plugs `EvaluationStage` into the
+must pass to be blessed. `pipelines/config/root.py` plugs `EvaluationStage` into the
 one typed config; `check_slice_features` runs after the whole config is loaded
 because it needs the schema (or the data's header) to know the feature names.
 

@@ -27,7 +27,7 @@ class Finding:
     split: str = ""
 
     def to_dict(self) -> dict:
-        """One entry of the `anomaly_summary` custom property (CONTRACTS.md)."""
+        """One entry of the `anomaly_summary` custom property (docs/CONTRACTS.md)."""
         return {
             "feature": self.feature,
             "kind": self.kind,

@@ -13,19 +13,8 @@ Without a curated schema (no `schema` input) the schema is inferred from the
 train split, as SchemaGen would, and the data is checked against it.
 """
 
-import json
-
 from tfx import v1 as tfx
 from tfx.types import standard_artifacts
-
-
-def validate_stage(config, examples, schema=None):
-    """The Validate node for `stages.validation` (pipelines/build.py wires it)."""
-    stage = config.stages.validation
-    settings = stage.settings()
-    if not stage.enabled:  # statistics only: every anomaly is reported as ignored
-        settings.update(default="ignore", anomalies={}, features={})
-    return Validate(examples=examples, schema=schema, config_json=json.dumps(settings, sort_keys=True))
 
 
 @tfx.dsl.components.component

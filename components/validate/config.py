@@ -1,4 +1,4 @@
-"""The `stages.validation` section of the pipeline YAML (plugged into pipelines/config.py).
+"""The `stages.validation` section of the pipeline YAML (plugged into pipelines/config/root.py).
 
     stages:
       validation:

@@ -20,7 +20,7 @@ import glob
 import json
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal, Optional, Union
+from typing import Annotated, Literal, Optional, Union
 
 from pydantic import (
     ConfigDict,
@@ -406,8 +406,3 @@ def not_checked(config: PipelineConfig) -> list[str]:
     """Inputs `check` could not look at (remote sources), for it to say so."""
     sources = [("data.path", config.data.path), ("stages.drift.serving", config.stages.drift.serving)]
     return [f"{key} {value}: not checked (remote)" for key, value in sources if value and is_remote(value)]
-
-
-def config_to_yaml_dict(config: PipelineConfig) -> dict[str, Any]:
-    """The validated config as plain data (for run records and reports)."""
-    return config.model_dump(mode="json", by_alias=True, exclude={"source"})

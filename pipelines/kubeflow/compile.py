@@ -29,6 +29,7 @@ from typing import Any
 
 import yaml
 
+from tfxgate import storage
 from tfxgate.pipelines.config.root import PipelineConfig
 
 WHEELS = "_wheels"
@@ -135,12 +136,11 @@ def _write(compiled: CompiledPipeline, config: PipelineConfig) -> None:
     job = compiled.job
     platform = platform_spec(config)
     if compiled.output.suffix == ".json":
-        compiled.output.write_text(json.dumps(job, indent=2, sort_keys=True))
+        storage.write_text(compiled.output, json.dumps(job, indent=2, sort_keys=True))
         return
     documents = [compiled.spec] + ([platform] if platform else [])
-    with compiled.output.open("w") as out:
-        out.write(f"# PIPELINE DEFINITION\n# Name: {compiled.spec['pipelineInfo']['name']}\n")
-        yaml.safe_dump_all(documents, out, sort_keys=True)
+    header = f"# PIPELINE DEFINITION\n# Name: {compiled.spec['pipelineInfo']['name']}\n"
+    storage.write_text(compiled.output, header + yaml.safe_dump_all(documents, sort_keys=True))
 
 
 @contextlib.contextmanager

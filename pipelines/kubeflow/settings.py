@@ -57,7 +57,7 @@ class VertexSection(_Model):
     project: str = Field(min_length=1, description="Google Cloud project of the training job.")
     region: str = Field(default="us-central1", min_length=1, description="Vertex AI region, e.g. europe-west4.")
     machine_type: Optional[str] = Field(
-        default=None, description="Compute Engine machine type; default from the accelerator (see pipelines/vertex.py)."
+        default=None, description="Compute Engine machine type; default from the accelerator (see kubeflow/vertex.py)."
     )
     workers: int = Field(default=1, ge=1, le=64, description="Machines; >1 needs strategy multi_worker_mirrored.")
 

@@ -1,6 +1,6 @@
 """Submitting a compiled pipeline to Kubeflow Pipelines: one run, or a recurring run.
 
-`tfxgate submit CONFIG --host URL` compiles the config (pipelines/kubeflow.py)
+`tfxgate submit CONFIG --host URL` compiles the config (pipelines/kubeflow/compile.py)
 and hands the spec to the `kfp` client, which speaks KFP's v2beta1 REST API:
 it finds or creates the experiment, then creates a run (`POST /runs`) or, with
 `--schedule CRON`, a recurring run (`POST /recurringruns`, one run at a time).
@@ -66,7 +66,7 @@ def check_reachable(host: str, *, timeout: float = 5.0) -> None:
             f"cannot reach Kubeflow Pipelines at {host}: {reason}. "
             "Check --host (e.g. http://localhost:8080 after "
             "`kubectl port-forward -n kubeflow svc/ml-pipeline-ui 8080:80`)."
-        ) from None
+        ) from err
 
 
 def submit(
@@ -130,4 +130,4 @@ def _upload_wheels(compiled) -> None:
         raise SubmitError(
             f"cannot upload the Trainer module wheel to {root}/_wheels: {str(err).splitlines()[0]} "
             "(credentials come from the environment, e.g. GOOGLE_APPLICATION_CREDENTIALS or AWS_*)"
-        ) from None
+        ) from err

@@ -33,6 +33,7 @@ import json
 from pathlib import Path
 from typing import Any, Optional
 
+from tfxgate import storage
 from tfxgate.pipelines.config.root import PipelineConfig
 from tfxgate.pipelines.config.trainer import Accelerator
 
@@ -166,6 +167,5 @@ def write_training_args(config: PipelineConfig, output: Path) -> dict[str, Any]:
     if output.suffix != ".json":
         raise VertexError(f"--output {output}: the Vertex AI training arguments are written as .json")
     custom_config = training_custom_config(config)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(custom_config, indent=2, sort_keys=True))
+    storage.write_text(output, json.dumps(custom_config, indent=2, sort_keys=True))
     return custom_config

@@ -1,12 +1,15 @@
-"""Reading a curated `schema.pbtxt`: parse errors name the file and line.
+"""Reading a TFDV schema: a curated `schema.pbtxt` (parse errors name the file and line) or a Schema artifact.
 
 Only protobuf and tensorflow_metadata are imported (no TensorFlow), so config
-loading can check the schema up front.
+loading can check the schema up front. A Schema artifact (ImportSchemaGen,
+SchemaGen) is a directory holding one `*.pbtxt`.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 from google.protobuf import text_format
 from tensorflow_metadata.proto.v0 import schema_pb2
@@ -39,3 +42,33 @@ def feature_names(schema: schema_pb2.Schema) -> set[str]:
 def environments(schema: schema_pb2.Schema) -> list[str]:
     """The environments the schema declares (`default_environment`), e.g. TRAINING and SERVING."""
     return list(schema.default_environment)
+
+
+@dataclass
+class Schema:
+    """A Schema artifact as the lineage shows it."""
+
+    artifact_id: int
+    uri: str
+    features: Optional[list[dict]]  # [{name, type}]; None when the file is gone
+
+    @property
+    def feature_count(self) -> Optional[int]:
+        return None if self.features is None else len(self.features)
+
+
+def schema_features(uri: str) -> Optional[list[dict]]:
+    """[{name, type}] of the schema in the artifact directory; None when unreadable."""
+    files = sorted(Path(uri).glob("*.pbtxt")) if Path(uri).is_dir() else []
+    if not files:
+        return None
+    try:
+        schema = read_schema(files[0])
+    except SchemaFileError:
+        return None
+    return [{"name": f.name, "type": schema_pb2.FeatureType.Name(f.type)} for f in schema.feature]
+
+
+def read(artifact) -> Schema:
+    """A Schema artifact with its features."""
+    return Schema(artifact_id=artifact.id, uri=artifact.uri, features=schema_features(artifact.uri))

@@ -7,20 +7,19 @@ adopt it; a person reviews it and runs
 
     tfxgate schema adopt <root>/runs/<run id> [--to schemas/<pipeline>/schema.pbtxt] [--force]
 
-which copies it atomically (a temporary file renamed into place: readers see the
-old file or the new one, never half of one) and refuses to replace an existing
-curated schema without `--force`. Protobuf only, no TensorFlow.
+which copies it atomically (`storage.copy_file`: a temporary file renamed into
+place, so readers see the old file or the new one, never half of one) and
+refuses to replace an existing curated schema without `--force`. Protobuf
+only, no TensorFlow.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Optional
 
+from tfxgate import storage
 from tfxgate.artifacts.schema import read_schema
 
 SCHEMA_NAME = "schema.pbtxt"
@@ -40,9 +39,9 @@ def propose(inferred: Path, *, root: Path, pipeline: str, run_id: str) -> Path:
         f"# Schema inferred by run {run_id} of pipeline '{pipeline}' (no curated schema configured).\n"
         "# Review it (domains, presence, environments), then: tfxgate schema adopt " + str(run_dir) + "\n"
     )
-    target.write_text(header + Path(inferred).read_text())
+    storage.write_text(target, header + Path(inferred).read_text())
     record = {"pipeline": pipeline, "run_id": run_id, "inferred_from": str(inferred)}
-    (run_dir / RECORD_NAME).write_text(json.dumps(record, indent=2) + "\n")
+    storage.write_json(run_dir / RECORD_NAME, record)
     return target
 
 
@@ -70,13 +69,4 @@ def adopt(run: Path, *, to: Optional[Path] = None, force: bool = False) -> Path:
     to = Path(to)
     if to.exists() and not force:
         raise AdoptError(f"{to} already exists (a curated schema); pass --force to replace it")
-    to.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=to.parent, prefix=f".{to.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as out, source.open("rb") as src:
-            shutil.copyfileobj(src, out)
-        os.replace(temporary, to)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return to
+    return storage.copy_file(source, to)

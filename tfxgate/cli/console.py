@@ -44,6 +44,8 @@ def quiet(log_path: Path, *, verbose: bool) -> Iterator[TextIO]:
     if verbose or not _has_fds():
         console = logging.StreamHandler(sys.stderr)
         console.setLevel(logging.INFO if verbose else logging.ERROR)
+        if not verbose:
+            console.addFilter(_no_traceback)
         root_logger.handlers[:] = [file_handler, console]
         yield sys.stdout
         return
@@ -58,6 +60,7 @@ def quiet(log_path: Path, *, verbose: bool) -> Iterator[TextIO]:
             os.dup2(log_fd, fd)
         console = logging.StreamHandler(errors)
         console.setLevel(logging.ERROR)
+        console.addFilter(_no_traceback)
         root_logger.handlers[:] = [file_handler, console]
         yield terminal
     finally:
@@ -70,6 +73,11 @@ def quiet(log_path: Path, *, verbose: bool) -> Iterator[TextIO]:
         root_logger.handlers[:] = [file_handler]
         terminal.close()
         errors.close()
+
+
+def _no_traceback(record: logging.LogRecord) -> bool:
+    """The progress lines name a failure's cause; its traceback belongs in the log file only."""
+    return not record.exc_info
 
 
 def _has_fds() -> bool:

@@ -13,6 +13,7 @@
     tfxgate rollback PIPELINE [-c CONFIG] --to VERSION --by NAME --reason TEXT [--destination NAME] [--root DIR]
     tfxgate history PIPELINE [-c CONFIG] [--json] [--root DIR]
     tfxgate schema adopt RUN [--to schemas/<pipeline>/schema.pbtxt] [--force]
+    tfxgate init DIR
 
 Exit codes: 0 success (or, with --if-new-data, nothing new to run on), 1 a
 pipeline stage failed (or the metadata store is not ready), 2 the config (or the
@@ -122,6 +123,8 @@ def _parser() -> argparse.ArgumentParser:
     adopt.add_argument("run", type=Path, help="the proposal directory a run printed (<root>/runs/<run id>)")
     adopt.add_argument("--to", type=Path, help="target file (default: schemas/<pipeline>/schema.pbtxt)")
     adopt.add_argument("--force", action="store_true", help="replace an existing curated schema")
+    init = commands.add_parser("init", help="write a starter project (the taxi demo: config, schema, trainer)")
+    init.add_argument("directory", type=Path, metavar="DIR", help="where to write it (created if missing)")
     _add_governance(commands)
     return parser
 
@@ -145,7 +148,7 @@ _PIPELINE_HELP = "pipeline name (configs/NAME.yaml unless -c says otherwise) or 
 
 
 def _add_governance(commands) -> None:
-    """approve / reject / rollback / history: decisions on what a pipeline pushes (pipelines/governance.py)."""
+    """approve / reject / rollback / history: decisions on what a pipeline pushes (tfxgate/governance/store.py)."""
 
     def add(name: str, help_: str, subject: str, subject_help: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_)
@@ -194,6 +197,21 @@ def _adopt(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _init(directory: Path) -> int:
+    from tfxgate.pipelines.starter import CONFIG, StarterExists, write_starter
+
+    try:
+        written = write_starter(directory)
+    except StarterExists as err:
+        print(f"tfxgate: {err}", file=sys.stderr)
+        return EXIT_CONFIG
+    print(f"tfxgate: wrote a starter project to {directory}:")
+    for path in written:
+        print(f"  {path}")
+    print(f"run it with: tfxgate run {directory / CONFIG}")
+    return EXIT_OK
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     return console.closed_pipe_safe(lambda: _main(argv))
 
@@ -202,6 +220,8 @@ def _main(argv: Optional[Sequence[str]]) -> int:
     args = _parser().parse_args(argv)
     if args.command == "schema":
         return _adopt(args)
+    if args.command == "init":
+        return _init(args.directory)
     overrides = list(args.overrides)
     root = getattr(args, "root", None)
     if args.command == "lineage":
@@ -271,8 +291,8 @@ def _config_path(pipeline: Path) -> Path:
 
 
 def _lineage(config: PipelineConfig, *, version: str, as_json: bool, destination: Optional[str] = None) -> int:
-    from tfxgate.lineage.tree import UnknownVersion, lineage, render, tree
     from tfxgate.mlmd.store import open_store
+    from tfxgate.reporting.lineage_tree import UnknownVersion, lineage, render, tree
 
     name = config.pipeline.name
     if config.metadata_path is not None and not config.metadata_path.exists():
@@ -402,6 +422,7 @@ def _run_pipeline(config: PipelineConfig, *, log_path: Path, options: str, out) 
         from tfxgate.mlmd.store import open_store
 
         open_store(config.metadata, root=config.pipeline.root)
+    from tfxgate import storage
     from tfxgate.pipelines.local import run_local  # heavy: imports TFX
     from tfxgate.reporting.summary import render, summarize
 
@@ -428,9 +449,7 @@ def _run_pipeline(config: PipelineConfig, *, log_path: Path, options: str, out) 
                 run_id=outcome.run_id,
             )
         )
-    summary_dir = config.pipeline.root / "summaries"
-    summary_dir.mkdir(parents=True, exist_ok=True)
-    (summary_dir / f"{_safe(outcome.run_id)}.json").write_text(summary.to_json())
+    storage.write_text(config.pipeline.root / "summaries" / f"{_safe(outcome.run_id)}.json", summary.to_json())
     print(render(summary), file=out, flush=True)
     if outcome.fully_cached:
         print("  every stage was served from TFX's cache: nothing changed since the last run", file=out, flush=True)

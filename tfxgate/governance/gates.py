@@ -2,7 +2,9 @@
 
 A gate passes only when its artifact exists for this run *and* says so: a
 missing artifact (the stage did not run, or its output was lost) is a failed
-gate, never a pass. What each gate reads (see CONTRACTS.md):
+gate, never a pass. "Blessed" is decided by tfxgate/artifacts/blessing.py,
+the one rule the summary, report and lineage use too. What each gate reads (see
+docs/CONTRACTS.md):
 
 - ingestion: the Ingest `examples` artifact. Ingest fails the run over the
   `max_bad_rows` policy, so an Examples artifact from this run is a pass.
@@ -18,8 +20,10 @@ gate, never a pass. What each gate reads (see CONTRACTS.md):
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Mapping, Optional, Sequence
+
+from tfxgate.artifacts.blessing import is_blessed, validation_passed
 
 GATES = ("ingestion", "validation", "drift", "evaluation", "infra")
 
@@ -80,21 +84,10 @@ def from_json(text: str) -> list[GateResult]:
     return [GateResult(name, bool(v["passed"]), str(v["detail"])) for name, v in data.items()]
 
 
-def as_dicts(results: Sequence[GateResult]) -> list[dict]:
-    return [asdict(r) for r in results]
-
-
-def _is_blessed(value: Any) -> bool:
-    """`blessed` is 1/0, or per split ({"train": 1, "eval": 1}: TFX 1.16's ExampleValidator)."""
-    if isinstance(value, Mapping):
-        return bool(value) and all(int(v) == 1 for v in value.values())
-    return int(value) == 1
-
-
 def _blessed(props: dict, name: str, what: str) -> GateResult:
     if "blessed" not in props:
         return GateResult(name, False, f"{what} has no 'blessed' property: treated as not blessed")
-    ok = _is_blessed(props["blessed"])
+    ok = is_blessed(props["blessed"])
     return GateResult(name, ok, f"{what} {'blessed' if ok else 'NOT blessed'}")
 
 
@@ -107,15 +100,14 @@ def _ingestion(props: dict) -> GateResult:
 
 
 def _validation(props: dict) -> GateResult:
+    count = props.get("anomaly_count")
+    ok = validation_passed(props.get("blessed"), None if count is None else int(count))
     if "blessed" in props:
-        ok = _is_blessed(props["blessed"])
         return GateResult(
             "validation", ok, "no blocking anomaly" if ok else f"anomalies block the push ({props['blessed']})"
         )
-    count = props.get("anomaly_count")
     if count is None:
         return GateResult("validation", False, "anomalies artifact unreadable: treated as failed")
-    ok = int(count) == 0
     return GateResult("validation", ok, "no anomalies" if ok else f"{count} anomalies found")
 
 

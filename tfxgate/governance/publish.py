@@ -1,17 +1,18 @@
-"""Atomic, versioned publishing of a model directory. Pure: os only, no TFX import.
+"""Atomic, versioned publishing of a model directory. Pure: os and `tfxgate.storage`, no TFX import.
 
     <destination>/
       1/  2/  3/            versions (numeric, as TF Serving expects); never overwritten
       current -> 3          the live version: a symlink, or a one-line file where symlinks are unsupported
       .incoming-4-<pid>/    a push in progress (hidden; removed by the next push if its writer died)
-      .push.lock            serialises pushes and pointer switches on this destination
+      .push.lock            serialises pushes and pointer switches on this destination (`storage.file_lock`)
 
 A version is written completely into a hidden temporary directory *inside the
 destination* (same filesystem, so the final `rename` is atomic), every file and
 directory is fsynced, the model card hook runs there, and only then is it
 renamed to `<version>/`. `current` is switched by renaming a new symlink (or a
-new pointer file) over the old one, so a reader sees the old version or the
-new one, never a mix. A process killed at any point leaves at most a hidden
+new pointer file) over the old one (`storage.replace_symlink`,
+`storage.write_text`), so a reader sees the old version or the new one, never
+a mix. A process killed at any point leaves at most a hidden
 temporary directory; the next push removes it and succeeds.
 """
 
@@ -19,12 +20,13 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, Optional
+
+from tfxgate import storage
 
 CURRENT = "current"
 TEMP_PREFIX = ".incoming-"
@@ -80,13 +82,8 @@ def check_inside(root: Path, destination: Path) -> None:
 @contextlib.contextmanager
 def locked(destination: Path) -> Iterator[None]:
     """Holds the destination's lock (dies with the process, so a killed push never blocks the next)."""
-    Path(destination).mkdir(parents=True, exist_ok=True)
-    with open(Path(destination) / LOCK_FILE, "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    with storage.file_lock(Path(destination) / LOCK_FILE):
+        yield
 
 
 def publish(
@@ -132,7 +129,7 @@ def publish(
         except BaseException:
             shutil.rmtree(temp, ignore_errors=True)
             raise
-        _fsync(destination)
+        storage.fsync_dir(destination)
         previous = current_version(destination)
         _point(destination, version)
         return Published(destination, version, final, previous)
@@ -157,31 +154,22 @@ def switch_current(destination: Path, version: str, *, root: Optional[Path] = No
 
 
 def _point(destination: Path, version: str) -> None:
-    """Replaces `current` by rename: a relative symlink, or a pointer file if symlinks fail."""
-    temp = destination / f".{CURRENT}-{os.getpid()}"
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(temp)
+    """Replaces `current` atomically: a relative symlink, or a pointer file if symlinks fail."""
     try:
-        os.symlink(version, temp)
+        storage.replace_symlink(destination / CURRENT, version)
     except OSError as err:
         if err.errno not in _NO_SYMLINKS:
             raise
-        with open(temp, "w") as handle:
-            handle.write(f"{version}\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-    os.replace(temp, destination / CURRENT)
-    _fsync(destination)
+        storage.write_text(destination / CURRENT, f"{version}\n")
 
 
 def _remove_abandoned(destination: Path) -> None:
-    """Temporary directories of pushes that died (we hold the lock: nobody else is writing)."""
+    """Temporary versions and pointers of pushes that died (we hold the lock: nobody else is writing)."""
     for path in destination.iterdir():
-        if path.name.startswith(TEMP_PREFIX) or path.name.startswith(f".{CURRENT}-"):
-            if path.is_dir() and not path.is_symlink():
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                path.unlink(missing_ok=True)
+        if path.name.startswith(TEMP_PREFIX):
+            shutil.rmtree(path, ignore_errors=True)
+    for path in storage.abandoned_temporaries(destination / CURRENT):
+        path.unlink(missing_ok=True)
 
 
 def _copy_tree(source: Path, target: Path, *, on_file: Optional[Callable[[int, Path], None]]) -> None:
@@ -203,12 +191,4 @@ def _copy_tree(source: Path, target: Path, *, on_file: Optional[Callable[[int, P
 
 def _fsync_dirs(top: Path) -> None:
     for folder, _, _ in os.walk(top, topdown=False):
-        _fsync(Path(folder))
-
-
-def _fsync(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        storage.fsync_dir(folder)

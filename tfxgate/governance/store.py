@@ -15,8 +15,6 @@ GovernanceError with a message that says what state the run is in.
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +26,7 @@ from tfxgate.governance.target import GovernedPipeline
 from tfxgate.mlmd import audit
 from tfxgate.mlmd.store import exclusive_use, open_store
 from tfxgate.reporting.card_hook import card_writer
+from tfxgate.storage import file_lock
 
 
 class GovernanceError(Exception):
@@ -48,11 +47,8 @@ def governed(target: GovernedPipeline) -> Iterator[object]:
     root = target.root
     if target.missing_store is not None:
         raise GovernanceError(f"pipeline '{target.name}' has no ML Metadata at {target.missing_store}: run it first")
-    root.mkdir(parents=True, exist_ok=True)
-    with open(root / "governance.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        with exclusive_use(target.metadata, root=root, waiting=lambda message: None):
-            yield open_store(target.metadata, root=root)
+    with file_lock(root / "governance.lock"), exclusive_use(target.metadata, root=root, waiting=lambda message: None):
+        yield open_store(target.metadata, root=root)
 
 
 def approve(target: GovernedPipeline, run_id: str, *, by: str, reason: str, destination: Optional[str] = None) -> Done:
@@ -106,7 +102,7 @@ def approve(target: GovernedPipeline, run_id: str, *, by: str, reason: str, dest
                     destination=name,
                     by=by,
                     reason=reason,
-                    gates=json.loads(pending.gates or "{}"),
+                    gates=pending.gates,
                 ),
             ),
         )

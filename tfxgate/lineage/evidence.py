@@ -1,19 +1,20 @@
-"""The evidence behind one model, collected from ML Metadata: "on what evidence was it pushed?".
+"""The lineage walker: from a Model back through ML Metadata to its data, evidence and decisions.
 
 `collect(store, model_artifact_id=...)` walks the MLMD graph from a Model
 artifact: back to the execution that trained it and the Examples and Schema it
 read; from the Examples to the statistics, anomalies and drift report computed
 on them; forward from the Model to its evaluation, blessing, pushes and the
 governance decisions (approval, rejection, push, rollback: the `tfxgate.*`
-executions pipelines/audit.py records, see CONTRACTS.md). Artifacts are found
-by type and by event/context relations, never by node id, so the walk
+executions tfxgate/mlmd/audit.py records). Artifacts are found by type and by
+event/context relations (tfxgate/mlmd/graph.py), never by node id, so the walk
 survives stages being swapped (StatisticsGen -> Validate, Pusher -> GovernedPush).
 When several candidates qualify (a config change re-ran a stage), the one from
 the model's own pipeline run wins, then the newest.
 
 The result is a tree of dataclasses (`Evidence`) that `json.dumps` can write
-(`to_json`); `tfxgate lineage` prints it and pipelines/model_card.py renders it.
-The file readers live in evidence_files.py, the graph queries in mlmd_graph.py.
+(`to_json`); tfxgate/reporting/lineage_tree.py prints it for `tfxgate lineage` and
+tfxgate/reporting/model_card.py renders it. The payloads are read by
+tfxgate/artifacts/ (one reader per artifact kind).
 """
 
 from __future__ import annotations
@@ -26,31 +27,36 @@ from typing import Any, Optional
 import ml_metadata as mlmd
 from ml_metadata.proto import metadata_store_pb2
 
-from tfxgate.artifacts import payloads as files
-from tfxgate.lineage.records import (
-    GOVERNANCE_TYPES,
-    Anomalies,
-    Drift,
-    Evaluation,
-    Examples,
-    GovernanceRecord,
-    Push,
-    Schema,
-    Statistics,
-    TrainerRun,
-    anomalies_passed,
-    evaluation_of,
-    examples_of,
-    governance_of,
-    push_of,
-)
+from tfxgate.artifacts import anomalies as anomaly_files
+from tfxgate.artifacts import blessing as blessings
+from tfxgate.artifacts import drift_report, examples, pushed, schema, statistics
+from tfxgate.artifacts.anomalies import Anomalies
+from tfxgate.artifacts.drift_report import Drift
+from tfxgate.artifacts.evaluation import Evaluation, evaluation_of
+from tfxgate.artifacts.examples import Examples
+from tfxgate.artifacts.pushed import Push
+from tfxgate.artifacts.schema import Schema
+from tfxgate.artifacts.statistics import Statistics
+from tfxgate.mlmd import audit
 from tfxgate.mlmd.graph import Graph, iso_time, value
 
-__all__ = ["Evidence", "EvidenceError", "GovernanceRecord", "collect"]
+__all__ = ["Evidence", "EvidenceError", "TrainerRun", "collect"]
 
 
 class EvidenceError(LookupError):
     """The artifact to start from is not a Model in this store."""
+
+
+@dataclass
+class TrainerRun:
+    execution_id: int
+    component: str
+    state: str
+    started: Optional[str]
+    finished: Optional[str]
+    run_id: Optional[str]
+    pipeline: Optional[str]
+    arguments: dict[str, Any] = field(default_factory=dict)  # train_args / eval_args
 
 
 @dataclass
@@ -69,21 +75,27 @@ class Evidence:
     drift: Optional[Drift] = None
     evaluation: Optional[Evaluation] = None
     pushes: list[Push] = field(default_factory=list)
-    governance: list[GovernanceRecord] = field(default_factory=list)
+    governance: list[audit.Record] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        data = dataclasses.asdict(self)
+        # Decisions in words, with their gate results parsed, as the tree and the card show them.
+        data["governance"] = [
+            {**item, "kind": record.decision, "gates": record.gate_results}
+            for item, record in zip(data["governance"], self.governance, strict=True)
+        ]
+        return data
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True, default=str)
 
     @property
-    def approval(self) -> Optional[GovernanceRecord]:
+    def approval(self) -> Optional[audit.Record]:
         """The latest approval or rejection of this model, if a person decided."""
-        decisions = [g for g in self.governance if g.kind in ("approval", "rejection")]
+        decisions = [g for g in self.governance if g.kind in (audit.APPROVAL, audit.REJECTION)]
         return decisions[-1] if decisions else None
 
-    def with_decision(self, record: GovernanceRecord) -> Evidence:
+    def with_decision(self, record: audit.Record) -> Evidence:
         """A copy with one more governance record: the governed push writes the card *before*
         its own Push execution is in MLMD, so it adds the decision it is about to record."""
         return dataclasses.replace(self, governance=[*self.governance, record])
@@ -118,11 +130,11 @@ def collect(store: mlmd.MetadataStore, *, model_artifact_id: int) -> Evidence:
         evidence.pipeline = evidence.trainer.pipeline
         evidence.run_id = evidence.trainer.run_id
         examples = _prefer(graph, [a for _, a in graph.inputs(trainer, type_name="Examples")], runs)
-        schema = _prefer(graph, [a for _, a in graph.inputs(trainer, type_name="Schema")], runs)
+        schema_artifact = _prefer(graph, [a for _, a in graph.inputs(trainer, type_name="Schema")], runs)
         if examples is not None:
             _data_evidence(graph, evidence, examples, runs)
-        if schema is not None:
-            evidence.schema = Schema(artifact_id=schema.id, uri=schema.uri, features=files.schema_features(schema.uri))
+        if schema_artifact is not None:
+            evidence.schema = schema.read(schema_artifact)
     _model_evidence(graph, evidence, model, runs)
     return evidence
 
@@ -147,79 +159,61 @@ def _trainer_run(graph: Graph, execution) -> TrainerRun:
     )
 
 
-def _data_evidence(graph: Graph, evidence: Evidence, examples, runs: list[set[int]]) -> None:
+def _data_evidence(graph: Graph, evidence: Evidence, examples_artifact, runs: list[set[int]]) -> None:
     """Examples -> quarantine (its sibling), statistics, anomalies, drift report and blessing."""
-    ingest = graph.producers(examples.id)
+    ingest = graph.producers(examples_artifact.id)
     quarantine = _prefer(graph, graph.outputs(ingest[:1], type_name="tfxgate.Quarantine"), runs)
-    evidence.examples = examples_of(examples, quarantine_uri=quarantine.uri if quarantine is not None else None)
+    evidence.examples = examples.read(examples_artifact, quarantine_uri=quarantine.uri if quarantine else None)
     # The drift stage of a *later* span reads these examples as `baseline_examples`: not ours.
-    readers = graph.consumers(examples.id, keys={"examples"})
-    statistics = _prefer(graph, graph.outputs(readers, type_name="ExampleStatistics"), runs)
-    if statistics is not None:
-        evidence.statistics = Statistics(
-            artifact_id=statistics.id, uri=statistics.uri, splits=files.split_statistics(statistics.uri)
-        )
+    readers = graph.consumers(examples_artifact.id, keys={"examples"})
+    stats = _prefer(graph, graph.outputs(readers, type_name="ExampleStatistics"), runs)
+    if stats is not None:
+        evidence.statistics = statistics.read(stats)
         # Validate writes anomalies beside the statistics; stock ExampleValidator reads them.
-        validators = readers + graph.consumers(statistics.id, keys={"statistics"})
-        anomalies = _prefer(graph, graph.outputs(validators, type_name="ExampleAnomalies"), runs)
-        if anomalies is not None:
-            found = files.anomalies(anomalies.uri)
-            evidence.anomalies = Anomalies(
-                artifact_id=anomalies.id,
-                uri=anomalies.uri,
-                passed=anomalies_passed(value(anomalies, "blessed"), found),
-                anomalies=found,
-                summary=json.loads(value(anomalies, "anomaly_summary") or "[]"),
-            )
+        validators = readers + graph.consumers(stats.id, keys={"statistics"})
+        found = _prefer(graph, graph.outputs(validators, type_name="ExampleAnomalies"), runs)
+        if found is not None:
+            evidence.anomalies = anomaly_files.read(found)
     report = _prefer(graph, graph.outputs(readers, type_name="tfxgate.DriftReport"), runs)
     if report is not None:
         blessing = _prefer(graph, graph.outputs(graph.producers(report.id), type_name="tfxgate.DriftBlessing"), runs)
-        policy, comparisons = files.drift_comparisons(report.uri)
+        verdict = blessings.read(blessing) if blessing is not None else None
+        document = drift_report.read(report.uri)
         evidence.drift = Drift(
             report_id=report.id,
             report_uri=report.uri,
             blessing_id=blessing.id if blessing is not None else None,
-            blessed=_flag(blessing, "blessed"),
-            retrain=_flag(blessing, "retrain"),
-            policy=policy,
-            comparisons=comparisons,
+            blessed=verdict.blessed if verdict else None,
+            retrain=verdict.retrain if verdict else None,
+            policy=(document or {}).get("policy"),
+            comparisons=drift_report.comparisons(document),
         )
 
 
 def _model_evidence(graph: Graph, evidence: Evidence, model, runs: list[set[int]]) -> None:
     """Model -> evaluation + blessing, pushed models, governance decisions."""
     evaluators = graph.consumers(model.id, keys={"model"})
-    blessings = [
+    judged = [
         b
         for b in graph.outputs(evaluators, type_name="ModelBlessing")
-        if value(b, "current_model_id") in (None, model.id)
+        if blessings.read(b).current_model_id in (None, model.id)
     ]
-    blessing = _prefer(graph, blessings, runs)
+    blessing = _prefer(graph, judged, runs)
     if blessing is not None:
         producer = graph.producers(blessing.id)[:1]
         report = _prefer(graph, graph.outputs(producer, type_name="tfxgate.SliceEvaluation"), runs)
         settings = value(producer[0], "settings") if producer else None
         evidence.evaluation = evaluation_of(blessing, report=report, settings=settings)
-    consumers = graph.consumers(model.id)
-    pushed = graph.outputs(consumers, type_name="PushedModel")
-    evidence.pushes = [push_of(p) for p in pushed]
-    decisions = [e for e in consumers if graph.execution_type(e) in GOVERNANCE_TYPES]
+    evidence.pushes = [pushed.read(p) for p in graph.outputs(graph.consumers(model.id), type_name="PushedModel")]
     versions = {p.version for p in evidence.pushes if p.version}
-    decisions += _rollbacks_to(graph, evidence.pipeline, versions, seen={e.id for e in decisions})
-    records = [governance_of(e, kind=GOVERNANCE_TYPES[graph.execution_type(e)]) for e in decisions]
-    evidence.governance = sorted(records, key=lambda r: (r.at or "", r.execution_id))
-
-
-def _rollbacks_to(graph: Graph, pipeline: Optional[str], versions: set[str], *, seen: set[int]) -> list:
-    """Rollbacks of this pipeline that made one of the model's versions current again."""
-    if pipeline is None or not versions or "tfxgate.Rollback" not in graph.execution_types.values():
-        return []
-    found = graph.store.get_executions_by_type("tfxgate.Rollback")
-    return [
-        e
-        for e in found
-        if e.id not in seen and value(e, "version") in versions and value(e, "pipeline", pipeline) == pipeline
+    records = audit.records(graph.store, pipeline=evidence.pipeline)
+    # Decisions that took this model as input, and rollbacks that made one of its versions current again.
+    mine = [
+        r
+        for r in records
+        if r.model_id == model.id or (r.kind == audit.ROLLBACK and r.version in versions and evidence.pipeline)
     ]
+    evidence.governance = sorted(mine, key=lambda r: (r.at or "", r.id))
 
 
 def _prefer(graph: Graph, artifacts: list, runs: list[set[int]]) -> Optional[Any]:
@@ -237,8 +231,3 @@ def _prefer(graph: Graph, artifacts: list, runs: list[set[int]]) -> Optional[Any
         return (*(bool(made_in & run) for run in runs), artifact.id)
 
     return max(artifacts, key=rank)
-
-
-def _flag(artifact, name: str) -> Optional[bool]:
-    got = value(artifact, name) if artifact is not None else None
-    return None if got is None else bool(got)

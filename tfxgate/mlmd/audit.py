@@ -7,7 +7,10 @@ properties `pipeline`, `run_id`, `destination`, `version`, `by`, `reason`,
 the PushedModel an OUTPUT of a Push; each execution is associated with the
 TFX `pipeline` context and, where there is one, the run's `pipeline_run`
 context. So "who let this model into production, on what evidence" is a walk
-from the model in the store, not a side file (see CONTRACTS.md).
+from the model in the store, not a side file. `records` is the one reader of
+these executions: the governance store, the run summary and report, the
+lineage and the model card all use its `Record`. docs/CONTRACTS.md lists
+these records with the artifact properties they are written from.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from dataclasses import dataclass
 from typing import Iterable, Optional
 
 from ml_metadata.proto import metadata_store_pb2
+
+from tfxgate.mlmd.graph import Graph, value
 
 PUSH, APPROVAL, REJECTION, ROLLBACK, PENDING = (
     "tfxgate.Push",
@@ -33,21 +38,45 @@ AUTO = "policy:auto"  # `by` of a push the pipeline made itself under approval `
 
 @dataclass(frozen=True)
 class Record:
-    """One governance execution, read back."""
+    """One governance execution, read back (or, with `id` None, a decision about to be recorded)."""
 
-    id: int
-    kind: str
-    pipeline: str
-    run_id: str
-    destination: str
-    version: str
-    by: str
-    reason: str
-    at: str
-    gates: str
-    previous_version: str
-    model_id: Optional[int]
-    pushed_model_id: Optional[int]
+    id: Optional[int]
+    kind: str  # the execution type: PUSH, APPROVAL, ...
+    pipeline: str = ""
+    run_id: str = ""
+    destination: str = ""
+    version: str = ""
+    by: str = ""
+    reason: str = ""
+    at: str = ""
+    gates: str = ""  # JSON: gate -> {"passed", "detail"} (see `gate_results`)
+    previous_version: str = ""
+    model_id: Optional[int] = None
+    pushed_model_id: Optional[int] = None
+
+    @property
+    def decision(self) -> str:
+        """The kind in words: push, approval, rejection, rollback or pending_approval."""
+        return _DECISIONS.get(self.kind, self.kind)
+
+    @property
+    def gate_results(self) -> dict[str, dict]:
+        """`gates` parsed: gate -> {"passed", "detail"}; {} when none, an unreadable one shown as such."""
+        if not self.gates:
+            return {}
+        try:
+            return json.loads(self.gates)
+        except ValueError:
+            return {"unreadable": {"passed": False, "detail": self.gates}}
+
+
+_DECISIONS = {
+    PUSH: "push",
+    APPROVAL: "approval",
+    REJECTION: "rejection",
+    ROLLBACK: "rollback",
+    PENDING: "pending_approval",
+}
 
 
 def now() -> str:
@@ -83,8 +112,8 @@ def record(
         gates=gates,
         previous_version=previous_version,
     )
-    for key, value in values.items():
-        execution.properties[key].string_value = value
+    for key, text in values.items():
+        execution.properties[key].string_value = text
     links = []
     if model_id is not None:
         [model] = store.get_artifacts_by_id([model_id])
@@ -114,24 +143,28 @@ def new_pushed_model(
     return artifact
 
 
-def records(store, *, pipeline: str, kinds: Iterable[str] = KINDS) -> list[Record]:
-    """The pipeline's governance records of these kinds, oldest first."""
-    known = {t.name for t in store.get_execution_types()}
+def records(store, *, pipeline: Optional[str], kinds: Iterable[str] = KINDS) -> list[Record]:
+    """The pipeline's governance records of these kinds (every pipeline's when `pipeline` is None), oldest first."""
+    graph = Graph(store)
+    known = set(graph.execution_types.values())
     executions = [e for kind in kinds if kind in known for e in store.get_executions_by_type(kind)]
-    executions = [e for e in executions if e.properties["pipeline"].string_value == pipeline]
+    executions = [e for e in executions if pipeline is None or e.properties["pipeline"].string_value == pipeline]
     if not executions:
         return []
-    names = {t.id: t.name for t in store.get_execution_types()}
-    artifact_types = {t.id: t.name for t in store.get_artifact_types()}
-    events = store.get_events_by_execution_ids([e.id for e in executions])
-    artifacts = {a.id: a for a in store.get_artifacts_by_id(sorted({e.artifact_id for e in events}))}
+    linked = graph.linked(e.id for e in executions)
     found = []
     for execution in sorted(executions, key=lambda e: e.id):
-        mine = [e for e in events if e.execution_id == execution.id]
-        model = next((e.artifact_id for e in mine if _is(e, "INPUT", artifacts, artifact_types, "Model")), None)
-        pushed = next((e.artifact_id for e in mine if _is(e, "OUTPUT", artifacts, artifact_types, "PushedModel")), None)
+        model, pushed = _model_and_pushed(graph, [pair for pair in linked if pair[0].execution_id == execution.id])
         props = {key: execution.properties[key].string_value for key in PROPERTIES}
-        found.append(Record(execution.id, names[execution.type_id], model_id=model, pushed_model_id=pushed, **props))
+        found.append(
+            Record(
+                execution.id,
+                graph.execution_type(execution),
+                model_id=model.id if model is not None else None,
+                pushed_model_id=pushed.id if pushed is not None else None,
+                **props,
+            )
+        )
     return found
 
 
@@ -142,17 +175,13 @@ def record_pipeline_decisions(store, *, execution_id: int, pipeline: str, run_id
     the component's own output for the first, a new artifact for others); each
     `manual` destination with every gate passed gets a tfxgate.PendingApproval.
     """
-    events = store.get_events_by_execution_ids([execution_id])
-    artifact_types = {t.id: t.name for t in store.get_artifact_types()}
-    artifacts = {a.id: a for a in store.get_artifacts_by_id(sorted({e.artifact_id for e in events}))}
-    model_id = next((e.artifact_id for e in events if _is(e, "INPUT", artifacts, artifact_types, "Model")), None)
-    output = next(
-        (artifacts[e.artifact_id] for e in events if _is(e, "OUTPUT", artifacts, artifact_types, "PushedModel")), None
-    )
-    if output is None or model_id is None:
+    graph = Graph(store)
+    model, output = _model_and_pushed(graph, graph.linked([execution_id]))
+    if output is None or model is None:
         return []
-    gates = output.custom_properties["gates"].string_value if "gates" in output.custom_properties else ""
-    decisions = json.loads(output.custom_properties["decisions"].string_value or "[]")
+    model_id = model.id
+    gates = value(output, "gates") or ""
+    decisions = json.loads(value(output, "decisions") or "[]")
     written, output_used = [], False
     common = dict(pipeline=pipeline, run_id=run_id, gates=gates, model_id=model_id)
     for decision in decisions:
@@ -188,11 +217,11 @@ def record_pipeline_decisions(store, *, execution_id: int, pipeline: str, run_id
     return written
 
 
-def _is(event, direction: str, artifacts: dict, artifact_types: dict, type_name: str) -> bool:
-    wanted = getattr(metadata_store_pb2.Event, direction)
-    kinds = {wanted, metadata_store_pb2.Event.DECLARED_OUTPUT} if direction == "OUTPUT" else {wanted}
-    artifact = artifacts.get(event.artifact_id)
-    return event.type in kinds and artifact is not None and artifact_types.get(artifact.type_id) == type_name
+def _model_and_pushed(graph: Graph, linked: list) -> tuple:
+    """(the Model the execution read, the PushedModel it wrote) among its (event, artifact) pairs; None when absent."""
+    model = next((a for link, a in linked if link.is_input and graph.type_of(a) == "Model"), None)
+    pushed = next((a for link, a in linked if link.is_output and graph.type_of(a) == "PushedModel"), None)
+    return model, pushed
 
 
 def _event(kind, key: str) -> metadata_store_pb2.Event:

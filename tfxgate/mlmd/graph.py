@@ -1,9 +1,12 @@
-"""Small read-only queries over the ML Metadata graph: who produced, who consumed, which run.
+"""Read-only queries over the ML Metadata graph: who produced, who consumed, which run, what a run wrote.
 
-The lineage walk (pipelines/evidence.py) finds artifacts by type and by
-event/context relations, never by node id, because node ids change as tfxgate
-components replace stock ones (StatisticsGen + ExampleValidator -> Validate,
-Pusher -> GovernedPush). Everything here is plain MLMD API; no TFX import.
+Every event and context walk of tfxgate goes through `Graph`: the lineage walk
+(tfxgate/lineage/evidence.py), the run summary and report, the audit records
+(tfxgate/mlmd/audit.py) and the components' resolvers. Artifacts are found by
+type and by event/context relations, never by node id, because node ids
+change as tfxgate components replace stock ones (StatisticsGen +
+ExampleValidator -> Validate, Pusher -> GovernedPush). `value()` reads a
+property as a plain Python value. Everything here is plain MLMD API; no TFX import.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ class Link:
     artifact_id: int
     key: str  # the component's input/output name, e.g. "examples", "baseline_model"
     is_output: bool
+    is_input: bool
 
 
 class Graph:
@@ -55,6 +59,21 @@ class Graph:
     def links_of_executions(self, execution_ids: Iterable[int]) -> list[Link]:
         return [_link(e) for e in self.store.get_events_by_execution_ids(sorted(set(execution_ids)))]
 
+    def linked(self, execution_ids: Iterable[int]) -> list[tuple[Link, metadata_store_pb2.Artifact]]:
+        """(event, artifact) pairs of the executions, by execution then artifact id."""
+        links = self.links_of_executions(execution_ids)
+        by_id = {a.id: a for a in self.store.get_artifacts_by_id(sorted({link.artifact_id for link in links}))}
+        pairs = [(link, by_id[link.artifact_id]) for link in links if link.artifact_id in by_id]
+        return sorted(pairs, key=lambda pair: (pair[0].execution_id, pair[0].artifact_id))
+
+    def outputs_by_type(self, execution_ids: Iterable[int]) -> dict[str, list[metadata_store_pb2.Artifact]]:
+        """Output artifacts of the executions (cached ones included), by type name, oldest first."""
+        ids = {link.artifact_id for link in self.links_of_executions(execution_ids) if link.is_output}
+        by_type: dict[str, list] = {}
+        for artifact in self.store.get_artifacts_by_id(sorted(ids)):
+            by_type.setdefault(self.type_of(artifact), []).append(artifact)
+        return by_type
+
     def producers(self, artifact_id: int) -> list[metadata_store_pb2.Execution]:
         """Executions that output the artifact: the one that made it, then cached reruns that re-published it."""
         ids = {link.execution_id for link in self.links_of_artifacts([artifact_id]) if link.is_output}
@@ -68,7 +87,7 @@ class Graph:
         ids = {
             link.execution_id
             for link in self.links_of_artifacts([artifact_id])
-            if not link.is_output and (keys is None or link.key in keys)
+            if link.is_input and (keys is None or link.key in keys)
         }
         return self.store.get_executions_by_id(sorted(ids))
 
@@ -80,7 +99,7 @@ class Graph:
 
     def inputs(self, execution: metadata_store_pb2.Execution, *, type_name: str) -> list[tuple[str, Any]]:
         """(input key, artifact) pairs of `type_name` the execution read."""
-        links = [link for link in self.links_of_executions([execution.id]) if not link.is_output]
+        links = [link for link in self.links_of_executions([execution.id]) if link.is_input]
         by_id = {a.id: a for a in self.store.get_artifacts_by_id(sorted({link.artifact_id for link in links}))}
         return [
             (link.key, by_id[link.artifact_id])
@@ -95,10 +114,51 @@ class Graph:
         """Context ids of the pipeline runs these executions belong to."""
         return {c.id for e in executions for c in self.contexts_of(e.id, type_name="pipeline_run")}
 
+    def run_executions(self, run_id: str) -> list[metadata_store_pb2.Execution]:
+        """The executions of the pipeline run named `run_id` (a `pipeline_run` context); [] when unknown."""
+        context = self.store.get_context_by_type_and_name("pipeline_run", run_id)
+        return self.store.get_executions_by_context(context.id) if context is not None else []
+
+    def pipeline_runs(self, pipeline: str) -> list[str]:
+        """Names of the pipeline's runs (`pipeline_run` contexts with one of its executions), oldest first."""
+        context = self.store.get_context_by_type_and_name("pipeline", pipeline)
+        if context is None:
+            return []
+        mine = {e.id for e in self.store.get_executions_by_context(context.id)}
+        runs = sorted(self.store.get_contexts_by_type("pipeline_run"), key=lambda c: (c.create_time_since_epoch, c.id))
+        return [r.name for r in runs if any(e.id in mine for e in self.store.get_executions_by_context(r.id))]
+
+    def node_names(self, executions: Iterable[metadata_store_pb2.Execution]) -> dict[int, str]:
+        """Execution id -> node id: from the `node` contexts, or (InteractiveContext) `component_id`."""
+        executions = list(executions)
+        wanted = {e.id for e in executions}
+        names = {e.id: value(e, "component_id") for e in executions if "component_id" in e.properties}
+        for node in self.store.get_contexts_by_type("node"):
+            for execution in self.store.get_executions_by_context(node.id):
+                if execution.id in wanted:
+                    names[execution.id] = node.name.split(".", 1)[-1]
+        return names
+
+    def reads_and_writes(self, executions: Iterable[metadata_store_pb2.Execution]) -> list[dict]:
+        """Per execution: its node and the artifacts (type, id, uri) it read and wrote."""
+        executions = list(executions)
+        node_of = self.node_names(executions)
+        found = {
+            e.id: {"node": node_of.get(e.id, str(e.id)), "execution_id": e.id, "reads": [], "writes": []}
+            for e in executions
+        }
+        for link, artifact in self.linked(found):
+            entry = {"type": self.artifact_types.get(artifact.type_id, "?"), "id": artifact.id, "uri": artifact.uri}
+            if link.is_input:
+                found[link.execution_id]["reads"].append(entry)
+            elif link.is_output:
+                found[link.execution_id]["writes"].append(entry)
+        return list(found.values())
+
 
 def _link(event: metadata_store_pb2.Event) -> Link:
     key = next((step.key for step in event.path.steps if step.HasField("key")), "")
-    return Link(event.execution_id, event.artifact_id, key, event.type in OUTPUTS)
+    return Link(event.execution_id, event.artifact_id, key, event.type in OUTPUTS, event.type in INPUTS)
 
 
 def value(node, name: str, default: Any = None) -> Any:

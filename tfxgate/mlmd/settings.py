@@ -8,7 +8,7 @@ of the kind the user wrote, e.g. `metadata.port`):
   machines. The password is never part of the YAML: `password_env` names the
   environment variable that holds it, read only when connecting.
 
-This module imports nothing heavy; `pipelines/metadata.py` turns these models
+This module imports nothing heavy; `tfxgate/mlmd/store.py` turns these models
 into an MLMD connection.
 """
 

@@ -18,7 +18,6 @@ the tests open the store with `open_store`, and `tfxgate metadata check` uses
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import functools
 import os
 import sqlite3
@@ -31,6 +30,7 @@ import ml_metadata as mlmd
 from ml_metadata.proto import metadata_store_pb2
 
 from tfxgate.mlmd.settings import MysqlMetadata, SqliteMetadata
+from tfxgate.storage import file_lock
 
 Metadata = Union[SqliteMetadata, MysqlMetadata]
 
@@ -126,17 +126,12 @@ def exclusive_use(section: Metadata, *, root: Path, waiting: Callable[[str], Non
         yield
         return
     path = sqlite_path(section, root=root)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(f"{path}.lock", "w") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            waiting(f"waiting for another run using {path} (SQLite takes one run at a time)")
-            fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def held(holder: str) -> None:
+        waiting(f"waiting for another run using {path} (SQLite takes one run at a time; held by {holder})")
+
+    with file_lock(Path(f"{path}.lock"), on_held=held):
+        yield
 
 
 def open_store(section: Metadata, *, root: Path, read_only: bool = False) -> mlmd.MetadataStore:

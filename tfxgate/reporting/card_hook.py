@@ -1,7 +1,7 @@
 """The model card call point: written inside the temporary version directory, before the rename.
 
 The card itself (Markdown + HTML from the evidence in ML Metadata) comes from
-`tfxgate.reporting.model_card` and `tfxgate.lineage.evidence`. It is written
+`tfxgate.reporting.model_card` and the lineage walker `tfxgate.lineage.evidence`. It is written
 into the version before the atomic rename, so a published version always has its
 card; a card that cannot be written fails the push. The push's own audit record
 is not in ML Metadata yet at that moment, so the card is given it here.
@@ -9,7 +9,6 @@ is not in ML Metadata yet at that moment, so the card is given it here.
 
 from __future__ import annotations
 
-import datetime
 import logging
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -29,8 +28,8 @@ def card_writer(
         e.g. inside a Kubeflow container, and then no card).
       model_id: the Model artifact's id in that store.
       card_info: `stages.push.model_card` (intended use, limitations), if configured.
-      push: the push about to happen (pipeline, run_id, destination, by, reason, gates), shown on the
-        card as its latest decision, with the version `publish` is about to create.
+      push: the push about to happen (`audit.Record` fields: destination, by, reason, gates as JSON, ...),
+        shown on the card as its latest decision, with the version `publish` is about to create.
     """
 
     def write(version_dir: Path, version: str) -> None:
@@ -38,14 +37,12 @@ def card_writer(
             logging.info("model card skipped: no ML Metadata store reachable from this push")
             return
         from tfxgate.lineage import evidence
-        from tfxgate.lineage.records import GovernanceRecord
+        from tfxgate.mlmd import audit
         from tfxgate.reporting import model_card
 
         found = evidence.collect(open_store(), model_artifact_id=model_id)
         if push is not None:
-            at = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-            record = GovernanceRecord(kind="push", execution_id=None, version=version, at=at, **push)
-            found = found.with_decision(record)
+            found = found.with_decision(audit.Record(None, audit.PUSH, version=version, at=audit.now(), **push))
         model_card.write(version_dir, evidence=found, card_info=_typed(card_info))
 
     return write

@@ -1,6 +1,6 @@
 """A tiny document model (sections of paragraphs, bullet lists, tables) rendered as Markdown and HTML.
 
-The model card (pipelines/model_card.py) is written once as a `Document` and
+The model card (tfxgate/reporting/model_card.py) is written once as a `Document` and
 rendered twice, so the two files always say the same thing. Every piece of
 text is escaped at render time, whatever its source (slice names and feature
 values come from the data, intended use from the config): in HTML by

@@ -1,6 +1,6 @@
 """The model card written beside every pushed model: `model_card.md` and `model_card.html`.
 
-Built only from the evidence in ML Metadata (`pipelines/evidence.collect`) and
+Built only from the evidence in ML Metadata (`tfxgate.lineage.evidence.collect`) and
 the people-written `stages.push.model_card` section of the config (intended
 use, limitations, owners). It never reads the environment or the metadata
 connection, so no credential can reach it. The governed push calls `write`
@@ -13,11 +13,12 @@ version never appears without its card:
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Optional, Union
 
+from tfxgate import storage
 from tfxgate.lineage.evidence import Evidence
+from tfxgate.mlmd import audit
 from tfxgate.reporting import text
 from tfxgate.reporting.document import Bullets, Document, Paragraph, Section, Table, to_html, to_markdown
 from tfxgate.reporting.model_card_settings import ModelCardInfo
@@ -44,14 +45,7 @@ def write(
     document = card(evidence, info)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name, body in ((MARKDOWN, to_markdown(document)), (HTML, to_html(document))):
-        path = out / name
-        tmp = out / f".{name}.tmp"
-        tmp.write_text(body, encoding="utf-8")
-        os.replace(tmp, path)
-        paths.append(path)
-    return paths[0], paths[1]
+    return storage.write_text(out / MARKDOWN, to_markdown(document)), storage.write_text(out / HTML, to_html(document))
 
 
 def card(evidence: Evidence, info: ModelCardInfo) -> Document:
@@ -79,7 +73,7 @@ def card(evidence: Evidence, info: ModelCardInfo) -> Document:
 def _version(evidence: Evidence) -> Optional[str]:
     """The version this card describes: the latest governed push (the one being made, when the
     governed push adds its decision), else the latest push MLMD records."""
-    governed = [g.version for g in evidence.governance if g.kind == "push" and g.version]
+    governed = [g.version for g in evidence.governance if g.kind == audit.PUSH and g.version]
     pushed = [p.version for p in evidence.pushes if p.pushed and p.version]
     return (governed or pushed or [None])[-1]
 
@@ -219,10 +213,10 @@ def _baseline(evidence: Evidence) -> Section:
 
 def _gates(evidence: Evidence) -> Section:
     """The gates as the push recorded them; without a push record, as the evidence shows them."""
-    recorded = [g for g in evidence.governance if g.gates]
+    recorded = [g for g in evidence.governance if g.gate_results]
     if recorded:
-        gates = recorded[-1].gates
-        source = f"as recorded by the {recorded[-1].kind.replace('_', ' ')}"
+        gates = recorded[-1].gate_results
+        source = f"as recorded by the {recorded[-1].decision.replace('_', ' ')}"
     else:
         gates = _gates_from_evidence(evidence)
         source = "from the evidence (no push record with gate results)"
@@ -233,7 +227,7 @@ def _gates(evidence: Evidence) -> Section:
 
 
 def _gates_from_evidence(evidence: Evidence) -> dict[str, dict]:
-    """CONTRACTS.md's rule: a missing artifact is a failed gate."""
+    """The gates' rule (tfxgate.governance.gates): a missing artifact is a failed gate."""
 
     def recorded(part, what: str) -> str:
         return f"{what} artifact {part}" if part is not None else f"no {what} recorded"

@@ -2,9 +2,9 @@
 
 Intended use, known limitations and owners are written by people, so they live
 in the config; everything else on the card comes from the evidence in ML
-Metadata (pipelines/evidence.py). Kept apart from config.py so the push section
-and the card renderer (pipelines/model_card.py) share it without importing the
-whole config.
+Metadata (tfxgate/lineage/evidence.py). Kept apart from the config models so the
+push section (components/governed_push/settings.py) and the card renderer
+(tfxgate/reporting/model_card.py) share it without importing the whole config.
 """
 
 from __future__ import annotations

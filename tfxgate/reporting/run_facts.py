@@ -3,15 +3,15 @@
 A run is a TFX `pipeline_run` context (its name is the run id the CLI prints).
 Everything is read from the store and from the files its artifacts point at:
 the stage timeline from execution times and states, the data summary from the
-Ingest and statistics artifacts, anomalies, drift, the slice evaluation, and the
-governance records the governed push writes (see CONTRACTS: `tfxgate.Push`,
-`tfxgate.Approval`, ...). A section whose records are absent is left `None`, and
-the page says "not recorded".
+Ingest and statistics artifacts, anomalies, drift, the slice evaluation (each
+read by tfxgate/artifacts/), the governance records the governed push writes
+(`tfxgate.Push`, `tfxgate.Approval`, ..., read by `audit.records`) and what
+each execution read and wrote (`Graph.reads_and_writes`). A section whose
+records are absent is left `None`, and the page says "not recorded".
 """
 
 from __future__ import annotations
 
-import itertools
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -19,12 +19,13 @@ from typing import Optional
 
 import ml_metadata as mlmd
 
-from tfxgate.artifacts import payloads
-from tfxgate.lineage import run_steps as lineage
+from tfxgate.artifacts import anomalies, blessing, drift_report, evaluation, examples, pushed, statistics
+from tfxgate.mlmd import audit
+from tfxgate.mlmd.graph import Graph
 from tfxgate.mlmd.store import EXECUTION_STATES
-from tfxgate.reporting.summary import outputs_by_type, read_anomalies
 
 SHOWN_BAD_ROWS = 5
+_RECORD_FIELDS = ("pipeline", "run_id", "destination", "version", "by", "reason", "at")
 
 
 class ReportError(Exception):
@@ -56,12 +57,7 @@ class RunReport:
 
 def run_ids(store: mlmd.MetadataStore, pipeline: str) -> list[str]:
     """This pipeline's runs in the store, oldest first."""
-    [context] = [c for c in store.get_contexts_by_type("pipeline") if c.name == pipeline] or [None]
-    if context is None:
-        return []
-    mine = {e.id for e in store.get_executions_by_context(context.id)}
-    runs = sorted(store.get_contexts_by_type("pipeline_run"), key=lambda c: (c.create_time_since_epoch, c.id))
-    return [r.name for r in runs if any(e.id in mine for e in store.get_executions_by_context(r.id))]
+    return Graph(store).pipeline_runs(pipeline)
 
 
 def collect(store: mlmd.MetadataStore, *, pipeline: str, run_id: Optional[str], address: str) -> RunReport:
@@ -78,15 +74,15 @@ def collect(store: mlmd.MetadataStore, *, pipeline: str, run_id: Optional[str], 
     if run_id not in known:
         latest = ", ".join(known[-5:])
         raise ReportError(f"no run '{run_id}' of pipeline '{pipeline}' in {address}; latest runs: {latest}")
-    [context] = [c for c in store.get_contexts_by_type("pipeline_run") if c.name == run_id]
-    executions = store.get_executions_by_context(context.id)
+    executions = Graph(store).run_executions(run_id)
     return from_executions(store, executions, pipeline=pipeline, run_id=run_id, address=address)
 
 
 def from_executions(store: mlmd.MetadataStore, executions, *, pipeline: str, run_id: str, address: str) -> RunReport:
     """The report of a set of executions (one pipeline run, or a notebook's stage-by-stage run)."""
+    graph = Graph(store)
     executions = sorted(executions, key=lambda e: e.id)
-    stages = _stages(store, executions)
+    stages = _stages(graph, executions)
     report = RunReport(
         pipeline=pipeline,
         run_id=run_id,
@@ -95,46 +91,51 @@ def from_executions(store: mlmd.MetadataStore, executions, *, pipeline: str, run
         seconds=round(max((s["start"] + s["seconds"] for s in stages), default=0.0), 1),
         stages=stages,
     )
-    outputs = outputs_by_type(store, [e.id for e in executions])
+    outputs = graph.outputs_by_type(e.id for e in executions)
     report.data = _data(outputs)
     report.anomalies = _anomalies(outputs)
     report.drift = _drift(outputs) or _blocked_drift(stages, outputs)
     report.evaluation = _evaluation(outputs)
     report.push = _push(outputs)
-    records = lineage.governance(store, run_id=run_id, model_ids=[m.id for m in outputs.get("Model", [])])
+    records = _governance(store, pipeline=pipeline, run_id=run_id, model_ids={m.id for m in outputs.get("Model", [])})
     report.gates = next((r["gates"] for r in records if r.get("gates")), None)
     report.approvals = [r for r in records if r["kind"] in ("Approval", "Rejection", "PendingApproval", "Rollback")]
     pushes = [r for r in records if r["kind"] == "Push"]
     if pushes and report.push is not None:
         report.push["recorded_by"] = pushes[-1]
-    report.lineage = lineage.steps(store, executions, node_of=_node_names(store, executions))
+    report.lineage = graph.reads_and_writes(executions)
     return report
 
 
-def _node_names(store: mlmd.MetadataStore, executions) -> dict[int, str]:
-    """Execution id -> node id: from the `node` contexts, or (InteractiveContext) `component_id`."""
-    wanted = {e.id for e in executions}
-    names = {e.id: e.properties["component_id"].string_value for e in executions if "component_id" in e.properties}
-    for node in store.get_contexts_by_type("node"):
-        for execution in store.get_executions_by_context(node.id):
-            if execution.id in wanted:
-                names[execution.id] = node.name.split(".", 1)[-1]
-    return names
+def _governance(store: mlmd.MetadataStore, *, pipeline: str, run_id: str, model_ids: set[int]) -> list[dict]:
+    """This run's governance records, oldest first: their `run_id` is the run's, or they took its model."""
+    mine = [r for r in audit.records(store, pipeline=pipeline) if r.run_id == run_id or r.model_id in model_ids]
+    return [
+        {
+            "kind": r.kind.split(".", 1)[-1],  # Push, Approval, ...
+            "execution_id": r.id,
+            **{
+                name: getattr(r, name)
+                for name in ("pipeline", "run_id", "destination", "version", "by", "reason", "at")
+            },
+            "gates": r.gate_results or None,
+        }
+        for r in sorted(mine, key=lambda r: (r.at or "", r.id))
+    ]
 
 
-def _stages(store: mlmd.MetadataStore, executions) -> list[dict]:
+def _stages(graph: Graph, executions) -> list[dict]:
     """Per node: state, start offset and duration in seconds (MLMD's create/update times)."""
-    names = _node_names(store, executions)
-    types = {t.id: t.name for t in store.get_execution_types()}
+    names = graph.node_names(executions)
     first = min((e.create_time_since_epoch for e in executions), default=0)
     stages = []
     for e in executions:
         state = EXECUTION_STATES.get(e.last_known_state, "unknown")
-        if types.get(e.type_id, "").endswith("Resolver"):
+        if graph.execution_type(e).endswith("Resolver"):
             state = "resolved"
         stages.append(
             {
-                "node": names.get(e.id, types.get(e.type_id, "?")),
+                "node": names.get(e.id, graph.execution_type(e) or "?"),
                 "state": state,
                 "start": (e.create_time_since_epoch - first) / 1000,
                 "seconds": max(e.last_update_time_since_epoch - e.create_time_since_epoch, 0) / 1000,
@@ -144,59 +145,29 @@ def _stages(store: mlmd.MetadataStore, executions) -> list[dict]:
     return stages
 
 
-def _prop(artifact, name: str, default=None):
-    """A custom property's value (int, double, string or struct), or `default`."""
-    if name not in artifact.custom_properties:
-        return default
-    value = artifact.custom_properties[name]
-    kind = value.WhichOneof("value")
-    if kind == "struct_value":
-        from google.protobuf import json_format
-
-        return json_format.MessageToDict(value.struct_value)
-    return getattr(value, kind) if kind else default
-
-
 def _data(outputs: dict) -> Optional[dict]:
     """Rows per split, bad rows and a few quarantined ones, span, input files, statistics per split."""
-    examples = outputs.get("Examples", [])
-    if not examples:
+    found = outputs.get("Examples", [])
+    if not found:
         return None
-    [examples] = examples[-1:]
-    rows = json.loads(_prop(examples, "rows_per_split", "{}"))
+    facts = examples.read(found[-1])
     data = {
-        "uri": examples.uri,
-        "span": _prop(examples, "span"),
-        "rows_read": _prop(examples, "rows_read"),
-        "bad_rows": _prop(examples, "bad_rows"),
-        "input_files": json.loads(_prop(examples, "input_files_sha256", "{}")),
-        "splits": {split: {"rows": count} for split, count in rows.items()},
+        "uri": facts.uri,
+        "span": facts.span,
+        "rows_read": facts.rows_read,
+        "bad_rows": facts.bad_rows,
+        "input_files": facts.input_files,
+        "splits": {split: {"rows": count} for split, count in facts.rows_per_split.items()},
         "quarantine": None,
         "quarantined": [],
     }
     for quarantine in outputs.get("tfxgate.Quarantine", [])[-1:]:
         data["quarantine"] = quarantine.uri
-        path = Path(quarantine.uri) / "bad_rows.jsonl"
-        if path.exists():
-            with path.open() as handle:
-                data["quarantined"] = [json.loads(line) for line in itertools.islice(handle, SHOWN_BAD_ROWS)]
-    for statistics in outputs.get("ExampleStatistics", [])[-1:]:
-        for split, facts in _statistics(Path(statistics.uri)).items():
-            data["splits"].setdefault(split, {}).update(facts)
+        data["quarantined"] = examples.quarantined_rows(quarantine.uri, limit=SHOWN_BAD_ROWS)
+    for artifact in outputs.get("ExampleStatistics", [])[-1:]:
+        for split, counts in statistics.split_statistics(artifact.uri).items():
+            data["splits"].setdefault(split, {}).update(counts)
     return data
-
-
-def _statistics(uri: Path) -> dict[str, dict]:
-    """Examples and features per split, from the statistics artifact (no TFDV import needed)."""
-    from tensorflow_metadata.proto.v0 import statistics_pb2
-
-    found = {}
-    for path in sorted(uri.glob("Split-*/FeatureStats.pb")):
-        proto = statistics_pb2.DatasetFeatureStatisticsList.FromString(path.read_bytes())
-        for dataset in proto.datasets[:1]:
-            split = path.parent.name[len("Split-") :]
-            found[split] = {"examples": int(dataset.num_examples), "features": len(dataset.features)}
-    return found
 
 
 def _anomalies(outputs: dict) -> Optional[dict]:
@@ -205,14 +176,10 @@ def _anomalies(outputs: dict) -> Optional[dict]:
     if not found:
         return None
     artifact = found[-1]
-    blessed = _prop(artifact, "blessed")
-    if isinstance(blessed, dict):  # stock ExampleValidator: {split: 1.0}
-        blessed = all(v == 1 for v in blessed.values())
-    summary = _prop(artifact, "anomaly_summary")
     return {
-        "blessed": None if blessed is None else bool(blessed),
-        "summary": json.loads(summary) if summary else None,
-        "by_split": read_anomalies(artifact.uri),
+        "blessed": blessing.read(artifact).blessed,
+        "summary": anomalies.summary(artifact),
+        "by_split": anomalies.lines(artifact.uri),
     }
 
 
@@ -220,30 +187,31 @@ def _drift(outputs: dict) -> Optional[dict]:
     reports = outputs.get("tfxgate.DriftReport", [])
     if not reports:
         return None
-    path = Path(reports[-1].uri) / "drift_report.json"
-    document = json.loads(path.read_text()) if path.exists() else {}
-    blessing = outputs.get("tfxgate.DriftBlessing", [])
+    document = drift_report.read(reports[-1].uri) or {}
+    found = outputs.get("tfxgate.DriftBlessing", [])
+    verdict = blessing.read(found[-1]).blessed if found else None
     return {
-        "uri": str(path),
+        "uri": str(Path(reports[-1].uri) / drift_report.DRIFT_REPORT_JSON),
         "policy": document.get("policy"),
         "reports": document.get("reports", []),
-        "blessed": bool(_prop(blessing[-1], "blessed", 1)) if blessing else None,
+        "blessed": None if not found else verdict is not False,  # no `blessed` property: not blocked
     }
 
 
 def _blocked_drift(stages: list[dict], outputs: dict) -> Optional[dict]:
     """A DataDrift that blocked the run published nothing; its report was kept beside its outputs."""
     failed = [s for s in stages if s["node"] == "DataDrift" and s["state"] == "failed"]
-    examples = outputs.get("Examples", [])
-    if not failed or not examples:
+    found = outputs.get("Examples", [])
+    if not failed or not found:
         return None
-    artifacts = Path(examples[-1].uri).parents[2]  # <root>/artifacts/Ingest/examples/<id>
+    artifacts = Path(found[-1].uri).parents[2]  # <root>/artifacts/Ingest/examples/<id>
     report_uri = artifacts / "DataDrift" / "drift_report" / str(failed[-1]["execution_id"])
-    path = Path(payloads.kept_drift_report_dir(str(report_uri))) / payloads.DRIFT_REPORT_JSON
-    if not path.exists():
+    kept = drift_report.kept_dir(str(report_uri))
+    document = drift_report.read(kept)
+    if document is None:
         return None
-    document = json.loads(path.read_text())
-    return {"uri": str(path), "policy": document.get("policy"), "reports": document["reports"], "blessed": False}
+    path = str(Path(kept) / drift_report.DRIFT_REPORT_JSON)
+    return {"uri": path, "policy": document.get("policy"), "reports": document["reports"], "blessed": False}
 
 
 def _evaluation(outputs: dict) -> Optional[dict]:
@@ -253,25 +221,24 @@ def _evaluation(outputs: dict) -> Optional[dict]:
         return None
     found: dict = {"blessed": None}
     if evaluations:
-        path = Path(evaluations[-1].uri) / "report.json"
-        if path.exists():
-            found.update(json.loads(path.read_text()))
-        found["uri"] = str(path.parent / "report.html")
+        found.update(evaluation.read(evaluations[-1].uri) or {})
+        found["uri"] = str(Path(evaluations[-1].uri) / evaluation.EVALUATION_HTML)
     if blessings:
-        found["blessed"] = _prop(blessings[-1], "blessed") == 1
-        found.setdefault("headline", _prop(blessings[-1], "blessing_message"))
+        verdict = blessing.read(blessings[-1])
+        found["blessed"] = verdict.blessed is True
+        found.setdefault("headline", verdict.message)
     return found
 
 
 def _push(outputs: dict) -> Optional[dict]:
-    pushed = outputs.get("PushedModel", [])
-    if not pushed:
+    found = outputs.get("PushedModel", [])
+    if not found:
         return None
-    artifact = pushed[-1]
+    push = pushed.read(found[-1])
     return {
-        "pushed": _prop(artifact, "pushed") == 1,
-        "destination": _prop(artifact, "pushed_destination"),
-        "version": _prop(artifact, "pushed_version"),
-        "destination_name": _prop(artifact, "destination_name"),
-        "uri": artifact.uri,
+        "pushed": push.pushed,
+        "destination": push.destination,
+        "version": push.version,
+        "destination_name": push.destination_name,
+        "uri": push.uri,
     }

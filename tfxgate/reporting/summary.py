@@ -3,6 +3,8 @@
 The summary is computed from the store, not from the runner's memory, so it
 says what MLMD will say to anyone who asks later: the anomalies found, whether
 the model was blessed and against which baseline, and where it was pushed.
+The run's outputs are found through tfxgate/mlmd/graph.py and read with the
+artifact readers of tfxgate/artifacts/.
 """
 
 from __future__ import annotations
@@ -15,13 +17,14 @@ from pathlib import Path
 from typing import Optional
 
 import ml_metadata as mlmd
-from ml_metadata.proto import metadata_store_pb2
 
-from tfxgate import strict_json
-from tfxgate.artifacts import payloads
+from tfxgate.artifacts import anomalies, blessing, drift_report, evaluation, pushed
+from tfxgate.mlmd import audit
+from tfxgate.mlmd.graph import Graph, value
 from tfxgate.mlmd.settings import MetadataSection, SqliteMetadata
 from tfxgate.mlmd.store import MetadataError, open_store, sqlite_path
 from tfxgate.reporting.outcome import RunOutcome
+from tfxgate.storage import strict_json
 
 
 @dataclass
@@ -59,7 +62,7 @@ class RunSummary:
     cli_options: Optional[str] = None
 
     def to_json(self) -> str:
-        """Strict JSON: a non-finite number is null, its reason under `"nulls"` (tfxgate/strict_json.py)."""
+        """Strict JSON: a non-finite number is null, its reason under `"nulls"` (tfxgate/storage/strict_json.py)."""
         return strict_json.dumps(asdict(self), reason="not a number in the run's records", indent=2, sort_keys=True)
 
 
@@ -95,46 +98,42 @@ def summarize(
     except MetadataError as err:  # e.g. the server went away: the run's own outcome still stands
         summary.error = summary.error or str(err)
         return summary
-    outputs = outputs_by_type(store, [n.execution_id for n in outcome.nodes if n.execution_id is not None])
-    for anomalies in outputs.get("ExampleAnomalies", []):
-        _read_validation(summary, anomalies)
+    outputs = Graph(store).outputs_by_type(n.execution_id for n in outcome.nodes if n.execution_id is not None)
+    for artifact in outputs.get("ExampleAnomalies", []):
+        _read_validation(summary, artifact)
     for report in outputs.get("tfxgate.DriftReport", []):
-        _read_drift_report(summary, Path(report.uri))
-    for blessing in outputs.get("tfxgate.DriftBlessing", []):
+        _read_drift_report(summary, report.uri)
+    for artifact in outputs.get("tfxgate.DriftBlessing", []):
+        found = blessing.read(artifact)
         summary.drift = summary.drift or {"reports": []}
-        summary.drift["blessed"] = blessing.custom_properties["blessed"].int_value == 1
-        summary.drift["retrain"] = blessing.custom_properties["retrain"].int_value == 1
+        summary.drift["blessed"] = bool(found.blessed)
+        summary.drift["retrain"] = bool(found.retrain)
     if not curated_schema:
         for schema in outputs.get("Schema", []):
             summary.inferred_schema = str(Path(schema.uri) / "schema.pbtxt")
     for model in outputs.get("Model", []):
         summary.model_uri = model.uri
-    for blessing in outputs.get("ModelBlessing", []):
-        summary.blessed = blessing.custom_properties["blessed"].int_value == 1
-        # The baseline's URI, as TFX's Evaluator and SliceEval record it.
-        baseline = blessing.custom_properties.get("baseline_model")
-        summary.baseline_model = baseline.string_value if baseline and baseline.string_value else None
-    for evaluation in outputs.get("tfxgate.SliceEvaluation", []):
-        _read_slice_report(summary, Path(evaluation.uri))
-    for pushed in outputs.get("PushedModel", []):
-        summary.pushed = pushed.custom_properties["pushed"].int_value == 1
-        destination = pushed.custom_properties.get("pushed_destination")
-        summary.pushed_to = destination.string_value if destination and summary.pushed else None
-        _read_governed_push(summary, store, pushed)
+    for artifact in outputs.get("ModelBlessing", []):
+        found = blessing.read(artifact)
+        summary.blessed = bool(found.blessed)
+        summary.baseline_model = found.baseline_model
+    for artifact in outputs.get("tfxgate.SliceEvaluation", []):
+        _read_slice_report(summary, artifact.uri)
+    for artifact in outputs.get("PushedModel", []):
+        push = pushed.read(artifact)
+        summary.pushed = push.pushed
+        summary.pushed_to = push.destination if push.pushed else None
+        _read_governed_push(summary, store, push)
     return summary
 
 
-def _read_governed_push(summary: RunSummary, store: mlmd.MetadataStore, pushed) -> None:
+def _read_governed_push(summary: RunSummary, store: mlmd.MetadataStore, push: pushed.Push) -> None:
     """Gate results and per-destination decisions from GovernedPush, with any later human decision."""
-    from tfxgate.mlmd import audit
-
-    props = pushed.custom_properties
-    if "decisions" not in props:  # the stock Pusher
+    if push.decisions is None:  # the stock Pusher
         return
-    summary.gates = json.loads(props["gates"].string_value or "{}")
-    summary.destinations = json.loads(props["decisions"].string_value or "[]")
-    model_id = props["model_id"].int_value if "model_id" in props else None
-    later = [r for r in audit.records(store, pipeline=summary.pipeline) if r.model_id == model_id]
+    summary.gates = push.gates
+    summary.destinations = push.decisions
+    later = [r for r in audit.records(store, pipeline=summary.pipeline) if r.model_id == push.model_id]
     for decision in summary.destinations:
         if decision["action"] != "pending":
             continue
@@ -148,98 +147,62 @@ def _read_governed_push(summary: RunSummary, store: mlmd.MetadataStore, pushed) 
             decision["by"] = decided[-1].by
 
 
-def outputs_by_type(store: mlmd.MetadataStore, execution_ids: list[int]) -> dict[str, list]:
-    """Output artifacts of a run's executions (cached ones included), by type name."""
-    events = store.get_events_by_execution_ids(execution_ids)
-    output_ids = [
-        e.artifact_id
-        for e in events
-        if e.type in (metadata_store_pb2.Event.OUTPUT, metadata_store_pb2.Event.DECLARED_OUTPUT)
-    ]
-    types = {t.id: t.name for t in store.get_artifact_types()}
-    by_type: dict[str, list] = {}
-    for artifact in store.get_artifacts_by_id(sorted(set(output_ids))):
-        by_type.setdefault(types[artifact.type_id], []).append(artifact)
-    return by_type
-
-
-def _read_slice_report(summary: RunSummary, uri: Path) -> None:
-    """Failing slices and gate messages from SliceEval's report.json (components/slice_eval)."""
-    path = uri / "report.json"
-    if not path.exists():
+def _read_slice_report(summary: RunSummary, uri: str) -> None:
+    """Failing slices and gate messages from SliceEval's report (components/slice_eval)."""
+    report = evaluation.read(uri)
+    if report is None:
         return
-    report = json.loads(path.read_text())
     summary.failing_slices = report["failing_slices"]
     summary.failed_gates = [failure["message"] for failure in report["failures"]]
-    summary.report = str(uri / "report.html")
+    summary.report = str(Path(uri) / evaluation.EVALUATION_HTML)
 
 
 def _read_validation(summary: RunSummary, artifact) -> None:
     """Anomalies per split: Validate's `anomaly_summary` (with policies), else ExampleValidator's files."""
-    from tfx.types import artifact_utils
-
-    props = artifact.custom_properties
-    if "anomaly_summary" not in props:
-        summary.anomalies = read_anomalies(artifact.uri)
+    found = anomalies.summary(artifact)
+    if found is None:
+        summary.anomalies = anomalies.lines(artifact.uri)
         return
-    splits = artifact_utils.decode_split_names(artifact.properties["split_names"].string_value)
+    splits = json.loads(value(artifact, "split_names") or "[]")
     summary.anomalies = {split: [] for split in splits}
-    for item in json.loads(props["anomaly_summary"].string_value):
+    for item in found:
         line = f"{item['feature']}: {item['kind']}: {item['description']} (policy {item['policy']})"
         summary.anomalies.setdefault(item["split"], []).append(line)
-    summary.validation_blessed = props["blessed"].int_value == 1
+    summary.validation_blessed = blessing.read(artifact).blessed is True
 
 
-def _read_drift_report(summary: RunSummary, uri: Path) -> None:
-    """Drifted features and the measures that fired, from DataDrift's drift_report.json."""
-    path = uri / "drift_report.json"
-    if not path.exists():
+def _read_drift_report(summary: RunSummary, uri: str) -> None:
+    """Drifted features and the measures that fired, from DataDrift's drift report."""
+    document = drift_report.read(uri)
+    if document is None:
         return
-    payload = json.loads(path.read_text())
     summary.drift = summary.drift or {}
-    summary.drift["policy"] = payload["policy"]
-    summary.drift["report"] = str(uri / "drift_report.html")
+    summary.drift["policy"] = document["policy"]
+    summary.drift["report"] = str(Path(uri) / drift_report.DRIFT_REPORT_HTML)
     summary.drift["reports"] = [
         {
-            "kind": report["kind"],
-            "baseline": report["baseline"],
-            "compared": len(report["features"]),
-            "drifted": {f["feature"]: f["fired"] for f in report["features"] if f["fired"]},
+            "kind": comparison["kind"],
+            "baseline": comparison["baseline"],
+            "compared": comparison["features_compared"],
+            "drifted": {d["feature"]: list(d["fired"]) for d in comparison["drifted"]},
         }
-        for report in payload["reports"]
+        for comparison in drift_report.comparisons(document)
     ]
 
 
 def _read_blocked_drift(summary: RunSummary, outcome: RunOutcome) -> None:
     """The drift report of a DataDrift that blocked the run: TFX discarded its outputs, the
-    executor kept a copy (tfxgate/artifacts/payloads.py), and the summary carries it as the reason."""
+    executor kept a copy (`drift_report.kept_dir`), and the summary carries it as the reason."""
     failed = outcome.failed_node
     if failed is None or failed.node_id != "DataDrift" or failed.execution_id is None:
         return
     published = outcome.root / "artifacts" / "DataDrift" / "drift_report" / str(failed.execution_id)
-    kept = Path(payloads.kept_drift_report_dir(str(published)))
-    if not (kept / payloads.DRIFT_REPORT_JSON).exists():
+    kept = drift_report.kept_dir(str(published))
+    if drift_report.read(kept) is None:
         return
     _read_drift_report(summary, kept)
     summary.drift["blessed"] = False
     summary.drift["retrain"] = False
-
-
-def read_anomalies(uri: str) -> dict[str, list[str]]:
-    """Split name -> ["feature: description", ...] from ExampleValidator's output."""
-    from tensorflow_metadata.proto.v0 import anomalies_pb2
-
-    found: dict[str, list[str]] = {}
-    for split_dir in sorted(Path(uri).glob("Split-*")):
-        path = split_dir / "SchemaDiff.pb"
-        if not path.exists():
-            continue
-        proto = anomalies_pb2.Anomalies.FromString(path.read_bytes())
-        found[split_dir.name[len("Split-") :]] = [
-            f"{feature}: {info.short_description or info.description}"
-            for feature, info in sorted(proto.anomaly_info.items())
-        ]
-    return found
 
 
 def render(summary: RunSummary) -> str:

@@ -1,6 +1,6 @@
 """Short sentences about evidence, shared by `tfxgate lineage` and the model card.
 
-Pure functions over the `Evidence` tree (pipelines/evidence.py): one place
+Pure functions over the `Evidence` tree (tfxgate/lineage/evidence.py): one place
 decides how a gate, a drift result or a decision is worded, so the terminal
 tree and the card never disagree. Values are returned as plain text; callers
 escape for HTML.
@@ -13,7 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-from tfxgate.lineage.records import Drift, Evaluation, Examples, GovernanceRecord
+from tfxgate.artifacts.drift_report import Drift
+from tfxgate.artifacts.evaluation import Evaluation
+from tfxgate.artifacts.examples import Examples
+from tfxgate.mlmd.audit import Record
 
 OVERALL = "Overall"  # SliceEval's name for the whole eval split
 
@@ -126,10 +129,10 @@ def drift_text(drift: Drift) -> str:
     return f"{state}{policy}; " + "; ".join(parts)
 
 
-def decision_text(record: GovernanceRecord) -> str:
+def decision_text(record: Record) -> str:
     """ "approval by alice at 2026-..: 'reason' (production, version 7)"."""
     who = f" by {record.by}" if record.by else ""
     when = f" at {record.at}" if record.at else ""
     why = f": {record.reason!r}" if record.reason else ""
     where = ", ".join(x for x in (record.destination, f"version {record.version}" if record.version else None) if x)
-    return f"{record.kind.replace('_', ' ')}{who}{when}{why}" + (f" ({where})" if where else "")
+    return f"{record.decision.replace('_', ' ')}{who}{when}{why}" + (f" ({where})" if where else "")

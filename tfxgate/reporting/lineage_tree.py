@@ -2,7 +2,8 @@
 
 Finds the PushedModel of the pipeline whose `pushed_version` is VERSION (the
 stock Pusher and the governed push both set it), steps to the Model that was
-pushed, collects its evidence (pipelines/evidence.py) and prints:
+pushed, collects its evidence with the walker (tfxgate/lineage/evidence.py)
+and draws it:
 
     model -> trainer run -> examples (span, fingerprints), schema, statistics,
     anomalies, drift, evaluation (gates per slice), decisions (who, when, why)
@@ -15,8 +16,9 @@ from typing import Optional
 
 import ml_metadata as mlmd
 
+from tfxgate.artifacts import pushed
 from tfxgate.lineage.evidence import Evidence, collect
-from tfxgate.mlmd.graph import Graph, value
+from tfxgate.mlmd.graph import Graph
 from tfxgate.reporting import text
 
 
@@ -45,20 +47,20 @@ def known_versions(store: mlmd.MetadataStore, *, pipeline: str, destination: Opt
     attributed = {a.id for a in store.get_artifacts_by_context(context.id)}
     found: dict[str, int] = {}
     for artifact in sorted(store.get_artifacts_by_type("PushedModel"), key=lambda a: a.id):
-        version = value(artifact, "pushed_version")
-        if not version or value(artifact, "pushed") != 1:
+        push = pushed.read(artifact)
+        if not push.version or not push.pushed:
             continue
-        if destination is not None and value(artifact, "destination_name") != destination:
+        if destination is not None and push.destination_name != destination:
             continue
         # The governed push's `approve` records Push executions outside a pipeline run; they
         # are associated with the pipeline context even when the artifact is not attributed.
         ours = artifact.id in attributed or any(
-            c.type == "pipeline" and c.name == pipeline
+            c.name == pipeline
             for e in graph.producers(artifact.id)
-            for c in store.get_contexts_by_execution(e.id)
+            for c in graph.contexts_of(e.id, type_name="pipeline")
         )
         if ours:
-            found[str(version)] = artifact.id
+            found[str(push.version)] = artifact.id
     return found
 
 
@@ -91,9 +93,9 @@ def lineage(store: mlmd.MetadataStore, *, pipeline: str, version: str, destinati
 def _one_model_per_version(store: mlmd.MetadataStore, *, pipeline: str, version: str) -> None:
     """Refuses a version number that names different models at different destinations."""
     models: dict[str, int] = {}
-    for artifact in store.get_artifacts_by_type("PushedModel"):
-        if value(artifact, "pushed_version") == version and value(artifact, "pushed") == 1:
-            models.setdefault(value(artifact, "destination_name") or "", value(artifact, "model_id"))
+    for push in map(pushed.read, store.get_artifacts_by_type("PushedModel")):
+        if push.version == version and push.pushed:
+            models.setdefault(push.destination_name or "", push.model_id)
     if len(set(models.values())) > 1:
         names = ", ".join(sorted(models))
         raise UnknownVersion(

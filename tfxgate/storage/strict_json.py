@@ -2,7 +2,8 @@
 
 Python's `json` writes a float NaN as `NaN`, which is not JSON: `jq`, browsers
 and strict parsers refuse the whole file. Every JSON file tfxgate writes
-(`drift_report.json`, run summaries) goes through `dumps`, which writes a
+(`drift_report.json`, SliceEval's `report.json`, run summaries; `write_json`)
+goes through `dumps`, which writes a
 non-finite number as `null` and says why in a top-level `"nulls"` object
 (JSON path -> reason), so a reader never mistakes an undefined value for a
 missing one. Pure Python.
@@ -34,11 +35,12 @@ def finite(value: Any, *, path: str = "$", nulls: dict[str, str]) -> Any:
     return value
 
 
-def dumps(document: dict, *, reason: str, **kwargs: Any) -> str:
+def dumps(document: Any, *, reason: str, **kwargs: Any) -> str:
     """`document` as strict JSON; each non-finite number is null, listed under `"nulls"` with `reason`.
 
     Args:
-      document: a JSON object (its `"nulls"` key is reserved).
+      document: a JSON object (its `"nulls"` key is reserved); any other JSON value
+        gets its nulls without the list of reasons (it has no place for them).
       reason: why a value of this document can be undefined, e.g. "no values on one side".
       **kwargs: passed to `json.dumps` (`indent`, `sort_keys`).
 
@@ -47,6 +49,6 @@ def dumps(document: dict, *, reason: str, **kwargs: Any) -> str:
     """
     nulls: dict[str, str] = {}
     clean = finite(document, nulls=nulls)
-    if nulls:
+    if nulls and isinstance(clean, dict):
         clean["nulls"] = {path: f"{was}: {reason}" for path, was in nulls.items()}
     return json.dumps(clean, allow_nan=False, **kwargs)

@@ -1,0 +1,204 @@
+"""Config -> TFX nodes: one function per pipeline stage, the only code that reads the whole config.
+
+`build.py` wires these in order. Each function takes the typed `PipelineConfig`
+and the upstream channels, picks out the values its component needs (a policy,
+thresholds, a label, a push root) and hands them to the component in
+`components/`, which never sees the config itself. The stock TFX pieces that
+remain (schema import or inference, the Trainer, the stock resolver Kubeflow
+needs, and the stock Evaluator's `EvalConfig` the benchmarks compare against)
+live here too.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import tensorflow_model_analysis as tfma
+from tfx import v1 as tfx
+from tfx.dsl.input_resolution.strategies.latest_blessed_model_strategy import LatestBlessedModelStrategy
+
+from tfxgate.components.drift import component as drift_component
+from tfxgate.components.drift import executor as drift_executor
+from tfxgate.components.governed_push.component import NODE_ID as PUSH_NODE_ID
+from tfxgate.components.governed_push.component import GovernedPush, card_parameter
+from tfxgate.components.ingest.component import Ingest
+from tfxgate.components.slice_eval.baseline import latest_pushed_model_resolver
+from tfxgate.components.slice_eval.component import SliceEval
+from tfxgate.components.slice_eval.tfma_config import eval_config as slice_eval_config
+from tfxgate.components.validate.component import Validate
+from tfxgate.pipelines.config.root import PipelineConfig
+
+BASELINE_ID = "baseline_model_resolver"
+
+
+def ingest(config: PipelineConfig):
+    """The Ingest node: `data` (files, splits, spans, bad-row budget) and the curated schema's text."""
+    data = config.data
+    return Ingest(
+        input_base=str(data.input_base),
+        input_pattern=data.input_pattern,
+        splits=dict(data.splits),
+        data_format=data.format,
+        key=data.key,
+        span=data.span,
+        span_range=data.span_range.numbers() if data.span_range else None,
+        schema_text=config.schema_file.read_text() if config.schema_file else None,
+        max_bad_rows=data.max_bad_rows,
+        engine=data.engine,
+    )
+
+
+def schema(config: PipelineConfig, statistics=None):
+    """The curated schema when the config names one, else one SchemaGen infers from `statistics`."""
+    if config.schema_file is not None:
+        return tfx.components.ImportSchemaGen(schema_file=str(config.schema_file))
+    return tfx.components.SchemaGen(statistics=statistics, infer_feature_shape=False)
+
+
+def validate(config: PipelineConfig, examples, schema_channel=None):
+    """The Validate node for `stages.validation` (statistics only, every anomaly ignored, when disabled)."""
+    stage = config.stages.validation
+    settings = stage.settings()
+    if not stage.enabled:
+        settings.update(default="ignore", anomalies={}, features={})
+    return Validate(examples=examples, schema=schema_channel, config_json=json.dumps(settings, sort_keys=True))
+
+
+def drift(config: PipelineConfig, examples, schema_channel, *, target: str = "local") -> list:
+    """The baseline resolvers and the DataDrift node for `stages.drift`.
+
+    Kubeflow's V2 compiler accepts only TFX's stock resolver strategies (it turns
+    them into ML Metadata queries; no strategy code runs on the cluster), so there
+    the baseline is the latest Examples the store holds when the run starts
+    (`LatestArtifactStrategy`) rather than the previous span by number, and the
+    comparison with the pushed model's span is left out (no stock query can walk
+    PushedModel -> Model -> Examples; `tfxgate compile` says so).
+    """
+    stage = config.stages.drift
+    settings = drift_executor.Settings(
+        policy=stage.policy,
+        thresholds=stage.merged_thresholds(),
+        features={name: dict(values) for name, values in stage.features.items()},
+        serving=stage.serving,
+    )
+    config_json = json.dumps(dataclasses.asdict(settings), sort_keys=True)
+    if target != "local":
+        previous = drift_component.latest_examples_resolver()
+        node = drift_component.DataDrift(
+            examples=examples,
+            schema=schema_channel,
+            baseline_examples=previous.outputs[drift_component.EXAMPLES],
+            config_json=config_json,
+        )
+        return [previous, node]
+    previous = drift_component.previous_span_resolver(examples)
+    pushed = drift_component.pushed_span_resolver(examples)
+    node = drift_component.DataDrift(
+        examples=examples,
+        schema=schema_channel,
+        baseline_examples=previous.outputs[drift_component.EXAMPLES],
+        pushed_examples=pushed.outputs[drift_component.EXAMPLES],
+        config_json=config_json,
+    )
+    return [previous, pushed, node]
+
+
+def trainer(config: PipelineConfig, examples, schema_channel):
+    """The stock Trainer running `stages.trainer.module_file`."""
+    stage = config.stages.trainer
+    return tfx.components.Trainer(
+        module_file=str(stage.module_file),
+        examples=examples,
+        schema=schema_channel,
+        train_args=tfx.proto.TrainArgs(num_steps=stage.train_steps),
+        eval_args=tfx.proto.EvalArgs(num_steps=stage.eval_steps),
+        custom_config=stage.custom_config(),
+    )
+
+
+def baseline(candidate_model):
+    """The latest blessed-and-pushed model of this pipeline other than the candidate (local target)."""
+    return latest_pushed_model_resolver(candidate_model).with_id(BASELINE_ID)
+
+
+def stock_baseline():
+    """TFX's latest-blessed-model resolver, for the Kubeflow target.
+
+    The Kubeflow V2 compiler (`step_builder._build_resolver_spec`) accepts only
+    `LatestBlessedModelStrategy` and `LatestArtifactStrategy` (compared by class,
+    so a subclass is refused): it turns them into ML Metadata queries that the
+    KFP backend runs, no Python strategy code runs on the cluster. On Kubeflow a
+    cached Trainer can therefore be its own baseline; KFP's cache then serves
+    the Evaluator too only if that baseline is unchanged.
+    """
+    return tfx.dsl.Resolver(
+        strategy_class=LatestBlessedModelStrategy,
+        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
+        model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
+    ).with_id(BASELINE_ID)
+
+
+def evaluation(config: PipelineConfig, examples, model, baseline_model):
+    """SliceEval on the eval split, configured by `stages.evaluation` and the data's label."""
+    return SliceEval(
+        examples=examples,
+        model=model,
+        baseline_model=baseline_model,
+        stage=config.stages.evaluation,
+        label=config.data.label,
+    ).with_id("SliceEval")
+
+
+def governed_push(
+    config: PipelineConfig,
+    *,
+    model,
+    examples,
+    anomalies=None,
+    drift_blessing=None,
+    model_blessing=None,
+    infra_blessing=None,
+    target: str = "local",
+) -> GovernedPush:
+    """The GovernedPush node for `stages.push`.
+
+    On the local target the executor may open the pipeline's ML Metadata store
+    (read-only, for the model card's evidence); what it gets names the store and
+    at most the *name* of a password variable, never a secret. A Kubeflow step
+    has no such store, so it gets no card parameter.
+    """
+    card = ""
+    if target == "local":
+        card = card_parameter(
+            metadata=config.metadata.model_dump(mode="json"),
+            root=config.pipeline.root,
+            card_info=config.stages.push.model_card.model_dump(mode="json"),
+        )
+    return GovernedPush(
+        model=model,
+        stage=config.stages.push,
+        examples=examples,
+        anomalies=anomalies,
+        drift_blessing=drift_blessing,
+        model_blessing=model_blessing,
+        infra_blessing=infra_blessing,
+        card=card,
+    ).with_id(PUSH_NODE_ID)
+
+
+def stock_eval_config(config: PipelineConfig) -> tfma.EvalConfig:
+    """TFMA's EvalConfig for the stock Evaluator (the benchmarks' stock side): SliceEval's slices and metrics.
+
+    The stock Evaluator can only gate the overall slice (small slices are too
+    noisy to gate without a minimum size, which SliceEval adds), and it reads
+    one unnamed model spec.
+    """
+    built = slice_eval_config(config.stages.evaluation, label=config.data.label, with_baseline=False, gate_overall=True)
+    built.model_specs[0].ClearField("name")
+    # The stock Evaluator has no bucket column: slice on the raw feature instead.
+    for spec in built.slicing_specs:
+        keys = [key[: -len("_bucket")] if key.endswith("_bucket") else key for key in spec.feature_keys]
+        spec.ClearField("feature_keys")
+        spec.feature_keys.extend(keys)
+    return built

@@ -1,0 +1,65 @@
+"""Reader of an Examples artifact's recorded facts (Ingest's properties) and of its Quarantine's bad rows.
+
+Property names follow components/ingest/executor.py: `rows_per_split`
+(JSON), `rows_read`, `bad_rows`, `input_files_sha256` (JSON: path -> sha256),
+plus TFX's `span`, `version`, `split_names` and `input_fingerprint`. The
+Quarantine artifact holds `bad_rows.jsonl` (components/ingest/quarantine.py).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+from tfxgate.mlmd.graph import value
+
+BAD_ROWS_JSONL = "bad_rows.jsonl"
+
+
+@dataclass
+class Examples:
+    artifact_id: int
+    uri: str
+    span: Optional[int]
+    version: Optional[int]
+    rows_per_split: dict[str, int]
+    rows_read: Optional[int]
+    bad_rows: Optional[int]
+    input_files: dict[str, str]  # path -> sha256 of the file's bytes
+    input_fingerprint: Optional[str]  # TFX's size/mtime fingerprint of the input
+    quarantine_uri: Optional[str] = None
+
+
+def read(artifact, *, quarantine_uri: Optional[str] = None) -> Examples:
+    """An Examples artifact's facts; `quarantine_uri` is its sibling Quarantine's directory, if any."""
+    rows = value(artifact, "rows_per_split")
+    rows_per_split = json.loads(rows) if rows else {}
+    for split in json.loads(value(artifact, "split_names") or "[]"):
+        counted = value(artifact, f"rows_{split}")  # the contract's per-split form
+        if counted is not None:
+            rows_per_split.setdefault(split, counted)
+    hashes = value(artifact, "input_files_sha256") or value(artifact, "fingerprints")
+    return Examples(
+        artifact_id=artifact.id,
+        uri=artifact.uri,
+        span=value(artifact, "span"),
+        version=value(artifact, "version"),
+        rows_per_split=rows_per_split,
+        rows_read=value(artifact, "rows_read"),
+        bad_rows=value(artifact, "bad_rows"),
+        input_files=json.loads(hashes) if hashes else {},
+        input_fingerprint=value(artifact, "input_fingerprint"),
+        quarantine_uri=quarantine_uri,
+    )
+
+
+def quarantined_rows(quarantine_uri: str, *, limit: int) -> list[dict]:
+    """The first `limit` rows the Quarantine artifact holds ([] when its file is gone)."""
+    path = Path(quarantine_uri) / BAD_ROWS_JSONL
+    if not path.exists():
+        return []
+    with path.open() as handle:
+        return [json.loads(line) for line in itertools.islice(handle, limit)]

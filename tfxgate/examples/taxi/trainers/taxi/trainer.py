@@ -1,0 +1,1 @@
+../../../../../trainers/taxi/trainer.py
