@@ -254,3 +254,15 @@ def test_max_bad_rows_is_a_count_or_a_fraction(tmp_path, value, accepted):
     else:
         [(key, _, _)] = problems(path, overrides=[f"data.max_bad_rows={value}"])
         assert key == "data.max_bad_rows"
+
+
+def test_a_later_span_may_add_a_column_but_unversioned_files_share_one_header(tmp_path):
+    path = write_config(tmp_path, MINIMAL)
+    for span, header in ((1, "a,b"), (2, "a,b,c")):
+        (tmp_path / "drops" / f"span-{span}").mkdir(parents=True)
+        (tmp_path / "drops" / f"span-{span}" / "part.csv").write_text(
+            f"{header}\n1,2{',3' * (header.count(',') - 1)}\n"
+        )
+    assert load_config(path, overrides=["data.path=drops/span-{SPAN}/*.csv"]).data.has_span
+    [(key, _, message)] = problems(path, overrides=["data.path=drops/*/*.csv"])
+    assert key == "data.path" and "span-2/part.csv: line 1: header differs from" in message

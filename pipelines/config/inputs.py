@@ -28,8 +28,19 @@ from tensorflow_metadata.proto.v0 import schema_pb2
 
 from tfxgate.settings import is_remote
 
-__all__ = ["InputProblem", "data_problems", "header", "is_remote", "required_columns", "trainer_problem"]
+__all__ = [
+    "SPAN_SPEC_PATTERN",
+    "InputProblem",
+    "data_files",
+    "data_problems",
+    "header",
+    "is_remote",
+    "required_columns",
+    "trainer_problem",
+]
 
+# ExampleGen's span/version/date specs, usable anywhere in data.path.
+SPAN_SPEC_PATTERN = r"\{(SPAN(:\d+)?|VERSION(:\d+)?|YYYY|MM|DD)\}"
 _HEAD_BYTES = 64 * 1024  # enough for a header and a first row
 
 
@@ -84,8 +95,6 @@ def required_columns(schema: schema_pb2.Schema, *, environment: Optional[str]) -
 
 def data_files(pattern: str) -> list[str]:
     """The local files a `data.path` (a file, or a glob with {SPAN}-style specs) names."""
-    from tfxgate.pipelines.config.root import SPAN_SPEC_PATTERN  # the one definition of the specs
-
     return sorted(f for f in glob.glob(re.sub(SPAN_SPEC_PATTERN, "*", pattern)) if Path(f).is_file())
 
 
@@ -141,9 +150,15 @@ def data_problems(
     pattern: str, *, fmt: str, required: set[str], key: Optional[str], where_required: str
 ) -> list[tuple[str, str]]:
     """(config key, message) for every problem of the local files `pattern` names (see the module docstring)."""
+    files = data_files(pattern)
+    if not files:
+        return [("data.path", f"no data file matches {pattern}")]
+    # Spans are read one at a time (or a range), and a later span may add a column:
+    # only the files of an unversioned path must share one header.
+    one_header = re.search(SPAN_SPEC_PATTERN, pattern) is None
     problems = []
     first: Optional[tuple[str, list[str]]] = None
-    for path in data_files(pattern):
+    for path in files:
         try:
             names = header(path, fmt=fmt)
         except InputProblem as err:
@@ -157,7 +172,7 @@ def data_problems(
             problems.append(("data.key", f"{path}: line 1: the header lacks {_columns([key], names)}"))
         elif first is None:
             first = (path, names)
-        elif names != first[1]:
+        elif one_header and names != first[1]:
             problems.append(("data.path", f"{path}: line 1: header differs from {first[0]}'s: {names} vs {first[1]}"))
     return problems
 

@@ -39,6 +39,7 @@ from tfxgate.governance.target import Destination, GovernedPipeline
 from tfxgate.mlmd.settings import MetadataSection, SqliteMetadata
 from tfxgate.pipelines.config.beam import BeamSection
 from tfxgate.pipelines.config.inputs import (
+    SPAN_SPEC_PATTERN,
     InputProblem,
     data_files,
     data_problems,
@@ -59,9 +60,6 @@ __all__ = ["ConfigError", "PipelineConfig", "load_config"]
 # Kubeflow V2 pipeline names: LocalDagRunner accepts more, but the V2 compile
 # fails on anything else with an unreadable message, so we refuse it up front.
 PIPELINE_NAME_PATTERN = r"^[a-z0-9][a-z0-9-]{0,127}$"
-
-# ExampleGen's span/version/date specs, usable anywhere in data.path.
-SPAN_SPEC_PATTERN = r"\{(SPAN(:\d+)?|VERSION(:\d+)?|YYYY|MM|DD)\}"
 
 
 def _is_pattern(part: str) -> bool:
@@ -369,9 +367,9 @@ def _cross_checks(config: PipelineConfig) -> list[tuple[list[str], str]]:
         return problems  # nothing to read here: `check` reports it as not checked
     environment = config.stages.validation.environment
     required = required_columns(schema, environment=environment) if schema is not None else set()
-    where = f"the schema {config.schema_file}" + (f" in environment {environment}" if environment else "")
+    required_by = f"the schema {config.schema_file}" + (f" in environment {environment}" if environment else "")
     data = data_problems(
-        config.data.path, fmt=config.data.format, required=required, key=config.data.key, where_required=where
+        config.data.path, fmt=config.data.format, required=required, key=config.data.key, where_required=required_by
     )
     problems += [(key.split("."), message) for key, message in data]
     serving = config.stages.drift.serving
