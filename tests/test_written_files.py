@@ -75,27 +75,38 @@ def test_run_summary_json_is_strict():
 
 
 def test_a_run_blocked_by_drift_carries_the_drift_result_in_its_summary(tmp_path):
+    """The runner sees only DataDrift's exception (no execution id); the summary finds the run's
+    DataDrift execution in ML Metadata and reads the drift report the executor kept."""
+    import ml_metadata as mlmd
+
+    from tests.governed_store import _Recorder
+    from tfxgate.mlmd.store import connection_config
+
+    metadata = SqliteMetadata()
+    store = mlmd.MetadataStore(connection_config(metadata, root=tmp_path))
+    recorder = _Recorder(store)
+    contexts = [recorder.context("pipeline_run", "r1"), recorder.context("node", "p.DataDrift")]
+    execution_id = recorder.execute("DataDrift", contexts=contexts)
     base = synthetic.base_table(rows=1000, seed=0)
     shifted = synthetic.shifted_table(base, drift={"score": "mean_shift"}, seed=1)
     report = compare_tables(base, shifted, categorical={"city", "channel"})
-    published = tmp_path / "artifacts" / "DataDrift" / "drift_report" / "7"
+    published = tmp_path / "artifacts" / "DataDrift" / "drift_report" / str(execution_id)
     executor.write_report([report], {"drift": (base, shifted)}, output_dir=str(published), policy="block")
     with pytest.raises(executor.DriftBlocked) as blocked:
         executor.apply_policy([report], policy="block", report_dir=str(published))
-    error = str(blocked.value)
     outcome = RunOutcome(
         pipeline_name="p",
         run_id="r1",
         root=tmp_path,
         metadata=str(tmp_path / "metadata.sqlite"),
-        nodes=[NodeOutcome("DataDrift", "failed", 1.0, execution_id=7, error=error)],
+        nodes=[NodeOutcome("DataDrift", "failed", 1.0, error=str(blocked.value))],
     )
-    summary = summarize(outcome, metadata=SqliteMetadata(), curated_schema=True)
+    summary = summarize(outcome, metadata=metadata, curated_schema=True)
     assert summary.drift is not None
     assert summary.drift["blessed"] is False and summary.drift["policy"] == "block"
     [drift] = summary.drift["reports"]
     assert "score" in drift["drifted"]
-    assert summary.drift["report"].endswith("DataDrift/blocked/7/drift_report.html")
+    assert summary.drift["report"].endswith(f"DataDrift/blocked/{execution_id}/drift_report.html")
     assert strict_loads(summary.to_json())["drift"]["reports"][0]["drifted"]["score"]
     assert "drift: BLOCKED (policy block)" in render(summary)
 

@@ -90,7 +90,6 @@ def summarize(
     if outcome.failed_node:
         summary.failed_stage = outcome.failed_node.node_id
         summary.error = outcome.failed_node.error
-        _read_blocked_drift(summary, outcome)  # from the kept files: no store needed
     if isinstance(metadata, SqliteMetadata) and not sqlite_path(metadata, root=outcome.root).exists():
         return summary
     try:
@@ -98,7 +97,9 @@ def summarize(
     except MetadataError as err:  # e.g. the server went away: the run's own outcome still stands
         summary.error = summary.error or str(err)
         return summary
-    outputs = Graph(store).outputs_by_type(n.execution_id for n in outcome.nodes if n.execution_id is not None)
+    graph = Graph(store)
+    outputs = graph.outputs_by_type(n.execution_id for n in outcome.nodes if n.execution_id is not None)
+    _read_blocked_drift(summary, outcome, graph)
     for artifact in outputs.get("ExampleAnomalies", []):
         _read_validation(summary, artifact)
     for report in outputs.get("tfxgate.DriftReport", []):
@@ -190,13 +191,24 @@ def _read_drift_report(summary: RunSummary, uri: str) -> None:
     ]
 
 
-def _read_blocked_drift(summary: RunSummary, outcome: RunOutcome) -> None:
+def _read_blocked_drift(summary: RunSummary, outcome: RunOutcome, graph: Graph) -> None:
     """The drift report of a DataDrift that blocked the run: TFX discarded its outputs, the
-    executor kept a copy (`drift_report.kept_dir`), and the summary carries it as the reason."""
+    executor kept a copy (`drift_report.kept_dir`), and the summary carries it as the reason.
+
+    The failed execution's id (the runner saw only the exception) comes from ML Metadata:
+    the run's DataDrift execution.
+    """
     failed = outcome.failed_node
-    if failed is None or failed.node_id != "DataDrift" or failed.execution_id is None:
+    if failed is None or failed.node_id != "DataDrift":
         return
-    published = outcome.root / "artifacts" / "DataDrift" / "drift_report" / str(failed.execution_id)
+    executions = graph.run_executions(outcome.run_id)
+    names = graph.node_names(executions)
+    ids = [e.id for e in executions if names.get(e.id) == "DataDrift"]
+    if failed.execution_id is not None:
+        ids = [failed.execution_id]
+    if not ids:
+        return
+    published = outcome.root / "artifacts" / "DataDrift" / "drift_report" / str(max(ids))
     kept = drift_report.kept_dir(str(published))
     if drift_report.read(kept) is None:
         return
