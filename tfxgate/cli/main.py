@@ -239,6 +239,10 @@ def _main(argv: Optional[Sequence[str]]) -> int:
         print(f"{args.config}: OK (pipeline '{config.pipeline.name}', root {config.pipeline.root})")
         for note in not_checked(config):
             print(f"  {note}")
+        from tfxgate.pipelines.data_check import data_warnings
+
+        for warning in data_warnings(config):
+            print(f"warning: {warning}")
         return EXIT_OK
     if args.command == "compile":
         if args.target == "vertex":
