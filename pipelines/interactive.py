@@ -134,18 +134,17 @@ def interactive(
       overrides: `key.path=value` strings, as the CLI's `--set`.
       sample_rows: keep about this many rows of the input file (every k-th row,
         so every part of the data stays represented); written under the root.
-      root: pipeline root for this run (artifacts, metadata); default the config's.
+      root: pipeline root for this run (artifacts, metadata, and pushes when the config's push
+        root is relative: `<root>/serving`); default the config's.
 
     Raises:
       ConfigError: the config (with overrides) is invalid.
       ValueError: `sample_rows` with an input that is not a single CSV or Parquet file.
     """
     overrides = list(overrides)
-    if root is not None:
-        overrides.append(f"pipeline.root={Path(root).resolve()}")
     if not isinstance(config, PipelineConfig):
-        config = load_config(config, overrides=overrides)
-    elif overrides:
+        config = load_config(config, overrides=overrides, root=root)  # as the CLI's --root: pushes under it too
+    elif overrides or root is not None:
         raise ValueError("overrides/root apply to a config file: pass its path, not a loaded config")
     if sample_rows is not None:
         sample = sample_input(config, rows=sample_rows)

@@ -16,6 +16,7 @@ from typing import Optional
 from tfxgate.components.ingest.null_values import null_tokens
 from tfxgate.components.slice_eval import label_kinds
 from tfxgate.components.slice_eval.label_kinds import LabelKind
+from tfxgate.pipelines.config.inputs import is_remote
 
 SAMPLE_ROWS = 2000
 
@@ -31,7 +32,12 @@ def resolve(data) -> tuple[LabelKind, str, Optional[tuple[list[str], str]]]:
         return LabelKind(declared), "declared", None
     if declared == "multiclass" and data.num_classes is not None:
         return LabelKind("multiclass", data.num_classes), "declared", None
-    values = sample_label(data)
+    try:
+        values = sample_label(data)
+    except (OSError, ValueError, IndexError, csv.Error):  # unreadable data: the cross-checks name the problem
+        values = None
+    if values is None and is_remote(data.path) and declared is None:
+        return LabelKind(), "the default: remote data is not sampled; declare data.label_kind", None
     if values is None:
         if declared == "multiclass":
             problem = f"label {data.label!r} is not a column of the data: declare data.num_classes"
@@ -55,6 +61,8 @@ def resolve(data) -> tuple[LabelKind, str, Optional[tuple[list[str], str]]]:
 
 def sample_label(data) -> Optional[list[Optional[str]]]:
     """The text of the label's first `SAMPLE_ROWS` cells (None where missing), or None without such a column."""
+    if is_remote(data.path):
+        return None
     tokens = set(null_tokens(data.null_values))
     path = data.first_file
     if data.format == "parquet":
