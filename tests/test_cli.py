@@ -104,3 +104,16 @@ def test_metadata_check_help_documents_upgrade(tmp_path):
     result = run_cli("metadata", "check", "--help", root=tmp_path)
     assert result.returncode == 0
     assert "--upgrade" in result.stdout and "CONFIG" in result.stdout.upper()
+
+
+def test_history_of_a_name_without_a_config_hints_at_c(tmp_path):
+    result = run_cli("history", "no-such-pipeline", root=tmp_path)
+    assert result.returncode == 2
+    assert "no config configs/no-such-pipeline.yaml for 'no-such-pipeline': name its config with -c CONFIG" in (
+        result.stderr
+    )
+
+
+def test_check_shows_the_labels_kind(tmp_path):
+    result = run_cli("check", str(TAXI_CONFIG), root=tmp_path)
+    assert "label 'big_tipper': binary (the default: label 'big_tipper' is not a column of the data" in result.stdout
