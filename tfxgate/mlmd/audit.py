@@ -2,8 +2,10 @@
 
 Every decision is an MLMD execution of one of the types below, with string
 properties `pipeline`, `run_id`, `destination`, `version`, `by`, `reason`,
-`at` (ISO-8601 UTC) and, for Push / PendingApproval, `gates` (JSON: gate ->
-{"passed", "detail"}). The Model artifact is an INPUT event of the execution,
+`at` (ISO-8601 UTC), `model_fingerprint` (the model's content identity, which
+decisions bind to), `recovered` ("1" when rebuilt from a version's manifest),
+`state` ("failed" when the version it names is gone) and, for Push /
+PendingApproval, `gates` (JSON: gate -> {"passed", "detail"}). The Model artifact is an INPUT event of the execution,
 the PushedModel an OUTPUT of a Push; each execution is associated with the
 TFX `pipeline` context and, where there is one, the run's `pipeline_run`
 context. So "who let this model into production, on what evidence" is a walk
@@ -32,7 +34,20 @@ PUSH, APPROVAL, REJECTION, ROLLBACK, PENDING = (
     "tfxgate.PendingApproval",
 )
 KINDS = (PUSH, APPROVAL, REJECTION, ROLLBACK, PENDING)
-PROPERTIES = ("pipeline", "run_id", "destination", "version", "by", "reason", "at", "gates", "previous_version")
+PROPERTIES = (
+    "pipeline",
+    "run_id",
+    "destination",
+    "version",
+    "by",
+    "reason",
+    "at",
+    "gates",
+    "previous_version",
+    "model_fingerprint",  # the model's content identity (`governance.fingerprint`): decisions bind to it
+    "recovered",  # "1" when rebuilt from a version's manifest by `governance.recovery`
+    "state",  # "" normally; "failed" when recovery found the record's version directory missing
+)
 AUTO = "policy:auto"  # `by` of a push the pipeline made itself under approval `auto`
 
 
@@ -51,6 +66,9 @@ class Record:
     at: str = ""
     gates: str = ""  # JSON: gate -> {"passed", "detail"} (see `gate_results`)
     previous_version: str = ""
+    model_fingerprint: str = ""
+    recovered: str = ""
+    state: str = ""
     model_id: Optional[int] = None
     pushed_model_id: Optional[int] = None
 
@@ -95,10 +113,16 @@ def record(
     version: str = "",
     gates: str = "",
     previous_version: str = "",
+    model_fingerprint: str = "",
+    recovered: bool = False,
+    at: str = "",
     model_id: Optional[int] = None,
     pushed_model: Optional[metadata_store_pb2.Artifact] = None,
 ) -> Record:
-    """Writes one governance execution with its events and contexts; returns it as read back."""
+    """Writes one governance execution with its events and contexts; returns it as read back.
+
+    `at` defaults to now; a record rebuilt from a manifest keeps the manifest's time (and `recovered`).
+    """
     type_id = _execution_type(store, kind)
     execution = metadata_store_pb2.Execution(type_id=type_id, last_known_state=metadata_store_pb2.Execution.COMPLETE)
     values = dict(
@@ -108,9 +132,12 @@ def record(
         version=version,
         by=by,
         reason=reason,
-        at=now(),
+        at=at or now(),
         gates=gates,
         previous_version=previous_version,
+        model_fingerprint=model_fingerprint,
+        recovered="1" if recovered else "",
+        state="",
     )
     for key, text in values.items():
         execution.properties[key].string_value = text
@@ -166,6 +193,30 @@ def records(store, *, pipeline: Optional[str], kinds: Iterable[str] = KINDS) -> 
             )
         )
     return found
+
+
+def find(store, *, kind: str, destination: str, model_fingerprint: str, pipeline: Optional[str] = None) -> list[Record]:
+    """The records of `kind` for this model (fingerprint) at this destination, oldest first.
+
+    A push is identified by (model fingerprint, destination): writers call this
+    first so that a retried or recovered write never adds a second record.
+    """
+    if not model_fingerprint:
+        return []
+    return [
+        r
+        for r in records(store, pipeline=pipeline, kinds=(kind,))
+        if r.destination == destination and r.model_fingerprint == model_fingerprint
+    ]
+
+
+def mark_state(store, record_id: int, state: str) -> None:
+    """Sets a record's `state` property (e.g. "failed": its version directory is gone); the record stays."""
+    [execution] = store.get_executions_by_id([record_id])
+    [execution_type] = store.get_execution_types_by_id([execution.type_id])
+    _execution_type(store, execution_type.name)  # a store written before `state` existed gains the property
+    execution.properties["state"].string_value = state
+    store.put_execution(execution, [], [])
 
 
 def record_pipeline_decisions(store, *, execution_id: int, pipeline: str, run_id: str) -> list[Record]:
