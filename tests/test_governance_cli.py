@@ -114,8 +114,8 @@ def test_approving_twice_is_refused(setup, capsys):
     assert setup.cli(capsys, "approve", "run-1", "--by", "ana", "--reason", "ok")[0] == 0
     code, _, err = setup.cli(capsys, "approve", "run-1", "--by", "bo", "--reason", "again")
     assert code == 2
-    assert "tfxgate: run run-1 is already approved for production by ana at " in err
-    assert "and pushed as version 1" in err
+    assert "tfxgate: run run-1: model 1 (" in err and ") is already approved for production by ana at " in err
+    assert "and pushed as version 1 (run run-1)" in err
     assert sorted(p.name for p in (setup.serving / "production").iterdir() if p.name.isdigit()) == ["1"]
 
 
@@ -142,9 +142,11 @@ def test_reject_then_approve_is_refused_and_nothing_is_pushed(setup, capsys):
     assert code == 0 and out.strip() == "tfxgate: rejected run run-1 for production by cy; nothing pushed"
     code, _, err = setup.cli(capsys, "approve", "run-1", "--by", "ana", "--reason", "ok")
     assert code == 2
-    assert "run run-1 was rejected for production by cy at " in err and "('bias review')" in err
+    assert "tfxgate: run run-1: model 1 (" in err and ") was rejected for production by cy at " in err
+    assert "('bias review', in run run-1): it cannot be approved unless the rejection is lifted: " in err
+    assert f"tfxgate reopen run-1 -c {setup.config} --by NAME --reason TEXT --destination production" in err
     code, _, err = setup.cli(capsys, "reject", "run-1", "--by", "cy", "--reason", "again")
-    assert code == 2 and "run run-1 is already rejected for production by cy" in err
+    assert code == 2 and "run run-1: model 1 (" in err and ") is already rejected for production by cy" in err
     assert not (setup.serving / "production").exists()
     [rejection] = audit.records(setup.store(), pipeline="demo", kinds=[audit.REJECTION])
     assert rejection.model_id == model_id and rejection.reason == "bias review"

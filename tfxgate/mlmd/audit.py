@@ -33,7 +33,8 @@ PUSH, APPROVAL, REJECTION, ROLLBACK, PENDING = (
     "tfxgate.Rollback",
     "tfxgate.PendingApproval",
 )
-KINDS = (PUSH, APPROVAL, REJECTION, ROLLBACK, PENDING)
+REOPEN = "tfxgate.Reopen"  # a rejection lifted explicitly (`tfxgate reopen`, tfxgate/governance/store.py)
+KINDS = (PUSH, APPROVAL, REJECTION, ROLLBACK, PENDING, REOPEN)
 PROPERTIES = (
     "pipeline",
     "run_id",
@@ -94,6 +95,7 @@ _DECISIONS = {
     REJECTION: "rejection",
     ROLLBACK: "rollback",
     PENDING: "pending_approval",
+    REOPEN: "reopen",
 }
 
 
