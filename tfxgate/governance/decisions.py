@@ -107,18 +107,17 @@ class Book:
         return found[-1] if found else None
 
     def superseded_by(self, pending: audit.Record) -> Optional[audit.Record]:
-        """The first later push or approval, at the pending record's destination, of a newer model."""
+        """The first later push (else approval), at the pending record's destination, of a newer model."""
         mine = self.model(pending.model_id)
         if mine is None:
             return None
-        for r in self.records:
-            if r.id <= pending.id or r.destination != pending.destination:
-                continue
-            if r.kind not in (audit.PUSH, audit.APPROVAL) or self.is_model(r, mine):
-                continue
-            other = self.model(r.model_id)
-            if other is not None and mine.older_than(other):
-                return r
+        for kind in (audit.PUSH, audit.APPROVAL):
+            for r in self.records:
+                if r.kind != kind or r.id <= pending.id or r.destination != pending.destination:
+                    continue
+                other = None if self.is_model(r, mine) else self.model(r.model_id)
+                if other is not None and mine.older_than(other):
+                    return r
         return None
 
     def state(self, pending: audit.Record) -> str:

@@ -175,13 +175,14 @@ def reopen(
         raise GovernanceError("reopen: name a run, or a model with --model ID (not both)")
     with governed(target) as store:
         book = decisions.Book(store, target.name)
+        names = [destination] if destination else list(target.destinations)
         if run_id is not None:
-            model = _model(book, _pending(store, target, run_id, destination, verb="reopen"))
+            pending = _pending(store, target, run_id, destination, verb="reopen")
+            model, names = _model(book, pending), [pending.destination]
         else:
             model = book.model(model_id)
             if model is None:
                 raise GovernanceError(f"no Model artifact {model_id} in the store of pipeline '{target.name}'")
-        names = [destination] if destination else list(target.destinations)
         standing = {n: r for n in names if (r := book.standing_rejection(model, n)) is not None}
         if not standing:
             where = destination or ", ".join(names)

@@ -125,6 +125,8 @@ def status_of(report: RunReport) -> str:
         return "FAILED"
     if states & {"running", "new"}:
         return "INCOMPLETE"
+    if report.push is not None and report.push["pushed"]:
+        return "SUCCEEDED"
     blocked = (
         drift_blocked
         or (report.anomalies is not None and report.anomalies.get("blessed") is False)

@@ -162,11 +162,11 @@ def _stopped_by_gate(summary: RunSummary) -> Optional[str]:
 
 def _blockers(summary: RunSummary) -> list[str]:
     """Why nothing was pushed nor left pending: the gates that failed, or a standing rejection."""
+    if summary.pushed or any(d["action"] in ("pending", "push") for d in summary.destinations):
+        return []
     if summary.drift is not None and summary.drift.get("blessed") is False:
         return ["drift: blocked (see the drift report)"]
-    if summary.pushed is None or summary.pushed:
-        return []
-    if any(d["action"] in ("pending", "push") for d in summary.destinations):
+    if summary.pushed is None:
         return []
     found = [f"{name}: {g['detail']}" for name, g in summary.gates.items() if not g["passed"]]
     if summary.validation_blessed is False and not any(f.startswith("validation:") for f in found):
