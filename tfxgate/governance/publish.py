@@ -123,11 +123,26 @@ def check_inside(root: Path, destination: Path) -> None:
         raise PublishError(f"destination {destination} resolves to {real}, outside the push root {real_root}")
 
 
+_HELD: set[str] = set()  # destinations this process holds the lock of: `locked` is re-entrant
+
+
 @contextlib.contextmanager
 def locked(destination: Path) -> Iterator[None]:
-    """Holds the destination's lock (dies with the process, so a killed push never blocks the next)."""
-    with storage.file_lock(Path(destination) / LOCK_FILE):
+    """Holds the destination's lock (dies with the process, so a killed push never blocks the next).
+
+    Re-entrant within a process (an `flock` on a second descriptor would wait
+    for itself): recovery holds it while it completes a push with `switch_current`.
+    """
+    key = os.path.realpath(destination)
+    if key in _HELD:
         yield
+        return
+    with storage.file_lock(Path(destination) / LOCK_FILE):
+        _HELD.add(key)
+        try:
+            yield
+        finally:
+            _HELD.discard(key)
 
 
 def publish(
