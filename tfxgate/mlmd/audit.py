@@ -50,6 +50,8 @@ PROPERTIES = (
     "state",  # "" normally; "failed" when recovery found the record's version directory missing
 )
 AUTO = "policy:auto"  # `by` of a push the pipeline made itself under approval `auto`
+AUTO_REASON = "every gate passed; destination approval is auto"
+PENDING_REASON = "every gate passed; destination approval is manual: waiting for `tfxgate approve`"
 
 
 @dataclass(frozen=True)
@@ -221,52 +223,68 @@ def mark_state(store, record_id: int, state: str) -> None:
     store.put_execution(execution, [], [])
 
 
-def record_pipeline_decisions(store, *, execution_id: int, pipeline: str, run_id: str) -> list[Record]:
-    """Audit records for what a GovernedPush execution decided (called once TFX published its output).
+def link_output(store, record_id: int, artifact: metadata_store_pb2.Artifact) -> None:
+    """Makes an existing PushedModel the OUTPUT of a record that has none (the component's own, once published)."""
+    event = _event(metadata_store_pb2.Event.OUTPUT, "pushed_model")
+    event.execution_id, event.artifact_id = record_id, artifact.id
+    store.put_events([event])
 
-    Each destination pushed under `auto` gets a tfxgate.Push (its PushedModel:
-    the component's own output for the first, a new artifact for others); each
-    `manual` destination with every gate passed gets a tfxgate.PendingApproval.
+
+def record_pipeline_decisions(store, *, execution_id: int, pipeline: str, run_id: str) -> list[Record]:
+    """Completes the audit records of a GovernedPush execution once TFX published its output; idempotent.
+
+    The executor writes the records itself as it pushes (governance/push_records.py);
+    this links the component's PushedModel to the first push's record and
+    writes any record still missing (keyed by model fingerprint, destination
+    and kind), so calling it again, or after the executor, adds nothing.
+    Each destination pushed under `auto` has a tfxgate.Push; each `manual`
+    destination with every gate passed a tfxgate.PendingApproval.
     """
     graph = Graph(store)
     model, output = _model_and_pushed(graph, graph.linked([execution_id]))
     if output is None or model is None:
         return []
-    model_id = model.id
+    fingerprint = value(output, "model_fingerprint") or ""
     gates = value(output, "gates") or ""
     decisions = json.loads(value(output, "decisions") or "[]")
     written, output_used = [], False
-    common = dict(pipeline=pipeline, run_id=run_id, gates=gates, model_id=model_id)
+    common = dict(pipeline=pipeline, run_id=run_id, gates=gates, model_id=model.id, model_fingerprint=fingerprint)
     for decision in decisions:
-        if decision["action"] == "push":
-            pushed = output if not output_used else None
-            output_used = True
-            if pushed is None:
-                pushed = new_pushed_model(
-                    store,
-                    uri=decision["path"],
-                    destination_name=decision["destination"],
-                    version=decision["version"],
-                    model_id=model_id,
-                )
-            reason = "every gate passed; destination approval is auto"
+        name = decision["destination"]
+        kind = {"push": PUSH, "pending": PENDING}.get(decision["action"])
+        if kind is None:
+            continue
+        first_push = kind == PUSH and not output_used
+        output_used = output_used or kind == PUSH
+        found = find(store, kind=kind, destination=name, model_fingerprint=fingerprint)
+        if found:
+            if first_push and found[0].pushed_model_id is None:
+                link_output(store, found[0].id, output)
+            written.append(found[0])
+            continue
+        if kind == PENDING:
             written.append(
-                record(
-                    store,
-                    PUSH,
-                    destination=decision["destination"],
-                    version=decision["version"],
-                    by=AUTO,
-                    reason=reason,
-                    pushed_model=pushed,
-                    **common,
-                )
+                record(store, PENDING, destination=name, by="policy:manual", reason=PENDING_REASON, **common)
             )
-        elif decision["action"] == "pending":
-            reason = "every gate passed; destination approval is manual: waiting for `tfxgate approve`"
-            written.append(
-                record(store, PENDING, destination=decision["destination"], by="policy:manual", reason=reason, **common)
+            continue
+        pushed = output
+        if not first_push:
+            pushed = new_pushed_model(
+                store, uri=decision["path"], destination_name=name, version=decision["version"], model_id=model.id
             )
+        version = decision["version"]
+        written.append(
+            record(
+                store,
+                PUSH,
+                destination=name,
+                version=version,
+                by=AUTO,
+                reason=AUTO_REASON,
+                pushed_model=pushed,
+                **common,
+            )
+        )
     return written
 
 
