@@ -2,6 +2,7 @@
 
     tfxgate approve RUN -c CONFIG --by NAME --reason TEXT [--destination NAME]
     tfxgate reject  RUN -c CONFIG --by NAME --reason TEXT [--destination NAME]
+    tfxgate reopen  RUN|--model ID -c CONFIG --by NAME --reason TEXT [--destination NAME]
     tfxgate rollback PIPELINE -c CONFIG --to VERSION --by NAME --reason TEXT [--destination NAME]
     tfxgate history  PIPELINE -c CONFIG [--json]
 
@@ -10,23 +11,31 @@ tfxgate.PendingApproval in ML Metadata): `approve` publishes that artifact's
 SavedModel with the same atomic path the pipeline uses, without rerunning
 anything, and records tfxgate.Approval + tfxgate.Push. Every refusal raises
 GovernanceError with a message that says what state the run is in.
+
+Decisions bind to the model (its fingerprint, governance/decisions.py) and the
+destination, not the run: a rejected model stays refused for every later run
+until `reopen`; approving a model older than the one the destination serves
+needs `allow_older`. Each verb first runs `recovery.reconcile` under the locks.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Optional
 
-from tfxgate.governance import decisions, policy, publish
+from tfxgate.governance import decisions, policy, publish, push_records, recovery
 from tfxgate.governance import gates as gate_results
 from tfxgate.governance.target import GovernedPipeline
 from tfxgate.mlmd import audit
 from tfxgate.mlmd.store import exclusive_use, open_store
 from tfxgate.reporting.card_hook import card_writer
 from tfxgate.storage import file_lock
+
+_log = logging.getLogger(__name__)
 
 
 class GovernanceError(Exception):
@@ -48,7 +57,10 @@ def governed(target: GovernedPipeline) -> Iterator[object]:
     if target.missing_store is not None:
         raise GovernanceError(f"pipeline '{target.name}' has no ML Metadata at {target.missing_store}: run it first")
     with file_lock(root / "governance.lock"), exclusive_use(target.metadata, root=root, waiting=lambda message: None):
-        yield open_store(target.metadata, root=root)
+        store = open_store(target.metadata, root=root)
+        # What a crash left between the push root and the store is repaired before anything is decided.
+        recovery.reconcile(store, target, log=_log.warning)
+        yield store
 
 
 def approve(
@@ -100,6 +112,17 @@ def approve(
         approvals = [r for r in book.about(model, name, (audit.APPROVAL,)) if r.run_id == pending.run_id]
         if not approvals:
             audit.record(store, audit.APPROVAL, **_common(target, pending, model), by=by, reason=reason)
+        manifest = push_records.manifest(
+            fingerprint=model.fingerprint,
+            model_id=model.id,
+            model_uri=model.uri,
+            pipeline=target.name,
+            run_id=pending.run_id,
+            gates=pending.gates,
+            decision="approved",
+            by=by,
+            reason=reason,
+        )
         _, published = policy.carry_out(
             source,
             target.destinations[name].directory,
@@ -107,6 +130,8 @@ def approve(
             approval="manual",
             decision="approved",
             root=target.push_root,
+            fingerprint=model.fingerprint,
+            manifest=manifest,
             before_rename=card_writer(
                 lambda: store,
                 model_id=model.id,
@@ -123,19 +148,8 @@ def approve(
         )
         if published is None:
             raise GovernanceError(f"run {run_id}: a gate failed ({pending.gates}); nothing can be pushed")
-        pushed = audit.new_pushed_model(
-            store, uri=str(published.path), destination_name=name, version=published.version, model_id=model.id
-        )
-        push = audit.record(
-            store,
-            audit.PUSH,
-            **_common(target, pending, model),
-            version=published.version,
-            by=by,
-            reason=reason,
-            gates=pending.gates,
-            pushed_model=pushed,
-        )
+        # Found again by (fingerprint, destination) when a killed approve is retried: one record per push.
+        push = push_records.record_push(store, published, manifest=publish.read_manifest(published.path) or manifest)
         return Done(push, published.path)
 
 
@@ -270,8 +284,11 @@ def history(target: GovernedPipeline, pipeline: str) -> list[HistoryRow]:
     _same_pipeline(target, pipeline)
     if target.missing_store is not None:
         return []
-    store = open_store(target.metadata, root=target.root, read_only=target.metadata.kind == "sqlite")
-    book = decisions.Book(store, pipeline)
+    with governed(target) as store:
+        return _history_rows(target, decisions.Book(store, pipeline))
+
+
+def _history_rows(target: GovernedPipeline, book: decisions.Book) -> list[HistoryRow]:
     shown = (audit.PUSH, audit.ROLLBACK, audit.REJECTION, audit.REOPEN)
     found = [r for r in book.records if r.kind in shown]
     found += [p for p in book.records if p.kind == audit.PENDING and book.state(p) == "waiting"]
