@@ -88,8 +88,8 @@ def test_approve_pushes_that_exact_model_and_records_who_and_why(setup, capsys):
     assert code == 0, err
     production = setup.serving / "production"
     assert out.strip() == (
-        f"tfxgate: approved run run-1, model {model_id} ({fingerprint(production / '1')[7:19]}), for production by ana; "
-        f"pushed version 1 -> {production / '1'} (now current)"
+        f"tfxgate: approved run run-1, model {model_id} ({fingerprint(production / '1')[7:19]}), for production "
+        f"by ana; pushed version 1 -> {production / '1'} (now current)"
     )
     assert (production / "1" / "saved_model.pb").read_text() == "graph m"
     assert os.readlink(production / "current") == "1"

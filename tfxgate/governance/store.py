@@ -162,7 +162,7 @@ def reject(target: GovernedPipeline, run_id: str, *, by: str, reason: str, desti
         model = _model(book, pending)
         earlier = book.standing_rejection(model, pending.destination) or book.pushed(model, pending.destination)
         if earlier is not None:
-            state = "rejected" if earlier.kind == audit.REJECTION else f"pushed as version {earlier.version}"
+            state = "rejected" if earlier.kind == audit.REJECTION else f"approved (version {earlier.version})"
             raise GovernanceError(
                 f"run {run_id}: {model.name} is already {state} for {pending.destination} "
                 f"by {earlier.by} at {earlier.at} (run {earlier.run_id})"
