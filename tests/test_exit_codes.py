@@ -136,6 +136,11 @@ def test_a_stage_left_running_in_ml_metadata_makes_summary_and_report_incomplete
     )
     report = collect(governed.store, pipeline="taxi", run_id="run-2", address="m")
     assert report.status == "SUCCEEDED"
+    assert (report.evaluation["model_id"], report.evaluation["baseline_model_id"]) == (
+        governed.second_model_id,
+        governed.model_id,
+    )
+    assert f"<p>baseline: model {governed.model_id} <code>" in run_page.render(report)
 
     [trainer] = [n for n in outcome.nodes if n.node_id == "Trainer"]
     _set_state(governed.store, trainer.execution_id, pb.Execution.RUNNING)  # its process was killed

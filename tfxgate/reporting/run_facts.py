@@ -98,6 +98,11 @@ def from_executions(store: mlmd.MetadataStore, executions, *, pipeline: str, run
     report.anomalies = _anomalies(outputs)
     report.drift = _drift(outputs) or _blocked_drift(stages, outputs)
     report.evaluation = _evaluation(outputs)
+    if report.evaluation is not None:  # models are named by Model artifact id, as history and lineage name them
+        report.evaluation["model_id"] = next((m.id for m in outputs.get("Model", [])), None)
+        uri = report.evaluation.get("baseline_model")
+        models = [a for a in store.get_artifacts_by_uri(uri) if graph.type_of(a) == "Model"] if uri else []
+        report.evaluation["baseline_model_id"] = models[0].id if models else None
     report.push = _push(outputs)
     records = _governance(store, pipeline=pipeline, run_id=run_id, model_ids={m.id for m in outputs.get("Model", [])})
     report.gates = next((r["gates"] for r in records if r.get("gates")), None)

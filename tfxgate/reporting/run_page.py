@@ -157,8 +157,11 @@ def _evaluation(evaluation: Optional[dict], *, chart_metric: str, minimum: Optio
         return NOT_RECORDED
     verdict = {None: "", True: "BLESSED", False: "NOT blessed"}[evaluation["blessed"]]
     parts = [f"<p>model <b>{verdict}</b>: {_e(evaluation.get('headline') or '')}</p>"]
+    if evaluation.get("model_id") is not None:
+        parts.append(f"<p>model {evaluation['model_id']}</p>")
     if evaluation.get("baseline_model"):
-        parts.append(f"<p>baseline: <code>{_e(evaluation['baseline_model'])}</code></p>")
+        named = f"model {evaluation['baseline_model_id']} " if evaluation.get("baseline_model_id") else ""
+        parts.append(f"<p>baseline: {named}<code>{_e(evaluation['baseline_model'])}</code></p>")
     if "slices" not in evaluation:
         return "".join(parts)
     metric = chart_metric if chart_metric in evaluation["metrics"] else evaluation["metrics"][-1]
