@@ -187,3 +187,14 @@ def test_the_same_model_is_never_approved_twice_at_one_destination(setup, capsys
     assert code == 2 and f"tfxgate: run run-2: model {model_id} (" in err
     assert "is already approved for production by ana at " in err and "pushed as version 1 (run run-1)" in err
     assert versions(setup) == ["1"]
+
+
+def test_history_answers_while_a_run_holds_the_store(setup, capsys):
+    """`history` repairs (recovery) only when nobody is writing; while a run holds the store it still answers."""
+    from tfxgate.storage import file_lock
+
+    setup.pending_run("run-1")
+    with file_lock(setup.root / "metadata.sqlite.lock"):
+        code, out, err = setup.cli(capsys, "history", "demo", "--json")
+    assert code == 0, err
+    assert [(r["kind"], r["run_id"], r["state"]) for r in json.loads(out)] == [("pending", "run-1", "waiting")]

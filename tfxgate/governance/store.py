@@ -33,7 +33,7 @@ from tfxgate.governance.target import GovernedPipeline
 from tfxgate.mlmd import audit
 from tfxgate.mlmd.store import exclusive_use, open_store
 from tfxgate.reporting.card_hook import card_writer
-from tfxgate.storage import file_lock
+from tfxgate.storage import LockHeld, file_lock
 
 _log = logging.getLogger(__name__)
 
@@ -51,12 +51,19 @@ class Done:
 
 
 @contextlib.contextmanager
-def governed(target: GovernedPipeline) -> Iterator[object]:
-    """The store, with runs and other decisions on this pipeline root kept out meanwhile."""
+def governed(target: GovernedPipeline, *, wait: bool = True) -> Iterator[object]:
+    """The store, with runs and other decisions on this pipeline root kept out meanwhile.
+
+    Raises:
+      storage.LockHeld: `wait` is False and a run or another decision holds the root.
+    """
     root = target.root
     if target.missing_store is not None:
         raise GovernanceError(f"pipeline '{target.name}' has no ML Metadata at {target.missing_store}: run it first")
-    with file_lock(root / "governance.lock"), exclusive_use(target.metadata, root=root, waiting=lambda message: None):
+    with (
+        file_lock(root / "governance.lock", wait=wait),
+        exclusive_use(target.metadata, root=root, waiting=lambda message: None, wait=wait),
+    ):
         store = open_store(target.metadata, root=root)
         # What a crash left between the push root and the store is repaired before anything is decided.
         recovery.reconcile(store, target, log=_log.warning)
@@ -284,8 +291,13 @@ def history(target: GovernedPipeline, pipeline: str) -> list[HistoryRow]:
     _same_pipeline(target, pipeline)
     if target.missing_store is not None:
         return []
-    with governed(target) as store:
-        return _history_rows(target, decisions.Book(store, pipeline))
+    try:
+        with governed(target, wait=False) as store:
+            return _history_rows(target, decisions.Book(store, pipeline))
+    except LockHeld as busy:  # a run is writing: show what is recorded, and repair nothing meanwhile
+        _log.warning("%s is in use (%s): history without recovery", busy.path, busy.holder)
+    store = open_store(target.metadata, root=target.root, read_only=target.metadata.kind == "sqlite")
+    return _history_rows(target, decisions.Book(store, pipeline))
 
 
 def _history_rows(target: GovernedPipeline, book: decisions.Book) -> list[HistoryRow]:
