@@ -80,7 +80,7 @@ def test_status_and_exit_code(fields, status, blocked_by):
     judged = summary(**fields)
     assert (judged.status, judged.blocked_by) == (status, blocked_by)
     assert cli._STATUS_EXIT[judged.status] == {"SUCCEEDED": 0, "BLOCKED": 4, "FAILED": 1, "INCOMPLETE": 1}[status]
-    assert judged.succeeded is (status in ("SUCCEEDED", "BLOCKED"))
+    assert judged.succeeded is (status == "SUCCEEDED")
     assert json.loads(judged.to_json())["status"] == status
 
 

@@ -112,7 +112,7 @@ def from_executions(store: mlmd.MetadataStore, executions, *, pipeline: str, run
         report.push["recorded_by"] = pushes[-1]
     report.lineage = graph.reads_and_writes(executions)
     report.status = status_of(report)
-    report.succeeded = report.status in ("SUCCEEDED", "BLOCKED")
+    report.succeeded = report.status == "SUCCEEDED"
     return report
 
 

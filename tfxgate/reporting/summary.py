@@ -142,7 +142,7 @@ def judge(summary: RunSummary) -> RunSummary:
         summary.status = "INCOMPLETE"
     else:
         summary.status = "BLOCKED" if summary.blocked_by else "SUCCEEDED"
-    summary.succeeded = summary.status in ("SUCCEEDED", "BLOCKED")
+    summary.succeeded = summary.status == "SUCCEEDED"
     return summary
 
 
