@@ -164,6 +164,9 @@ def test_approving_an_older_model_over_a_newer_one_is_refused_unless_allow_older
         assert record.model_id == old and record.by == "bo"
         assert record.reason.startswith("span 3 is broken [--allow-older: replaces newer model ")
         assert record.reason.endswith(", version 1]")
+    # The newer model is still version 1: approving it again points at rollback, not at a copy.
+    code, _, err = setup.cli(capsys, "approve", "run-3", "--by", "ana", "--reason", "back")
+    assert code == 2 and "pushed as version 1 (run run-3); to serve it again: tfxgate rollback --to 1" in err
 
 
 def test_a_pending_run_stays_waiting_when_an_older_model_is_pushed(setup, capsys):

@@ -99,9 +99,11 @@ def approve(
             )
         push = book.pushed(model, name)
         if push is not None:
+            serving = name in target.destinations and publish.current_version(target.destinations[name].directory)
+            hint = "" if serving == push.version else f"; to serve it again: tfxgate rollback --to {push.version}"
             raise GovernanceError(
                 f"run {run_id}: {model.name} is already approved for {name} by {push.by} at {push.at} "
-                f"and pushed as version {push.version} (run {push.run_id})"
+                f"and pushed as version {push.version} (run {push.run_id}){hint}"
             )
         if name not in target.destinations:
             raise GovernanceError(f"destination {name!r} is no longer in stages.push.destinations of {target.source}")
