@@ -80,19 +80,16 @@ class Executor(base_executor.BaseExecutor):
                     run_id=run_id,
                     gates=gates.to_json(results),
                 )
-                published = publish.publish(
+                # The first push's PushedModel is the component's own output, linked once TFX publishes it.
+                published = push_records.publish_and_record(
                     source,
                     stage.destination_dir(name),
                     root=Path(stage.root),
-                    fingerprint=fingerprint,
                     manifest=manifest,
+                    store=store,
+                    with_pushed_model=any(d["action"] == "push" for d in decisions),
                     before_rename=_card_writer(exec_properties.get("card") or "", model_id=model.id, push=push),
                 )
-                if store is not None:
-                    # The first push's PushedModel is the component's own output, linked once TFX publishes it.
-                    first = not any(d["action"] == "push" for d in decisions)
-                    saved = publish.read_manifest(published.path) or manifest
-                    push_records.record_push(store, published, manifest=saved, with_pushed_model=not first)
             elif action == "pending" and store is not None:
                 push_records.record_pending(
                     store,

@@ -13,7 +13,7 @@ a record is rebuilt from.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 from tfxgate.governance import publish
 from tfxgate.mlmd import audit
@@ -47,6 +47,31 @@ def manifest(
         "reason": reason,
         "at": audit.now(),
     }
+
+
+def publish_and_record(
+    source: Path,
+    directory: Path,
+    *,
+    root: Optional[Path],
+    manifest: dict,
+    store=None,
+    with_pushed_model: bool = True,
+    before_rename: Optional[Callable[[Path, str], None]] = None,
+) -> publish.Published:
+    """One push as GovernedPush makes it: publish (or reuse) the version, then its record when there is a store.
+
+    `manifest` (see `manifest`) holds the fingerprint. Without a store (a
+    Kubeflow task) the manifest is the record until `recovery.reconcile` rebuilds it.
+    """
+    fingerprint = manifest["fingerprint"]
+    done = publish.publish(
+        source, directory, root=root, fingerprint=fingerprint, manifest=manifest, before_rename=before_rename
+    )
+    if store is not None:
+        saved = publish.read_manifest(done.path) or manifest  # a reused version keeps its first manifest
+        record_push(store, done, manifest=saved, with_pushed_model=with_pushed_model)
+    return done
 
 
 def record_push(
