@@ -24,6 +24,7 @@ from ml_metadata.proto import metadata_store_pb2 as pb
 
 from tfxgate import storage
 from tfxgate.governance import fingerprint, publish, push_records, recovery
+from tfxgate.governance.push_records import names_version
 from tfxgate.governance.target import Destination, GovernedPipeline
 from tfxgate.mlmd import audit
 from tfxgate.mlmd.settings import SqliteMetadata
@@ -97,7 +98,11 @@ def check_invariants(root: Path, governed: GovernedPipeline | None = None) -> li
             if model in seen:
                 problems.append(f"{name}: the same model is versions {seen[model]} and {version}")
             seen[model] = version
-            mine = [r for r in pushes if r.destination == name and r.version == version and r.state != "failed"]
+            mine = [
+                r
+                for r in pushes
+                if r.destination == name and r.state != "failed" and names_version(store, r, directory / version)
+            ]
             if len(mine) != 1:
                 problems.append(f"{name} {version}: {len(mine)} push records (want exactly 1)")
             elif mine[0].pushed_model_id is None:
@@ -105,10 +110,10 @@ def check_invariants(root: Path, governed: GovernedPipeline | None = None) -> li
         current = publish.current_version(directory)
         if current is not None and current not in publish.versions(directory):
             problems.append(f"{name}: current -> {current}, not a complete version")
-        live = [r for r in pushes if r.destination == name and r.state != "failed"]
-        for r in live:
-            if r.version not in publish.versions(directory):
-                problems.append(f"{name}: push record {r.id} names missing version {r.version}")
+        for r in pushes:
+            path = Path(audit.version_path(store, r) or directory / r.version)
+            if r.destination == name and r.state != "failed" and not (path / publish.MANIFEST).is_file():
+                problems.append(f"{name}: push record {r.id} names {path}, not a complete version")
     running = [e.id for e in store.get_executions() if e.last_known_state == pb.Execution.RUNNING]
     if running:
         problems.append(f"executions still RUNNING: {running}")

@@ -112,7 +112,7 @@ def test_a_record_whose_version_is_gone_is_marked_failed(tmp_path):
     assert drive(root, make_model(tmp_path / "a", tag="a"), "run-1").returncode == 0
     shutil.rmtree(root / "serving" / "staging" / "1")
     rerun = drive(root, make_model(tmp_path / "b", tag="b"), "run-2")
-    assert "names staging version 1, which is missing (or has no manifest); marked state=failed" in rerun.stdout
+    assert "names staging version 1 (" in rerun.stdout and "which is missing; marked state=failed" in rerun.stdout
     assert check_invariants(root) == []
 
 
@@ -180,3 +180,12 @@ def test_kill_in_a_pipeline_run_then_rerun(point, taxi_runs, copied_root, sample
     approved = run_cli("approve", first["run_id"], "-c", str(TAXI_CONFIG), *approve_sets, *decision, root=copied_root)
     assert approved.returncode == 0, approved.stdout + approved.stderr
     assert check_invariants(copied_root, governed) == []
+
+
+def test_a_recorded_version_from_before_manifests_gets_one(tmp_path):
+    root = tmp_path / "root"
+    assert drive(root, make_model(tmp_path / "a", tag="a"), "run-1").returncode == 0
+    (root / "serving" / "staging" / "1" / "tfxgate-push.json").unlink()  # as a push made before manifests left it
+    rerun = drive(root, make_model(tmp_path / "b", tag="b"), "run-2")
+    assert "predates manifests; wrote its manifest" in rerun.stdout
+    assert check_invariants(root) == [] and history_versions(root) == [("staging", "1"), ("staging", "2")]

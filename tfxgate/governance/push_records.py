@@ -12,6 +12,7 @@ a record is rebuilt from.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -93,9 +94,9 @@ def record_push(
     """
     name = done.destination.name
     fingerprint = manifest["fingerprint"]
-    found = audit.find(store, kind=audit.PUSH, destination=name, model_fingerprint=fingerprint)
-    if found:
-        return found[0]
+    for found in audit.find(store, kind=audit.PUSH, destination=name, model_fingerprint=fingerprint):
+        if names_version(store, found, done.path):
+            return found
     previous = done.previous
     if publish.current_version(done.destination) != done.version:
         if publish.versions(done.destination)[-1:] == [done.version]:
@@ -147,6 +148,18 @@ def record_pending(
         model_fingerprint=fingerprint,
         model_id=model_id,
     )
+
+
+def names_version(store, record: audit.Record, path: Path) -> bool:
+    """Whether a Push record is the record of the version at `path` (same version, and same directory when known).
+
+    A destination is named in records, but its `path` may change in the config:
+    the PushedModel's URI says which directory a record's version is in.
+    """
+    if record.version != Path(path).name:
+        return False
+    uri = audit.version_path(store, record)
+    return uri is None or os.path.realpath(uri) == os.path.realpath(path)
 
 
 def version_on_disk(destination: Path, version: str) -> publish.Published:
