@@ -61,7 +61,7 @@ def push_run(root: Path, model_dir: Path, run_id: str, *, log=print) -> None:
         found = fingerprint.model_fingerprint(model_dir)
         gates = json.dumps({"evaluation": {"passed": True, "detail": "blessed"}})
         model = dict(fingerprint=found, model_id=model_id, model_uri=str(model_dir))
-        manifest = push_records.manifest(**model, pipeline=PIPELINE, run_id=run_id, gates=gates)
+        manifest = push_records.manifest(**model, pipeline=PIPELINE, run_id=run_id, gates=gates, destination="staging")
         staging = governed.destinations["staging"].directory
         push_records.publish_and_record(model_dir, staging, root=governed.push_root, manifest=manifest, store=store)
         push_records.record_pending(

@@ -79,6 +79,7 @@ class Executor(base_executor.BaseExecutor):
                     pipeline=pipeline,
                     run_id=run_id,
                     gates=gates.to_json(results),
+                    destination=name,
                 )
                 # The first push's PushedModel is the component's own output, linked once TFX publishes it.
                 published = push_records.publish_and_record(

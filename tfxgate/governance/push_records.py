@@ -31,12 +31,16 @@ def manifest(
     pipeline: str,
     run_id: str,
     gates: str,
+    destination: str = "",
     decision: str = "push",
     by: str = audit.AUTO,
     reason: str = audit.AUTO_REASON,
 ) -> dict:
-    """What a version's manifest says beside what `publish` adds (destination, version, at): docs/CONTRACTS.md."""
+    """What a version's manifest says beside what `publish` adds (version; destination: its directory's name
+    unless given): docs/CONTRACTS.md. `destination` is the config's name for it (`stages.push.destinations`)."""
+    named = {"destination": destination} if destination else {}
     return {
+        **named,
         "fingerprint": fingerprint,
         "model_id": model_id,
         "model_uri": model_uri,
@@ -92,7 +96,7 @@ def record_push(
         component's own output afterwards (`audit.link_output`).
       recovered: rebuilt by `recovery.reconcile` from the manifest alone.
     """
-    name = done.destination.name
+    name = manifest.get("destination") or done.destination.name
     fingerprint = manifest["fingerprint"]
     for found in audit.find(store, kind=audit.PUSH, destination=name, model_fingerprint=fingerprint):
         if names_version(store, found, done.path):

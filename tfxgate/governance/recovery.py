@@ -61,7 +61,7 @@ def reconcile(store, target: GovernedPipeline, *, log: Callable[[str], None]) ->
         if not directory.is_dir() and not pushes:
             continue
         with publish.locked(directory) if directory.is_dir() else contextlib.nullcontext():
-            _versions_without_records(store, target, directory, pushes, log=log, done=done)
+            _versions_without_records(store, target, name, directory, pushes, log=log, done=done)
             _records_without_versions(store, directory, pushes, log=log, done=done)
             pushes = _pushes(store, target, name)
             _records_without_pushed_model(store, directory, pushes, log=log, done=done)
@@ -75,7 +75,7 @@ def _pushes(store, target: GovernedPipeline, destination: str) -> list[audit.Rec
     return [r for r in audit.records(store, pipeline=target.name, kinds=[audit.PUSH]) if r.destination == destination]
 
 
-def _versions_without_records(store, target, directory: Path, pushes, *, log, done: Reconciled) -> None:
+def _versions_without_records(store, target, name: str, directory: Path, pushes, *, log, done: Reconciled) -> None:
     live = [r for r in pushes if r.state != FAILED]
     for version in publish.versions(directory):
         if any(push_records.names_version(store, r, directory / version) for r in live):
@@ -85,13 +85,14 @@ def _versions_without_records(store, target, directory: Path, pushes, *, log, do
             continue
         if manifest.get("pipeline") and manifest["pipeline"] != target.name:
             continue  # another pipeline's version in a shared destination: its own recovery rebuilds it
-        manifest = {**manifest, "pipeline": manifest.get("pipeline") or target.name}
+        # Recorded under the destination's name in the config now (its manifest may predate a rename).
+        manifest = {**manifest, "pipeline": manifest.get("pipeline") or target.name, "destination": name}
         on_disk = push_records.version_on_disk(directory, version)
         record = push_records.record_push(store, on_disk, manifest=manifest, recovered=True)
         live.append(record)
         done.recovered += 1
         log(
-            f"recovery: {directory.name} version {version} had no push record; "
+            f"recovery: {name} version {version} had no push record; "
             f"rebuilt from its manifest (record {record.id}, run {manifest.get('run_id') or 'unknown'})"
         )
 
@@ -110,7 +111,7 @@ def _records_without_versions(store, directory: Path, pushes, *, log, done: Reco
         audit.mark_state(store, record.id, FAILED)
         done.failed += 1
         log(
-            f"recovery: push record {record.id} names {directory.name} version {record.version} ({path}), "
+            f"recovery: push record {record.id} names {record.destination} version {record.version} ({path}), "
             f"which is missing; marked state={FAILED}"
         )
 
@@ -119,7 +120,7 @@ def _write_legacy_manifest(path: Path, record: audit.Record) -> None:
     """The manifest of a version a record proves tfxgate pushed, from that record."""
     manifest = {
         "fingerprint": record.model_fingerprint or model_fingerprint(path),
-        "destination": path.parent.name,
+        "destination": record.destination,
         "version": record.version,
         "at": record.at,
         "model_id": record.model_id,
