@@ -70,7 +70,9 @@ def run_local(
 
     Raises:
       MetadataError: a MySQL store is unreachable or its schema is not ready.
+      ValueError: TFXGATE_FAILPOINTS names a failpoint no module declares.
     """
+    failpoints.check_armed()  # a misspelt TFXGATE_FAILPOINTS must not let a crash test pass unkilled
     config.pipeline.root.mkdir(parents=True, exist_ok=True)
     if config.metadata.kind != "sqlite":  # a server's schema is created only on request
         open_store(config.metadata, root=config.pipeline.root)

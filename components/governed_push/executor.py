@@ -79,20 +79,18 @@ class Executor(base_executor.BaseExecutor):
                     pipeline=pipeline,
                     run_id=run_id,
                     gates=gates.to_json(results),
+                    destination=name,
                 )
-                published = publish.publish(
+                # The first push's PushedModel is the component's own output, linked once TFX publishes it.
+                published = push_records.publish_and_record(
                     source,
                     stage.destination_dir(name),
                     root=Path(stage.root),
-                    fingerprint=fingerprint,
                     manifest=manifest,
+                    store=store,
+                    with_pushed_model=any(d["action"] == "push" for d in decisions),
                     before_rename=_card_writer(exec_properties.get("card") or "", model_id=model.id, push=push),
                 )
-                if store is not None:
-                    # The first push's PushedModel is the component's own output, linked once TFX publishes it.
-                    first = not any(d["action"] == "push" for d in decisions)
-                    saved = publish.read_manifest(published.path) or manifest
-                    push_records.record_push(store, published, manifest=saved, with_pushed_model=not first)
             elif action == "pending" and store is not None:
                 push_records.record_pending(
                     store,
@@ -157,8 +155,8 @@ def _pipeline_and_run(context) -> tuple[str, str]:
     return pipeline, run_id
 
 
-def _open_store(card_json: str):
-    """The run's ML Metadata store, writable, when the `card` parameter names one; else None (Kubeflow)."""
+def _open_store(card_json: str, *, read_only: bool = False):
+    """The run's ML Metadata store when the `card` parameter names one; else None (a Kubeflow task)."""
     if not card_json:
         return None
     from pydantic import TypeAdapter
@@ -168,21 +166,15 @@ def _open_store(card_json: str):
 
     card = json.loads(card_json)
     section = TypeAdapter(MetadataSection).validate_python(card["metadata"])
-    return open_store(section, root=Path(card["root"]))
+    return open_store(section, root=Path(card["root"]), read_only=read_only)
 
 
 def _card_writer(card_json: str, *, model_id: Optional[int], push: dict):
     if not card_json:
         return card_writer(None, model_id=model_id)
-    card = json.loads(card_json)
+    card_info = json.loads(card_json).get("card_info")
 
     def open_store():
-        from pydantic import TypeAdapter
+        return _open_store(card_json, read_only=True)
 
-        from tfxgate.mlmd.settings import MetadataSection
-        from tfxgate.mlmd.store import open_store as _open
-
-        section = TypeAdapter(MetadataSection).validate_python(card["metadata"])
-        return _open(section, root=Path(card["root"]), read_only=True)
-
-    return card_writer(open_store, model_id=model_id, card_info=card.get("card_info"), push=push)
+    return card_writer(open_store, model_id=model_id, card_info=card_info, push=push)

@@ -197,7 +197,7 @@ def publish(
                 before_rename(temp, version)
             _fsync_dirs(temp)
             failpoints.hit(AFTER_FSYNC)
-            written = {**(manifest or {}), "fingerprint": fingerprint, "destination": destination.name}
+            written = {"destination": destination.name, **(manifest or {}), "fingerprint": fingerprint}
             storage.write_json(temp / MANIFEST, {**written, "version": version, "at": written.get("at") or _now()})
             failpoints.hit(AFTER_MANIFEST)
             final = destination / version

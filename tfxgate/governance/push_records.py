@@ -12,8 +12,9 @@ a record is rebuilt from.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 from tfxgate.governance import publish
 from tfxgate.mlmd import audit
@@ -30,12 +31,16 @@ def manifest(
     pipeline: str,
     run_id: str,
     gates: str,
+    destination: str = "",
     decision: str = "push",
     by: str = audit.AUTO,
     reason: str = audit.AUTO_REASON,
 ) -> dict:
-    """What a version's manifest says beside what `publish` adds (destination, version, at): docs/CONTRACTS.md."""
+    """What a version's manifest says beside what `publish` adds (version; destination: its directory's name
+    unless given): docs/CONTRACTS.md. `destination` is the config's name for it (`stages.push.destinations`)."""
+    named = {"destination": destination} if destination else {}
     return {
+        **named,
         "fingerprint": fingerprint,
         "model_id": model_id,
         "model_uri": model_uri,
@@ -47,6 +52,31 @@ def manifest(
         "reason": reason,
         "at": audit.now(),
     }
+
+
+def publish_and_record(
+    source: Path,
+    directory: Path,
+    *,
+    root: Optional[Path],
+    manifest: dict,
+    store=None,
+    with_pushed_model: bool = True,
+    before_rename: Optional[Callable[[Path, str], None]] = None,
+) -> publish.Published:
+    """One push as GovernedPush makes it: publish (or reuse) the version, then its record when there is a store.
+
+    `manifest` (see `manifest`) holds the fingerprint. Without a store (a
+    Kubeflow task) the manifest is the record until `recovery.reconcile` rebuilds it.
+    """
+    fingerprint = manifest["fingerprint"]
+    done = publish.publish(
+        source, directory, root=root, fingerprint=fingerprint, manifest=manifest, before_rename=before_rename
+    )
+    if store is not None:
+        saved = publish.read_manifest(done.path) or manifest  # a reused version keeps its first manifest
+        record_push(store, done, manifest=saved, with_pushed_model=with_pushed_model)
+    return done
 
 
 def record_push(
@@ -66,11 +96,11 @@ def record_push(
         component's own output afterwards (`audit.link_output`).
       recovered: rebuilt by `recovery.reconcile` from the manifest alone.
     """
-    name = done.destination.name
+    name = manifest.get("destination") or done.destination.name
     fingerprint = manifest["fingerprint"]
-    found = audit.find(store, kind=audit.PUSH, destination=name, model_fingerprint=fingerprint)
-    if found:
-        return found[0]
+    for found in audit.find(store, kind=audit.PUSH, destination=name, model_fingerprint=fingerprint):
+        if names_version(store, found, done.path):
+            return found
     previous = done.previous
     if publish.current_version(done.destination) != done.version:
         if publish.versions(done.destination)[-1:] == [done.version]:
@@ -122,6 +152,18 @@ def record_pending(
         model_fingerprint=fingerprint,
         model_id=model_id,
     )
+
+
+def names_version(store, record: audit.Record, path: Path) -> bool:
+    """Whether a Push record is the record of the version at `path` (same version, and same directory when known).
+
+    A destination is named in records, but its `path` may change in the config:
+    the PushedModel's URI says which directory a record's version is in.
+    """
+    if record.version != Path(path).name:
+        return False
+    uri = audit.version_path(store, record)
+    return uri is None or os.path.realpath(uri) == os.path.realpath(path)
 
 
 def version_on_disk(destination: Path, version: str) -> publish.Published:

@@ -9,7 +9,8 @@ governance lock. For each destination, under its push lock:
   between the rename and its record, or a Kubeflow task that reached no store);
   the newest such version, not yet `current`, is made current (that push died
   before its pointer switch: `push_records.record_push`);
-- a tfxgate.Push whose version is gone (or has no manifest) gets `state` = "failed";
+- a tfxgate.Push whose version is gone gets `state` = "failed" (one whose
+  version predates manifests gets its manifest written from the record);
 - a tfxgate.Push without its PushedModel output (killed before the runner
   linked the component's own) gets it linked, or a new one.
 
@@ -32,12 +33,13 @@ from ml_metadata.proto import metadata_store_pb2
 
 from tfxgate import storage
 from tfxgate.governance import publish, push_records
+from tfxgate.governance.fingerprint import model_fingerprint
 from tfxgate.governance.target import GovernedPipeline
 from tfxgate.mlmd import audit
 from tfxgate.mlmd.graph import value
 
 RUN_LOCK_FILE = "tfxgate.lock"  # the run lock `tfxgate run` holds (pipelines/schedule.py LOCK_FILE)
-FAILED = "failed"
+FAILED = audit.FAILED
 
 
 @dataclass
@@ -59,11 +61,9 @@ def reconcile(store, target: GovernedPipeline, *, log: Callable[[str], None]) ->
         if not directory.is_dir() and not pushes:
             continue
         with publish.locked(directory) if directory.is_dir() else contextlib.nullcontext():
-            _versions_without_records(store, target, directory, pushes, log=log, done=done)
+            _versions_without_records(store, target, name, directory, pushes, log=log, done=done)
             _records_without_versions(store, directory, pushes, log=log, done=done)
-            pushes = [
-                r for r in audit.records(store, pipeline=target.name, kinds=[audit.PUSH]) if r.destination == name
-            ]
+            pushes = _pushes(store, target, name)
             _records_without_pushed_model(store, directory, pushes, log=log, done=done)
     with _no_live_run(target.root) as safe:
         if safe:
@@ -75,38 +75,64 @@ def _pushes(store, target: GovernedPipeline, destination: str) -> list[audit.Rec
     return [r for r in audit.records(store, pipeline=target.name, kinds=[audit.PUSH]) if r.destination == destination]
 
 
-def _versions_without_records(store, target, directory: Path, pushes, *, log, done: Reconciled) -> None:
-    recorded_versions = {r.version for r in pushes if r.state != FAILED}
-    recorded_models = {r.model_fingerprint for r in pushes if r.model_fingerprint}
+def _versions_without_records(store, target, name: str, directory: Path, pushes, *, log, done: Reconciled) -> None:
+    live = [r for r in pushes if r.state != FAILED]
     for version in publish.versions(directory):
+        if any(push_records.names_version(store, r, directory / version) for r in live):
+            continue
         manifest = publish.read_manifest(directory / version) or {}
-        fingerprint = manifest.get("fingerprint")
-        if version in recorded_versions or not fingerprint or fingerprint in recorded_models:
+        if not manifest.get("fingerprint"):
             continue
         if manifest.get("pipeline") and manifest["pipeline"] != target.name:
             continue  # another pipeline's version in a shared destination: its own recovery rebuilds it
-        manifest = {**manifest, "pipeline": manifest.get("pipeline") or target.name}
+        # Recorded under the destination's name in the config now (its manifest may predate a rename).
+        manifest = {**manifest, "pipeline": manifest.get("pipeline") or target.name, "destination": name}
         on_disk = push_records.version_on_disk(directory, version)
         record = push_records.record_push(store, on_disk, manifest=manifest, recovered=True)
-        recorded_models.add(fingerprint)
+        live.append(record)
         done.recovered += 1
         log(
-            f"recovery: {directory.name} version {version} had no push record; "
+            f"recovery: {name} version {version} had no push record; "
             f"rebuilt from its manifest (record {record.id}, run {manifest.get('run_id') or 'unknown'})"
         )
 
 
 def _records_without_versions(store, directory: Path, pushes, *, log, done: Reconciled) -> None:
-    present = set(publish.versions(directory))
     for record in pushes:
-        if record.state == FAILED or record.version in present:
+        if record.state == FAILED or not record.version:
+            continue
+        path = Path(audit.version_path(store, record) or directory / record.version)
+        if (path / publish.MANIFEST).is_file():
+            continue
+        if path.is_dir() and any(path.iterdir()):  # pushed before versions had manifests: give it one
+            _write_legacy_manifest(path, record)
+            log(f"recovery: {path} (push record {record.id}) predates manifests; wrote its manifest")
             continue
         audit.mark_state(store, record.id, FAILED)
         done.failed += 1
         log(
-            f"recovery: push record {record.id} names {directory.name} version {record.version or '?'}, "
-            f"which is missing (or has no manifest); marked state={FAILED}"
+            f"recovery: push record {record.id} names {record.destination} version {record.version} ({path}), "
+            f"which is missing; marked state={FAILED}"
         )
+
+
+def _write_legacy_manifest(path: Path, record: audit.Record) -> None:
+    """The manifest of a version a record proves tfxgate pushed, from that record."""
+    manifest = {
+        "fingerprint": record.model_fingerprint or model_fingerprint(path),
+        "destination": record.destination,
+        "version": record.version,
+        "at": record.at,
+        "model_id": record.model_id,
+        "pipeline": record.pipeline,
+        "run_id": record.run_id,
+        "gates": record.gates,
+        "decision": "push",
+        "by": record.by,
+        "reason": record.reason,
+    }
+    storage.write_json(path / publish.MANIFEST, manifest)
+    storage.fsync_dir(path)
 
 
 def _records_without_pushed_model(store, directory: Path, pushes, *, log, done: Reconciled) -> None:

@@ -49,6 +49,7 @@ PROPERTIES = (
     "recovered",  # "1" when rebuilt from a version's manifest by `governance.recovery`
     "state",  # "" normally; "failed" when recovery found the record's version directory missing
 )
+FAILED = "failed"  # a record's `state` when its version directory is gone
 AUTO = "policy:auto"  # `by` of a push the pipeline made itself under approval `auto`
 AUTO_REASON = "every gate passed; destination approval is auto"
 PENDING_REASON = "every gate passed; destination approval is manual: waiting for `tfxgate approve`"
@@ -200,18 +201,27 @@ def records(store, *, pipeline: Optional[str], kinds: Iterable[str] = KINDS) -> 
 
 
 def find(store, *, kind: str, destination: str, model_fingerprint: str, pipeline: Optional[str] = None) -> list[Record]:
-    """The records of `kind` for this model (fingerprint) at this destination, oldest first.
+    """The live records of `kind` for this model (fingerprint) at this destination, oldest first.
 
     A push is identified by (model fingerprint, destination): writers call this
     first so that a retried or recovered write never adds a second record.
+    Records marked `state` = "failed" (their version is gone) do not count.
     """
     if not model_fingerprint:
         return []
     return [
         r
         for r in records(store, pipeline=pipeline, kinds=(kind,))
-        if r.destination == destination and r.model_fingerprint == model_fingerprint
+        if r.destination == destination and r.model_fingerprint == model_fingerprint and r.state != FAILED
     ]
+
+
+def version_path(store, record: Record) -> Optional[str]:
+    """The version directory a Push record names: its PushedModel's URI (None when it has none yet)."""
+    if record.pushed_model_id is None:
+        return None
+    found = store.get_artifacts_by_id([record.pushed_model_id])
+    return found[0].uri if found else None
 
 
 def mark_state(store, record_id: int, state: str) -> None:
@@ -257,6 +267,12 @@ def record_pipeline_decisions(store, *, execution_id: int, pipeline: str, run_id
         first_push = kind == PUSH and not output_used
         output_used = output_used or kind == PUSH
         found = find(store, kind=kind, destination=name, model_fingerprint=fingerprint)
+        if kind == PUSH:  # the record of this version (the destination's path may have changed since another)
+            found = [
+                r
+                for r in found
+                if r.version == decision["version"] and version_path(store, r) in (None, decision["path"])
+            ]
         if found:
             if first_push and found[0].pushed_model_id is None:
                 link_output(store, found[0].id, output)
