@@ -161,12 +161,12 @@ def interactive(
     overrides = list(overrides)
     if root is not None:
         root = Path(root).resolve()
-        overrides += [f"pipeline.root={root}", f"stages.push.root={root / 'serving'}"]
+        overrides += [f"stages.push.root={root / 'serving'}"]
     if not isinstance(config, PipelineConfig):
-        config = load_config(config, overrides=overrides)
+        config = load_config(config, overrides=overrides, root=root)  # as the CLI's --root
         if root is not None and config.metadata.kind == "sqlite" and Path(config.metadata.path).is_absolute():
-            config = load_config(config.source, overrides=[*overrides, "metadata.path=metadata.sqlite"])
-    elif overrides:
+            config = load_config(config.source, overrides=[*overrides, "metadata.path=metadata.sqlite"], root=root)
+    elif overrides or root is not None:
         raise ValueError("overrides/root apply to a config file: pass its path, not a loaded config")
     if sample_rows is not None:
         sample = sample_input(config, rows=sample_rows)
