@@ -46,6 +46,8 @@ def ingest(config: PipelineConfig):
         schema_text=config.schema_file.read_text() if config.schema_file else None,
         max_bad_rows=data.max_bad_rows,
         engine=data.engine,
+        null_values=data.null_values,
+        split_key=data.split_key,
     )
 
 
@@ -81,6 +83,7 @@ def drift(config: PipelineConfig, examples, schema_channel, *, target: str = "lo
         thresholds=stage.merged_thresholds(),
         features={name: dict(values) for name, values in stage.features.items()},
         serving=stage.serving,
+        significance=stage.significance,
     )
     config_json = json.dumps(dataclasses.asdict(settings), sort_keys=True)
     if target != "local":

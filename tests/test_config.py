@@ -254,3 +254,22 @@ def test_max_bad_rows_is_a_count_or_a_fraction(tmp_path, value, accepted):
     else:
         [(key, _, _)] = problems(path, overrides=[f"data.max_bad_rows={value}"])
         assert key == "data.max_bad_rows"
+
+
+def test_missing_value_tokens_default_to_arrows_and_an_override_replaces_them(tmp_path):
+    from tfxgate.components.ingest.null_values import DEFAULT_NULL_VALUES
+
+    path = write_config(tmp_path, MINIMAL)
+    assert load_config(path).data.null_values == list(DEFAULT_NULL_VALUES)
+    assert load_config(path, overrides=["data.null_values=['?', NA]"]).data.null_values == ["?", "NA"]
+
+
+def test_split_key_names_existing_columns_and_excludes_key(tmp_path):
+    path = write_config(tmp_path, MINIMAL)
+    assert load_config(path, overrides=["data.split_key=[b, a]"]).data.split_key == ["b", "a"]
+    found = problems(path, overrides=["data.split_key=[a, c]"])
+    assert ("data.split_key", 4, f"column 'c' is not in the header of {tmp_path / 'data.csv'} (2 features)") in found
+    [(key, _, message)] = problems(path, overrides=["data.split_key=[a]", "data.key=a"])
+    assert key == "data" and "set either key (one column, CsvExampleGen's hash) or split_key, not both" in message
+    [(key, _, message)] = problems(path, overrides=["data.split_key=[]"])
+    assert key == "data.split_key" and "at least 1 item" in message

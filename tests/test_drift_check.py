@@ -56,7 +56,16 @@ def test_per_feature_override_beats_the_default():
         {"score": "mean_shift"}, thresholds=Thresholds(per_feature={"score": {m: 10.0 for m in DEFAULT_THRESHOLDS}})
     )
     assert report.drifted == []
-    strict = check({}, thresholds=Thresholds(defaults={**DEFAULT_THRESHOLDS, "ks": 0.0}))
+    # A zero threshold with the significance gate off (level 1.0): effect sizes alone, any KS > 0 fires.
+    base = synthetic_drift.base_table(rows=5000, seed=0)
+    shifted = synthetic_drift.shifted_table(base, drift={}, seed=1)
+    strict = compare_tables(
+        base,
+        shifted,
+        categorical=CATEGORICAL,
+        thresholds=Thresholds(defaults={**DEFAULT_THRESHOLDS, "ks": 0.0}),
+        significance=1.0,
+    )
     assert {f.feature for f in strict.drifted} == {"amount", "distance", "score"}
 
 
@@ -64,7 +73,7 @@ def test_report_has_every_feature_and_measure_with_values_and_thresholds():
     report = check({"score": "mean_shift"}).to_dict()
     assert report["drifted_features"] == ["score"]
     by_name = {f["feature"]: f for f in report["features"]}
-    assert set(by_name["score"]["values"]) == {"jsd", "psi", "ks", "wasserstein", "missing"}
+    assert set(by_name["score"]["values"]) == {"jsd", "psi", "ks", "wasserstein", "missing", "nonfinite"}
     assert set(by_name["city"]["values"]) == {"linf", "psi", "missing"}
     assert by_name["score"]["detail"]["ks_pvalue"] < 1e-6
     assert by_name["score"]["thresholds"]["ks"] == DEFAULT_THRESHOLDS["ks"]

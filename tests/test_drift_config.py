@@ -71,6 +71,8 @@ def test_schema_that_does_not_parse_names_file_and_line(tmp_path):
         ("    thresholds: {ks: -1}\n", "ks: threshold must be a finite number >= 0, got -1.0"),
         ("    features: {a: {jsd: 0.2}}\n", "a.jsd: set TFDV's jsd per feature in the schema"),
         ("    policy: stop\n", "stages.drift.policy (line 13): Input should be 'block', 'warn' or 'retrain'"),
+        ("    significance: 0\n", "stages.drift.significance (line 13): Input should be greater than 0"),
+        ("    significance: 1.5\n", "stages.drift.significance (line 13): Input should be less than or equal to 1"),
     ],
 )
 def test_bad_drift_settings_are_refused_with_their_key(tmp_path, drift, expected):

@@ -28,7 +28,7 @@ def messy_csv(rows: int, *, seed: int = 7) -> bytes:
     for i in range(rows):
         text = rng.choice(["plain", '"two\nlines"', '"say ""hi"", twice"', "", '"a,b"'])
         amount = str(i) if i < rows // 2 else f"{i}.25"
-        code = "n/a" if i == rows - 3 else str(i % 11)
+        code = "unknown" if i == rows - 3 else str(i % 11)
         lines.append(f"{i},{text},{amount},T{i % 5},{code}")
         if i % 61 == 5:
             lines.append("")
@@ -80,11 +80,13 @@ def test_parquet_is_sharded_by_row_group(tmp_path):
     assert [p.lines.tolist() for p in parts] == [[1, 2, 3, 4], [5, 6, 7, 8], [9, 10]]
 
 
-def run_beam(tmp_path, files: dict[str, bytes], *, shard_bytes, rules=None, key=None):
+def run_beam(tmp_path, files: dict[str, bytes], *, shard_bytes, rules=None, key=None, split_key=None, null_values=None):
     """Plans small shards and runs the Beam ingestion on the in-memory DirectRunner; returns examples by split."""
     import apache_beam as beam
 
     from tfxgate.components.ingest import beam_ingest
+    from tfxgate.components.ingest.null_values import DEFAULT_NULL_VALUES
+    from tfxgate.components.ingest.splits import split_key_columns
 
     paths = {}
     for name, data in files.items():
@@ -101,6 +103,8 @@ def run_beam(tmp_path, files: dict[str, bytes], *, shard_bytes, rules=None, key=
             rules=rules or {},
             key=key,
             header=plans[0].header,
+            hashed=split_key_columns(split_key, header=plans[0].header, schema_columns=rules or {}),
+            null_values=DEFAULT_NULL_VALUES if null_values is None else null_values,
         )
     bad_rows = (tmp_path / "staging" / beam_ingest.BAD_ROWS_FILE).read_text()
     return (
@@ -159,11 +163,12 @@ def test_beam_over_many_shards_gives_the_same_splits_types_and_quarantine_as_one
 def test_beam_with_a_schema_skips_inference_and_checks_nan(tmp_path):
     files = {"a.csv": b"id,x\n1,1.5\n2,nan\n3,\n"}
     rules = {"id": col.ColumnRule(col.INT), "x": col.ColumnRule(col.FLOAT, disallow_nan=True)}
-    examples, summary, bad_rows = run_beam(tmp_path, files, shard_bytes=8, rules=rules)
+    # `nan` is a missing-value token by default; with the tokens replaced, it is a NaN the schema forbids.
+    examples, summary, bad_rows = run_beam(tmp_path, files, shard_bytes=8, rules=rules, null_values=["NA"])
     assert summary["rows_read"] == 3 and sum(summary["rows_per_split"].values()) == 2
     [bad] = [json.loads(line) for line in bad_rows.splitlines()]
     assert (bad["row"], bad["column"], bad["raw_line"]) == (3, "x", "2,nan")
-    assert examples == in_process(tmp_path, files, rules=rules, max_bad_rows=1)[0]
+    assert examples == in_process(tmp_path, files, rules=rules, max_bad_rows=1, null_values=["NA"])[0]
 
 
 def test_beam_engine_in_the_executor_publishes_what_the_arrow_engine_does(tmp_path):

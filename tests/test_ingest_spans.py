@@ -56,6 +56,13 @@ def test_a_span_range_executes_into_one_artifact_with_the_spans_recorded(tmp_pat
     assert examples.span == 2
     assert json.loads(examples.get_string_custom_property("spans")) == {"1": None, "2": None}
     assert examples.get_int_custom_property("rows_read") == 4
+    assert examples.get_int_custom_property("spanned") == 1  # DataDrift's previous-span resolver reads it
+
+
+def test_the_driver_says_whether_the_input_is_spanned(tmp_path):
+    write_spans(tmp_path, [1, 7])
+    assert resolve(tmp_path, "span-{SPAN}/*.csv")["spanned"] == 1
+    assert resolve(tmp_path, "span-7/*.csv")["spanned"] == 0
 
 
 def load(tmp_path, *overrides):

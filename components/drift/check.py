@@ -1,15 +1,24 @@
 """The drift/skew check: every feature x measure between a baseline and a current table.
 
-Pure logic (numpy only): the executor hands it two tables of columns (one value
-per row; `None`/NaN where the feature is missing), the thresholds and which
-features are categorical, and gets back a `DriftReport` that says, per feature,
-every measure's value and which measures crossed their threshold.
+Pure logic (numpy/scipy only): the executor hands it two tables of columns (one
+value per row; `None`/NaN where the feature is missing), the thresholds, the
+significance level and which features are categorical, and gets back a
+`DriftReport` that says, per feature, every measure's value, the tests behind
+them (n, p, Benjamini-Hochberg q) and which measures fired.
 
 Measures per feature kind (see measures.py):
 - categorical: `linf` (TFDV's L-infinity), `psi` (over categories), `missing`
-- numeric: `jsd` (TFDV's JSD on 10-bucket standard histograms), `psi`, `ks`
-  (statistic; the p-value is reported beside it), `wasserstein` (relative to the
-  baseline's standard deviation), `missing`
+- numeric: `jsd` (TFDV's JSD on 10-bucket standard histograms of the finite
+  values), `psi`, `ks`, `wasserstein` (relative to the baseline's standard
+  deviation), `missing`, `nonfinite` (change of the share of ±inf values)
+
+A measure fires only when its value is over its threshold **and** its test is
+significant (significance.py: KS or chi-square for the distribution measures,
+Fisher's exact test for `missing` and `nonfinite`), after a Benjamini-Hochberg
+correction over every test of the comparison: on small spans, effect sizes
+alone are mostly noise. A feature whose type differs between the two sides
+(string on one, numeric on the other) is not compared: it is reported as a
+schema change, which flags it as well.
 """
 
 from __future__ import annotations
@@ -21,6 +30,14 @@ from typing import Mapping, Optional
 import numpy as np
 
 from tfxgate.components.drift import columns, measures
+from tfxgate.components.drift.significance import (
+    DISTRIBUTION,
+    MISSING,
+    NONFINITE,
+    benjamini_hochberg,
+    chi_square_pvalue,
+    rate_pvalue,
+)
 
 # Defaults chosen so that two samples of a few thousand rows from the same
 # distribution stay well below them (tests/test_drift_check.py checks both ways).
@@ -31,10 +48,23 @@ DEFAULT_THRESHOLDS: dict[str, float] = {
     "ks": 0.1,
     "wasserstein": 0.2,
     "missing": 0.05,
+    "nonfinite": 0.05,
 }
+# Level of the Benjamini-Hochberg corrected tests (the false discovery rate of one comparison).
+DEFAULT_SIGNIFICANCE = 0.05
 MEASURES = tuple(DEFAULT_THRESHOLDS)
 CATEGORICAL_MEASURES = ("linf", "psi", "missing")
-NUMERIC_MEASURES = ("jsd", "psi", "ks", "wasserstein", "missing")
+NUMERIC_MEASURES = ("jsd", "psi", "ks", "wasserstein", "missing", "nonfinite")
+# The test that says whether a measure's value is more than sampling noise.
+MEASURE_TEST = {
+    "linf": DISTRIBUTION,
+    "jsd": DISTRIBUTION,
+    "psi": DISTRIBUTION,
+    "ks": DISTRIBUTION,
+    "wasserstein": DISTRIBUTION,
+    "missing": MISSING,
+    "nonfinite": NONFINITE,
+}
 
 
 @dataclass(frozen=True)
@@ -52,6 +82,15 @@ class Thresholds:
 
 
 @dataclass
+class Test:
+    """One significance test of a feature: which test, its p-value and its BH-adjusted q-value."""
+
+    test: str  # "ks", "chi_square" or "fisher"
+    p: float
+    q: float = float("nan")
+
+
+@dataclass
 class FeatureDrift:
     feature: str
     kind: str  # "categorical" or "numeric"
@@ -59,31 +98,56 @@ class FeatureDrift:
     thresholds: dict[str, float]
     fired: list[str]
     detail: dict[str, object] = field(default_factory=dict)
+    n: dict[str, int] = field(default_factory=dict)  # values compared: {"baseline": .., "current": ..}
+    tests: dict[str, Test] = field(default_factory=dict)  # DISTRIBUTION / MISSING / NONFINITE -> test
 
     @property
     def drifted(self) -> bool:
         return bool(self.fired)
 
 
+@dataclass(frozen=True)
+class SchemaChange:
+    """A feature whose type differs between baseline and current: its values cannot be compared."""
+
+    feature: str
+    baseline_type: str  # "string" or "numeric"
+    current_type: str
+
+
 @dataclass
 class DriftReport:
-    """The outcome of one comparison (`kind` is "drift" or "skew")."""
+    """The outcome of one comparison (`kind` is "drift", "drift_vs_pushed" or "skew")."""
 
     kind: str
     baseline: str
     current: str
     features: list[FeatureDrift]
+    schema_changes: list[SchemaChange] = field(default_factory=list)
+    significance: float = DEFAULT_SIGNIFICANCE
 
     @property
     def drifted(self) -> list[FeatureDrift]:
         return [f for f in self.features if f.drifted]
 
+    @property
+    def flagged(self) -> list[str]:
+        """Every feature that fails this comparison: drifted, or its type changed."""
+        return sorted({f.feature for f in self.drifted} | {c.feature for c in self.schema_changes})
+
     def describe(self) -> str:
-        """One line per drifted feature, naming the measures that fired."""
+        """One clause per flagged feature: the measures that fired (with n and p), or the type change."""
         lines = []
         for f in self.drifted:
             fired = ", ".join(f"{m}={_fmt(f.values[m])} > {f.thresholds[m]:g}" for m in f.fired)
-            lines.append(f"{f.feature} ({fired})")
+            tests = sorted({MEASURE_TEST[m] for m in f.fired})
+            evidence = "; ".join(f"{f.tests[t].test} p={_fmt(f.tests[t].p)} q={_fmt(f.tests[t].q)}" for t in tests)
+            lines.append(f"{f.feature} ({fired}; {evidence}; n={f.n['baseline']}/{f.n['current']})")
+        for change in self.schema_changes:
+            lines.append(
+                f"{change.feature} (schema change: {change.baseline_type} in {self.baseline}, "
+                f"{change.current_type} in {self.current})"
+            )
         return "; ".join(lines)
 
     def to_dict(self) -> dict:
@@ -91,7 +155,9 @@ class DriftReport:
             "kind": self.kind,
             "baseline": self.baseline,
             "current": self.current,
-            "drifted_features": [f.feature for f in self.drifted],
+            "significance": self.significance,
+            "drifted_features": self.flagged,
+            "schema_changes": [asdict(c) for c in self.schema_changes],
             "features": [asdict(f) for f in self.features],
         }
 
@@ -105,7 +171,9 @@ def compare_tables(
     current: Mapping[str, np.ndarray],
     *,
     categorical: set[str],
+    baseline_categorical: Optional[set[str]] = None,
     thresholds: Optional[Thresholds] = None,
+    significance: float = DEFAULT_SIGNIFICANCE,
     kind: str = "drift",
     baseline_name: str = "baseline",
     current_name: str = "current",
@@ -116,24 +184,52 @@ def compare_tables(
       baseline: feature -> 1-D array (object with None for categorical, float with NaN for
         numeric), or a `columns.Span` over such a table (its cached summaries are reused).
       current: the same for the data under test.
-      categorical: names of the categorical features; every other one is numeric.
+      categorical: names of the categorical features of `current`; every other one is numeric.
+      baseline_categorical: the same for `baseline` when it may differ (another artifact's
+        types); a feature categorical on one side only is a schema change. Default: `categorical`.
       thresholds: defaults and per-feature overrides (DEFAULT_THRESHOLDS when None).
+      significance: a measure fires only if its test's BH-adjusted q-value is <= this (1.0: effect sizes alone).
     """
     thresholds = thresholds or Thresholds()
+    baseline_categorical = categorical if baseline_categorical is None else baseline_categorical
     # Spans cache each column's sorted values / counts: pass the same Span to several calls to reuse them.
     baseline, current = columns.span(baseline), columns.span(current)
-    features = []
+    features, changes = [], []
     for name in sorted(set(baseline) & set(current)):
+        if (name in categorical) != (name in baseline_categorical):
+            changes.append(
+                SchemaChange(name, _type_name(name in baseline_categorical), _type_name(name in categorical))
+            )
+            continue
         if name in categorical:
-            values, detail = _categorical(baseline.categorical(name), current.categorical(name))
+            feature = _categorical(name, baseline.categorical(name), current.categorical(name))
         else:
-            values, detail = _numeric(baseline.numeric(name), current.numeric(name))
-        limits = {m: thresholds.get(name, m) for m in values}
-        # NaN (e.g. no values on one side) never fires: the missing rate covers that case.
-        fired = [m for m, v in values.items() if not math.isnan(v) and v > limits[m]]
-        kind_name = "categorical" if name in categorical else "numeric"
-        features.append(FeatureDrift(name, kind_name, values, limits, fired, detail))
-    return DriftReport(kind, baseline_name, current_name, features)
+            feature = _numeric(name, baseline.numeric(name), current.numeric(name))
+        feature.thresholds = {m: thresholds.get(name, m) for m in feature.values}
+        features.append(feature)
+    _correct(features)
+    for feature in features:
+        feature.fired = [m for m, v in feature.values.items() if _fires(feature, m, v, significance=significance)]
+    return DriftReport(kind, baseline_name, current_name, features, changes, significance)
+
+
+def _type_name(is_categorical: bool) -> str:
+    return "string" if is_categorical else "numeric"
+
+
+def _correct(features: list[FeatureDrift]) -> None:
+    """Sets every test's Benjamini-Hochberg q-value, the family being all tests of the comparison."""
+    tests = [test for feature in features for test in feature.tests.values()]
+    for test, q in zip(tests, benjamini_hochberg([t.p for t in tests]), strict=True):
+        test.q = q
+
+
+def _fires(feature: FeatureDrift, measure: str, value: float, *, significance: float) -> bool:
+    # NaN (e.g. no values on one side) never fires: the missing rate covers that case.
+    if math.isnan(value) or value <= feature.thresholds[measure]:
+        return False
+    q = feature.tests[MEASURE_TEST[measure]].q
+    return not math.isnan(q) and q <= significance
 
 
 def value_counts(column: np.ndarray) -> dict[str, float]:
@@ -141,7 +237,7 @@ def value_counts(column: np.ndarray) -> dict[str, float]:
     return columns.categorical_column(column).counts
 
 
-def _categorical(base: columns.CategoricalColumn, cur: columns.CategoricalColumn):
+def _categorical(name: str, base: columns.CategoricalColumn, cur: columns.CategoricalColumn) -> FeatureDrift:
     counts_b, counts_c = base.counts, cur.counts
     if not counts_b or not counts_c:
         linf = measures.LInf(float("nan"), "")
@@ -151,17 +247,24 @@ def _categorical(base: columns.CategoricalColumn, cur: columns.CategoricalColumn
         psi = measures.categorical_psi(counts_b, counts_c)
     missing = measures.missing_rate_delta(base.missing, base.size, cur.missing, cur.size)
     values = {"linf": linf.value, "psi": psi, "missing": missing}
-    return values, {"linf_value": linf.key}
+    tests = {
+        DISTRIBUTION: Test("chi_square", chi_square_pvalue(counts_b, counts_c)),
+        MISSING: Test("fisher", rate_pvalue(base.missing, base.size, cur.missing, cur.size)),
+    }
+    n = {"baseline": base.size - base.missing, "current": cur.size - cur.missing}
+    detail = {"linf_value": linf.key, "missing_count": {"baseline": base.missing, "current": cur.missing}}
+    return FeatureDrift(name, "categorical", values, {}, [], detail, n, tests)
 
 
-def _numeric(base: columns.NumericColumn, cur: columns.NumericColumn):
-    if base.present.size == 0 or cur.present.size == 0:
+def _numeric(name: str, base: columns.NumericColumn, cur: columns.NumericColumn) -> FeatureDrift:
+    finite_b, finite_c = base.finite, cur.finite
+    if finite_b.size == 0 or finite_c.size == 0:
         jsd = float("nan")
     else:
+        # Finite values only: ±inf would stretch the equal-width buckets to infinity (`nonfinite` counts them).
         jsd = measures.jensen_shannon_divergence(
-            measures.standard_histogram(base.present), measures.standard_histogram(cur.present)
+            measures.standard_histogram(finite_b), measures.standard_histogram(finite_c)
         )
-    finite_b, finite_c = base.finite, cur.finite
     ecdf = measures.compare_sorted(finite_b, finite_c)
     values = {
         "jsd": jsd,
@@ -169,5 +272,18 @@ def _numeric(base: columns.NumericColumn, cur: columns.NumericColumn):
         "ks": ecdf.ks.statistic,
         "wasserstein": measures.relative_distance(ecdf.wasserstein, base.std),
         "missing": measures.missing_rate_delta(base.missing, base.size, cur.missing, cur.size),
+        "nonfinite": measures.missing_rate_delta(base.nonfinite, base.size, cur.nonfinite, cur.size),
     }
-    return values, {"ks_pvalue": ecdf.ks.pvalue, "wasserstein_abs": ecdf.wasserstein}
+    tests = {
+        DISTRIBUTION: Test("ks", ecdf.ks.pvalue),
+        MISSING: Test("fisher", rate_pvalue(base.missing, base.size, cur.missing, cur.size)),
+        NONFINITE: Test("fisher", rate_pvalue(base.nonfinite, base.size, cur.nonfinite, cur.size)),
+    }
+    detail = {
+        "ks_pvalue": ecdf.ks.pvalue,
+        "wasserstein_abs": ecdf.wasserstein,
+        "missing_count": {"baseline": base.missing, "current": cur.missing},
+        "nonfinite_count": {"baseline": base.nonfinite, "current": cur.nonfinite},
+    }
+    n = {"baseline": int(finite_b.size), "current": int(finite_c.size)}
+    return FeatureDrift(name, "numeric", values, {}, [], detail, n, tests)

@@ -46,6 +46,11 @@ class NumericColumn:
         return self.size - self.present.size
 
     @property
+    def nonfinite(self) -> int:
+        """How many values are +inf or -inf."""
+        return self.present.size - self.finite.size
+
+    @property
     def finite(self) -> np.ndarray:
         """The finite values, ascending (a view: ±inf sliced off the ends)."""
         low = np.searchsorted(self.present, -np.inf, side="right")

@@ -6,9 +6,10 @@
     schema ─────────────────────────────┘
 
 `PreviousSpanStrategy` finds, through ML Metadata, the Examples of the latest
-span before this one (the `span` property any ExampleGen sets); when every
-Examples artifact has the same span (unspanned input), the latest other
-Examples artifact, i.e. the previous ingestion. `PushedModelSpanStrategy` finds
+span before this one (the `span` property any ExampleGen sets); never another
+ingestion of this same span (a rerun, perhaps of fixed data, is not a
+baseline). Only for unspanned input (no span spec in the path: Ingest records
+`spanned`=0) is the baseline the previous ingestion. `PushedModelSpanStrategy` finds
 the Examples the model in production (the newest PushedModel with `pushed`=1)
 was trained on (pushed_span.py walks the lineage). The first run has neither:
 drift is then not checked (skew still is, when a serving source is configured).
@@ -26,6 +27,7 @@ from tfxgate.components.drift import executor, pushed_span
 
 EXAMPLES = "examples"
 CURRENT = "current"
+SPANNED = "spanned"  # Ingest's custom property (components/ingest/component.py)
 
 
 class DriftReport(types.Artifact):
@@ -52,14 +54,26 @@ class PreviousSpanStrategy(resolver.ResolverStrategy):
 
 
 def previous_span(candidates: list, current: list):
-    """The latest Examples of an earlier span; else the latest earlier artifact of the same span."""
+    """The latest Examples of an earlier span; for unspanned input, the latest earlier ingestion.
+
+    Spanned input never gets another ingestion of its own span as baseline: that is the same
+    span read again (e.g. after fixing its missing-value tokens), not the data it drifts from.
+    """
     if not current:
         return None
     [this] = current
     others = [a for a in candidates if a.id != this.id and a.id < this.id]
-    earlier = [a for a in others if a.span < this.span]
-    pool = earlier or [a for a in others if a.span == this.span]
+    pool = [a for a in others if a.span < this.span]
+    if not pool and not is_spanned(this):
+        pool = [a for a in others if a.span == this.span]
     return max(pool, key=lambda a: (a.span, a.id), default=None)
+
+
+def is_spanned(examples) -> bool:
+    """Whether these Examples came from a span pattern: Ingest's `spanned` property, else a span other than 0."""
+    if examples.has_custom_property(SPANNED):
+        return examples.get_int_custom_property(SPANNED) == 1
+    return examples.span != 0  # another ExampleGen: span 0 is also what unspanned input gets
 
 
 class PushedModelSpanStrategy(resolver.ResolverStrategy):
@@ -127,7 +141,7 @@ def DataDrift(
         settings=settings,
         output_dir=drift_report.uri,
     )
-    drift_report.set_string_custom_property("drifted_features", ",".join(f.feature for r in reports for f in r.drifted))
+    drift_report.set_string_custom_property("drifted_features", ",".join(name for r in reports for name in r.flagged))
     drift_blessing.set_int_custom_property("blessed", int(blessed or settings.policy != "block"))
     drift_blessing.set_int_custom_property("retrain", int(not blessed and settings.policy == "retrain"))
     executor.apply_policy(reports, policy=settings.policy, report_dir=drift_report.uri)

@@ -4,7 +4,8 @@
       drift:
         enabled: true
         policy: block            # block (no push) | warn | retrain
-        thresholds: {psi: 0.2, ks: 0.1, wasserstein: 0.2, missing: 0.05, linf: 0.1, jsd: 0.1}
+        thresholds: {psi: 0.2, ks: 0.1, wasserstein: 0.2, missing: 0.05, nonfinite: 0.05, linf: 0.1, jsd: 0.1}
+        significance: 0.05       # a measure fires only when its test is significant too (BH-corrected)
         features:                # per-feature overrides of tfxgate's own measures
           fare: {ks: 0.2}
         serving: ../data/serving.csv   # optional: skew of the training data vs this source
@@ -23,7 +24,7 @@ from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from tfxgate.components.drift.check import DEFAULT_THRESHOLDS
+from tfxgate.components.drift.check import DEFAULT_SIGNIFICANCE, DEFAULT_THRESHOLDS
 
 SCHEMA_MEASURES = ("linf", "jsd")
 
@@ -37,9 +38,16 @@ class DriftStage(BaseModel):
     )
     thresholds: dict[str, float] = Field(default_factory=dict, description="Default threshold per measure.")
     features: dict[str, dict[str, float]] = Field(
-        default_factory=dict, description="Per-feature overrides of psi/ks/wasserstein/missing."
+        default_factory=dict, description="Per-feature overrides of psi/ks/wasserstein/missing/nonfinite."
     )
     serving: Optional[str] = Field(default=None, description="CSV of serving data to check training skew against.")
+    significance: float = Field(
+        default=DEFAULT_SIGNIFICANCE,
+        gt=0,
+        le=1,
+        description="A measure fires only if its test (KS, chi-square, Fisher) is significant at this level after a "
+        "Benjamini-Hochberg correction over the comparison's features; 1 = thresholds alone.",
+    )
 
     @field_validator("thresholds")
     @classmethod

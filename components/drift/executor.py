@@ -20,7 +20,7 @@ from typing import Optional
 from tfxgate import storage
 from tfxgate.artifacts import drift_report
 from tfxgate.components.drift import columns, report_payload, tables
-from tfxgate.components.drift.check import DriftReport, Thresholds, compare_tables
+from tfxgate.components.drift.check import DEFAULT_SIGNIFICANCE, DriftReport, Thresholds, compare_tables
 from tfxgate.reporting import drift_html
 
 SPLIT = "train"
@@ -40,6 +40,7 @@ class Settings:
     thresholds: dict
     features: dict
     serving: Optional[str] = None
+    significance: float = DEFAULT_SIGNIFICANCE
 
     @classmethod
     def from_json(cls, text: str) -> Settings:
@@ -93,11 +94,13 @@ def run(
       ValueError: a per-feature threshold names a feature this span does not have.
       FileNotFoundError: the serving data source is gone.
     """
-    current, categorical = tables.from_arrow(tables.read_examples_split(os.path.join(examples_uri, f"Split-{SPLIT}")))
+    current, strings = tables.from_arrow(tables.read_examples_split(os.path.join(examples_uri, f"Split-{SPLIT}")))
     check_threshold_features(settings.features, present=set(current), examples_name=examples_name)
-    categorical |= categorical_from_schema(schema, set(current))
+    schema_categorical = categorical_from_schema(schema, set(current))
+    categorical = strings | schema_categorical
     # Spans cache each column's sorted values and counts for every comparison and the report page;
     # one Span per baseline artifact, so a baseline used by both comparisons is read and sorted once.
+    # Each side keeps its own string columns: a type change is reported, not fed to a numeric measure.
     current, spans = columns.Span(current), {}
     reports, pairs = [], {}
     for kind in (DRIFT, PUSHED_DRIFT):
@@ -107,15 +110,19 @@ def run(
             continue
         baseline_uri, baseline_name = baselines[kind]
         if baseline_uri not in spans:
-            table, _ = tables.from_arrow(tables.read_examples_split(os.path.join(baseline_uri, f"Split-{SPLIT}")))
-            spans[baseline_uri] = columns.Span(table)
-        base = spans[baseline_uri]
+            table, base_strings = tables.from_arrow(
+                tables.read_examples_split(os.path.join(baseline_uri, f"Split-{SPLIT}"))
+            )
+            spans[baseline_uri] = (columns.Span(table), base_strings | schema_categorical)
+        base, base_categorical = spans[baseline_uri]
         reports.append(
             compare_tables(
                 base,
                 current,
                 categorical=categorical,
+                baseline_categorical=base_categorical,
                 thresholds=thresholds_for(settings, schema, kind="drift"),
+                significance=settings.significance,
                 kind=kind,
                 baseline_name=baseline_name,
                 current_name=examples_name,
@@ -123,13 +130,16 @@ def run(
         )
         pairs[kind] = (base, current)
     if settings.serving:
-        serving = columns.Span(tables.from_arrow(read_serving(settings.serving))[0])
+        serving, serving_strings = tables.from_arrow(read_serving(settings.serving))
+        serving = columns.Span(serving)
         reports.append(
             compare_tables(
                 current,
                 serving,
-                categorical=categorical,
+                categorical=serving_strings | categorical_from_schema(schema, set(serving)),
+                baseline_categorical=categorical,
                 thresholds=thresholds_for(settings, schema, kind="skew"),
+                significance=settings.significance,
                 kind="skew",
                 baseline_name=examples_name,
                 current_name=settings.serving,
@@ -137,8 +147,7 @@ def run(
         )
         pairs["skew"] = (current, serving)
     write_report(reports, pairs, output_dir=output_dir, policy=settings.policy)
-    drifted = [f.feature for r in reports for f in r.drifted]
-    return reports, not drifted
+    return reports, not any(r.flagged for r in reports)
 
 
 def check_threshold_features(features: dict, *, present: set[str], examples_name: str) -> None:
@@ -181,7 +190,7 @@ def apply_policy(reports: list[DriftReport], *, policy: str, report_dir: str) ->
     Under `block` the report files are first copied out of the (about to be
     discarded) output artifact to `drift_report.kept_dir`, and the message names that copy.
     """
-    found = [f"{r.kind}: {r.describe()}" for r in reports if r.drifted]
+    found = [f"{r.kind}: {r.describe()}" for r in reports if r.flagged]
     if not found:
         return
     if policy == "block":

@@ -171,34 +171,61 @@ def standard_histogram(values: np.ndarray, *, num_buckets: int = 10) -> Histogra
     return Histogram(buckets, float(nan.sum()))
 
 
-def psi(expected: np.ndarray, actual: np.ndarray, *, bins: int = 10, floor: float = 1e-4) -> float:
-    """Population stability index of `actual` against `expected` (NaNs dropped).
+# Pseudo-count added to every bin (Jeffreys' / Krichevsky-Trofimov's 1/2): with 70 rows, an empty
+# bin weighs 0.5/75 instead of the 1e-4 floor that let one tied decile add ~0.7 to the PSI alone.
+PSI_SMOOTHING = 0.5
 
-    Bins are the deciles of `expected` (open-ended at both ends, so values
-    outside its range still count); an empty bin's share is floored at `floor`
-    so the log stays finite. Rule of thumb: < 0.1 stable, > 0.2 shifted.
+
+def psi(expected: np.ndarray, actual: np.ndarray, *, bins: int = 10, smoothing: float = PSI_SMOOTHING) -> float:
+    """Population stability index of `actual` against `expected` (non-finite values dropped).
+
+    Bins are the deciles of `expected` (`quantile_edges`: baseline values, equal
+    edges merged, so no baseline bin is empty; open-ended at both ends, so values
+    outside its range still count). Shares are smoothed additively (`smoothing`
+    pseudo-counts per bin) so the log stays finite without letting one empty bin
+    dominate. Rule of thumb: < 0.1 stable, > 0.2 shifted.
     """
     expected, actual = _finite(expected), _finite(actual)
     if expected.size == 0 or actual.size == 0:
         return float("nan")
-    edges = np.unique(np.quantile(expected, np.linspace(0, 1, bins + 1))[1:-1])
-    share_e = _shares(expected, edges, floor)
-    share_a = _shares(actual, edges, floor)
+    edges = quantile_edges(np.sort(expected), bins=bins)
+    return _psi_of_counts(bin_counts(expected, edges), bin_counts(actual, edges), smoothing=smoothing)
+
+
+def quantile_edges(sorted_values: np.ndarray, *, bins: int = 10) -> np.ndarray:
+    """Inner bin edges at the quantiles of `sorted_values` (ascending, finite, non-empty).
+
+    Edges are values of the sample (inverted CDF, no interpolation between two
+    values), equal edges are merged (ties, rounded values) and an edge at the
+    maximum is dropped: bin k holds `edges[k-1] < x <= edges[k]`, so every bin
+    holds at least one baseline value. A constant sample gives no edge (one bin).
+
+    >>> quantile_edges(np.array([1.0, 1.0, 1.0, 1.0, 2.0, 3.0]), bins=3).tolist()
+    [1.0]
+    """
+    edges = np.unique(np.quantile(sorted_values, np.linspace(0, 1, bins + 1)[1:-1], method="inverted_cdf"))
+    return edges[edges < sorted_values[-1]]
+
+
+def bin_counts(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Values per bin of `quantile_edges` (`edges[k-1] < x <= edges[k]`, open-ended at both ends)."""
+    return np.bincount(np.searchsorted(edges, values, side="left"), minlength=len(edges) + 1)
+
+
+def categorical_psi(
+    counts_e: Mapping[str, float], counts_a: Mapping[str, float], *, smoothing: float = PSI_SMOOTHING
+) -> float:
+    """PSI over categories, smoothed like `psi` (a category seen on one side only gets a pseudo-count)."""
+    keys = sorted(set(counts_e) | set(counts_a))
+    e = np.asarray([counts_e.get(k, 0.0) for k in keys], dtype=float)
+    a = np.asarray([counts_a.get(k, 0.0) for k in keys], dtype=float)
+    return _psi_of_counts(e, a, smoothing=smoothing)
+
+
+def _psi_of_counts(counts_e: np.ndarray, counts_a: np.ndarray, *, smoothing: float) -> float:
+    share_e = (counts_e + smoothing) / (counts_e.sum() + smoothing * counts_e.size)
+    share_a = (counts_a + smoothing) / (counts_a.sum() + smoothing * counts_a.size)
     return float(np.sum((share_a - share_e) * np.log(share_a / share_e)))
-
-
-def categorical_psi(counts_e: Mapping[str, float], counts_a: Mapping[str, float], *, floor: float = 1e-4) -> float:
-    """PSI over categories (a category seen on one side only gets the `floor` share on the other)."""
-    prob_e, prob_a = _normalise(counts_e), _normalise(counts_a)
-    keys = sorted(set(prob_e) | set(prob_a))
-    e = np.maximum([prob_e.get(k, 0.0) for k in keys], floor)
-    a = np.maximum([prob_a.get(k, 0.0) for k in keys], floor)
-    return float(np.sum((a - e) * np.log(a / e)))
-
-
-def _shares(values: np.ndarray, edges: np.ndarray, floor: float) -> np.ndarray:
-    counts = np.bincount(np.searchsorted(edges, values, side="right"), minlength=len(edges) + 1)
-    return np.maximum(counts / values.size, floor)
 
 
 @dataclass(frozen=True)
@@ -302,20 +329,17 @@ def _ks_asymptotic(diffs: np.ndarray, n1: int, n2: int) -> KS:
     return KS(statistic, float(np.clip(pvalue, 0, 1)))
 
 
-def psi_sorted(expected: np.ndarray, actual: np.ndarray, *, bins: int = 10, floor: float = 1e-4) -> float:
+def psi_sorted(expected: np.ndarray, actual: np.ndarray, *, bins: int = 10, smoothing: float = PSI_SMOOTHING) -> float:
     """`psi` of two finite samples already sorted ascending (bin counts by binary search on the edges)."""
     if expected.size == 0 or actual.size == 0:
         return float("nan")
-    edges = np.unique(np.quantile(expected, np.linspace(0, 1, bins + 1))[1:-1])
-    share_e = _sorted_shares(expected, edges, floor)
-    share_a = _sorted_shares(actual, edges, floor)
-    return float(np.sum((share_a - share_e) * np.log(share_a / share_e)))
+    edges = quantile_edges(expected, bins=bins)
+    return _psi_of_counts(_sorted_counts(expected, edges), _sorted_counts(actual, edges), smoothing=smoothing)
 
 
-def _sorted_shares(values: np.ndarray, edges: np.ndarray, floor: float) -> np.ndarray:
-    # Bin k holds edges[k-1] <= x < edges[k], as searchsorted(edges, x, "right") assigns it in _shares.
-    bounds = np.concatenate([[0], np.searchsorted(values, edges, side="left"), [values.size]])
-    return np.maximum(np.diff(bounds) / values.size, floor)
+def _sorted_counts(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    # `bin_counts` by binary search of the edges in the sorted values: bin k holds edges[k-1] < x <= edges[k].
+    return np.diff(np.concatenate([[0], np.searchsorted(values, edges, side="right"), [values.size]]))
 
 
 def relative_distance(distance: float, scale: float) -> float:

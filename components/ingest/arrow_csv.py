@@ -1,8 +1,10 @@
 """Reading one input file into an Arrow table of raw cells, with line numbers.
 
 CSV is parsed by `pyarrow.csv` (multi-threaded C++) with every column read as
-binary and empty cells as null, so nothing is lost or guessed here: typing is
-`columns.py`'s job. Rows with the wrong number of columns are set aside as bad
+binary, and empty cells and the missing-value tokens (`data.null_values`:
+`NA`, `N/A`, `NaN`, `null`...) as null, so nothing else is lost or guessed
+here: typing is `columns.py`'s job. Parquet string columns get the same tokens.
+Rows with the wrong number of columns are set aside as bad
 rows. Each table row keeps its line number in the file so that any later problem
 (a value that does not parse) can be reported with the exact row and raw line.
 Parquet files are typed already; their "line" is the 1-based row index.
@@ -13,13 +15,15 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Optional, Sequence
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from tfxgate.components.ingest.null_values import DEFAULT_NULL_VALUES, null_tokens
 from tfxgate.components.ingest.quarantine import BadRow
 
 
@@ -51,13 +55,16 @@ class FileRows:
         return text.rstrip(b"\r").decode("utf-8", errors="replace")
 
 
-def read_csv_bytes(path: str, data: bytes, *, first_line: int = 2) -> FileRows:
+def read_csv_bytes(
+    path: str, data: bytes, *, first_line: int = 2, null_values: Sequence[str] = DEFAULT_NULL_VALUES
+) -> FileRows:
     """Parses a CSV file's content (header line first) into raw binary columns.
 
     Args:
       path: the file, for messages.
       data: the header line, then rows: a whole file, or the header plus one shard's bytes.
       first_line: the line number in the file of the first row in `data` (2 for a whole file).
+      null_values: cell texts that are missing values (the empty cell always is).
 
     Raises:
       InputError: when the file is empty or has no header.
@@ -78,7 +85,7 @@ def read_csv_bytes(path: str, data: bytes, *, first_line: int = 2) -> FileRows:
         parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=_skip),
         convert_options=pacsv.ConvertOptions(
             column_types={name: pa.binary() for name in header},
-            null_values=[""],
+            null_values=null_tokens(null_values),
             strings_can_be_null=True,
             quoted_strings_can_be_null=True,
         ),
@@ -127,13 +134,27 @@ def _scan_lines(path: str, data: bytes, header: list[str], *, expected_rows: int
     return np.asarray(lines, dtype=np.int64), np.asarray(ends, dtype=np.int64), bad
 
 
-def read_parquet_bytes(path: str, data: bytes) -> FileRows:
-    """Reads a Parquet file's content; its columns keep their Parquet types."""
+def read_parquet_bytes(path: str, data: bytes, *, null_values: Sequence[str] = DEFAULT_NULL_VALUES) -> FileRows:
+    """Reads a Parquet file's content; its columns keep their Parquet types (string cells equal to a
+    `null_values` token become null)."""
     table = pq.read_table(pa.BufferReader(data))
     if not table.column_names:
         raise InputError(f"empty input: {path} has no columns")
     lines = np.arange(1, table.num_rows + 1, dtype=np.int64)
-    return FileRows(path, table.column_names, table, lines)
+    return FileRows(path, table.column_names, with_null_tokens(table, null_values), lines)
+
+
+def with_null_tokens(table: pa.Table, null_values: Sequence[str]) -> pa.Table:
+    """`table` with every string/binary cell that equals a token set to null (typed columns untouched)."""
+    tokens = null_tokens(null_values)
+    columns = []
+    for column in table.columns:
+        kind = column.type
+        if pa.types.is_string(kind) or pa.types.is_binary(kind) or pa.types.is_large_string(kind):
+            found = pc.is_in(column, value_set=pa.array(tokens, type=kind))
+            column = pc.if_else(found, pa.scalar(None, type=kind), column)
+        columns.append(column)
+    return pa.Table.from_arrays(columns, names=table.column_names)
 
 
 def check_same_header(files: list[FileRows]) -> None:

@@ -11,8 +11,8 @@ whole input and are computed as Beam combines:
 - row counts and bad rows: summed and gathered into `summary.json` and
   `bad_rows.jsonl` in the staging directory, and counted as Beam metrics.
 
-Split assignment depends on each row alone (its key's or its cells' hash), so a
-sharded run puts every row in the same split as the single-process path. Examples
+Split assignment depends on each row alone (its key's or its split key cells'
+hash), so a sharded run puts every row in the same split as the single-process path. Examples
 go through `WriteToTFRecord` (gzip, sharded by the runner) into the staging
 directory; the executor applies the `max_bad_rows` policy and publishes only then.
 """
@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import asdict
-from typing import Optional
+from typing import Optional, Sequence
 
 import apache_beam as beam
 import numpy as np
@@ -49,6 +49,8 @@ def build(
     rules: dict[str, col.ColumnRule],
     key: Optional[str],
     header: list[str],
+    hashed: list[str],
+    null_values: Sequence[str],
 ) -> None:
     """Adds the ingestion of `shards` to `pipeline`; outputs land under `staging`.
 
@@ -58,6 +60,7 @@ def build(
       staging: a directory on any Beam file system; gets `Split-<name>/`, the summary and the bad rows.
       splits: split name -> hash buckets; rules: the schema's column rules; key: the split key column.
       header: the columns of the input (all files agree).
+      hashed: the split key's columns (`splits.split_key_columns`); null_values: the missing-value tokens.
     """
     shard_rows = pipeline | "Shards" >> beam.Create(shards, reshuffle=True)
     if all(name in rules for name in header):
@@ -65,11 +68,12 @@ def build(
     else:
         kinds = (
             shard_rows
-            | "InferKinds" >> beam.Map(_shard_kinds, rules=rules)
+            | "InferKinds" >> beam.Map(_shard_kinds, rules=rules, null_values=null_values)
             | "WidenKinds" >> beam.CombineGlobally(lambda partial: widest_kinds(*partial))
         )
     converted = shard_rows | "Convert" >> beam.ParDo(
-        _ConvertShard(splits=splits, rules=rules, key=key), kinds=beam.pvalue.AsSingleton(kinds)
+        _ConvertShard(splits=splits, rules=rules, key=key, hashed=hashed, null_values=null_values),
+        kinds=beam.pvalue.AsSingleton(kinds),
     ).with_outputs(_BAD, _COUNTS, *splits)
     for name in splits:
         _ = converted[name] | f"Write{name}" >> beam.io.WriteToTFRecord(
@@ -91,14 +95,14 @@ def build(
     )
 
 
-def _read(shard: Shard):
+def _read(shard: Shard, null_values: Sequence[str]):
     """A shard's rows, read through Beam's file systems (local, GCS, S3, HDFS... on the workers)."""
     with FileSystems.open(shard.path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
-        return read_shard(shard, handle)
+        return read_shard(shard, handle, null_values=null_values)
 
 
-def _shard_kinds(shard: Shard, *, rules) -> dict[str, Optional[str]]:
-    rows = _read(shard)
+def _shard_kinds(shard: Shard, *, rules, null_values) -> dict[str, Optional[str]]:
+    rows = _read(shard, null_values)
     texts, _ = text_columns(rows.table, rows.header)
     return column_kinds(texts, rules=rules)[0]
 
@@ -106,20 +110,21 @@ def _shard_kinds(shard: Shard, *, rules) -> dict[str, Optional[str]]:
 class _ConvertShard(beam.DoFn):
     """Shard -> typed good rows -> serialized tf.Examples tagged by split; bad rows; counts."""
 
-    def __init__(self, *, splits, rules, key):
+    def __init__(self, *, splits, rules, key, hashed, null_values):
         self._splits, self._rules, self._key = splits, rules, key
+        self._hashed, self._null_values = hashed, null_values
         self._metrics = {
             name: beam.metrics.Metrics.counter("tfxgate.ingest", f"rows_{name}") for name in [*splits, _BAD]
         }
 
     def process(self, shard: Shard, kinds: dict[str, Optional[str]]):
-        rows = _read(shard)
+        rows = _read(shard, self._null_values)
         texts, problems = text_columns(rows.table, rows.header)
         good = typed_rows([rows], texts, problems, kinds=kinds, rules=self._rules)
         shard_result = Ingested(
             columns=good.columns,
             kinds=kinds,
-            split_index=good.split_index(self._splits, key=self._key, kinds=kinds),
+            split_index=good.split_index(self._splits, key=self._key, kinds=kinds, hashed=self._hashed),
             split_names=list(self._splits),
             bad_rows=good.bad_rows,
             rows_read=rows.table.num_rows + len(rows.bad_rows),

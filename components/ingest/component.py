@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from typing import Optional, Union
+from typing import Optional, Sequence, Union
 
 from tfx import v1 as tfx
 from tfx.components.example_gen import driver as example_gen_driver
@@ -29,6 +29,10 @@ from tfxgate.components.ingest import executor
 
 # Exec property the driver adds for a span range: {span: version} of every span read.
 SPANS_READ = "spans_read"
+# Exec property the driver adds: 1 when the input pattern has span specs ({SPAN}, dates), else 0.
+# Recorded on the Examples so DataDrift's previous-span resolver never takes another ingestion
+# of the same span as the baseline of spanned data (the pattern itself is resolved away).
+SPANNED = "spanned"
 
 _SPEC = re.compile(r"\{(SPAN(:\d+)?|VERSION(:\d+)?|YYYY|MM|DD)\}")
 
@@ -55,6 +59,9 @@ class IngestSpec(ComponentSpec):
         "max_bad_rows": ExecutionParameter(type=str),
         # Where the work runs: auto (from the Beam options), arrow (one process) or beam (sharded).
         "engine": ExecutionParameter(type=str, optional=True),
+        # JSON lists: the cell texts read as missing values; the columns hashed for a row's split.
+        "null_values": ExecutionParameter(type=str, optional=True),
+        "split_key": ExecutionParameter(type=str, optional=True),
     }
     INPUTS = {}
     OUTPUTS = {
@@ -71,6 +78,7 @@ class IngestDriver(example_gen_driver.FileBasedDriver):
         input_config = example_gen_pb2.Input()
         proto_utils.json_to_proto(exec_properties["input_config"], input_config)
         check_input_exists(input_base, [split.pattern for split in input_config.splits])
+        exec_properties[SPANNED] = int(any(_SPEC.search(split.pattern) for split in input_config.splits))
         range_config = range_config_pb2.RangeConfig()
         if exec_properties.get("range_config"):
             proto_utils.json_to_proto(exec_properties["range_config"], range_config)
@@ -153,6 +161,8 @@ class Ingest(base_component.BaseComponent):
         schema_text: Optional[str] = None,
         max_bad_rows: Union[int, float] = 0,
         engine: str = "auto",
+        null_values: Optional[Sequence[str]] = None,
+        split_key: Optional[Sequence[str]] = None,
     ):
         """Args mirror the config's `data` section (see README.md)."""
         split_config = tfx.proto.SplitConfig(
@@ -177,6 +187,8 @@ class Ingest(base_component.BaseComponent):
                 schema=schema_text,
                 max_bad_rows=repr(max_bad_rows),
                 engine=engine,
+                null_values=json.dumps(list(null_values)) if null_values is not None else None,
+                split_key=json.dumps(sorted(split_key)) if split_key else None,
                 examples=tfx.dsl.Channel(type=standard_artifacts.Examples),
                 quarantine=tfx.dsl.Channel(type=Quarantine),
             )

@@ -40,7 +40,9 @@ from tfxgate.components.ingest import examples as example_files
 from tfxgate.components.ingest.arrow_csv import InputError, check_same_header
 from tfxgate.components.ingest.columns import rules_from_schema
 from tfxgate.components.ingest.ingestion import check_key, ingest
+from tfxgate.components.ingest.null_values import DEFAULT_NULL_VALUES
 from tfxgate.components.ingest.quarantine import QUARANTINE_FILE, enforce_policy, from_jsonl, to_jsonl
+from tfxgate.components.ingest.splits import split_key_columns
 
 ENGINES = ("auto", "arrow", "beam")
 
@@ -72,6 +74,8 @@ class Executor(base_beam_executor.BaseBeamExecutor):
             splits={s.name: s.hash_buckets for s in split_config.splits},
             rules=rules_from_schema(text_format.Parse(schema_text, schema_pb2.Schema())) if schema_text else {},
             key=split_config.partition_feature_name or None,
+            split_key=json.loads(exec_properties.get("split_key") or "null"),
+            null_values=json.loads(exec_properties.get("null_values") or "null") or DEFAULT_NULL_VALUES,
             max_bad_rows=ast.literal_eval(exec_properties["max_bad_rows"]),
         )
         paths = input_files(exec_properties["input_base"], [s.pattern for s in input_config.splits])
@@ -100,14 +104,19 @@ class Executor(base_beam_executor.BaseBeamExecutor):
         }
         if exec_properties.get("spans_read"):
             properties["spans"] = exec_properties["spans_read"]
+        if exec_properties.get("spanned") is not None:  # set by the driver (not on Kubeflow V2: no drivers there)
+            properties["spanned"] = int(exec_properties["spanned"])
         for artifact in (examples, quarantine):
             for name, value in properties.items():
                 _set(artifact, name, value)
 
-    def _ingest_with_beam(self, paths, *, examples, data_format, splits, rules, key, max_bad_rows) -> Outcome:
+    def _ingest_with_beam(
+        self, paths, *, examples, data_format, splits, rules, key, split_key, null_values, max_bad_rows
+    ) -> Outcome:
         plans = [_plan(path, data_format) for path in paths]
         check_same_header(plans)
         check_key(key, plans[0].header)
+        hashed = split_key_columns(split_key, header=plans[0].header, schema_columns=rules)
         staging = os.path.join(self._get_tmp_dir(), f"ingest-{uuid.uuid4().hex}")
         with self._make_beam_pipeline() as pipeline:
             beam_ingest.build(
@@ -118,6 +127,8 @@ class Executor(base_beam_executor.BaseBeamExecutor):
                 rules=rules,
                 key=key,
                 header=plans[0].header,
+                hashed=hashed,
+                null_values=null_values,
             )
         summary = beam_ingest.read_summary(staging)
         if summary["rows_read"] == 0:

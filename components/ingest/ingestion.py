@@ -7,14 +7,17 @@ the resolved span and writes what comes back. Order of work:
 2. type every column (schema rules, or inference reported back);
 3. collect bad rows (column count, UTF-8, unparsable, forbidden NaN/inf), apply
    `max_bad_rows`, drop them;
-4. assign deterministic hash splits (`splits`).
+4. assign deterministic hash splits (`splits`) over the split key's columns.
+
+Cells equal to a missing-value token (`data.null_values`) are null from the
+parse on, so inference, typing and the split hash all see them as missing.
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import Optional, Union
+from typing import Optional, Sequence, Union
 
 import numpy as np
 import pyarrow as pa
@@ -28,8 +31,9 @@ from tfxgate.components.ingest.arrow_csv import (
     read_csv_bytes,
     read_parquet_bytes,
 )
+from tfxgate.components.ingest.null_values import DEFAULT_NULL_VALUES
 from tfxgate.components.ingest.quarantine import BadRow, enforce_policy
-from tfxgate.components.ingest.splits import assign_splits
+from tfxgate.components.ingest.splits import assign_splits, split_key_columns
 
 
 @dataclass
@@ -64,6 +68,8 @@ def ingest(
     splits: dict[str, int],
     rules: Optional[dict[str, col.ColumnRule]] = None,
     key: Optional[str] = None,
+    split_key: Optional[Sequence[str]] = None,
+    null_values: Sequence[str] = DEFAULT_NULL_VALUES,
     max_bad_rows: Union[int, float] = 0,
 ) -> Ingested:
     """Parses, types, quarantines and splits the files of one span.
@@ -74,6 +80,8 @@ def ingest(
       splits: split name -> hash buckets.
       rules: column rules from the schema; None to infer every column's type.
       key: split by this column's hash (CsvExampleGen-compatible) instead of the row's.
+      split_key: the columns hashed for a row's split (default: `rules`' columns, else the header's).
+      null_values: cell texts read as missing values (the empty cell always is).
       max_bad_rows: a count, or a fraction (float) of the rows read.
 
     Raises:
@@ -83,13 +91,14 @@ def ingest(
     if not files:
         raise InputError("empty input: no files to read")
     reader = read_csv_bytes if data_format == "csv" else read_parquet_bytes
-    parsed = [reader(path, data) for path, data in files]
+    parsed = [reader(path, data, null_values=null_values) for path, data in files]
     check_same_header(parsed)
     rows_read = sum(f.table.num_rows + len(f.bad_rows) for f in parsed)
     if rows_read == 0:
         raise InputError(f"empty input: {', '.join(p for p, _ in files)} contain(s) a header but no rows")
     check_key(key, parsed[0].header)
     rules = rules or {}
+    hashed = split_key_columns(split_key, header=parsed[0].header, schema_columns=rules)
     table = pa.concat_tables([f.table for f in parsed])
     texts, problems = text_columns(table, parsed[0].header)
     kinds, casts = column_kinds(texts, rules=rules)
@@ -98,7 +107,7 @@ def ingest(
     return Ingested(
         columns=rows.columns,
         kinds=kinds,
-        split_index=rows.split_index(splits, key=key, kinds=kinds),
+        split_index=rows.split_index(splits, key=key, kinds=kinds, hashed=hashed),
         split_names=list(splits),
         bad_rows=rows.bad_rows,
         rows_read=rows_read,
@@ -115,11 +124,16 @@ class TypedRows:
     texts: dict[str, pa.Array]  # the raw cell texts (what the row hash reads)
     bad_rows: list[BadRow]
 
-    def split_index(self, splits: dict[str, int], *, key: Optional[str], kinds: dict[str, Optional[str]]):
-        """Split position per good row; depends on each row alone, so shards split exactly like the whole."""
+    def split_index(
+        self, splits: dict[str, int], *, key: Optional[str], kinds: dict[str, Optional[str]], hashed: list[str]
+    ):
+        """Split position per good row; depends on each row alone, so shards split exactly like the whole.
+
+        `hashed`: the split key's columns (`splits.split_key_columns`), used when `key` is None.
+        """
         return assign_splits(
             buckets=splits,
-            text_columns=list(self.texts.values()),
+            text_columns=[self.texts[name] for name in hashed],
             key=key,
             key_values=self.columns.get(key) if key else None,
             key_kind=kinds.get(key) if key else None,

@@ -14,11 +14,19 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from typing import Sequence
 
 import numpy as np
 import pyarrow.parquet as pq
 
-from tfxgate.components.ingest.arrow_csv import FileRows, InputError, parse_header, read_csv_bytes
+from tfxgate.components.ingest.arrow_csv import (
+    FileRows,
+    InputError,
+    parse_header,
+    read_csv_bytes,
+    with_null_tokens,
+)
+from tfxgate.components.ingest.null_values import DEFAULT_NULL_VALUES
 
 SHARD_BYTES = 16 << 20
 _READ_BYTES = 4 << 20
@@ -128,14 +136,17 @@ def plan_parquet(path: str, handle) -> FilePlan:
     return plan
 
 
-def read_shard(shard: Shard, handle) -> FileRows:
+def read_shard(shard: Shard, handle, *, null_values: Sequence[str] = DEFAULT_NULL_VALUES) -> FileRows:
     """Parses one shard into raw columns with file line numbers (see `arrow_csv`)."""
     if shard.header:
         handle.seek(shard.start)
         return read_csv_bytes(
-            shard.path, shard.header + handle.read(shard.stop - shard.start), first_line=shard.first_line
+            shard.path,
+            shard.header + handle.read(shard.stop - shard.start),
+            first_line=shard.first_line,
+            null_values=null_values,
         )
     parquet = pq.ParquetFile(handle)
     table = parquet.read_row_groups(list(range(shard.start, shard.stop)))
     lines = np.arange(shard.first_line, shard.first_line + table.num_rows, dtype=np.int64)
-    return FileRows(shard.path, table.column_names, table, lines)
+    return FileRows(shard.path, table.column_names, with_null_tokens(table, null_values), lines)

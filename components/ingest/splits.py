@@ -8,20 +8,26 @@ row in `train` when its hash modulo 3 is 0 or 1, else in `eval`.
   in the same split as with CsvExampleGen, on any machine. Only distinct key
   values are hashed, so a key with few values costs almost nothing.
 - **By row** the hash combines a 64-bit SipHash (pandas' `hash_array`, fixed key)
-  of every raw cell text. It is stable across reruns and machines but is not
-  CsvExampleGen's (that one hashes each serialized example, one Python call per
-  row): split sizes agree with CsvExampleGen's statistically, not row for row.
+  of the raw cell texts of the split key's columns (`data.split_key`; by default
+  the curated schema's columns, else the header's), always in sorted column
+  order. So adding, removing or reordering any other column, or appending rows,
+  never moves a row to another split. It is stable across reruns and machines
+  but is not CsvExampleGen's (that one hashes each serialized example, one
+  Python call per row): split sizes agree with CsvExampleGen's statistically,
+  not row for row. A missing-value token hashes like the empty cell.
 """
 
 from __future__ import annotations
 
 import hashlib
+from typing import Iterable, Optional, Sequence
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from tfxgate.components.ingest.arrow_csv import InputError
 from tfxgate.components.ingest.columns import BYTES, INT
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)  # golden-ratio odd constant: spreads bits when combining columns
@@ -33,8 +39,34 @@ def split_of_buckets(hashes: np.ndarray, buckets: dict[str, int]) -> np.ndarray:
     return np.searchsorted(bounds, hashes % np.uint64(bounds[-1]), side="right").astype(np.int64)
 
 
+def split_key_columns(
+    split_key: Optional[Sequence[str]], *, header: Sequence[str], schema_columns: Iterable[str] = ()
+) -> list[str]:
+    """The columns whose cells are hashed for the split, in the fixed (sorted) order they are combined in.
+
+    Args:
+      split_key: `data.split_key`, when configured.
+      header: the input's columns.
+      schema_columns: the curated schema's features (none when the types are inferred).
+
+    Raises:
+      InputError: a configured column is not in the input, naming it.
+
+    >>> split_key_columns(None, header=["b", "extra", "a"], schema_columns=["a", "b", "label"])
+    ['a', 'b']
+    """
+    if split_key:
+        missing = [name for name in split_key if name not in header]
+        if missing:
+            named = ", ".join(map(repr, missing))
+            raise InputError(f"data.split_key: {named} not in the input (columns: {list(header)})")
+        return sorted(set(split_key))
+    in_schema = sorted(set(schema_columns) & set(header))
+    return in_schema or sorted(header)
+
+
 def row_hashes(text_columns: list[pa.Array]) -> np.ndarray:
-    """A uint64 hash per row over the raw text of all its cells (empty cells included)."""
+    """A uint64 hash per row over the raw text of the given cells (empty cells included), in the given order."""
     combined = np.zeros(len(text_columns[0]) if text_columns else 0, dtype=np.uint64)
     for column in text_columns:
         combined = (combined * _MIX) ^ _cell_hashes(column)
@@ -86,7 +118,8 @@ def _varint(number: int) -> bytes:
 
 
 def assign_splits(*, buckets: dict[str, int], text_columns: list[pa.Array], key_values=None, key_kind=None, key=None):
-    """Split index per row: by key column when `key` is set, else by row hash."""
+    """Split index per row: by key column when `key` is set, else by the hash of `text_columns`
+    (the split key's columns, in `split_key_columns` order)."""
     if key is None:
         return split_of_buckets(row_hashes(text_columns), buckets)
     total = int(sum(buckets.values()))

@@ -32,6 +32,7 @@ from pydantic import (
 
 from tfxgate.components.drift.config import DriftStage
 from tfxgate.components.governed_push.settings import PushStage, check_destinations
+from tfxgate.components.ingest.null_values import DEFAULT_NULL_VALUES
 from tfxgate.components.slice_eval.settings import EvaluationStage, check_slice_features
 from tfxgate.components.validate.config import ValidationStage, check_environment
 from tfxgate.governance.target import Destination, GovernedPipeline
@@ -97,7 +98,23 @@ class DataSection(_Model):
     format: Literal["csv", "parquet"] = "csv"
     path: str = Field(description="A file, a directory, or a glob of input files.")
     label: str = Field(description="Label key the evaluation reads (may be derived by the trainer).")
-    key: Optional[str] = Field(default=None, description="Column identifying a row, if any.")
+    key: Optional[str] = Field(
+        default=None,
+        description="Split by this one column's hash (CsvExampleGen's partition_feature_name); "
+        "exclusive with split_key.",
+    )
+    split_key: Optional[list[str]] = Field(
+        default=None,
+        min_length=1,
+        description="Columns whose cells are hashed for a row's split (in sorted order). Default: the curated "
+        "schema's columns, else the header's; other columns added, removed or reordered never move a row.",
+    )
+    null_values: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_NULL_VALUES),
+        description="Cell texts read as missing values, in every column. Default: what Arrow's CSV reader treats "
+        "as null (empty, NA, N/A, NaN, nan, null, NULL, #N/A, ...) plus None; a list here replaces it "
+        "(an empty cell is always missing).",
+    )
     splits: dict[str, int] = Field(
         default_factory=lambda: {"train": 2, "eval": 1},
         description="Split name -> hash buckets; must contain 'train' and 'eval'.",
@@ -143,6 +160,12 @@ class DataSection(_Model):
         return str(path)
 
     @model_validator(mode="after")
+    def _one_split_rule(self) -> DataSection:
+        if self.key is not None and self.split_key is not None:
+            raise ValueError("data.split_key: set either key (one column, CsvExampleGen's hash) or split_key, not both")
+        return self
+
+    @model_validator(mode="after")
     def _span_range_needs_spans(self) -> DataSection:
         if self.span_range is None:
             return self
@@ -170,6 +193,11 @@ class DataSection(_Model):
     @property
     def has_span(self) -> bool:
         return bool(re.search(SPAN_SPEC_PATTERN, self.path))
+
+    @property
+    def first_file(self) -> str:
+        """The first input file the path matches (any span), e.g. to read its header."""
+        return sorted(glob.glob(re.sub(SPAN_SPEC_PATTERN, "*", self.path)))[0]
 
     @field_validator("splits")
     @classmethod
@@ -305,7 +333,7 @@ def known_features(config: PipelineConfig) -> tuple[set[str], str]:
         from tfxgate.artifacts.schema import feature_names, read_schema  # protobuf only, no TF
 
         return feature_names(read_schema(config.schema_file)), f"the schema {config.schema_file}"
-    first = sorted(glob.glob(re.sub(SPAN_SPEC_PATTERN, "*", config.data.path)))[0]
+    first = config.data.first_file
     if config.data.format == "parquet":
         import pyarrow.parquet as pq
 
@@ -328,6 +356,9 @@ def _cross_checks(config: PipelineConfig) -> list[tuple[list[str], str]]:
         return [*problems, (["schema"], str(err))]
     if config.stages.evaluation.enabled:
         problems += check_slice_features(config.stages.evaluation, known, source=where)
+    for name in config.data.split_key or []:
+        if name not in known:
+            problems.append((["data", "split_key"], f"column {name!r} is not in {where} ({len(known)} features)"))
     # Per-feature settings of drift and validation must name features that exist.
     for stage in ("drift", "validation"):
         for feature in getattr(config.stages, stage).features:

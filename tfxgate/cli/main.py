@@ -226,6 +226,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         args.pipeline = config.pipeline.name
     if args.command == "check":
         print(f"{args.config}: OK (pipeline '{config.pipeline.name}', root {config.pipeline.root})")
+        from tfxgate.pipelines.data_check import data_warnings
+
+        for warning in data_warnings(config):
+            print(f"warning: {warning}")
         return EXIT_OK
     if args.command == "compile":
         if args.target == "vertex":

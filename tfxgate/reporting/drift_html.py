@@ -34,8 +34,15 @@ def report_section(report: dict) -> str:
         f"<h3>{html.escape(report['kind'])}: {html.escape(report['baseline'])} &rarr; "
         f"{html.escape(report['current'])}</h3>",
         f"<p>drifted features: <b>{html.escape(drifted)}</b></p>",
+        *schema_changes(report),
         table(report),
     ]
+    if "significance" in report:
+        parts.append(
+            f"<p><small>A measure fires when it is over its threshold and its test's q-value (p after a "
+            f"Benjamini-Hochberg correction over this comparison) is &le; {report['significance']:g}; "
+            f"n = values compared (baseline / current).</small></p>"
+        )
     shown = report.get("histograms") or {}
     for feature in report["features"]:
         if feature["feature"] not in shown:
@@ -47,8 +54,17 @@ def report_section(report: dict) -> str:
     return "\n".join(parts)
 
 
+def schema_changes(report: dict) -> list[str]:
+    """One red line per feature whose type differs between the two sides (not compared)."""
+    return [
+        f"<p class='bad'>schema change: {html.escape(c['feature'])} is {html.escape(c['baseline_type'])} in "
+        f"{html.escape(report['baseline'])}, {html.escape(c['current_type'])} in {html.escape(report['current'])}</p>"
+        for c in report.get("schema_changes", [])
+    ]
+
+
 def table(report: dict) -> str:
-    """Every feature x measure: value / threshold, the measures that fired in red."""
+    """Every feature x measure: value / threshold, the measures that fired in red; n and the tests' p (q)."""
     # The measures in the order DataDrift computed them; one a feature lacks is left blank.
     measures = list(dict.fromkeys(m for f in report["features"] for m in f["values"]))
     head = "".join(f"<th>{m}</th>" for m in measures)
@@ -61,8 +77,19 @@ def table(report: dict) -> str:
                 continue
             cls = " class='bad'" if m in f["fired"] else ""
             cells.append(f"<td{cls}>{f['values'][m]:.4g} <small>/ {f['thresholds'][m]:g}</small></td>")
+        if "n" in f:  # reports written before n and p were stored show the measures only
+            cells.append(f"<td>{f['n']['baseline']} / {f['n']['current']}</td><td>{_tests(f['tests'])}</td>")
         rows.append(f"<tr><td>{html.escape(f['feature'])}</td><td>{html.escape(f['kind'])}</td>{''.join(cells)}</tr>")
+    if any("n" in f for f in report["features"]):
+        head += "<th>n</th><th>p (q)</th>"
     return f"<table class='drift'><tr><th>feature</th><th>kind</th>{head}</tr>{''.join(rows)}</table>"
+
+
+def _tests(tests: dict) -> str:
+    return "<br>".join(
+        f"{html.escape(name)} ({html.escape(t['test'])}): {t['p']:.3g} <small>({t['q']:.3g})</small>"
+        for name, t in tests.items()
+    )
 
 
 def histogram_pair_svg(bars: dict) -> str:
