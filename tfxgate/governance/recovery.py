@@ -149,6 +149,8 @@ def _records_without_pushed_model(store, directory: Path, pushes, *, log, done: 
                 and value(a, "destination_name") == record.destination
                 and value(a, "pushed_version") == record.version
                 and value(a, "model_id") == (record.model_id or 0)
+                and os.path.realpath(value(a, "pushed_destination") or "")
+                == os.path.realpath(directory / record.version)
             ),
             None,
         )

@@ -217,11 +217,17 @@ def find(store, *, kind: str, destination: str, model_fingerprint: str, pipeline
 
 
 def version_path(store, record: Record) -> Optional[str]:
-    """The version directory a Push record names: its PushedModel's URI (None when it has none yet)."""
+    """The version directory a Push record names: its PushedModel's `pushed_destination` (None when it has none yet).
+
+    (GovernedPush's own PushedModel lives in the pipeline's artifacts; only
+    `pushed_destination` says where the version is.)
+    """
     if record.pushed_model_id is None:
         return None
     found = store.get_artifacts_by_id([record.pushed_model_id])
-    return found[0].uri if found else None
+    if not found:
+        return None
+    return value(found[0], "pushed_destination") or found[0].uri
 
 
 def mark_state(store, record_id: int, state: str) -> None:
