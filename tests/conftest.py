@@ -30,6 +30,13 @@ def taxi_csv() -> Path:
     return Path(list(spec.submodule_search_locations)[0]) / "examples/chicago_taxi_pipeline/data/simple/data.csv"
 
 
+def taxi_rows(count: int) -> str:
+    """The taxi header and its first `count` rows: the smallest data configs/taxi.yaml accepts
+    (config loading checks the header against the schema's required columns)."""
+    with taxi_csv().open() as handle:
+        return "".join(next(handle) for _ in range(count + 1))
+
+
 @pytest.fixture(scope="session")
 def sample_csv(tmp_path_factory) -> Path:
     """Every 5th row of the taxi data (3,000 rows), so every feature keeps its values."""

@@ -29,16 +29,18 @@ def test_check_accepts_the_demo_config(tmp_path):
 
 
 def test_check_names_numeric_columns_with_undeclared_missing_value_tokens(tmp_path):
+    # The good_pipeline config: its schema requires exactly these columns (check reads the header).
+    config = str(REPO / "tests" / "testdata" / "good_pipeline" / "pipeline.yaml")
     data = tmp_path / "mine.csv"
-    data.write_text("fare,company,trips\n1.5,A,3\n?,B,4\n2.0,C,-\n2.5,D,5\n")
-    result = run_cli("check", str(TAXI_CONFIG), "--set", f"data.path={data}", root=tmp_path)
+    data.write_text("id,amount,color,label\n1,1.5,A,0\n2,?,B,1\n3,2.0,C,-\n4,2.5,D,1\n")
+    result = run_cli("check", config, "--set", f"data.path={data}", root=tmp_path)
     assert result.returncode == 0, result.stderr
     warnings = [line for line in result.stdout.splitlines() if line.startswith("warning:")]
     assert len(warnings) == 2, result.stdout
-    assert warnings[0].startswith(f"warning: data.null_values: column 'fare' of {data} holds numbers except for '?'")
+    assert warnings[0].startswith(f"warning: data.null_values: column 'amount' of {data} holds numbers except for '?'")
     assert "'-' (1x)" in warnings[1] and "add them to data.null_values" in warnings[1]
     declared = run_cli(
-        "check", str(TAXI_CONFIG), "--set", f"data.path={data}", "--set", "data.null_values=['?', '-']", root=tmp_path
+        "check", config, "--set", f"data.path={data}", "--set", "data.null_values=['?', '-']", root=tmp_path
     )
     assert declared.returncode == 0 and "warning:" not in declared.stdout, declared.stdout + declared.stderr
 

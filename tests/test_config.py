@@ -256,6 +256,18 @@ def test_max_bad_rows_is_a_count_or_a_fraction(tmp_path, value, accepted):
         assert key == "data.max_bad_rows"
 
 
+def test_a_later_span_may_add_a_column_but_unversioned_files_share_one_header(tmp_path):
+    path = write_config(tmp_path, MINIMAL)
+    for span, header in ((1, "a,b"), (2, "a,b,c")):
+        (tmp_path / "drops" / f"span-{span}").mkdir(parents=True)
+        (tmp_path / "drops" / f"span-{span}" / "part.csv").write_text(
+            f"{header}\n1,2{',3' * (header.count(',') - 1)}\n"
+        )
+    assert load_config(path, overrides=["data.path=drops/span-{SPAN}/*.csv"]).data.has_span
+    [(key, _, message)] = problems(path, overrides=["data.path=drops/*/*.csv"])
+    assert key == "data.path" and "span-2/part.csv: line 1: header differs from" in message
+
+
 def test_missing_value_tokens_default_to_arrows_and_an_override_replaces_them(tmp_path):
     from tfxgate.components.ingest.null_values import DEFAULT_NULL_VALUES
 
@@ -268,7 +280,8 @@ def test_split_key_names_existing_columns_and_excludes_key(tmp_path):
     path = write_config(tmp_path, MINIMAL)
     assert load_config(path, overrides=["data.split_key=[b, a]"]).data.split_key == ["b", "a"]
     found = problems(path, overrides=["data.split_key=[a, c]"])
-    assert ("data.split_key", 4, f"column 'c' is not in the header of {tmp_path / 'data.csv'} (2 features)") in found
+    where = f"column 'c' is not in the header of {tmp_path / 'data.csv'} (2 features) (from --set)"
+    assert ("data.split_key", None, where) in found
     [(key, _, message)] = problems(path, overrides=["data.split_key=[a]", "data.key=a"])
     assert key == "data" and "set either key (one column, CsvExampleGen's hash) or split_key, not both" in message
     [(key, _, message)] = problems(path, overrides=["data.split_key=[]"])

@@ -189,6 +189,10 @@ def test_drifted_span_is_blocked_before_training_naming_the_features(taxi_runs, 
     assert "Policy 'block': stopping before training, nothing is pushed" in result.stdout
     assert "-> Trainer" not in result.stdout and "-> GovernedPush" not in result.stdout
     assert pushed_versions(copied_root / "serving") == before
+    # The summary carries the drift result that blocked the run (it used to say "drift": null).
+    blocked = result.summaries()[-1]
+    assert blocked["failed_stage"] == "DataDrift" and blocked["drift"]["blessed"] is False
+    assert {"fare", "payment_type"} <= set(blocked["drift"]["reports"][0]["drifted"])
     report_html = Path(re.search(r"\(report: (\S+drift_report\.html)\)", result.stdout).group(1))
     assert report_html.is_relative_to(copied_root) and "<svg" in report_html.read_text()
     # vs the previous span and vs the span the pushed model was trained on (here the same sample).

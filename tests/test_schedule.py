@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, TAXI_CONFIG, run_cli, small_run_overrides
+from tests.conftest import REPO, TAXI_CONFIG, run_cli, small_run_overrides, taxi_rows
 from tfxgate.pipelines import schedule
 from tfxgate.pipelines.config.root import load_config
 
@@ -22,7 +22,7 @@ def _config(tmp_path: Path, data: Path):
 @pytest.fixture
 def data(tmp_path) -> Path:
     path = tmp_path / "taxi.csv"
-    path.write_text("tips,fare\n1,2\n")
+    path.write_text(taxi_rows(1))
     return path
 
 
@@ -36,7 +36,7 @@ def test_new_data_until_a_success_is_recorded(tmp_path, data):
 def test_a_changed_input_file_is_new_data(tmp_path, data):
     config = _config(tmp_path, data)
     schedule.record_success(config, run_id="r1", processed=schedule.newest_input(config))
-    data.write_text("tips,fare\n1,2\n3,4\n")
+    data.write_text(taxi_rows(2))
     os.utime(data, ns=(time.time_ns(), time.time_ns() + 1_000_000_000))
     assert schedule.has_new_data(config)
 

@@ -10,11 +10,11 @@ import ml_metadata as mlmd
 import pytest
 from ml_metadata.proto import metadata_store_pb2
 
-from tests.conftest import TAXI_CONFIG, small_run_overrides
+from tests.conftest import TAXI_CONFIG, small_run_overrides, taxi_rows
 from tfxgate.pipelines import schedule, spans
 from tfxgate.pipelines.config.root import load_config
 
-CSV = "tips,fare\n1,2\n"
+CSV = taxi_rows(1)
 
 
 def write(path: Path, text: str = CSV) -> Path:
@@ -103,7 +103,7 @@ def test_same_span_is_not_new_and_the_message_names_it(tmp_path):
         "(2026-11-25T18:00:00); nothing to do"
     )
     # Touching or rewriting a processed span's file does not make it new: spans decide, not fingerprints.
-    span_2.write_text(CSV + "3,4\n")
+    span_2.write_text(taxi_rows(2))
     os.utime(span_2, ns=(time.time_ns(), time.time_ns() + 10**9))
     assert not schedule.new_data(config).new
 

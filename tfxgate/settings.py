@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationInfo
+from pydantic import AfterValidator, BaseModel, ConfigDict, PlainSerializer, ValidationInfo
 
 
 def _package_path(spec: str) -> Path:
@@ -24,6 +24,14 @@ def _package_path(spec: str) -> Path:
     if found is None or not found.submodule_search_locations:
         raise ValueError(f"package {package!r} is not installed (from {spec!r})")
     return Path(list(found.submodule_search_locations)[0]) / sub
+
+
+# Sources on another machine: config loading and `check` name them, never open them.
+REMOTE_SCHEMES = ("gs://", "s3://", "hdfs://", "minio://", "http://", "https://")
+
+
+def is_remote(path: str) -> bool:
+    return path.startswith(REMOTE_SCHEMES)
 
 
 def resolve_path(value: str, info: ValidationInfo) -> Path:
@@ -47,8 +55,10 @@ def _output_dir(value: str, info: ValidationInfo) -> Path:
     return resolve_path(value, info)
 
 
-ExistingFile = Annotated[str, AfterValidator(_existing_file)]
-OutputDir = Annotated[str, AfterValidator(_output_dir)]
+# Validated to a Path; written back as text (without the serializer, pydantic warns on every JSON dump).
+_AS_TEXT = PlainSerializer(str, return_type=str, when_used="json")
+ExistingFile = Annotated[str, AfterValidator(_existing_file), _AS_TEXT]
+OutputDir = Annotated[str, AfterValidator(_output_dir), _AS_TEXT]
 
 
 class Section(BaseModel):

@@ -25,6 +25,7 @@ from typing import Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from tfxgate.components.drift.check import DEFAULT_SIGNIFICANCE, DEFAULT_THRESHOLDS
+from tfxgate.settings import is_remote
 
 SCHEMA_MEASURES = ("linf", "jsd")
 
@@ -72,8 +73,8 @@ class DriftStage(BaseModel):
     @field_validator("serving")
     @classmethod
     def _serving_exists(cls, value: Optional[str], info: ValidationInfo) -> Optional[str]:
-        if value is None:
-            return None
+        if value is None or is_remote(value):
+            return value  # a remote source is not opened here (`tfxgate check` says it was not checked)
         path = Path(value).expanduser()
         if not path.is_absolute():
             path = Path((info.context or {}).get("base_dir", Path.cwd())) / path

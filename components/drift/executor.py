@@ -171,6 +171,10 @@ def read_serving(path: str):
     return tables.read_csv(path)
 
 
+# Why a drift measure can be NaN (components/drift/check.py): it never fires, and is written as null.
+NOT_MEASURABLE = "not measurable: one side has no values of this feature (the missing rate covers that case)"
+
+
 def write_report(reports, pairs, *, output_dir: str, policy: str) -> None:
     # The histograms go into the JSON too, so the run report can draw them again.
     documents = report_payload.payload(reports, pairs)
@@ -179,6 +183,7 @@ def write_report(reports, pairs, *, output_dir: str, policy: str) -> None:
         {"policy": policy, "reports": documents},
         indent=1,
         default=float,
+        null_reason=NOT_MEASURABLE,
     )
     page = drift_html.render_payload(documents, title="tfxgate drift and skew report")
     storage.write_text(os.path.join(output_dir, drift_report.DRIFT_REPORT_HTML), page)

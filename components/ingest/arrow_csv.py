@@ -44,15 +44,14 @@ class FileRows:
     line_offset: int = 0  # file line number minus line number in `raw` (non-zero for a shard)
     ends: Optional[np.ndarray] = None  # last line of each row's record, where a value spans lines
 
-    def raw_record(self, row: int) -> str:
-        """The raw text of table row `row` (all its lines, for a value with newlines), for the quarantine."""
+    def raw_record(self, row: int) -> bytes:
+        """The raw bytes of table row `row` (all its lines, for a value with newlines), for the quarantine."""
         if not self.raw:
-            return ""
+            return b""
         start = int(self.lines[row])
         end = int(self.ends[row]) if self.ends is not None else start
         first, last = start - self.line_offset, end - self.line_offset
-        text = b"\n".join(self.raw.split(b"\n", last)[first - 1 : last])
-        return text.rstrip(b"\r").decode("utf-8", errors="replace")
+        return b"\n".join(self.raw.split(b"\n", last)[first - 1 : last]).rstrip(b"\r")
 
 
 def read_csv_bytes(
@@ -125,10 +124,10 @@ def _scan_lines(path: str, data: bytes, header: list[str], *, expected_rows: int
             ends.append(reader.line_num)
             continue
         if text_lines is None:
-            text_lines = data.decode("utf-8", errors="replace").split("\n")
-        raw = "\n".join(text_lines[start - 1 : reader.line_num]).rstrip("\r")
+            text_lines = data.split(b"\n")
+        raw = b"\n".join(text_lines[start - 1 : reader.line_num]).rstrip(b"\r")
         reason = f"expected {len(header)} columns, found {len(record)}"
-        bad.append(BadRow(file=path, row=start + offset, column=None, reason=reason, raw_line=raw))
+        bad.append(BadRow.of(path, start + offset, None, reason, raw))
     if len(lines) != expected_rows:
         raise InputError(f"{path}: could not map parsed rows to line numbers ({len(lines)} vs {expected_rows})")
     return np.asarray(lines, dtype=np.int64), np.asarray(ends, dtype=np.int64), bad

@@ -229,5 +229,5 @@ def _quarantine(parsed: list[FileRows], problems: list[col.Problem]):
                 source = parsed[owner[row]]
                 local = int(row - first_row[owner[row]])
                 line = int(source.lines[local])
-                bad.append(BadRow(source.path, line, problem.column, problem.reason, source.raw_record(local)))
+                bad.append(BadRow.of(source.path, line, problem.column, problem.reason, source.raw_record(local)))
     return bad, keep

@@ -2,13 +2,15 @@
 
 A bad row never stops good rows from proceeding and is never lost: it is written
 to the component's `quarantine` output with the file, the row (its line number in
-that file, the header being line 1), the column, the reason and the raw line. The
+that file, the header being line 1), the column, the reason and the raw line
+(with the exact bytes in base64 beside a lossy preview when they are not UTF-8). The
 policy decides whether the run may go on; when it may not, the error names the
 first offending rows. Pure Python, no TFX.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 from dataclasses import asdict, dataclass
@@ -26,7 +28,26 @@ class BadRow:
     row: int  # line number in `file`; the header is line 1
     column: Optional[str]  # None when the row as a whole is wrong (column count)
     reason: str
-    raw_line: str
+    raw_line: str  # the raw record as text; a lossy preview (U+FFFD) when it is not UTF-8
+    raw_base64: Optional[str] = None  # the record's exact bytes, when `raw_line` could not hold them
+
+    @classmethod
+    def of(cls, file: str, row: int, column: Optional[str], reason: str, raw: bytes) -> BadRow:
+        """A bad row from the record's raw bytes: kept exactly (base64) when they are not UTF-8 text.
+
+        >>> BadRow.of("a.csv", 3, "x", "invalid UTF-8", b"1,caf\xe9").raw_base64
+        'MSxjYWbp'
+        """
+        try:
+            return cls(file, row, column, reason, raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            preview = raw.decode("utf-8", errors="replace")
+            return cls(file, row, column, reason, preview, base64.b64encode(raw).decode("ascii"))
+
+    @property
+    def raw(self) -> bytes:
+        """The record's exact bytes."""
+        return base64.b64decode(self.raw_base64) if self.raw_base64 is not None else self.raw_line.encode("utf-8")
 
     def describe(self) -> str:
         where = f"{self.file}:{self.row}"
@@ -68,7 +89,15 @@ def enforce_policy(bad_rows: list[BadRow], *, max_bad_rows: Union[int, float], t
 def to_jsonl(bad_rows: Iterable[BadRow]) -> str:
     """The quarantine file's content: one JSON object per bad row, in file and row order."""
     ordered = sorted(bad_rows, key=lambda b: (b.file, b.row))
-    return "".join(json.dumps(asdict(b), ensure_ascii=False) + "\n" for b in ordered)
+    return "".join(json.dumps(_record(b), ensure_ascii=False) + "\n" for b in ordered)
+
+
+def _record(bad: BadRow) -> dict:
+    """The row as JSON; `raw_base64` only where the raw line is a lossy preview."""
+    record = asdict(bad)
+    if record["raw_base64"] is None:
+        del record["raw_base64"]
+    return record
 
 
 def from_jsonl(text: str) -> list[BadRow]:

@@ -32,8 +32,13 @@ from tfxgate.components.slice_eval.tfma_config import (
     load_slices,
 )
 from tfxgate.reporting import slice_html as report
+from tfxgate.storage import strict_json
 
 TFMA_DIR = "tfma"
+
+
+# Why a metric in report.json can be null (TFMA's NaN), e.g. AUC on a slice with one label class.
+UNDEFINED_METRIC = "metric undefined on this slice (e.g. AUC where every example has the same label)"
 
 
 class Executor(base_beam_executor.BaseBeamExecutor):
@@ -78,7 +83,8 @@ class Executor(base_beam_executor.BaseBeamExecutor):
         chart_metric = next(iter([*stage.thresholds, *stage.overall]), "binary_accuracy")
         gate = stage.thresholds.get(chart_metric) or stage.overall.get(chart_metric)
         io_utils.write_string_file(
-            os.path.join(evaluation.uri, evaluation_files.EVALUATION_JSON), json.dumps(data, indent=2)
+            os.path.join(evaluation.uri, evaluation_files.EVALUATION_JSON),
+            strict_json.dumps(data, reason=UNDEFINED_METRIC, indent=2),
         )
         page = report.report_html(
             data, title=f"Slice evaluation of {model.uri}", chart_metric=chart_metric, minimum=gate and gate.min

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime
 import glob
+import json
 import re
 from pathlib import Path
 from typing import Annotated, Literal, Optional, Union
@@ -38,7 +39,17 @@ from tfxgate.components.validate.config import ValidationStage, check_environmen
 from tfxgate.governance.target import Destination, GovernedPipeline
 from tfxgate.mlmd.settings import MetadataSection, SqliteMetadata
 from tfxgate.pipelines.config.beam import BeamSection
-from tfxgate.pipelines.config.source import ConfigError, YamlSource, apply_overrides
+from tfxgate.pipelines.config.inputs import (
+    SPAN_SPEC_PATTERN,
+    InputProblem,
+    data_files,
+    data_problems,
+    header,
+    is_remote,
+    required_columns,
+    trainer_problem,
+)
+from tfxgate.pipelines.config.source import ConfigError, YamlSource, apply_overrides, empty_values, place
 from tfxgate.pipelines.config.trainer import Accelerator, Strategy, distribution_config
 from tfxgate.pipelines.kubeflow.settings import KubeflowSection
 from tfxgate.settings import ExistingFile, OutputDir, Section, resolve_path
@@ -50,9 +61,6 @@ __all__ = ["ConfigError", "PipelineConfig", "load_config"]
 # Kubeflow V2 pipeline names: LocalDagRunner accepts more, but the V2 compile
 # fails on anything else with an unreadable message, so we refuse it up front.
 PIPELINE_NAME_PATTERN = r"^[a-z0-9][a-z0-9-]{0,127}$"
-
-# ExampleGen's span/version/date specs, usable anywhere in data.path.
-SPAN_SPEC_PATTERN = r"\{(SPAN(:\d+)?|VERSION(:\d+)?|YYYY|MM|DD)\}"
 
 
 def _is_pattern(part: str) -> bool:
@@ -146,7 +154,9 @@ class DataSection(_Model):
     @field_validator("path")
     @classmethod
     def _existing_input(cls, value: str, info: ValidationInfo) -> str:
-        """Resolves the path and insists it names at least one input file."""
+        """Resolves the path and insists it names at least one input file (remote ones are not opened)."""
+        if is_remote(value):
+            return value
         path = resolve_path(value, info)
         fmt = info.data.get("format", "csv")
         if path.is_dir():
@@ -300,27 +310,54 @@ class PipelineConfig(_Model):
         )
 
 
-def load_config(path: Union[str, Path], *, overrides: Optional[list[str]] = None) -> PipelineConfig:
+def load_config(
+    path: Union[str, Path], *, overrides: Optional[list[str]] = None, root: Optional[Path] = None
+) -> PipelineConfig:
     """Loads and validates a pipeline YAML.
 
     Args:
       path: the YAML file.
       overrides: `key.path=value` strings (the CLI's `--set`), applied before
         validation; values are parsed as YAML scalars (`3`, `true`, `[a, b]`).
+      root: the CLI's `--root`: the pipeline root, and the push root's parent,
+        so that a run under it writes nothing elsewhere: a relative
+        `stages.push.root` becomes `<root>/serving` (an absolute one, or one
+        given with `--set`, is kept).
 
     Raises:
       ConfigError: listing every problem with its key path and line.
     """
     source = YamlSource.read(Path(path))
-    data = apply_overrides(source, overrides or [])
+    overrides = [*(overrides or []), *isolating_overrides(source, overrides or [], root)]
+    data = apply_overrides(source, overrides)
+    empty = [
+        place(source, loc, "empty value: name a path or a name, or remove the key", overridden=overrides)
+        for loc in empty_values(data)
+    ]
     try:
-        config = PipelineConfig.model_validate(data, context={"base_dir": source.path.parent.resolve()})
+        config = PipelineConfig.model_validate(data, strict=True, context={"base_dir": source.path.parent.resolve()})
     except ValidationError as err:
-        raise ConfigError.from_validation(source, err, overridden=set(overrides or [])) from None
-    problems = [(".".join(loc), source.line_of(loc), message) for loc, message in _cross_checks(config)]
+        raise ConfigError.from_validation(source, err, overridden=overrides, known=empty) from None
+    if empty:
+        raise ConfigError(source.path, empty)
+    problems = [place(source, loc, message, overridden=overrides) for loc, message in _cross_checks(config)]
     if problems:
         raise ConfigError(source.path, problems)
     return config.model_copy(update={"source": source.path})
+
+
+def isolating_overrides(source: YamlSource, overrides: list[str], root: Optional[Path]) -> list[str]:
+    """The `--set`s that `--root` stands for: the pipeline root, and a relative push root moved under it."""
+    if root is None:
+        return []
+    root = Path(root).expanduser().resolve()
+    found = [f"pipeline.root={json.dumps(str(root))}"]  # quoted: a path is not YAML
+    push = ((source.data.get("stages") or {}).get("push") or {}) if isinstance(source.data.get("stages"), dict) else {}
+    push_root = push.get("root") if isinstance(push, dict) else None
+    named = any(item.split("=", 1)[0].strip() in ("stages.push.root", "stages.push", "stages") for item in overrides)
+    if not named and isinstance(push_root, str) and not Path(push_root).expanduser().is_absolute():
+        found.append(f"stages.push.root={json.dumps(str(root / 'serving'))}")
+    return found
 
 
 def known_features(config: PipelineConfig) -> tuple[set[str], str]:
@@ -328,32 +365,50 @@ def known_features(config: PipelineConfig) -> tuple[set[str], str]:
 
     Raises:
       SchemaFileError: the schema file does not parse.
+      InputProblem: the data's first file cannot be read as data.
     """
     if config.schema_file is not None:
         from tfxgate.artifacts.schema import feature_names, read_schema  # protobuf only, no TF
 
         return feature_names(read_schema(config.schema_file)), f"the schema {config.schema_file}"
-    first = config.data.first_file
-    if config.data.format == "parquet":
-        import pyarrow.parquet as pq
-
-        return set(pq.read_schema(first).names), f"the data {first}"
-    import csv
-
-    with open(first, newline="", encoding="utf-8") as handle:
-        return {name.strip() for name in next(csv.reader(handle), [])}, f"the header of {first}"
+    first = data_files(config.data.path)[0]
+    return set(header(first, fmt=config.data.format)), f"the header of {first}"
 
 
 def _cross_checks(config: PipelineConfig) -> list[tuple[list[str], str]]:
-    """Checks that need more than one key: push destinations stay in the push root, the schema
-    parses, named features exist."""
-    from tfxgate.artifacts.schema import SchemaFileError
+    """Checks that need more than one key, or a look into a file: push destinations stay in the
+    push root, the trainer module defines run_fn, the data files have the columns the schema
+    requires, the schema parses, named features exist."""
+    from tfxgate.artifacts.schema import SchemaFileError, environments, read_schema
 
     problems: list[tuple[list[str], str]] = check_destinations(config.stages.push)
-    try:
-        known, where = known_features(config)
-    except SchemaFileError as err:
-        return [*problems, (["schema"], str(err))]
+    why = trainer_problem(config.stages.trainer.module_file)
+    if why:
+        problems.append((["stages", "trainer", "module_file"], why))
+    schema = None
+    if config.schema_file is not None:
+        try:
+            schema = read_schema(config.schema_file)
+        except SchemaFileError as err:
+            return [*problems, (["schema"], str(err))]
+    if is_remote(config.data.path):
+        return problems  # nothing to read here: `check` reports it as not checked
+    environment = config.stages.validation.environment
+    required = required_columns(schema, environment=environment) if schema is not None else set()
+    required_by = f"the schema {config.schema_file}" + (f" in environment {environment}" if environment else "")
+    data = data_problems(
+        config.data.path, fmt=config.data.format, required=required, key=config.data.key, where_required=required_by
+    )
+    problems += [(key.split("."), message) for key, message in data]
+    serving = config.stages.drift.serving
+    if serving and not is_remote(serving):
+        try:
+            header(serving, fmt="csv")
+        except InputProblem as err:
+            problems.append((["stages", "drift", "serving"], str(err)))
+    if data:
+        return problems  # the features below are looked up in the data's header
+    known, where = known_features(config)
     if config.stages.evaluation.enabled:
         problems += check_slice_features(config.stages.evaluation, known, source=where)
     for name in config.data.split_key or []:
@@ -369,11 +424,14 @@ def _cross_checks(config: PipelineConfig) -> list[tuple[list[str], str]]:
                         f"feature {feature!r} is not in {where} ({len(known)} features)",
                     )
                 )
-    if config.schema_file is not None:
-        from tfxgate.artifacts.schema import environments, read_schema
-
-        declared = environments(read_schema(config.schema_file))
-        problem = check_environment(config.stages.validation.environment, declared)
+    if schema is not None:
+        problem = check_environment(environment, environments(schema))
         if problem:
             problems.append((["stages", "validation", "environment"], problem))
     return problems
+
+
+def not_checked(config: PipelineConfig) -> list[str]:
+    """Inputs `check` could not look at (remote sources), for it to say so."""
+    sources = [("data.path", config.data.path), ("stages.drift.serving", config.stages.drift.serving)]
+    return [f"{key} {value}: not checked (remote)" for key, value in sources if value and is_remote(value)]

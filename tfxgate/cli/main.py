@@ -8,10 +8,10 @@
     tfxgate metadata check CONFIG [--upgrade] [--set key.path=value ...]
     tfxgate lineage PIPELINE VERSION [--destination NAME] [--json] [--set key.path=value ...]
     tfxgate report CONFIG [RUN] [--root DIR] [--output FILE] [--set key.path=value ...]
-    tfxgate approve RUN -c CONFIG --by NAME --reason TEXT [--destination NAME]
-    tfxgate reject RUN -c CONFIG --by NAME --reason TEXT [--destination NAME]
-    tfxgate rollback PIPELINE [-c CONFIG] --to VERSION --by NAME --reason TEXT [--destination NAME]
-    tfxgate history PIPELINE [-c CONFIG] [--json]
+    tfxgate approve RUN -c CONFIG --by NAME --reason TEXT [--destination NAME] [--root DIR] [--set ...]
+    tfxgate reject RUN -c CONFIG --by NAME --reason TEXT [--destination NAME] [--root DIR] [--set ...]
+    tfxgate rollback PIPELINE [-c CONFIG] --to VERSION --by NAME --reason TEXT [--destination NAME] [--root DIR]
+    tfxgate history PIPELINE [-c CONFIG] [--json] [--root DIR]
     tfxgate schema adopt RUN [--to schemas/<pipeline>/schema.pbtxt] [--force]
     tfxgate init DIR
 
@@ -19,7 +19,9 @@ Exit codes: 0 success (or, with --if-new-data, nothing new to run on), 1 a
 pipeline stage failed (or the metadata store is not ready), 2 the config (or the
 command line) is invalid, or the metadata store cannot be used as configured, or
 a governance decision is refused (nothing pending, already decided, no such version),
-3 another run holds the pipeline's lock. Nothing heavy is imported until a command needs it, so
+3 another run holds the pipeline's lock. `--root DIR` isolates a run: metadata, artifacts
+and (unless the config names an absolute push root) pushes go under DIR, and every
+command printed repeats the -c/--root/--set it needs. Nothing heavy is imported until a command needs it, so
 `check` and `--help` answer in about a second.
 """
 
@@ -33,7 +35,8 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 import tfxgate
-from tfxgate.pipelines.config.root import ConfigError, PipelineConfig, load_config
+from tfxgate.cli import console
+from tfxgate.pipelines.config.root import ConfigError, PipelineConfig, load_config, not_checked
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_LOCKED = 0, 1, 2, 3
 
@@ -56,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="build the pipeline from a config and run it locally")
     add_config_args(run)
-    run.add_argument("--root", type=Path, help="pipeline root (artifacts, metadata, logs); overrides pipeline.root")
+    run.add_argument("--root", type=Path, help=_ROOT_HELP)
     run.add_argument("-v", "--verbose", action="store_true", help="show TFX/Beam logs on the console")
     run.add_argument(
         "--if-new-data",
@@ -137,6 +140,10 @@ def _add_overrides(sub: argparse.ArgumentParser) -> None:
     )
 
 
+_ROOT_HELP = (
+    "pipeline root (artifacts, metadata, logs); overrides pipeline.root, and puts a relative push root "
+    "under it (DIR/serving)"
+)
 _PIPELINE_HELP = "pipeline name (configs/NAME.yaml unless -c says otherwise) or its YAML file"
 
 
@@ -155,6 +162,7 @@ def _add_governance(commands) -> None:
             "when it is a YAML file, else configs/PIPELINE.yaml",
         )
         _add_overrides(sub)
+        sub.add_argument("--root", type=Path, help="the --root the run was given (" + _ROOT_HELP + ")")
         return sub
 
     run_help = "run id, as the run summary prints it"
@@ -205,20 +213,23 @@ def _init(directory: Path) -> int:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    return console.closed_pipe_safe(lambda: _main(argv))
+
+
+def _main(argv: Optional[Sequence[str]]) -> int:
     args = _parser().parse_args(argv)
     if args.command == "schema":
         return _adopt(args)
     if args.command == "init":
         return _init(args.directory)
     overrides = list(args.overrides)
-    if getattr(args, "root", None) is not None:
-        overrides.append(f"pipeline.root={args.root.resolve()}")
+    root = getattr(args, "root", None)
     if args.command == "lineage":
         args.config = _config_path(args.config)
     if args.command in ("rollback", "history") and args.config is None:
         args.config = _config_path(Path(args.pipeline))
     try:
-        config = load_config(args.config, overrides=overrides)
+        config = load_config(args.config, overrides=overrides, root=root)
     except ConfigError as err:
         print(err, file=sys.stderr)
         return EXIT_CONFIG
@@ -226,6 +237,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         args.pipeline = config.pipeline.name
     if args.command == "check":
         print(f"{args.config}: OK (pipeline '{config.pipeline.name}', root {config.pipeline.root})")
+        for note in not_checked(config):
+            print(f"  {note}")
         from tfxgate.pipelines.data_check import data_warnings
 
         for warning in data_warnings(config):
@@ -250,7 +263,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return _lineage(config, version=args.version, as_json=args.json, destination=args.destination)
         if args.command == "report":
             return _report(config, run_id=args.run, output=args.output)
-        return _run_locked(config, verbose=args.verbose, if_new_data=args.if_new_data, wait=args.wait)
+        options = console.repeat_options(config=args.config, root=root, overrides=args.overrides)
+        return _run_locked(config, verbose=args.verbose, if_new_data=args.if_new_data, wait=args.wait, options=options)
     except MetadataError as err:
         print(f"tfxgate: {err}", file=sys.stderr)
         return EXIT_CONFIG
@@ -332,7 +346,7 @@ def _submit(config: PipelineConfig, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _run_locked(config: PipelineConfig, *, verbose: bool, if_new_data: bool, wait: bool) -> int:
+def _run_locked(config: PipelineConfig, *, verbose: bool, if_new_data: bool, wait: bool, options: str) -> int:
     """One run at a time per root; with `if_new_data`, only when the input changed."""
     from tfxgate.pipelines import schedule
 
@@ -347,7 +361,7 @@ def _run_locked(config: PipelineConfig, *, verbose: bool, if_new_data: bool, wai
                     print(f"tfxgate: {decision.reason}")
                     return EXIT_OK
             processed = schedule.newest_input(config)
-            code, run_id = _run(config, verbose=verbose)
+            code, run_id = _run(config, verbose=verbose, options=options)
             if code == EXIT_OK:
                 schedule.record_success(config, run_id=run_id, processed=processed)
             return code
@@ -395,10 +409,18 @@ def _compile_vertex(config: PipelineConfig, output: Path) -> int:
     return EXIT_OK
 
 
-def _run(config: PipelineConfig, *, verbose: bool) -> tuple[int, str]:
-    log_path = _setup_logging(config.pipeline.root, verbose=verbose)
-    print(f"tfxgate: running pipeline '{config.pipeline.name}' from {config.source}", flush=True)
-    print(f"  root {config.pipeline.root}  (full log: {log_path})", flush=True)
+def _run(config: PipelineConfig, *, verbose: bool, options: str) -> tuple[int, str]:
+    """Runs the pipeline; TFX/Beam/TF/CUDA output goes to `<root>/logs/tfxgate.log` unless `verbose`."""
+    log_path = config.pipeline.root / "logs" / "tfxgate.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with console.quiet(log_path, verbose=verbose) as terminal:
+        return _run_pipeline(config, log_path=log_path, options=options, out=terminal)
+
+
+def _run_pipeline(config: PipelineConfig, *, log_path: Path, options: str, out) -> tuple[int, str]:
+    """The run itself; tfxgate's own lines go to `out` (stdout carries TF/Keras/pip output to the log)."""
+    print(f"tfxgate: running pipeline '{config.pipeline.name}' from {config.source}", file=out, flush=True)
+    print(f"  root {config.pipeline.root}  (full log: {log_path})", file=out, flush=True)
 
     if config.metadata.kind != "sqlite":  # refuse an unready server store before the slow TFX import
         from tfxgate.mlmd.store import open_store
@@ -410,15 +432,16 @@ def _run(config: PipelineConfig, *, verbose: bool) -> tuple[int, str]:
 
     def progress(event: str, node) -> None:
         if event == "start":
-            print(f"  -> {node.node_id} ...", flush=True)
+            print(f"  -> {node.node_id} ...", file=out, flush=True)
         else:
             detail = f"  {node.error}" if node.error else ""
-            print(f"  <- {node.node_id}: {node.state} ({node.seconds:.1f} s){detail}", flush=True)
+            print(f"  <- {node.node_id}: {node.state} ({node.seconds:.1f} s){detail}", file=out, flush=True)
 
-    outcome = run_local(config, progress=progress, notice=lambda message: print(f"  {message}", flush=True))
+    outcome = run_local(config, progress=progress, notice=lambda message: print(f"  {message}", file=out, flush=True))
     summary = summarize(
         outcome, metadata=config.metadata, config_file=config.source, curated_schema=config.schema_file is not None
     )
+    summary.cli_options = options  # the printed approve command repeats them
     if summary.inferred_schema and Path(summary.inferred_schema).is_file():
         from tfxgate.artifacts.schema_proposal import propose
 
@@ -431,37 +454,14 @@ def _run(config: PipelineConfig, *, verbose: bool) -> tuple[int, str]:
             )
         )
     storage.write_text(config.pipeline.root / "summaries" / f"{_safe(outcome.run_id)}.json", summary.to_json())
-    print(render(summary), flush=True)
+    print(render(summary), file=out, flush=True)
     if outcome.fully_cached:
-        print("  every stage was served from TFX's cache: nothing changed since the last run", flush=True)
+        print("  every stage was served from TFX's cache: nothing changed since the last run", file=out, flush=True)
     return (EXIT_OK if outcome.succeeded else EXIT_FAILED), outcome.run_id
 
 
 def _safe(run_id: str) -> str:
     return run_id.replace(":", "-")
-
-
-def _setup_logging(root: Path, *, verbose: bool) -> Path:
-    """Full TFX/Beam/TF logs go to a file under the root; the console stays readable."""
-    log_dir = root / "logs"
-    log_dir.mkdir(parents=True, exist_ok=True)
-    log_path = log_dir / "tfxgate.log"
-    file_handler = logging.FileHandler(log_path)
-    file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    file_handler.setLevel(logging.INFO)
-    console = logging.StreamHandler(sys.stderr)
-    console.setLevel(logging.INFO if verbose else logging.ERROR)
-    if not verbose:  # the progress lines name the cause; its traceback belongs in the file only
-        console.addFilter(lambda record: not record.exc_info)
-    root_logger = logging.getLogger()
-    root_logger.setLevel(logging.INFO)
-    root_logger.handlers[:] = [file_handler, console]
-    logging.captureWarnings(True)  # numpy/TFMA RuntimeWarnings belong in the log file
-    if not verbose and os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2") == "2":
-        # TF reads this when first imported (after this point); "3" hides its harmless
-        # "Unable to register cuDNN factory" errors. A user's own setting is kept.
-        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
-    return log_path
 
 
 if __name__ == "__main__":

@@ -76,7 +76,10 @@ def table(report: dict) -> str:
                 cells.append("<td></td>")
                 continue
             cls = " class='bad'" if m in f["fired"] else ""
-            cells.append(f"<td{cls}>{f['values'][m]:.4g} <small>/ {f['thresholds'][m]:g}</small></td>")
+            value = f["values"][m]
+            # null (NaN in reports written before strict JSON): not measurable, never a pass or a fail.
+            shown = "n/a" if value is None or value != value else f"{value:.4g}"
+            cells.append(f"<td{cls}>{shown} <small>/ {f['thresholds'][m]:g}</small></td>")
         if "n" in f:  # reports written before n and p were stored show the measures only
             cells.append(f"<td>{f['n']['baseline']} / {f['n']['current']}</td><td>{_tests(f['tests'])}</td>")
         rows.append(f"<tr><td>{html.escape(f['feature'])}</td><td>{html.escape(f['kind'])}</td>{''.join(cells)}</tr>")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Optional
@@ -23,6 +24,7 @@ from tfxgate.mlmd.graph import Graph, value
 from tfxgate.mlmd.settings import MetadataSection, SqliteMetadata
 from tfxgate.mlmd.store import MetadataError, open_store, sqlite_path
 from tfxgate.reporting.outcome import RunOutcome
+from tfxgate.storage import strict_json
 
 
 @dataclass
@@ -55,9 +57,13 @@ class RunSummary:
     gates: dict[str, dict] = field(default_factory=dict)  # gate -> {"passed", "detail"} (GovernedPush)
     destinations: list[dict] = field(default_factory=list)  # {destination, approval, action, version, path, ...}
     config: Optional[str] = None
+    # How the CLI located this run's pipeline (`-c CONFIG [--root DIR] [--set k=v ...]`, shell-quoted):
+    # a printed command repeats them, so it works when pasted.
+    cli_options: Optional[str] = None
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2, sort_keys=True)
+        """Strict JSON: a non-finite number is null, its reason under `"nulls"` (tfxgate/storage/strict_json.py)."""
+        return strict_json.dumps(asdict(self), reason="not a number in the run's records", indent=2, sort_keys=True)
 
 
 def summarize(
@@ -91,7 +97,9 @@ def summarize(
     except MetadataError as err:  # e.g. the server went away: the run's own outcome still stands
         summary.error = summary.error or str(err)
         return summary
-    outputs = Graph(store).outputs_by_type(n.execution_id for n in outcome.nodes if n.execution_id is not None)
+    graph = Graph(store)
+    outputs = graph.outputs_by_type(n.execution_id for n in outcome.nodes if n.execution_id is not None)
+    _read_blocked_drift(summary, outcome, graph)
     for artifact in outputs.get("ExampleAnomalies", []):
         _read_validation(summary, artifact)
     for report in outputs.get("tfxgate.DriftReport", []):
@@ -183,6 +191,32 @@ def _read_drift_report(summary: RunSummary, uri: str) -> None:
     ]
 
 
+def _read_blocked_drift(summary: RunSummary, outcome: RunOutcome, graph: Graph) -> None:
+    """The drift report of a DataDrift that blocked the run: TFX discarded its outputs, the
+    executor kept a copy (`drift_report.kept_dir`), and the summary carries it as the reason.
+
+    The failed execution's id (the runner saw only the exception) comes from ML Metadata:
+    the run's DataDrift execution.
+    """
+    failed = outcome.failed_node
+    if failed is None or failed.node_id != "DataDrift":
+        return
+    executions = graph.run_executions(outcome.run_id)
+    names = graph.node_names(executions)
+    ids = [e.id for e in executions if names.get(e.id) == "DataDrift"]
+    if failed.execution_id is not None:
+        ids = [failed.execution_id]
+    if not ids:
+        return
+    published = outcome.root / "artifacts" / "DataDrift" / "drift_report" / str(max(ids))
+    kept = drift_report.kept_dir(str(published))
+    if drift_report.read(kept) is None:
+        return
+    _read_drift_report(summary, kept)
+    summary.drift["blessed"] = False
+    summary.drift["retrain"] = False
+
+
 def render(summary: RunSummary) -> str:
     """The human-readable summary the CLI prints at the end of a run."""
     status = "SUCCEEDED" if summary.succeeded else f"FAILED in {summary.failed_stage}"
@@ -229,7 +263,7 @@ def _render_governed_push(summary: RunSummary) -> list[str]:
     verdicts = [f"{name} {'passed' if g['passed'] else 'FAILED'}" for name, g in summary.gates.items()]
     lines = [f"    gates: {', '.join(verdicts) or 'none configured'}"]
     lines += [f"      - {name}: {g['detail']}" for name, g in summary.gates.items() if not g["passed"]]
-    config = summary.config or "CONFIG"
+    options = summary.cli_options or f"-c {summary.config or 'CONFIG'}"
     for d in summary.destinations:
         name, action = d["destination"], d["action"]
         if action == "push":
@@ -237,7 +271,7 @@ def _render_governed_push(summary: RunSummary) -> list[str]:
         elif action == "pending":
             lines.append(
                 f"    {name} (manual): PENDING APPROVAL; to push this model: "
-                f"tfxgate approve {d['run_id']} -c {config} --by NAME --reason TEXT --destination {name}"
+                f"tfxgate approve {shlex.quote(d['run_id'])} {options} --by NAME --reason TEXT --destination {name}"
             )
         elif action == "blocked":
             lines.append(f"    {name} ({d['approval']}): not pushed, a gate failed")

@@ -15,12 +15,13 @@ only within one filesystem.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import tempfile
 from pathlib import Path
 from typing import Any, BinaryIO, Iterator, Union
+
+from tfxgate.storage import strict_json
 
 PathLike = Union[str, os.PathLike]
 TEMP_SUFFIX = ".tmp"
@@ -60,12 +61,14 @@ def write_text(path: PathLike, text: str, *, encoding: str = "utf-8") -> Path:
     return write_bytes(path, text.encode(encoding))
 
 
-def write_json(path: PathLike, value: Any, *, indent: int = 2, **dumps: Any) -> Path:
-    """Replaces `path` with `value` as JSON (a trailing newline) atomically; returns the path.
+def write_json(path: PathLike, value: Any, *, indent: int = 2, null_reason: str = "not a number", **dumps: Any) -> Path:
+    """Replaces `path` with `value` as strict JSON (a trailing newline) atomically; returns the path.
 
-    Extra keyword arguments go to `json.dumps` (e.g. `default=float`, `sort_keys=True`).
+    A NaN/Infinity is written as null, and `null_reason` says why under the object's
+    `"nulls"` key (`strict_json`). Extra keyword arguments go to `json.dumps`
+    (e.g. `default=float`, `sort_keys=True`).
     """
-    return write_text(path, json.dumps(value, indent=indent, **dumps) + "\n")
+    return write_text(path, strict_json.dumps(value, reason=null_reason, indent=indent, **dumps) + "\n")
 
 
 def copy_file(source: PathLike, path: PathLike) -> Path:

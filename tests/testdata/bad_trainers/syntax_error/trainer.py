@@ -1,0 +1,5 @@
+"""A trainer module that does not parse."""
+
+
+def run_fn(fn_args)
+    pass
