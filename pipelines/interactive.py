@@ -152,18 +152,19 @@ def interactive(
         so every part of the data stays represented); written under the root.
       root: pipeline root for this run (artifacts, metadata, pushed models): its own ML Metadata store
         (a relative SQLite path lands under it; an absolute one is moved to `<root>/metadata.sqlite`) and
-        its own push root `<root>/serving`, so a notebook run never pushes into the real serving folder.
+        its own push root `<root>/serving` (even where the config's is absolute), so a notebook run never
+        pushes into the real serving folder.
 
     Raises:
       ConfigError: the config (with overrides) is invalid.
       ValueError: `sample_rows` with an input that is not a single CSV or Parquet file.
     """
     overrides = list(overrides)
-    if root is not None:
-        root = Path(root).resolve()
-        overrides += [f"stages.push.root={root / 'serving'}"]
     if not isinstance(config, PipelineConfig):
-        config = load_config(config, overrides=overrides, root=root)  # as the CLI's --root
+        if root is not None:
+            root = Path(root).resolve()
+            overrides.append(f"stages.push.root={root / 'serving'}")  # absolute or not: never the real one
+        config = load_config(config, overrides=overrides, root=root)
         if root is not None and config.metadata.kind == "sqlite" and Path(config.metadata.path).is_absolute():
             config = load_config(config.source, overrides=[*overrides, "metadata.path=metadata.sqlite"], root=root)
     elif overrides or root is not None:
