@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional, Sequence, Union
 
+from tfxgate.components.governed_push.component import NODE_ID as GOVERNED_PUSH
 from tfxgate.pipelines.config.root import PipelineConfig, load_config
 
 
@@ -46,7 +47,22 @@ class InteractiveRun:
             self.results[node_id] = _resolve(node, store=self.store(), ran=set(self.results))
         else:
             self.results[node_id] = self.context.run(node, enable_cache=enable_cache)
+            if node_id == GOVERNED_PUSH:
+                self._link_push_records(self.results[node_id])
         return self.results[node_id]
+
+    def _link_push_records(self, result) -> None:
+        """The executor wrote the push records; link its published PushedModel to them (as the local runner does)."""
+        from tfxgate.mlmd import audit
+        from tfxgate.mlmd.store import open_store
+
+        if result.execution_id is None:
+            return
+        store = open_store(self.config.metadata, root=self.config.pipeline.root)
+        # The run id only names a record still missing: the executor's records carry TFX's own.
+        audit.record_pipeline_decisions(
+            store, execution_id=result.execution_id, pipeline=self.config.pipeline.name, run_id="interactive"
+        )
 
     def run_until(self, node_id: str, *, enable_cache: bool = True) -> dict:
         """Runs, in pipeline order, every node up to and including `node_id` that has not run yet."""
@@ -134,8 +150,10 @@ def interactive(
       overrides: `key.path=value` strings, as the CLI's `--set`.
       sample_rows: keep about this many rows of the input file (every k-th row,
         so every part of the data stays represented); written under the root.
-      root: pipeline root for this run (artifacts, metadata, and pushes when the config's push
-        root is relative: `<root>/serving`); default the config's.
+      root: pipeline root for this run (artifacts, metadata, pushed models): its own ML Metadata store
+        (a relative SQLite path lands under it; an absolute one is moved to `<root>/metadata.sqlite`) and
+        its own push root `<root>/serving` (even where the config's is absolute), so a notebook run never
+        pushes into the real serving folder.
 
     Raises:
       ConfigError: the config (with overrides) is invalid.
@@ -143,7 +161,12 @@ def interactive(
     """
     overrides = list(overrides)
     if not isinstance(config, PipelineConfig):
-        config = load_config(config, overrides=overrides, root=root)  # as the CLI's --root: pushes under it too
+        if root is not None:
+            root = Path(root).resolve()
+            overrides.append(f"stages.push.root={root / 'serving'}")  # absolute or not: never the real one
+        config = load_config(config, overrides=overrides, root=root)
+        if root is not None and config.metadata.kind == "sqlite" and Path(config.metadata.path).is_absolute():
+            config = load_config(config.source, overrides=[*overrides, "metadata.path=metadata.sqlite"], root=root)
     elif overrides or root is not None:
         raise ValueError("overrides/root apply to a config file: pass its path, not a loaded config")
     if sample_rows is not None:

@@ -6,7 +6,10 @@ ends (seconds, and whether TFX served it from cache, read back from ML
 Metadata), so a user sees where a long run is and a test can assert what ran.
 A node that raises stops the run; the outcome names it and the cause, and the
 traceback goes to the log (`logging.exception`: `<root>/logs/tfxgate.log` under
-`tfxgate run`).
+`tfxgate run`). Before the first node, `governance.recovery.reconcile` repairs
+what a killed run or push left (push records, RUNNING executions); GovernedPush
+writes its own audit records, and once TFX marks it COMPLETE the runner links
+its PushedModel to them (`audit.record_pipeline_decisions`, idempotent).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from tfx.orchestration.portable import launcher, runtime_parameter_utils
 from tfx.proto.orchestration import pipeline_pb2
 
 from tfxgate.components.governed_push.component import NODE_ID as GOVERNED_PUSH
+from tfxgate.governance import recovery
 from tfxgate.mlmd import audit
 from tfxgate.mlmd.store import (
     EXECUTION_STATES,
@@ -38,6 +42,11 @@ from tfxgate.mlmd.store import (
 from tfxgate.pipelines.build import build_pipeline
 from tfxgate.pipelines.config.root import PipelineConfig
 from tfxgate.reporting.outcome import NodeOutcome, RunOutcome
+from tfxgate.storage import failpoints
+
+AFTER_COMPLETE = failpoints.declare(
+    "push.after_complete", "TFX marked GovernedPush COMPLETE; the runner has not linked its PushedModel to the record"
+)
 
 Progress = Callable[[str, NodeOutcome], None]
 
@@ -54,14 +63,16 @@ def run_local(
     Args:
       config: a loaded config.
       progress: called with ("start" | "end", NodeOutcome) around every node.
-      notice: told when the run waits for another one using the same SQLite file.
+      notice: told when the run waits for another one using the same SQLite file, and of each recovery repair.
 
     Returns:
       The run's outcome; `outcome.failed_node` names the node that failed.
 
     Raises:
       MetadataError: a MySQL store is unreachable or its schema is not ready.
+      ValueError: TFXGATE_FAILPOINTS names a failpoint no module declares.
     """
+    failpoints.check_armed()  # a misspelt TFXGATE_FAILPOINTS must not let a crash test pass unkilled
     config.pipeline.root.mkdir(parents=True, exist_ok=True)
     if config.metadata.kind != "sqlite":  # a server's schema is created only on request
         open_store(config.metadata, root=config.pipeline.root)
@@ -74,6 +85,9 @@ def run_local(
         metadata=address(config.metadata, root=config.pipeline.root),
     )
     with exclusive_use(config.metadata, root=config.pipeline.root, waiting=notice):
+        # What a killed run or push left behind is repaired before anything new runs (one log line each).
+        store = open_store(config.metadata, root=config.pipeline.root)
+        recovery.reconcile(store, config.governed(), log=lambda line: (logging.warning(line), notice(line)))
         started = time.monotonic()
         _run_ir(ir, run_id, outcome, progress, explain=functools.partial(_explain, config))
         outcome.seconds = time.monotonic() - started
@@ -122,7 +136,8 @@ def _run_ir(
             result.execution_id = info.execution_id if info else None
             result.state = _state_of(connection_config, result.execution_id, pipeline_node)
             if node_id == GOVERNED_PUSH and result.state == "complete":
-                try:  # only now does the PushedModel exist in MLMD, so the audit can link to it
+                failpoints.hit(AFTER_COMPLETE)
+                try:  # only now does the PushedModel exist in MLMD: link it to the executor's record (idempotent)
                     audit.record_pipeline_decisions(
                         mlmd.MetadataStore(connection_config),
                         execution_id=result.execution_id,

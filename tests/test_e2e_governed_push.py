@@ -82,7 +82,8 @@ def test_approve_pushes_the_pending_model_and_history_lists_it(taxi_runs, copied
 
     again = verb(copied_root, sample_csv, "approve", first["run_id"], "--by", "bo", "--reason", "twice")
     assert again.returncode == 2
-    assert f"run {first['run_id']} is already approved for production by ana" in again.stderr
+    assert f"run {first['run_id']}: model " in again.stderr
+    assert "is already approved for production by ana" in again.stderr
     late = verb(copied_root, sample_csv, "reject", first["run_id"], "--by", "bo", "--reason", "late")
     assert late.returncode == 2 and "already approved" in late.stderr
 
@@ -126,5 +127,5 @@ def test_reject_leaves_production_empty_and_blocks_approval(taxi_runs, copied_ro
     assert rejected.returncode == 0, rejected.stderr
     approve = verb(copied_root, sample_csv, "approve", first["run_id"], "--by", "ana", "--reason", "ok")
     assert approve.returncode == 2
-    assert f"run {first['run_id']} was rejected for production by cy" in approve.stderr
+    assert f"run {first['run_id']}: model " in approve.stderr and "was rejected for production by cy" in approve.stderr
     assert pushed_versions(copied_root / "serving", "production") == []

@@ -64,8 +64,9 @@ def test_model_bad_on_one_slice_is_not_blessed(sample_csv, tmp_path):
             writer.writerow(row)
     root = tmp_path / "root"
     result = run_pipeline(corrupted, root, "data.key=trip_start_timestamp")
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "evaluation: model NOT blessed" in result.stdout
+    assert result.returncode == 4, result.stdout + result.stderr  # BLOCKED: a gate kept the model out
+    assert re.search(r"evaluation: model \d+ NOT blessed", result.stdout)
+    assert ": BLOCKED, nothing pushed (evaluation: " in result.stdout
     assert "push: not pushed" in result.stdout
     match = re.search(r"payment_type=Cash: binary_accuracy ([0-9.]+) < min ([0-9.]+) \(n=(\d+)\)", result.stdout)
     assert match, result.stdout
@@ -89,7 +90,7 @@ def test_regression_against_the_pushed_baseline_blocks_blessing(sample_csv, copi
         "stages.evaluation.max_gap=[]",
         "stages.evaluation.overall={auc: {max_regression: 0.02}}",
     )
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.returncode == 4, result.stdout + result.stderr
     summary = result.summaries()[-1]
     # The copied store still names the session root's artifacts: the baseline is run 1's pushed model.
     assert summary["blessed"] is False and summary["baseline_model"] == first["model_uri"]

@@ -64,8 +64,8 @@ def test_new_drifted_span_runs_and_is_blocked(span_layout, sample_csv):
     synthetic_drift.write_csv(shifted, span_2)
     result = run_if_new(pattern, root)
     assert "running pipeline 'taxi'" in result.stdout, "span 2 is new data"
-    assert result.returncode == 1, result.stdout + result.stderr
-    assert "FAILED in DataDrift" in result.stdout
+    assert result.returncode == 4, result.stdout + result.stderr
+    assert ": BLOCKED, nothing pushed (drift: " in result.stdout
     assert "data drift beyond thresholds in drift: fare (" in result.stdout
     report = Path(re.search(r"\(report: (\S+drift_report\.html)\)", result.stdout).group(1)).parent
     [drift] = json.loads((report / "drift_report.json").read_text())["reports"]  # nothing pushed: one baseline

@@ -141,12 +141,16 @@ def test_new_model_is_judged_against_the_pushed_baseline_and_not_pushed_unblesse
         "stages.trainer.hyperparameters.seed=7",  # a new candidate model
         "stages.evaluation.overall.auc.min=0.999",  # that no model can pass
     )
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.returncode == 4, result.stdout + result.stderr  # BLOCKED: not blessed
     assert "<- Trainer: complete" in result.stdout
-    baseline_id = Path(first["model_uri"]).name
-    assert f"evaluation: model NOT blessed, judged against baseline model {baseline_id}" in result.stdout
-    assert "push: not pushed" in result.stdout
     summary = result.summaries()[-1]
+    # One name for a model: the Model artifact id, as history and lineage say it.
+    assert (
+        f"evaluation: model {summary['model_id']} NOT blessed, judged against baseline model {first['model_id']}"
+        in result.stdout
+    )
+    assert "push: not pushed" in result.stdout and ": BLOCKED, nothing pushed (evaluation: " in result.stdout
+    assert summary["status"] == "BLOCKED" and summary["baseline_model_id"] == first["model_id"]
     assert summary["baseline_model"] == first["model_uri"]
     assert summary["blessed"] is False and summary["pushed"] is False
     assert pushed_versions(serving) == before
@@ -182,8 +186,8 @@ def test_drifted_span_is_blocked_before_training_naming_the_features(taxi_runs, 
     synthetic_drift.write_csv(shifted, drifted_csv)
     before = pushed_versions(copied_root / "serving")
     result = run_pipeline(sample_csv, copied_root, f"data.path={drifted_csv}")
-    assert result.returncode == 1, result.stdout + result.stderr
-    assert "FAILED in DataDrift" in result.stdout
+    assert result.returncode == 4, result.stdout + result.stderr
+    assert ": BLOCKED, nothing pushed (drift: " in result.stdout and result.summaries()[-1]["status"] == "BLOCKED"
     assert "data drift beyond thresholds in drift: fare (" in result.stdout
     assert "payment_type (linf=" in result.stdout
     assert "Policy 'block': stopping before training, nothing is pushed" in result.stdout
@@ -236,8 +240,8 @@ def test_anomaly_stops_the_run_before_training_naming_feature_kind_and_value(sam
     synthetic_drift.write_csv(table, bad_csv)
     before = pushed_versions(copied_root / "serving")
     result = run_pipeline(sample_csv, copied_root, f"data.path={bad_csv}", "stages.drift.policy=warn")
-    assert result.returncode == 1, result.stdout + result.stderr
-    assert "FAILED in Validate" in result.stdout
+    assert result.returncode == 4, result.stdout + result.stderr
+    assert ": BLOCKED, nothing pushed (validation: " in result.stdout
     assert "against the schema (policy fail); stopping before training" in result.stdout
     assert "payment_type: ENUM_TYPE_UNEXPECTED_STRING_VALUES: " in result.stdout and "Bitcoin" in result.stdout
     assert "-> Trainer" not in result.stdout and "-> GovernedPush" not in result.stdout

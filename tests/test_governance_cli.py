@@ -15,6 +15,7 @@ import pytest
 from tests.conftest import run_cli
 from tests.test_config import MINIMAL, write_config
 from tfxgate.cli.main import main
+from tfxgate.governance.fingerprint import model_fingerprint as fingerprint
 from tfxgate.governance.gates import GateResult, to_json
 from tfxgate.mlmd import audit
 
@@ -87,7 +88,8 @@ def test_approve_pushes_that_exact_model_and_records_who_and_why(setup, capsys):
     assert code == 0, err
     production = setup.serving / "production"
     assert out.strip() == (
-        f"tfxgate: approved run run-1 for production by ana; pushed version 1 -> {production / '1'} (now current)"
+        f"tfxgate: approved run run-1, model {model_id} ({fingerprint(production / '1')[7:19]}), for production "
+        f"by ana; pushed version 1 -> {production / '1'} (now current)"
     )
     assert (production / "1" / "saved_model.pb").read_text() == "graph m"
     assert os.readlink(production / "current") == "1"
@@ -114,8 +116,8 @@ def test_approving_twice_is_refused(setup, capsys):
     assert setup.cli(capsys, "approve", "run-1", "--by", "ana", "--reason", "ok")[0] == 0
     code, _, err = setup.cli(capsys, "approve", "run-1", "--by", "bo", "--reason", "again")
     assert code == 2
-    assert "tfxgate: run run-1 is already approved for production by ana at " in err
-    assert "and pushed as version 1" in err
+    assert "tfxgate: run run-1: model 1 (" in err and ") is already approved for production by ana at " in err
+    assert "and pushed as version 1 (run run-1)" in err
     assert sorted(p.name for p in (setup.serving / "production").iterdir() if p.name.isdigit()) == ["1"]
 
 
@@ -139,12 +141,15 @@ def test_unknown_destination_is_refused(setup, capsys):
 def test_reject_then_approve_is_refused_and_nothing_is_pushed(setup, capsys):
     model_id = setup.pending_run("run-1")
     code, out, _ = setup.cli(capsys, "reject", "run-1", "--by", "cy", "--reason", "bias review")
-    assert code == 0 and out.strip() == "tfxgate: rejected run run-1 for production by cy; nothing pushed"
+    assert code == 0 and out.startswith(f"tfxgate: rejected run run-1, model {model_id} (")
+    assert out.strip().endswith(", for production by cy; nothing pushed, and no later run of this model will be")
     code, _, err = setup.cli(capsys, "approve", "run-1", "--by", "ana", "--reason", "ok")
     assert code == 2
-    assert "run run-1 was rejected for production by cy at " in err and "('bias review')" in err
+    assert "tfxgate: run run-1: model 1 (" in err and ") was rejected for production by cy at " in err
+    assert "('bias review', in run run-1): it cannot be approved unless the rejection is lifted: " in err
+    assert f"tfxgate reopen run-1 -c {setup.config} --by NAME --reason TEXT --destination production" in err
     code, _, err = setup.cli(capsys, "reject", "run-1", "--by", "cy", "--reason", "again")
-    assert code == 2 and "run run-1 is already rejected for production by cy" in err
+    assert code == 2 and "run run-1: model 1 (" in err and ") is already rejected for production by cy" in err
     assert not (setup.serving / "production").exists()
     [rejection] = audit.records(setup.store(), pipeline="demo", kinds=[audit.REJECTION])
     assert rejection.model_id == model_id and rejection.reason == "bias review"
@@ -253,4 +258,4 @@ def test_approve_takes_the_run_id_as_its_summary_file_spells_it(setup, capsys):
     setup.pending_run("2026-11-25T20:09:38.394603")
     code, out, err = setup.cli(capsys, "approve", "2026-11-25T20-09-38.394603", "--by", "ana", "--reason", "ok")
     assert code == 0, err
-    assert "approved run 2026-11-25T20:09:38.394603 for production by ana" in out
+    assert "approved run 2026-11-25T20:09:38.394603, model " in out and ", for production by ana" in out

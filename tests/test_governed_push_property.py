@@ -32,7 +32,9 @@ def evidence_for(outcomes: dict[str, str]) -> dict:
 
 
 def tree(path: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(path)): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()}
+    """The model files under `path` (a version's manifest is not part of the model)."""
+    files = sorted(p for p in path.rglob("*") if p.is_file() and p.name != publish.MANIFEST)
+    return {str(p.relative_to(path)): p.read_bytes() for p in files}
 
 
 push_attempt = st.tuples(
@@ -63,8 +65,11 @@ def test_version_appears_iff_all_gates_blessed_and_policy_satisfied(attempts):
             )
             after = publish.versions(destination)
             assert (action == "push") == should_push
-            if should_push:
+            if should_push and published:  # the same model again: its version is reused, never a second one
+                assert done.reused and done.version == published[0] and after == before
+            elif should_push:
                 assert after == [*before, done.version] and publish.current_version(destination) == done.version
+                assert not done.reused
                 published.append(done.version)
             else:
                 assert done is None and after == before
@@ -72,6 +77,7 @@ def test_version_appears_iff_all_gates_blessed_and_policy_satisfied(attempts):
         if destination.exists():
             for version in publish.versions(destination):
                 assert tree(destination / version) == tree(model)
+                assert publish.read_manifest(destination / version)["version"] == version
             assert sorted(p.name for p in destination.iterdir() if not p.name.startswith(".")) == sorted(
                 [*published, "current"] if published else []
             )

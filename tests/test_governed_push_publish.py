@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tfxgate.governance import publish as pub
+from tfxgate.governance.fingerprint import model_fingerprint
 from tfxgate.governance.publish import PublishError
 
 
@@ -25,7 +26,9 @@ def make_model(path: Path, *, files: int = 3, tag: str = "a") -> Path:
 
 
 def tree(path: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(path)): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()}
+    """The model files under `path` (a version's manifest is not part of the model)."""
+    files = sorted(p for p in path.rglob("*") if p.is_file() and p.name != pub.MANIFEST)
+    return {str(p.relative_to(path)): p.read_bytes() for p in files}
 
 
 def visible(destination: Path) -> list[str]:
@@ -73,7 +76,7 @@ def test_an_existing_version_is_never_overwritten(tmp_path):
         (dest / "2" / "theirs").write_text("keep me")
 
     with pytest.raises(PublishError, match=f"version 2 already exists at {dest}"):
-        pub.publish(make_model(tmp_path / "b"), dest, before_rename=someone_else_made_2)
+        pub.publish(make_model(tmp_path / "b", tag="b"), dest, before_rename=someone_else_made_2)
     assert (dest / "2" / "theirs").read_text() == "keep me" and pub.current_version(dest) == "1"
 
 
@@ -94,7 +97,7 @@ def test_destination_symlinked_out_of_the_root_is_refused(tmp_path):
 def test_switch_current_rolls_back_and_refuses_unknown_versions(tmp_path):
     dest = tmp_path / "dest"
     pub.publish(make_model(tmp_path / "a"), dest)
-    pub.publish(make_model(tmp_path / "b"), dest)
+    pub.publish(make_model(tmp_path / "b", tag="b"), dest)
     assert pub.switch_current(dest, "1") == "2" and pub.current_version(dest) == "1"
     with pytest.raises(PublishError, match=r"no version 7 at .* \(versions: 1, 2\)"):
         pub.switch_current(dest, "7")
@@ -108,7 +111,7 @@ def test_pointer_file_where_symlinks_are_unsupported(tmp_path, monkeypatch):
     monkeypatch.setattr(pub.os, "symlink", no_symlinks)
     dest = tmp_path / "dest"
     pub.publish(make_model(tmp_path / "a"), dest)
-    pub.publish(make_model(tmp_path / "b"), dest)
+    pub.publish(make_model(tmp_path / "b", tag="b"), dest)
     assert not (dest / "current").is_symlink() and (dest / "current").read_text() == "2\n"
     pub.switch_current(dest, "1")
     assert pub.current_version(dest) == "1" and visible(dest) == ["1", "2", "current"]
@@ -156,3 +159,29 @@ def test_sigkill_mid_copy_leaves_no_partial_version_and_a_retry_succeeds(tmp_pat
     assert retry.version == "2" and tree(dest / "2") == tree(big)
     assert pub.current_version(dest) == "2"
     assert not [p for p in dest.iterdir() if p.name.startswith(pub.TEMP_PREFIX)], "the abandoned copy was removed"
+
+
+def test_the_same_model_is_never_a_second_version(tmp_path):
+    dest = tmp_path / "dest"
+    model = make_model(tmp_path / "a")
+    first = pub.publish(model, dest, manifest={"model_id": 7, "run_id": "r1"})
+    pub.publish(make_model(tmp_path / "b", tag="b"), dest)
+    again = pub.publish(model, dest, manifest={"model_id": 9, "run_id": "r2"})
+    assert (again.version, again.reused, again.path) == ("1", True, dest / "1")
+    assert pub.versions(dest) == ["1", "2"] and pub.current_version(dest) == "2", "a reuse leaves `current` alone"
+    manifest = pub.read_manifest(dest / "1")
+    assert manifest["run_id"] == "r1" and manifest["version"] == "1" and manifest["destination"] == "dest"
+    assert manifest["fingerprint"] == model_fingerprint(model) and not first.reused
+    assert pub.find_version(dest, model_fingerprint(model)) == "1" and pub.find_version(dest, "sha256:0") is None
+
+
+def test_a_version_directory_without_its_manifest_is_no_version(tmp_path):
+    dest = tmp_path / "dest"
+    pub.publish(make_model(tmp_path / "a"), dest)
+    (dest / "2").mkdir()
+    (dest / "2" / "saved_model.pb").write_text("made by hand")
+    assert pub.versions(dest) == ["1"]
+    with pytest.raises(PublishError, match=r"no version 2 at .* \(versions: 1\)"):
+        pub.switch_current(dest, "2")
+    # Its number is not reused either: the next version is 3.
+    assert pub.publish(make_model(tmp_path / "c", tag="c"), dest).version == "3"

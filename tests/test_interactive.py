@@ -65,6 +65,9 @@ def test_interactive_applies_overrides_root_and_sample(tmp_path, monkeypatch):
     assert run.config.stages.push.root == (tmp_path / "r" / "serving").resolve()  # isolated like --root
     assert run.config.stages.trainer.train_steps == 7
     assert run.config.data.path == str((tmp_path / "r" / "sample" / "in.csv").resolve())
+    # Its own push root and store: a notebook run never pushes into the real serving folder.
+    assert run.config.stages.push.destination_dir("staging") == (tmp_path / "r" / "serving" / "staging").resolve()
+    assert run.config.governed().missing_store == (tmp_path / "r" / "metadata.sqlite").resolve()
 
 
 def test_unknown_node_and_missing_upstream_are_named(tmp_path, monkeypatch):

@@ -89,7 +89,7 @@ def assert_blocked_run_report(root: Path, data: Path) -> None:
     result = run_cli("report", str(TAXI_CONFIG), "--output", str(output), *sets, root=root, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     page = output.read_text()
-    assert "FAILED in" in page and "<td>DataDrift</td><td>failed</td>" in page
+    assert 'id="status">BLOCKED in' in page and "<td>DataDrift</td><td>failed</td>" in page
     drift = page.split("<section id='drift'>")[1].split("</section>")[0]
     assert "drift BLOCKED (policy block)" in drift and "drifted features: <b>fare, payment_type</b>" in drift
     assert drift.count("<svg class='baseline'") == drift.count("<svg class='current'") > 10

@@ -1,13 +1,18 @@
 """GovernedPush executor: read the gate evidence, decide per destination, publish atomically.
 
 Thin by design: it turns artifacts into plain dicts, hands them to the pure
-`gates.judge` and `policy.carry_out`, and records what happened on the
-PushedModel output (the stock Pusher's `pushed`, `pushed_destination`,
-`pushed_version`, plus `destination_name`, `model_id`, `gates` and
-`decisions`). The audit records in ML Metadata (tfxgate.Push,
-tfxgate.PendingApproval) are written from these properties by the local
-runner once TFX has published the output (tfxgate/mlmd/audit.py
-`record_pipeline_decisions`).
+`gates.judge` and `policy.decide`, publishes with the version's manifest
+(`publish.publish`: the same model is never a second version of a
+destination), and records what happened on the PushedModel output (the stock
+Pusher's `pushed`, `pushed_destination`, `pushed_version`, plus
+`destination_name`, `model_id`, `model_fingerprint`, `gates` and
+`decisions`). Where its `card` parameter names an ML Metadata store (local and
+notebook runs), it writes the audit records (tfxgate.Push,
+tfxgate.PendingApproval) there itself, as it pushes
+(`governance.push_records`); the first push's record gets the component's own
+PushedModel linked once TFX has published it. A Kubeflow task reaches no
+store: its record travels as the manifest and these properties, and
+`recovery.reconcile` rebuilds it.
 """
 
 from __future__ import annotations
@@ -24,10 +29,15 @@ from tfx.types import artifact_utils
 
 from tfxgate.artifacts import anomalies
 from tfxgate.components.governed_push.settings import PushStage
-from tfxgate.governance import gates, policy
-from tfxgate.governance.publish import serving_dir
+from tfxgate.governance import gates, policy, publish, push_records
+from tfxgate.governance.fingerprint import model_fingerprint
 from tfxgate.mlmd.graph import value
 from tfxgate.reporting.card_hook import card_writer
+from tfxgate.storage import failpoints
+
+AFTER_EXECUTOR = failpoints.declare(
+    "push.after_executor", "GovernedPush's executor returned; TFX has not yet marked the execution COMPLETE"
+)
 
 _EVIDENCE = {
     "ingestion": "examples",
@@ -51,20 +61,46 @@ class Executor(base_executor.BaseExecutor):
 
         evidence = {gate: _evidence(gate, input_dict.get(key) or []) for gate, key in _EVIDENCE.items()}
         results = gates.judge(evidence, required=required)
+        source = publish.serving_dir(model.uri)
+        fingerprint = model_fingerprint(source)
+        pipeline, run_id = _pipeline_and_run(self._context)
+        store = _open_store(exec_properties.get("card") or "")
         decisions = []
         for name, destination in stage.destinations.items():
             push = {"destination": name, "by": "policy:auto", "reason": "", "gates": gates.to_json(results)}
-            writer = _card_writer(exec_properties.get("card") or "", model_id=model.id, push=push)
-            if destination.approval == "auto" and gates.all_passed(results):
+            action = policy.decide(results, approval=destination.approval)
+            published = None
+            if action == "push":
                 _check_credentials(name, destination.credentials_env)
-            action, published = policy.carry_out(
-                serving_dir(model.uri),
-                stage.destination_dir(name),
-                gates=results,
-                approval=destination.approval,
-                root=Path(stage.root),
-                before_rename=writer,
-            )
+                manifest = push_records.manifest(
+                    fingerprint=fingerprint,
+                    model_id=model.id,
+                    model_uri=model.uri,
+                    pipeline=pipeline,
+                    run_id=run_id,
+                    gates=gates.to_json(results),
+                    destination=name,
+                )
+                # The first push's PushedModel is the component's own output, linked once TFX publishes it.
+                published = push_records.publish_and_record(
+                    source,
+                    stage.destination_dir(name),
+                    root=Path(stage.root),
+                    manifest=manifest,
+                    store=store,
+                    with_pushed_model=any(d["action"] == "push" for d in decisions),
+                    before_rename=_card_writer(exec_properties.get("card") or "", model_id=model.id, push=push),
+                )
+            elif action == "pending" and store is not None:
+                push_records.record_pending(
+                    store,
+                    destination=name,
+                    fingerprint=fingerprint,
+                    model_id=model.id,
+                    pipeline=pipeline,
+                    run_id=run_id,
+                    gates=gates.to_json(results),
+                )
             decisions.append(
                 {
                     "destination": name,
@@ -72,6 +108,7 @@ class Executor(base_executor.BaseExecutor):
                     "action": action,
                     "version": published.version if published else "",
                     "path": str(published.path) if published else "",
+                    "reused": bool(published and published.reused),
                 }
             )
             logging.info("GovernedPush: %s -> %s %s", name, action, published.path if published else "")
@@ -82,8 +119,10 @@ class Executor(base_executor.BaseExecutor):
         pushed_model.set_string_custom_property("pushed_version", first["version"] if first else "")
         pushed_model.set_string_custom_property("destination_name", first["destination"] if first else "")
         pushed_model.set_int_custom_property("model_id", model.id or 0)
+        pushed_model.set_string_custom_property("model_fingerprint", fingerprint)
         pushed_model.set_string_custom_property("gates", gates.to_json(results))
         pushed_model.set_string_custom_property("decisions", json.dumps(decisions))
+        failpoints.hit(AFTER_EXECUTOR)
 
 
 def _evidence(gate: str, artifacts: list) -> Optional[dict]:
@@ -108,18 +147,34 @@ def _check_credentials(name: str, variable: Optional[str]) -> None:
         )
 
 
+def _pipeline_and_run(context) -> tuple[str, str]:
+    """(pipeline name, run id) from TFX's executor context (a portable launcher's proto or a notebook's)."""
+    info = getattr(context, "pipeline_info", None)
+    pipeline = getattr(info, "id", "") or getattr(info, "pipeline_name", "") or ""
+    run_id = getattr(context, "pipeline_run_id", None) or getattr(info, "run_id", "") or ""
+    return pipeline, run_id
+
+
+def _open_store(card_json: str, *, read_only: bool = False):
+    """The run's ML Metadata store when the `card` parameter names one; else None (a Kubeflow task)."""
+    if not card_json:
+        return None
+    from pydantic import TypeAdapter
+
+    from tfxgate.mlmd.settings import MetadataSection
+    from tfxgate.mlmd.store import open_store
+
+    card = json.loads(card_json)
+    section = TypeAdapter(MetadataSection).validate_python(card["metadata"])
+    return open_store(section, root=Path(card["root"]), read_only=read_only)
+
+
 def _card_writer(card_json: str, *, model_id: Optional[int], push: dict):
     if not card_json:
         return card_writer(None, model_id=model_id)
-    card = json.loads(card_json)
+    card_info = json.loads(card_json).get("card_info")
 
     def open_store():
-        from pydantic import TypeAdapter
+        return _open_store(card_json, read_only=True)
 
-        from tfxgate.mlmd.settings import MetadataSection
-        from tfxgate.mlmd.store import open_store as _open
-
-        section = TypeAdapter(MetadataSection).validate_python(card["metadata"])
-        return _open(section, root=Path(card["root"]), read_only=True)
-
-    return card_writer(open_store, model_id=model_id, card_info=card.get("card_info"), push=push)
+    return card_writer(open_store, model_id=model_id, card_info=card_info, push=push)

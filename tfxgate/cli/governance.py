@@ -18,6 +18,7 @@ EXIT_OK, EXIT_REFUSED = 0, 2
 
 def govern(config: PipelineConfig, args: argparse.Namespace) -> int:
     from tfxgate.governance import store as governance
+    from tfxgate.governance.decisions import model_name
     from tfxgate.mlmd.store import MetadataError
 
     target = config.governed()
@@ -25,15 +26,35 @@ def govern(config: PipelineConfig, args: argparse.Namespace) -> int:
         if args.command == "history":
             return _history(governance.history(target, args.pipeline), as_json=args.json)
         if args.command == "approve":
-            done = governance.approve(target, args.run, by=args.by, reason=args.reason, destination=args.destination)
+            done = governance.approve(
+                target,
+                args.run,
+                by=args.by,
+                reason=args.reason,
+                destination=args.destination,
+                allow_older=args.allow_older,
+            )
+            record = done.record
             print(
-                f"tfxgate: approved run {done.record.run_id} for {done.record.destination} by {done.record.by}; "
-                f"pushed version {done.record.version} -> {done.path} (now current)"
+                f"tfxgate: approved run {record.run_id}, {model_name(record.model_id, record.model_fingerprint)}, "
+                f"for {record.destination} by {record.by}; pushed version {record.version} -> {done.path} (now current)"
             )
         elif args.command == "reject":
             done = governance.reject(target, args.run, by=args.by, reason=args.reason, destination=args.destination)
             record = done.record
-            print(f"tfxgate: rejected run {record.run_id} for {record.destination} by {record.by}; nothing pushed")
+            print(
+                f"tfxgate: rejected run {record.run_id}, {model_name(record.model_id, record.model_fingerprint)}, "
+                f"for {record.destination} by {record.by}; nothing pushed, and no later run of this model will be"
+            )
+        elif args.command == "reopen":
+            done = governance.reopen(
+                target, args.run, model_id=args.model, by=args.by, reason=args.reason, destination=args.destination
+            )
+            record = done.record
+            print(
+                f"tfxgate: reopened {model_name(record.model_id, record.model_fingerprint)} for {record.destination} "
+                f"by {record.by}: it can be approved again"
+            )
         else:
             done = governance.rollback(
                 target,
@@ -54,6 +75,8 @@ def govern(config: PipelineConfig, args: argparse.Namespace) -> int:
 
 
 def _history(rows, *, as_json: bool) -> int:
+    from tfxgate.governance.decisions import short
+
     if as_json:
         print(json.dumps([asdict(r) for r in rows], indent=2))
         return EXIT_OK
@@ -64,9 +87,12 @@ def _history(rows, *, as_json: bool) -> int:
     for r in rows:
         mark = "* " if r.current else "  "
         gates = ", ".join(f"{g} {'ok' if ok else 'FAILED'}" for g, ok in r.gates.items()) or "-"
-        print(f"{mark}{r.at:<27}{r.kind:<10}{r.destination:<13}{r.version:<9}{r.by:<16}model {r.model or '-'}")
+        model = f"model {r.model_id} ({short(r.fingerprint)})" if r.fingerprint else f"model {r.model or '-'}"
+        print(f"{mark}{r.at:<27}{r.kind:<10}{r.destination:<13}{r.version or '-':<9}{r.by:<16}{model}")
         print(f"{'':77}reason: {r.reason}")
         if r.kind == "push":
             print(f"{'':77}gates: {gates}  (run {r.run_id})")
+        elif r.kind in ("pending", "rejection", "reopen"):
+            print(f"{'':77}run {r.run_id}{': ' + r.state if r.state else ''}")
     print("* = current version of its destination")
     return EXIT_OK

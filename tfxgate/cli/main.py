@@ -8,18 +8,23 @@
     tfxgate metadata check CONFIG [--upgrade] [--set key.path=value ...]
     tfxgate lineage PIPELINE VERSION [--destination NAME] [--json] [--set key.path=value ...]
     tfxgate report CONFIG [RUN] [--root DIR] [--output FILE] [--set key.path=value ...]
-    tfxgate approve RUN -c CONFIG --by NAME --reason TEXT [--destination NAME] [--root DIR] [--set ...]
+    tfxgate approve RUN -c CONFIG --by NAME --reason TEXT [--destination NAME] [--allow-older] [--root DIR] [--set ...]
     tfxgate reject RUN -c CONFIG --by NAME --reason TEXT [--destination NAME] [--root DIR] [--set ...]
+    tfxgate reopen RUN|--model ID -c CONFIG --by NAME --reason TEXT [--destination NAME] [--root DIR] [--set ...]
     tfxgate rollback PIPELINE [-c CONFIG] --to VERSION --by NAME --reason TEXT [--destination NAME] [--root DIR]
     tfxgate history PIPELINE [-c CONFIG] [--json] [--root DIR]
     tfxgate schema adopt RUN [--to schemas/<pipeline>/schema.pbtxt] [--force]
     tfxgate init DIR
 
-Exit codes: 0 success (or, with --if-new-data, nothing new to run on), 1 a
-pipeline stage failed (or the metadata store is not ready), 2 the config (or the
-command line) is invalid, or the metadata store cannot be used as configured, or
-a governance decision is refused (nothing pending, already decided, no such version),
-3 another run holds the pipeline's lock. `--root DIR` isolates a run: metadata, artifacts
+Exit codes (RUN_EXIT_CODES, also in `tfxgate run --help`): 0 success: pushed, or
+pending approval (or, with --if-new-data, nothing new to run on); 1 a pipeline
+stage failed, a stage was left running, or the metadata store is not ready; 2 the
+config (or the command line) is invalid, or the metadata store cannot be used as
+configured, or a governance decision is refused (nothing pending, already decided,
+rejected model, older model without --allow-older, no such version); 3 another run
+holds the pipeline's lock; 4 the run is BLOCKED: it ran, but a gate (drift,
+validation, evaluation: not blessed) or a standing rejection of its model kept it
+from pushing or waiting for approval. `--root DIR` isolates a run: metadata, artifacts
 and (unless the config names an absolute push root) pushes go under DIR, and every
 command printed repeats the -c/--root/--set it needs. Nothing heavy is imported until a command needs it, so
 `check` and `--help` answer in about a second.
@@ -38,7 +43,15 @@ import tfxgate
 from tfxgate.cli import console
 from tfxgate.pipelines.config.root import ConfigError, PipelineConfig, load_config, not_checked
 
-EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_LOCKED = 0, 1, 2, 3
+EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_LOCKED, EXIT_BLOCKED = 0, 1, 2, 3, 4
+RUN_EXIT_CODES = """exit codes:
+  0  pushed, or pending approval (or, with --if-new-data, nothing new to run on)
+  1  a stage failed (or was left running), or the metadata store is not ready
+  2  invalid config or command line, or the metadata store cannot be used as configured
+  3  another run holds this pipeline root's lock
+  4  BLOCKED: a gate stopped the push (drift block, validation failed, model not blessed)
+     or the model stands rejected at its destination"""
+_STATUS_EXIT = {"SUCCEEDED": EXIT_OK, "BLOCKED": EXIT_BLOCKED, "FAILED": EXIT_FAILED, "INCOMPLETE": EXIT_FAILED}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -57,7 +70,12 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="validate a config without running anything")
     add_config_args(check)
 
-    run = commands.add_parser("run", help="build the pipeline from a config and run it locally")
+    run = commands.add_parser(
+        "run",
+        help="build the pipeline from a config and run it locally",
+        epilog=RUN_EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     add_config_args(run)
     run.add_argument("--root", type=Path, help=_ROOT_HELP)
     run.add_argument("-v", "--verbose", action="store_true", help="show TFX/Beam logs on the console")
@@ -152,12 +170,12 @@ def _add_governance(commands) -> None:
 
     def add(name: str, help_: str, subject: str, subject_help: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_)
-        sub.add_argument(subject, help=subject_help)
+        sub.add_argument(subject, help=subject_help, **({"nargs": "?"} if name == "reopen" else {}))
         sub.add_argument(
             "-c",
             "--config",
             type=Path,
-            required=subject == "run",
+            required=subject == "run",  # a run id says nothing of which pipeline
             help="the pipeline's YAML (e.g. configs/taxi.yaml); for a PIPELINE verb, default: PIPELINE itself "
             "when it is a YAML file, else configs/PIPELINE.yaml",
         )
@@ -174,6 +192,17 @@ def _add_governance(commands) -> None:
         sub.add_argument("--by", required=True, help="who decides (recorded in ML Metadata)")
         sub.add_argument("--reason", required=True, help="why (recorded in ML Metadata)")
         sub.add_argument("--destination", help="destination name, when the run is pending for more than one")
+        if name == "approve":
+            sub.add_argument(
+                "--allow-older",
+                action="store_true",
+                help="approve even though the destination serves a newer model (recorded in the reason)",
+            )
+    reopen = add("reopen", "lift the rejection of a model so that it can be approved again", "run", run_help)
+    reopen.add_argument("--model", type=int, metavar="ID", help="the Model artifact id, instead of a run")
+    reopen.add_argument("--by", required=True, help="who decides (recorded in ML Metadata)")
+    reopen.add_argument("--reason", required=True, help="why (recorded in ML Metadata)")
+    reopen.add_argument("--destination", help="destination name, when the model is rejected at more than one")
     rollback = add("rollback", "point a destination's `current` back at an earlier version", "pipeline", _PIPELINE_HELP)
     rollback.add_argument("--to", required=True, metavar="VERSION", help="version to serve again")
     rollback.add_argument("--by", required=True, help="who decides (recorded in ML Metadata)")
@@ -257,7 +286,7 @@ def _main(argv: Optional[Sequence[str]]) -> int:
         return _compile(config, args.output)
     if args.command == "submit":
         return _submit(config, args)
-    if args.command in ("approve", "reject", "rollback", "history"):
+    if args.command in ("approve", "reject", "reopen", "rollback", "history"):
         from tfxgate.cli.governance import govern
 
         return govern(config, args)
@@ -369,7 +398,7 @@ def _run_locked(config: PipelineConfig, *, verbose: bool, if_new_data: bool, wai
                     return EXIT_OK
             processed = schedule.newest_input(config)
             code, run_id = _run(config, verbose=verbose, options=options)
-            if code == EXIT_OK:
+            if code == EXIT_OK:  # a blocked span is tried again by the next --if-new-data
                 schedule.record_success(config, run_id=run_id, processed=processed)
             return code
     except schedule.PipelineLocked as err:
@@ -464,7 +493,7 @@ def _run_pipeline(config: PipelineConfig, *, log_path: Path, options: str, out) 
     print(render(summary), file=out, flush=True)
     if outcome.fully_cached:
         print("  every stage was served from TFX's cache: nothing changed since the last run", file=out, flush=True)
-    return (EXIT_OK if outcome.succeeded else EXIT_FAILED), outcome.run_id
+    return _STATUS_EXIT[summary.status], outcome.run_id
 
 
 def _safe(run_id: str) -> str:

@@ -47,14 +47,20 @@ def carry_out(
     approval: Approval,
     decision: Decision = None,
     root: Optional[Path] = None,
+    fingerprint: Optional[str] = None,
+    manifest: Optional[dict] = None,
     before_rename: Optional[Callable[[Path, str], None]] = None,
 ) -> tuple[Action, Optional[Published]]:
     """Decides for one destination and, when the action is `push`, publishes atomically.
 
     The one path from evidence to files on disk, shared by the pipeline
-    (GovernedPush's executor) and `tfxgate approve`.
+    (GovernedPush's executor) and `tfxgate approve`. `fingerprint` and
+    `manifest` go to `publish` (the same model is never a second version).
     """
     action = decide(gates, approval=approval, decision=decision)
     if action != "push":
         return action, None
-    return action, publish(source, destination, root=root, before_rename=before_rename)
+    published = publish(
+        source, destination, root=root, fingerprint=fingerprint, manifest=manifest, before_rename=before_rename
+    )
+    return action, published

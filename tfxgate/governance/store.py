@@ -2,6 +2,7 @@
 
     tfxgate approve RUN -c CONFIG --by NAME --reason TEXT [--destination NAME]
     tfxgate reject  RUN -c CONFIG --by NAME --reason TEXT [--destination NAME]
+    tfxgate reopen  RUN|--model ID -c CONFIG --by NAME --reason TEXT [--destination NAME]
     tfxgate rollback PIPELINE -c CONFIG --to VERSION --by NAME --reason TEXT [--destination NAME]
     tfxgate history  PIPELINE -c CONFIG [--json]
 
@@ -10,23 +11,31 @@ tfxgate.PendingApproval in ML Metadata): `approve` publishes that artifact's
 SavedModel with the same atomic path the pipeline uses, without rerunning
 anything, and records tfxgate.Approval + tfxgate.Push. Every refusal raises
 GovernanceError with a message that says what state the run is in.
+
+Decisions bind to the model (its fingerprint, governance/decisions.py) and the
+destination, not the run: a rejected model stays refused for every later run
+until `reopen`; approving a model older than the one the destination serves
+needs `allow_older`. Each verb first runs `recovery.reconcile` under the locks.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Optional
 
+from tfxgate.governance import decisions, policy, publish, push_records, recovery
 from tfxgate.governance import gates as gate_results
-from tfxgate.governance import policy, publish
 from tfxgate.governance.target import GovernedPipeline
 from tfxgate.mlmd import audit
 from tfxgate.mlmd.store import exclusive_use, open_store
 from tfxgate.reporting.card_hook import card_writer
-from tfxgate.storage import file_lock
+from tfxgate.storage import LockHeld, file_lock
+
+_log = logging.getLogger(__name__)
 
 
 class GovernanceError(Exception):
@@ -42,34 +51,60 @@ class Done:
 
 
 @contextlib.contextmanager
-def governed(target: GovernedPipeline) -> Iterator[object]:
-    """The store, with runs and other decisions on this pipeline root kept out meanwhile."""
+def governed(target: GovernedPipeline, *, wait: bool = True) -> Iterator[object]:
+    """The store, with runs and other decisions on this pipeline root kept out meanwhile.
+
+    Raises:
+      storage.LockHeld: `wait` is False and a run or another decision holds the root.
+    """
     root = target.root
     if target.missing_store is not None:
         raise GovernanceError(f"pipeline '{target.name}' has no ML Metadata at {target.missing_store}: run it first")
-    with file_lock(root / "governance.lock"), exclusive_use(target.metadata, root=root, waiting=lambda message: None):
-        yield open_store(target.metadata, root=root)
+    with (
+        file_lock(root / "governance.lock", wait=wait),
+        exclusive_use(target.metadata, root=root, waiting=lambda message: None, wait=wait),
+    ):
+        store = open_store(target.metadata, root=root)
+        # What a crash left between the push root and the store is repaired before anything is decided.
+        recovery.reconcile(store, target, log=_log.warning)
+        yield store
 
 
-def approve(target: GovernedPipeline, run_id: str, *, by: str, reason: str, destination: Optional[str] = None) -> Done:
-    """Approves the model run `run_id` left pending and pushes it. See the module docstring."""
+def approve(
+    target: GovernedPipeline,
+    run_id: str,
+    *,
+    by: str,
+    reason: str,
+    destination: Optional[str] = None,
+    allow_older: bool = False,
+) -> Done:
+    """Approves the model run `run_id` left pending and pushes it. See the module docstring.
+
+    Refused when that model (by fingerprint) stands rejected or is already pushed at the
+    destination, or, without `allow_older`, when it is older than the model the destination serves.
+    """
     _require(by=by, reason=reason)
     with governed(target) as store:
         pending = _pending(store, target, run_id, destination, verb="approve")
-        decided = _decisions(store, target, pending)
-        if decided.get(audit.REJECTION):
-            rejection = decided[audit.REJECTION]
-            raise GovernanceError(
-                f"run {run_id} was rejected for {pending.destination} by {rejection.by} at {rejection.at} "
-                f"({rejection.reason!r}): it cannot be approved; run the pipeline again for a new model"
-            )
-        if decided.get(audit.PUSH):
-            push = decided[audit.PUSH]
-            raise GovernanceError(
-                f"run {run_id} is already approved for {pending.destination} by {push.by} at {push.at} "
-                f"and pushed as version {push.version}"
-            )
+        book = decisions.Book(store, target.name)
+        model = _model(book, pending)
         name = pending.destination
+        rejection = book.standing_rejection(model, name)
+        if rejection is not None:
+            raise GovernanceError(
+                f"run {run_id}: {model.name} was rejected for {name} by {rejection.by} at {rejection.at} "
+                f"({rejection.reason!r}, in run {rejection.run_id}): it cannot be approved unless the rejection is "
+                f"lifted: tfxgate reopen {run_id} -c {target.source} --by NAME --reason TEXT --destination {name}"
+            )
+        push = book.pushed(model, name)
+        if push is not None:
+            serving = name in target.destinations and publish.current_version(target.destinations[name].directory)
+            hint = "" if serving == push.version else f"; to serve it again: tfxgate rollback --to {push.version}"
+            raise GovernanceError(
+                f"run {run_id}: {model.name} is already approved for {name} by {push.by} at {push.at} "
+                f"and pushed as version {push.version} (run {push.run_id}){hint}"
+            )
         if name not in target.destinations:
             raise GovernanceError(f"destination {name!r} is no longer in stages.push.destinations of {target.source}")
         variable = target.destinations[name].credentials_env
@@ -77,14 +112,26 @@ def approve(target: GovernedPipeline, run_id: str, *, by: str, reason: str, dest
             raise GovernanceError(
                 f"stages.push.destinations.{name}.credentials_env: environment variable {variable} is not set"
             )
-        [model] = store.get_artifacts_by_id([pending.model_id])
         source = publish.serving_dir(model.uri)
         if not source.is_dir():
-            raise GovernanceError(f"the pending model's files are gone: {source} (model artifact {model.id})")
+            raise GovernanceError(f"the pending model's files are gone: {source} ({model.name})")
+        reason = _downgrade(book, target, model, name, reason=reason, allow_older=allow_older)
         # The approval is recorded first so the model card written inside the version names it;
         # a push that then fails can be retried with `approve` (the approval is reused).
-        if not decided.get(audit.APPROVAL):
-            audit.record(store, audit.APPROVAL, **_common(target, pending), by=by, reason=reason)
+        approvals = [r for r in book.about(model, name, (audit.APPROVAL,)) if r.run_id == pending.run_id]
+        if not approvals:
+            audit.record(store, audit.APPROVAL, **_common(target, pending, model), by=by, reason=reason)
+        manifest = push_records.manifest(
+            fingerprint=model.fingerprint,
+            model_id=model.id,
+            model_uri=model.uri,
+            pipeline=target.name,
+            run_id=pending.run_id,
+            gates=pending.gates,
+            decision="approved",
+            by=by,
+            reason=reason,
+        )
         _, published = policy.carry_out(
             source,
             target.destinations[name].directory,
@@ -92,6 +139,8 @@ def approve(target: GovernedPipeline, run_id: str, *, by: str, reason: str, dest
             approval="manual",
             decision="approved",
             root=target.push_root,
+            fingerprint=model.fingerprint,
+            manifest=manifest,
             before_rename=card_writer(
                 lambda: store,
                 model_id=model.id,
@@ -108,35 +157,74 @@ def approve(target: GovernedPipeline, run_id: str, *, by: str, reason: str, dest
         )
         if published is None:
             raise GovernanceError(f"run {run_id}: a gate failed ({pending.gates}); nothing can be pushed")
-        pushed = audit.new_pushed_model(
-            store, uri=str(published.path), destination_name=name, version=published.version, model_id=model.id
-        )
-        push = audit.record(
-            store,
-            audit.PUSH,
-            **_common(target, pending),
-            version=published.version,
-            by=by,
-            reason=reason,
-            gates=pending.gates,
-            pushed_model=pushed,
-        )
+        # Found again by (fingerprint, destination) when a killed approve is retried: one record per push.
+        push = push_records.record_push(store, published, manifest=publish.read_manifest(published.path) or manifest)
         return Done(push, published.path)
 
 
 def reject(target: GovernedPipeline, run_id: str, *, by: str, reason: str, destination: Optional[str] = None) -> Done:
-    """Records that the pending model of `run_id` must not be pushed."""
+    """Records that the pending model of `run_id` must not be pushed to its destination, by any run."""
     _require(by=by, reason=reason)
     with governed(target) as store:
         pending = _pending(store, target, run_id, destination, verb="reject")
-        decided = _decisions(store, target, pending)
-        for kind, state in ((audit.REJECTION, "rejected"), (audit.APPROVAL, "approved")):
-            if decided.get(kind):
-                earlier = decided[kind]
-                raise GovernanceError(
-                    f"run {run_id} is already {state} for {pending.destination} by {earlier.by} at {earlier.at}"
-                )
-        return Done(audit.record(store, audit.REJECTION, **_common(target, pending), by=by, reason=reason))
+        book = decisions.Book(store, target.name)
+        model = _model(book, pending)
+        earlier = book.standing_rejection(model, pending.destination) or book.pushed(model, pending.destination)
+        if earlier is not None:
+            state = "rejected" if earlier.kind == audit.REJECTION else f"approved (version {earlier.version})"
+            raise GovernanceError(
+                f"run {run_id}: {model.name} is already {state} for {pending.destination} "
+                f"by {earlier.by} at {earlier.at} (run {earlier.run_id})"
+            )
+        record = audit.record(store, audit.REJECTION, **_common(target, pending, model), by=by, reason=reason)
+        return Done(record)
+
+
+def reopen(
+    target: GovernedPipeline,
+    run_id: Optional[str] = None,
+    *,
+    model_id: Optional[int] = None,
+    by: str,
+    reason: str,
+    destination: Optional[str] = None,
+) -> Done:
+    """Lifts the standing rejection of a model (the one run `run_id` left pending, or Model `model_id`).
+
+    Audited as tfxgate.Reopen; afterwards the model can be approved (or rejected) again.
+    """
+    _require(by=by, reason=reason)
+    if (run_id is None) == (model_id is None):
+        raise GovernanceError("reopen: name a run, or a model with --model ID (not both)")
+    with governed(target) as store:
+        book = decisions.Book(store, target.name)
+        names = [destination] if destination else list(target.destinations)
+        if run_id is not None:
+            pending = _pending(store, target, run_id, destination, verb="reopen")
+            model, names = _model(book, pending), [pending.destination]
+        else:
+            model = book.model(model_id)
+            if model is None:
+                raise GovernanceError(f"no Model artifact {model_id} in the store of pipeline '{target.name}'")
+        standing = {n: r for n in names if (r := book.standing_rejection(model, n)) is not None}
+        if not standing:
+            where = destination or ", ".join(names)
+            raise GovernanceError(f"{model.name} has no standing rejection at {where}: nothing to reopen")
+        if len(standing) > 1:
+            raise GovernanceError(f"{model.name} is rejected at {', '.join(standing)}: name one with --destination")
+        [(name, rejection)] = standing.items()
+        record = audit.record(
+            store,
+            audit.REOPEN,
+            pipeline=target.name,
+            run_id=rejection.run_id,
+            destination=name,
+            by=by,
+            reason=reason,
+            model_id=model.id,
+            model_fingerprint=model.fingerprint,
+        )
+        return Done(record)
 
 
 def rollback(
@@ -185,7 +273,7 @@ def rollback(
 
 @dataclass(frozen=True)
 class HistoryRow:
-    kind: str  # push | rollback
+    kind: str  # push | rollback | rejection | reopen | pending
     destination: str
     version: str
     at: str
@@ -195,23 +283,37 @@ class HistoryRow:
     run_id: str
     gates: dict
     current: bool
+    model_id: Optional[int] = None
+    fingerprint: str = ""  # the model's content fingerprint (`sha256:...`)
+    state: str = ""  # pending: waiting | superseded: ... | rejected ...; push: "failed" when its version is gone
 
 
 def history(target: GovernedPipeline, pipeline: str) -> list[HistoryRow]:
-    """Every push and rollback of the pipeline, oldest first; `current` marks what each destination serves."""
+    """Every push, rollback, rejection and reopen, then the runs still pending; `current` marks what is served."""
     _same_pipeline(target, pipeline)
     if target.missing_store is not None:
         return []
+    try:
+        with governed(target, wait=False) as store:
+            return _history_rows(target, decisions.Book(store, pipeline))
+    except LockHeld as busy:  # a run is writing: show what is recorded, and repair nothing meanwhile
+        _log.warning("%s is in use (%s): history without recovery", busy.path, busy.holder)
     store = open_store(target.metadata, root=target.root, read_only=target.metadata.kind == "sqlite")
-    found = audit.records(store, pipeline=pipeline, kinds=[audit.PUSH, audit.ROLLBACK])
-    models = {a.id: a for a in store.get_artifacts_by_id(sorted({r.model_id for r in found if r.model_id}))}
+    return _history_rows(target, decisions.Book(store, pipeline))
+
+
+def _history_rows(target: GovernedPipeline, book: decisions.Book) -> list[HistoryRow]:
+    shown = (audit.PUSH, audit.ROLLBACK, audit.REJECTION, audit.REOPEN)
+    found = [r for r in book.records if r.kind in shown]
+    found += [p for p in book.records if p.kind == audit.PENDING and book.state(p) == "waiting"]
+    found += [p for p in book.records if p.kind == audit.PENDING and book.state(p).startswith("superseded")]
     serving = {n: publish.current_version(d.directory) for n, d in target.destinations.items()}
     rows = []
     for r in found:
-        model = models.get(r.model_id)
+        model = book.model(r.model_id)
         rows.append(
             HistoryRow(
-                kind="push" if r.kind == audit.PUSH else "rollback",
+                kind=_HISTORY_KINDS[r.kind],
                 destination=r.destination,
                 version=r.version,
                 at=r.at,
@@ -219,20 +321,30 @@ def history(target: GovernedPipeline, pipeline: str) -> list[HistoryRow]:
                 by=r.by,
                 reason=r.reason,
                 run_id=r.run_id,
-                gates={g.name: g.passed for g in gate_results.from_json(r.gates)},
+                gates={g.name: g.passed for g in gate_results.from_json(r.gates)} if r.kind == audit.PUSH else {},
                 current=r.kind == audit.PUSH and serving.get(r.destination) == r.version,
+                model_id=r.model_id,
+                fingerprint=book.fingerprint(r),
+                state=book.state(r) if r.kind == audit.PENDING else r.state,
             )
         )
     return rows
 
 
-def pending_runs(target: GovernedPipeline, store) -> list[audit.Record]:
-    """PendingApproval records not yet approved, rejected or pushed."""
-    open_ = []
-    for pending in audit.records(store, pipeline=target.name, kinds=[audit.PENDING]):
-        if not _decisions(store, target, pending):
-            open_.append(pending)
-    return open_
+_HISTORY_KINDS = {
+    audit.PUSH: "push",
+    audit.ROLLBACK: "rollback",
+    audit.REJECTION: "rejection",
+    audit.REOPEN: "reopen",
+    audit.PENDING: "pending",
+}
+
+
+def pending_runs(target: GovernedPipeline, store) -> list[tuple[audit.Record, str]]:
+    """PendingApproval records not yet pushed or rejected, each with its state (waiting, or superseded: ...)."""
+    book = decisions.Book(store, target.name)
+    found = [(p, book.state(p)) for p in book.records if p.kind == audit.PENDING]
+    return [(p, state) for p, state in found if state == "waiting" or state.startswith("superseded")]
 
 
 def _pending(store, target: GovernedPipeline, run_id: str, destination: Optional[str], *, verb: str) -> audit.Record:
@@ -245,7 +357,10 @@ def _pending(store, target: GovernedPipeline, run_id: str, destination: Optional
     if destination is not None:
         records = [r for r in records if r.destination == destination]
     if not records:
-        waiting = [f"{r.run_id} ({r.destination})" for r in pending_runs(target, store)]
+        waiting = [
+            f"{r.run_id} ({r.destination}{'' if state == 'waiting' else ', ' + state})"
+            for r, state in pending_runs(target, store)
+        ]
         hint = f"runs waiting for approval: {', '.join(waiting)}" if waiting else "no run is waiting for approval"
         where = f" for destination {destination!r}" if destination else ""
         raise GovernanceError(f"cannot {verb}: run {run_id} has no model pending approval{where} ({hint})")
@@ -255,18 +370,38 @@ def _pending(store, target: GovernedPipeline, run_id: str, destination: Optional
     return records[0]
 
 
-def _decisions(store, target: GovernedPipeline, pending: audit.Record) -> dict[str, audit.Record]:
-    """The approval / rejection / push already recorded for this run's model at this destination."""
-    kinds = [audit.APPROVAL, audit.REJECTION, audit.PUSH]
-    found = {}
-    for r in audit.records(store, pipeline=target.name, kinds=kinds):
-        if r.run_id == pending.run_id and r.destination == pending.destination and r.model_id == pending.model_id:
-            found[r.kind] = r
-    return found
+def _model(book: decisions.Book, pending: audit.Record) -> decisions.Model:
+    model = book.model(pending.model_id)
+    if model is None:
+        raise GovernanceError(f"run {pending.run_id}: its pending model {pending.model_id} is not in the store")
+    return model
 
 
-def _common(target: GovernedPipeline, pending: audit.Record) -> dict:
-    return dict(pipeline=target.name, run_id=pending.run_id, destination=pending.destination, model_id=pending.model_id)
+def _downgrade(
+    book: decisions.Book, target: GovernedPipeline, model: decisions.Model, name: str, *, reason: str, allow_older: bool
+) -> str:
+    """The reason to record; refuses a model older than the one `name` serves unless `allow_older`."""
+    serving = book.serving(name, publish.current_version(target.destinations[name].directory))
+    current = book.model(serving.model_id) if serving is not None else None
+    if current is None or not model.older_than(current):
+        return reason
+    if not allow_older:
+        raise GovernanceError(
+            f"{model.name} is older than {current.name}, which {name} serves as version {serving.version} "
+            f"(pushed by {serving.by} at {serving.at}): approving it would downgrade {name}; "
+            "pass --allow-older to do so on purpose"
+        )
+    return f"{reason} [--allow-older: replaces newer {current.name}, version {serving.version}]"
+
+
+def _common(target: GovernedPipeline, pending: audit.Record, model: decisions.Model) -> dict:
+    return dict(
+        pipeline=target.name,
+        run_id=pending.run_id,
+        destination=pending.destination,
+        model_id=model.id,
+        model_fingerprint=model.fingerprint,
+    )
 
 
 def _require(*, by: str, reason: str) -> None:

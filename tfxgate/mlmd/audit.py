@@ -2,8 +2,10 @@
 
 Every decision is an MLMD execution of one of the types below, with string
 properties `pipeline`, `run_id`, `destination`, `version`, `by`, `reason`,
-`at` (ISO-8601 UTC) and, for Push / PendingApproval, `gates` (JSON: gate ->
-{"passed", "detail"}). The Model artifact is an INPUT event of the execution,
+`at` (ISO-8601 UTC), `model_fingerprint` (the model's content identity, which
+decisions bind to), `recovered` ("1" when rebuilt from a version's manifest),
+`state` ("failed" when the version it names is gone) and, for Push /
+PendingApproval, `gates` (JSON: gate -> {"passed", "detail"}). The Model artifact is an INPUT event of the execution,
 the PushedModel an OUTPUT of a Push; each execution is associated with the
 TFX `pipeline` context and, where there is one, the run's `pipeline_run`
 context. So "who let this model into production, on what evidence" is a walk
@@ -31,9 +33,26 @@ PUSH, APPROVAL, REJECTION, ROLLBACK, PENDING = (
     "tfxgate.Rollback",
     "tfxgate.PendingApproval",
 )
-KINDS = (PUSH, APPROVAL, REJECTION, ROLLBACK, PENDING)
-PROPERTIES = ("pipeline", "run_id", "destination", "version", "by", "reason", "at", "gates", "previous_version")
+REOPEN = "tfxgate.Reopen"  # a rejection lifted explicitly (`tfxgate reopen`, tfxgate/governance/store.py)
+KINDS = (PUSH, APPROVAL, REJECTION, ROLLBACK, PENDING, REOPEN)
+PROPERTIES = (
+    "pipeline",
+    "run_id",
+    "destination",
+    "version",
+    "by",
+    "reason",
+    "at",
+    "gates",
+    "previous_version",
+    "model_fingerprint",  # the model's content identity (`governance.fingerprint`): decisions bind to it
+    "recovered",  # "1" when rebuilt from a version's manifest by `governance.recovery`
+    "state",  # "" normally; "failed" when recovery found the record's version directory missing
+)
+FAILED = "failed"  # a record's `state` when its version directory is gone
 AUTO = "policy:auto"  # `by` of a push the pipeline made itself under approval `auto`
+AUTO_REASON = "every gate passed; destination approval is auto"
+PENDING_REASON = "every gate passed; destination approval is manual: waiting for `tfxgate approve`"
 
 
 @dataclass(frozen=True)
@@ -51,6 +70,9 @@ class Record:
     at: str = ""
     gates: str = ""  # JSON: gate -> {"passed", "detail"} (see `gate_results`)
     previous_version: str = ""
+    model_fingerprint: str = ""
+    recovered: str = ""
+    state: str = ""
     model_id: Optional[int] = None
     pushed_model_id: Optional[int] = None
 
@@ -76,6 +98,7 @@ _DECISIONS = {
     REJECTION: "rejection",
     ROLLBACK: "rollback",
     PENDING: "pending_approval",
+    REOPEN: "reopen",
 }
 
 
@@ -95,10 +118,16 @@ def record(
     version: str = "",
     gates: str = "",
     previous_version: str = "",
+    model_fingerprint: str = "",
+    recovered: bool = False,
+    at: str = "",
     model_id: Optional[int] = None,
     pushed_model: Optional[metadata_store_pb2.Artifact] = None,
 ) -> Record:
-    """Writes one governance execution with its events and contexts; returns it as read back."""
+    """Writes one governance execution with its events and contexts; returns it as read back.
+
+    `at` defaults to now; a record rebuilt from a manifest keeps the manifest's time (and `recovered`).
+    """
     type_id = _execution_type(store, kind)
     execution = metadata_store_pb2.Execution(type_id=type_id, last_known_state=metadata_store_pb2.Execution.COMPLETE)
     values = dict(
@@ -108,9 +137,12 @@ def record(
         version=version,
         by=by,
         reason=reason,
-        at=now(),
+        at=at or now(),
         gates=gates,
         previous_version=previous_version,
+        model_fingerprint=model_fingerprint,
+        recovered="1" if recovered else "",
+        state="",
     )
     for key, text in values.items():
         execution.properties[key].string_value = text
@@ -168,52 +200,113 @@ def records(store, *, pipeline: Optional[str], kinds: Iterable[str] = KINDS) -> 
     return found
 
 
-def record_pipeline_decisions(store, *, execution_id: int, pipeline: str, run_id: str) -> list[Record]:
-    """Audit records for what a GovernedPush execution decided (called once TFX published its output).
+def find(store, *, kind: str, destination: str, model_fingerprint: str, pipeline: Optional[str] = None) -> list[Record]:
+    """The live records of `kind` for this model (fingerprint) at this destination, oldest first.
 
-    Each destination pushed under `auto` gets a tfxgate.Push (its PushedModel:
-    the component's own output for the first, a new artifact for others); each
-    `manual` destination with every gate passed gets a tfxgate.PendingApproval.
+    A push is identified by (model fingerprint, destination): writers call this
+    first so that a retried or recovered write never adds a second record.
+    Records marked `state` = "failed" (their version is gone) do not count.
+    """
+    if not model_fingerprint:
+        return []
+    return [
+        r
+        for r in records(store, pipeline=pipeline, kinds=(kind,))
+        if r.destination == destination and r.model_fingerprint == model_fingerprint and r.state != FAILED
+    ]
+
+
+def version_path(store, record: Record) -> Optional[str]:
+    """The version directory a Push record names: its PushedModel's `pushed_destination` (None when it has none yet).
+
+    (GovernedPush's own PushedModel lives in the pipeline's artifacts; only
+    `pushed_destination` says where the version is.)
+    """
+    if record.pushed_model_id is None:
+        return None
+    found = store.get_artifacts_by_id([record.pushed_model_id])
+    if not found:
+        return None
+    return value(found[0], "pushed_destination") or found[0].uri
+
+
+def mark_state(store, record_id: int, state: str) -> None:
+    """Sets a record's `state` property (e.g. "failed": its version directory is gone); the record stays."""
+    [execution] = store.get_executions_by_id([record_id])
+    [execution_type] = store.get_execution_types_by_id([execution.type_id])
+    _execution_type(store, execution_type.name)  # a store written before `state` existed gains the property
+    execution.properties["state"].string_value = state
+    store.put_execution(execution, [], [])
+
+
+def link_output(store, record_id: int, artifact: metadata_store_pb2.Artifact) -> None:
+    """Makes an existing PushedModel the OUTPUT of a record that has none (the component's own, once published)."""
+    event = _event(metadata_store_pb2.Event.OUTPUT, "pushed_model")
+    event.execution_id, event.artifact_id = record_id, artifact.id
+    store.put_events([event])
+
+
+def record_pipeline_decisions(store, *, execution_id: int, pipeline: str, run_id: str) -> list[Record]:
+    """Completes the audit records of a GovernedPush execution once TFX published its output; idempotent.
+
+    The executor writes the records itself as it pushes (governance/push_records.py);
+    this links the component's PushedModel to the first push's record and
+    writes any record still missing (keyed by model fingerprint, destination
+    and kind), so calling it again, or after the executor, adds nothing.
+    Each destination pushed under `auto` has a tfxgate.Push; each `manual`
+    destination with every gate passed a tfxgate.PendingApproval.
     """
     graph = Graph(store)
     model, output = _model_and_pushed(graph, graph.linked([execution_id]))
     if output is None or model is None:
         return []
-    model_id = model.id
+    fingerprint = value(output, "model_fingerprint") or ""
     gates = value(output, "gates") or ""
     decisions = json.loads(value(output, "decisions") or "[]")
     written, output_used = [], False
-    common = dict(pipeline=pipeline, run_id=run_id, gates=gates, model_id=model_id)
+    common = dict(pipeline=pipeline, run_id=run_id, gates=gates, model_id=model.id, model_fingerprint=fingerprint)
     for decision in decisions:
-        if decision["action"] == "push":
-            pushed = output if not output_used else None
-            output_used = True
-            if pushed is None:
-                pushed = new_pushed_model(
-                    store,
-                    uri=decision["path"],
-                    destination_name=decision["destination"],
-                    version=decision["version"],
-                    model_id=model_id,
-                )
-            reason = "every gate passed; destination approval is auto"
+        name = decision["destination"]
+        kind = {"push": PUSH, "pending": PENDING}.get(decision["action"])
+        if kind is None:
+            continue
+        first_push = kind == PUSH and not output_used
+        output_used = output_used or kind == PUSH
+        found = find(store, kind=kind, destination=name, model_fingerprint=fingerprint)
+        if kind == PUSH:  # the record of this version (the destination's path may have changed since another)
+            found = [
+                r
+                for r in found
+                if r.version == decision["version"] and version_path(store, r) in (None, decision["path"])
+            ]
+        if found:
+            if first_push and found[0].pushed_model_id is None:
+                link_output(store, found[0].id, output)
+            written.append(found[0])
+            continue
+        if kind == PENDING:
             written.append(
-                record(
-                    store,
-                    PUSH,
-                    destination=decision["destination"],
-                    version=decision["version"],
-                    by=AUTO,
-                    reason=reason,
-                    pushed_model=pushed,
-                    **common,
-                )
+                record(store, PENDING, destination=name, by="policy:manual", reason=PENDING_REASON, **common)
             )
-        elif decision["action"] == "pending":
-            reason = "every gate passed; destination approval is manual: waiting for `tfxgate approve`"
-            written.append(
-                record(store, PENDING, destination=decision["destination"], by="policy:manual", reason=reason, **common)
+            continue
+        pushed = output
+        if not first_push:
+            pushed = new_pushed_model(
+                store, uri=decision["path"], destination_name=name, version=decision["version"], model_id=model.id
             )
+        version = decision["version"]
+        written.append(
+            record(
+                store,
+                PUSH,
+                destination=name,
+                version=version,
+                by=AUTO,
+                reason=AUTO_REASON,
+                pushed_model=pushed,
+                **common,
+            )
+        )
     return written
 
 

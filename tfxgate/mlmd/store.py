@@ -114,13 +114,16 @@ def connection_config(section: Metadata, *, root: Path, read_only: bool = False)
 
 
 @contextlib.contextmanager
-def exclusive_use(section: Metadata, *, root: Path, waiting: Callable[[str], None]) -> Iterator[None]:
+def exclusive_use(
+    section: Metadata, *, root: Path, waiting: Callable[[str], None], wait: bool = True
+) -> Iterator[None]:
     """Serialises runs that share one SQLite file; a server store needs no such lock.
 
     SQLite takes one writer at a time and MLMD does not wait for its lock, so
     concurrent runs on one file would fail at random stages with `database is
     locked`. An advisory lock on `<file>.lock` makes them queue instead; the
     lock dies with its process, so a killed run never blocks the next one.
+    With `wait` False, `storage.LockHeld` is raised at once instead of queueing.
     """
     if not isinstance(section, SqliteMetadata):
         yield
@@ -130,7 +133,7 @@ def exclusive_use(section: Metadata, *, root: Path, waiting: Callable[[str], Non
     def held(holder: str) -> None:
         waiting(f"waiting for another run using {path} (SQLite takes one run at a time; held by {holder})")
 
-    with file_lock(Path(f"{path}.lock"), on_held=held):
+    with file_lock(Path(f"{path}.lock"), on_held=held if wait else None, wait=wait):
         yield
 
 

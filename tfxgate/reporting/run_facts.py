@@ -50,6 +50,8 @@ class RunReport:
     approvals: list[dict] = field(default_factory=list)
     push: Optional[dict] = None
     lineage: list[dict] = field(default_factory=list)
+    # SUCCEEDED | BLOCKED | FAILED | INCOMPLETE, from the executions' states in ML Metadata (`status_of`)
+    status: str = "SUCCEEDED"
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=1, default=str)
@@ -96,6 +98,11 @@ def from_executions(store: mlmd.MetadataStore, executions, *, pipeline: str, run
     report.anomalies = _anomalies(outputs)
     report.drift = _drift(outputs) or _blocked_drift(stages, outputs)
     report.evaluation = _evaluation(outputs)
+    if report.evaluation is not None:  # models are named by Model artifact id, as history and lineage name them
+        report.evaluation["model_id"] = next((m.id for m in outputs.get("Model", [])), None)
+        uri = report.evaluation.get("baseline_model")
+        models = [a for a in store.get_artifacts_by_uri(uri) if graph.type_of(a) == "Model"] if uri else []
+        report.evaluation["baseline_model_id"] = models[0].id if models else None
     report.push = _push(outputs)
     records = _governance(store, pipeline=pipeline, run_id=run_id, model_ids={m.id for m in outputs.get("Model", [])})
     report.gates = next((r["gates"] for r in records if r.get("gates")), None)
@@ -104,7 +111,38 @@ def from_executions(store: mlmd.MetadataStore, executions, *, pipeline: str, run
     if pushes and report.push is not None:
         report.push["recorded_by"] = pushes[-1]
     report.lineage = graph.reads_and_writes(executions)
+    report.status = status_of(report)
+    report.succeeded = report.status == "SUCCEEDED"
     return report
+
+
+def status_of(report: RunReport) -> str:
+    """The run's status as ML Metadata records it, never as a summary file says.
+
+    FAILED: a stage failed or was canceled (a drift block excepted); INCOMPLETE: a stage is still
+    RUNNING/NEW (its process was killed; recovery later marks it FAILED); BLOCKED: a gate stopped
+    the push (drift, validation, evaluation, or a push with nothing pushed nor left pending).
+    """
+    states = {s["state"] for s in report.stages}
+    drift_blocked = report.drift is not None and report.drift.get("blessed") is False
+    failed = [s for s in report.stages if s["state"] in ("failed", "canceled")]
+    if failed and not (drift_blocked and all(s["node"] == "DataDrift" for s in failed)):
+        return "FAILED"
+    if states & {"running", "new"}:
+        return "INCOMPLETE"
+    if report.push is not None and report.push["pushed"]:
+        return "SUCCEEDED"
+    blocked = (
+        drift_blocked
+        or (report.anomalies is not None and report.anomalies.get("blessed") is False)
+        or (report.evaluation is not None and report.evaluation.get("blessed") is False)
+        or (
+            report.push is not None
+            and not report.push["pushed"]
+            and not any(a["kind"] == "PendingApproval" for a in report.approvals)
+        )
+    )
+    return "BLOCKED" if blocked else "SUCCEEDED"
 
 
 def _governance(store: mlmd.MetadataStore, *, pipeline: str, run_id: str, model_ids: set[int]) -> list[dict]:

@@ -21,7 +21,7 @@ SECTIONS = ("Stages", "Data", "Anomalies", "Drift", "Slice evaluation", "Gates",
 
 def render(report: RunReport, *, chart_metric: str = "binary_accuracy", minimum: Optional[float] = None) -> str:
     """The page; `chart_metric` (and its gate `minimum`) picks the per-slice chart."""
-    status = "SUCCEEDED" if report.succeeded else "FAILED"
+    status = report.status
     title = f"tfxgate run report: {report.pipeline} {report.run_id}"
     sections = [section(report, name, chart_metric=chart_metric, minimum=minimum) for name in SECTIONS]
     return f"""<!DOCTYPE html>
@@ -157,8 +157,11 @@ def _evaluation(evaluation: Optional[dict], *, chart_metric: str, minimum: Optio
         return NOT_RECORDED
     verdict = {None: "", True: "BLESSED", False: "NOT blessed"}[evaluation["blessed"]]
     parts = [f"<p>model <b>{verdict}</b>: {_e(evaluation.get('headline') or '')}</p>"]
+    if evaluation.get("model_id") is not None:
+        parts.append(f"<p>model {evaluation['model_id']}</p>")
     if evaluation.get("baseline_model"):
-        parts.append(f"<p>baseline: <code>{_e(evaluation['baseline_model'])}</code></p>")
+        named = f"model {evaluation['baseline_model_id']} " if evaluation.get("baseline_model_id") else ""
+        parts.append(f"<p>baseline: {named}<code>{_e(evaluation['baseline_model'])}</code></p>")
     if "slices" not in evaluation:
         return "".join(parts)
     metric = chart_metric if chart_metric in evaluation["metrics"] else evaluation["metrics"][-1]
@@ -216,6 +219,7 @@ body{font-family:sans-serif;margin:1.5em;max-width:1100px;color:#222} h1 small{c
 table{border-collapse:collapse;margin:.5em 0} td,th{border:1px solid #ccc;padding:2px 6px;font-size:13px}
 th{background:#f4f6f7;text-align:left} section{border-top:1px solid #ddd;margin-top:1em}
 .status.succeeded{color:#1e8449;font-weight:bold} .status.failed{color:#b00;font-weight:bold}
+.status.blocked,.status.incomplete{color:#b9770e;font-weight:bold}
 .figures{display:flex;gap:1em;flex-wrap:wrap} .figure{border:1px solid #ccc;border-radius:4px;padding:4px 10px}
 .figure small{display:block;color:#666} .wide{overflow-x:auto} .missing{color:#888;font-style:italic}
 .fail,td.fail{background:#f5b7b1} code{font-size:12px}

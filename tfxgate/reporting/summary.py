@@ -10,7 +10,6 @@ artifact readers of tfxgate/artifacts/.
 from __future__ import annotations
 
 import json
-import os
 import shlex
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -22,7 +21,7 @@ from tfxgate.artifacts import anomalies, blessing, drift_report, evaluation, pus
 from tfxgate.mlmd import audit
 from tfxgate.mlmd.graph import Graph, value
 from tfxgate.mlmd.settings import MetadataSection, SqliteMetadata
-from tfxgate.mlmd.store import MetadataError, open_store, sqlite_path
+from tfxgate.mlmd.store import EXECUTION_STATES, MetadataError, open_store, sqlite_path
 from tfxgate.reporting.outcome import RunOutcome
 from tfxgate.storage import strict_json
 
@@ -57,6 +56,12 @@ class RunSummary:
     gates: dict[str, dict] = field(default_factory=dict)  # gate -> {"passed", "detail"} (GovernedPush)
     destinations: list[dict] = field(default_factory=list)  # {destination, approval, action, version, path, ...}
     config: Optional[str] = None
+    # SUCCEEDED | BLOCKED (a gate or a standing rejection stopped the push) | FAILED | INCOMPLETE (a stage
+    # left running in ML Metadata); `judge` sets it from the fields above, and the CLI's exit code follows it.
+    status: str = "SUCCEEDED"
+    blocked_by: list[str] = field(default_factory=list)  # why BLOCKED, one line each
+    model_id: Optional[int] = None  # the run's Model artifact: models are named by artifact id everywhere
+    baseline_model_id: Optional[int] = None
     # How the CLI located this run's pipeline (`-c CONFIG [--root DIR] [--set k=v ...]`, shell-quoted):
     # a printed command repeats them, so it works when pasted.
     cli_options: Optional[str] = None
@@ -85,18 +90,22 @@ def summarize(
         metadata=outcome.metadata,
         metadata_kind=metadata.kind,
         config=str(config_file) if config_file else None,
-        stages=[{"node": n.node_id, "state": n.state, "seconds": round(n.seconds, 1)} for n in outcome.nodes],
+        stages=[
+            {"node": n.node_id, "state": n.state, "seconds": round(n.seconds, 1), "execution_id": n.execution_id}
+            for n in outcome.nodes
+        ],
     )
     if outcome.failed_node:
         summary.failed_stage = outcome.failed_node.node_id
         summary.error = outcome.failed_node.error
     if isinstance(metadata, SqliteMetadata) and not sqlite_path(metadata, root=outcome.root).exists():
-        return summary
+        return judge(summary)
     try:
         store = open_store(metadata, root=outcome.root, read_only=True)
     except MetadataError as err:  # e.g. the server went away: the run's own outcome still stands
         summary.error = summary.error or str(err)
-        return summary
+        return judge(summary)
+    _stage_states(summary, store)
     graph = Graph(store)
     outputs = graph.outputs_by_type(n.execution_id for n in outcome.nodes if n.execution_id is not None)
     _read_blocked_drift(summary, outcome, graph)
@@ -114,10 +123,12 @@ def summarize(
             summary.inferred_schema = str(Path(schema.uri) / "schema.pbtxt")
     for model in outputs.get("Model", []):
         summary.model_uri = model.uri
+        summary.model_id = model.id
     for artifact in outputs.get("ModelBlessing", []):
         found = blessing.read(artifact)
         summary.blessed = bool(found.blessed)
         summary.baseline_model = found.baseline_model
+        summary.baseline_model_id = _model_id(store, found.baseline_model)
     for artifact in outputs.get("tfxgate.SliceEvaluation", []):
         _read_slice_report(summary, artifact.uri)
     for artifact in outputs.get("PushedModel", []):
@@ -125,27 +136,105 @@ def summarize(
         summary.pushed = push.pushed
         summary.pushed_to = push.destination if push.pushed else None
         _read_governed_push(summary, store, push)
+    return judge(summary)
+
+
+def judge(summary: RunSummary) -> RunSummary:
+    """Sets `status` and `blocked_by` from what the summary holds (see RunSummary.status); returns it."""
+    states = {stage["state"] for stage in summary.stages}
+    gate = _stopped_by_gate(summary)
+    summary.blocked_by = [gate] if gate else _blockers(summary)
+    if (summary.failed_stage or states & {"failed", "canceled"}) and not gate:
+        summary.status = "FAILED"
+    elif states & {"running", "new"}:
+        summary.status = "INCOMPLETE"
+    else:
+        summary.status = "BLOCKED" if summary.blocked_by else "SUCCEEDED"
+    summary.succeeded = summary.status == "SUCCEEDED"
     return summary
 
 
+# The exceptions by which a stage stops the run as a gate (components/drift/executor.py,
+# components/validate/anomalies.py): the runner's error starts with the exception's name.
+GATE_STOPS = {"DriftBlocked": "drift", "AnomaliesFailed": "validation"}
+
+
+def _stopped_by_gate(summary: RunSummary) -> Optional[str]:
+    """`gate: why` when the failed stage failed because its gate stopped the run, else None."""
+    if not summary.failed_stage or not summary.error:
+        return None
+    name, _, message = summary.error.partition(":")
+    gate = GATE_STOPS.get(name.rsplit(".", 1)[-1].strip())
+    return f"{gate}: {message.strip().splitlines()[0]}" if gate else None
+
+
+def _blockers(summary: RunSummary) -> list[str]:
+    """Why nothing was pushed nor left pending: the gates that failed, or a standing rejection."""
+    if summary.pushed or any(d["action"] in ("pending", "push") for d in summary.destinations):
+        return []
+    if summary.drift is not None and summary.drift.get("blessed") is False:
+        return ["drift: blocked (see the drift report)"]
+    if summary.pushed is None:
+        return []
+    found = [f"{name}: {g['detail']}" for name, g in summary.gates.items() if not g["passed"]]
+    if summary.validation_blessed is False and not any(f.startswith("validation:") for f in found):
+        found.append("validation: FAILED")
+    if summary.blessed is False and not any(f.startswith("evaluation:") for f in found):
+        found.append("evaluation: model NOT blessed")
+    found += [f"{d['destination']}: {d['detail']}" for d in summary.destinations if d["action"] == "rejected"]
+    return found or ["push: nothing pushed"]
+
+
+def _stage_states(summary: RunSummary, store: mlmd.MetadataStore) -> None:
+    """Each stage's state as ML Metadata has it (a stage a killed process left RUNNING reads `running`)."""
+    ids = [s["execution_id"] for s in summary.stages if s["execution_id"] is not None]
+    states = {e.id: EXECUTION_STATES.get(e.last_known_state) for e in store.get_executions_by_id(ids)} if ids else {}
+    for stage in summary.stages:
+        recorded = states.get(stage["execution_id"])
+        if recorded and stage["state"] != "resolved":
+            stage["state"] = recorded
+
+
+def _model_id(store: mlmd.MetadataStore, uri: Optional[str]) -> Optional[int]:
+    """The Model artifact at `uri` (a blessing names its baseline by URI)."""
+    if not uri:
+        return None
+    models = [a for a in store.get_artifacts_by_uri(uri) if Graph(store).type_of(a) == "Model"]
+    return models[0].id if models else None
+
+
 def _read_governed_push(summary: RunSummary, store: mlmd.MetadataStore, push: pushed.Push) -> None:
-    """Gate results and per-destination decisions from GovernedPush, with any later human decision."""
+    """Gate results and per-destination decisions from GovernedPush, with any human decision on its model.
+
+    Decisions bind to the model, not the run: a push or a standing rejection of the same model
+    (artifact id, or content fingerprint) at a destination, by any run, settles that destination.
+    """
     if push.decisions is None:  # the stock Pusher
         return
     summary.gates = push.gates
     summary.destinations = push.decisions
-    later = [r for r in audit.records(store, pipeline=summary.pipeline) if r.model_id == push.model_id]
+    found = audit.records(store, pipeline=summary.pipeline)
+    pendings = [r for r in found if r.kind == audit.PENDING and r.model_id == push.model_id]
+    fingerprints = {r.model_fingerprint for r in pendings if r.model_fingerprint}
+    later = [r for r in found if r.model_id == push.model_id or r.model_fingerprint in fingerprints]
     for decision in summary.destinations:
         if decision["action"] != "pending":
             continue
         mine = [r for r in later if r.destination == decision["destination"]]
-        pending = next((r for r in mine if r.kind == audit.PENDING), None)
+        pending = next((r for r in pendings if r.destination == decision["destination"]), None)
         decision["run_id"] = pending.run_id if pending else summary.run_id
-        decided = [r for r in mine if r.kind in (audit.PUSH, audit.REJECTION) and r.run_id == decision["run_id"]]
-        if decided:
-            decision["action"] = "pushed after approval" if decided[-1].kind == audit.PUSH else "rejected"
-            decision["version"] = decided[-1].version
-            decision["by"] = decided[-1].by
+        pushes = [r for r in mine if r.kind == audit.PUSH and r.state != "failed"]
+        verdicts = [r for r in mine if r.kind in (audit.REJECTION, audit.REOPEN)]
+        if pushes:
+            decision.update(action="pushed after approval", version=pushes[-1].version, by=pushes[-1].by)
+        elif verdicts and verdicts[-1].kind == audit.REJECTION:
+            rejection = verdicts[-1]
+            decision.update(
+                action="rejected",
+                by=rejection.by,
+                detail=f"model {push.model_id} was rejected by {rejection.by} at {rejection.at} "
+                f"({rejection.reason!r}, run {rejection.run_id}); `tfxgate reopen` lifts it",
+            )
 
 
 def _read_slice_report(summary: RunSummary, uri: str) -> None:
@@ -219,7 +308,7 @@ def _read_blocked_drift(summary: RunSummary, outcome: RunOutcome, graph: Graph) 
 
 def render(summary: RunSummary) -> str:
     """The human-readable summary the CLI prints at the end of a run."""
-    status = "SUCCEEDED" if summary.succeeded else f"FAILED in {summary.failed_stage}"
+    status = _status_line(summary)
     lines = [f"Run {summary.run_id} of pipeline '{summary.pipeline}': {status} ({summary.seconds:.1f} s)"]
     lines.append(f"  {'stage':<28}{'status':<10}{'seconds':>8}")
     for stage in summary.stages:
@@ -237,14 +326,15 @@ def render(summary: RunSummary) -> str:
         lines.append(f"  schema: none configured; inferred one proposed at {summary.schema_proposal}")
         lines.append(f"    review it, then adopt it: tfxgate schema adopt {Path(summary.schema_proposal).parent}")
     if summary.blessed is not None:
-        # Model URIs end in <pipeline_root>/Trainer/model/<execution id>.
-        baseline = f"model {os.path.basename(summary.baseline_model)}" if summary.baseline_model else None
+        # Named by Model artifact id, as `history`, `lineage` and the report name it (not the URI's folder).
+        baseline = f"model {summary.baseline_model_id}" if summary.baseline_model_id else summary.baseline_model
         against = (
             f"judged against baseline {baseline}"
             if summary.baseline_model
             else "judged without a baseline (absolute thresholds and gaps only)"
         )
-        lines.append(f"  evaluation: model {'BLESSED' if summary.blessed else 'NOT blessed'}, {against}")
+        model = f"model {summary.model_id}" if summary.model_id else "model"
+        lines.append(f"  evaluation: {model} {'BLESSED' if summary.blessed else 'NOT blessed'}, {against}")
         if summary.failing_slices:
             lines.append(f"    failing slices: {'; '.join(summary.failing_slices)}")
         lines += [f"    - {message}" for message in summary.failed_gates[:20]]
@@ -275,11 +365,24 @@ def _render_governed_push(summary: RunSummary) -> list[str]:
             )
         elif action == "blocked":
             lines.append(f"    {name} ({d['approval']}): not pushed, a gate failed")
+        elif action == "rejected":
+            lines.append(f"    {name} ({d['approval']}): not pushed: {d['detail']}")
         else:
             lines.append(
                 f"    {name} ({d['approval']}): {action} (version {d.get('version') or '-'}, by {d.get('by')})"
             )
     return lines
+
+
+def _status_line(summary: RunSummary) -> str:
+    if summary.status == "FAILED":
+        return f"FAILED in {summary.failed_stage}" if summary.failed_stage else "FAILED"
+    if summary.status == "INCOMPLETE":
+        running = [s["node"] for s in summary.stages if s["state"] in ("running", "new")]
+        return f"INCOMPLETE ({', '.join(running)} left running in ML Metadata)"
+    if summary.status == "BLOCKED":
+        return f"BLOCKED, nothing pushed ({'; '.join(summary.blocked_by)})"
+    return "SUCCEEDED"
 
 
 def _render_drift(drift: dict) -> list[str]:
