@@ -114,8 +114,14 @@ def approve(
             )
         push = book.pushed(model, name)
         approvals = [r for r in book.about(model, name, (audit.APPROVAL,)) if r.run_id == pending.run_id]
-        if push is not None and push.run_id == pending.run_id and any(a.by == by for a in approvals):
-            return _approved_again(target, push)
+        if (
+            push is not None
+            and push.run_id == pending.run_id
+            and any(_same(a, by=by, reason=reason) for a in approvals)
+        ):
+            retried = _approved_again(target, push)
+            if retried is not None:
+                return retried
         if push is not None:
             serving = name in target.destinations and publish.current_version(target.destinations[name].directory)
             hint = "" if serving == push.version else f"; to serve it again: tfxgate rollback --to {push.version}"
@@ -275,7 +281,7 @@ def rollback(
                 recorded is not None
                 and recorded.kind == audit.ROLLBACK
                 and recorded.version == to
-                and recorded.by == by
+                and _same(recorded, by=by, reason=reason)
             ):
                 return Done(recorded, directory / to, retried=True)  # a retry of a rollback that was recorded
             if recorded is None or recorded.version == to:
@@ -410,16 +416,23 @@ def _model(book: decisions.Book, pending: audit.Record) -> decisions.Model:
     return model
 
 
-def _approved_again(target: GovernedPipeline, push: audit.Record) -> Done:
-    """A retried approve whose push is already published and recorded: serve it if the push died before.
+def _same(record: audit.Record, *, by: str, reason: str) -> bool:
+    """Whether `record` was made by the same command (same person, same reason): a retry, not a new decision."""
+    return record.by == by and (record.reason == reason or record.reason.startswith(f"{reason} [--allow-older: "))
+
+
+def _approved_again(target: GovernedPipeline, push: audit.Record) -> Optional[Done]:
+    """A retried approve whose push is already published and recorded; None when the destination moved on since.
 
     Recovery (in `governed`) has rebuilt a record lost to a kill; `current` is
     switched here only when this version is the newest, as the killed push would have left it.
     """
     if push.destination not in target.destinations:
-        return Done(push, retried=True)
+        return None
     directory = target.destinations[push.destination].directory
-    if publish.current_version(directory) != push.version and publish.versions(directory)[-1:] == [push.version]:
+    if publish.current_version(directory) != push.version:
+        if publish.versions(directory)[-1:] != [push.version]:
+            return None  # a later push or rollback: approving again is not a retry (refused as already approved)
         publish.switch_current(directory, push.version, root=target.push_root)
     return Done(push, directory / push.version, retried=True)
 
