@@ -35,10 +35,17 @@ def govern(config: PipelineConfig, args: argparse.Namespace) -> int:
                 allow_older=args.allow_older,
             )
             record = done.record
-            print(
-                f"tfxgate: approved run {record.run_id}, {model_name(record.model_id, record.model_fingerprint)}, "
-                f"for {record.destination} by {record.by}; pushed version {record.version} -> {done.path} (now current)"
-            )
+            model = model_name(record.model_id, record.model_fingerprint)
+            if done.retried:
+                print(
+                    f"tfxgate: run {record.run_id}, {model}, was already approved for {record.destination} "
+                    f"by {record.by}: it is version {record.version} -> {done.path} (completed now)"
+                )
+            else:
+                print(
+                    f"tfxgate: approved run {record.run_id}, {model}, for {record.destination} by {record.by}; "
+                    f"pushed version {record.version} -> {done.path} (now current)"
+                )
         elif args.command == "reject":
             done = governance.reject(target, args.run, by=args.by, reason=args.reason, destination=args.destination)
             record = done.record
@@ -67,6 +74,7 @@ def govern(config: PipelineConfig, args: argparse.Namespace) -> int:
             print(
                 f"tfxgate: {done.record.destination} now serves version {done.record.version} "
                 f"(was {done.record.previous_version or 'none'}), rolled back by {done.record.by}"
+                + (" (a retry: completed now)" if done.retried else "")
             )
     except (governance.GovernanceError, MetadataError) as err:
         print(f"tfxgate: {err}", file=sys.stderr)

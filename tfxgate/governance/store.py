@@ -16,6 +16,12 @@ Decisions bind to the model (its fingerprint, governance/decisions.py) and the
 destination, not the run: a rejected model stays refused for every later run
 until `reopen`; approving a model older than the one the destination serves
 needs `allow_older`. Each verb first runs `recovery.reconcile` under the locks.
+
+A killed `approve` or `rollback` is retried with the same command: the retry
+completes what is missing (recovery rebuilds a lost push record from the
+version's manifest) and succeeds (`Done.retried`) instead of refusing a
+decision that is already (half) made; the failpoints below (README "Crash
+safety") are where tests kill them.
 """
 
 from __future__ import annotations
@@ -33,9 +39,17 @@ from tfxgate.governance.target import GovernedPipeline
 from tfxgate.mlmd import audit
 from tfxgate.mlmd.store import exclusive_use, open_store
 from tfxgate.reporting.card_hook import card_writer
-from tfxgate.storage import LockHeld, file_lock
+from tfxgate.storage import LockHeld, failpoints, file_lock
 
 _log = logging.getLogger(__name__)
+
+APPROVE_AFTER_APPROVAL = failpoints.declare(
+    "approve.after_approval_record", "`approve` wrote the tfxgate.Approval record; nothing is published yet"
+)
+ROLLBACK_AFTER_CURRENT = failpoints.declare(
+    "rollback.after_current", "`rollback` switched `current`; no tfxgate.Rollback record yet"
+)
+ROLLBACK_AFTER_RECORD = failpoints.declare("rollback.after_record", "`rollback` wrote its tfxgate.Rollback record")
 
 
 class GovernanceError(Exception):
@@ -48,6 +62,7 @@ class Done:
 
     record: audit.Record
     path: Optional[Path] = None
+    retried: bool = False  # the same decision was already (partly) carried out: this call completed it
 
 
 @contextlib.contextmanager
@@ -98,6 +113,15 @@ def approve(
                 f"lifted: tfxgate reopen {run_id} -c {target.source} --by NAME --reason TEXT --destination {name}"
             )
         push = book.pushed(model, name)
+        approvals = [r for r in book.about(model, name, (audit.APPROVAL,)) if r.run_id == pending.run_id]
+        if (
+            push is not None
+            and push.run_id == pending.run_id
+            and any(_same(a, by=by, reason=reason) for a in approvals)
+        ):
+            retried = _approved_again(target, push)
+            if retried is not None:
+                return retried
         if push is not None:
             serving = name in target.destinations and publish.current_version(target.destinations[name].directory)
             hint = "" if serving == push.version else f"; to serve it again: tfxgate rollback --to {push.version}"
@@ -118,9 +142,9 @@ def approve(
         reason = _downgrade(book, target, model, name, reason=reason, allow_older=allow_older)
         # The approval is recorded first so the model card written inside the version names it;
         # a push that then fails can be retried with `approve` (the approval is reused).
-        approvals = [r for r in book.about(model, name, (audit.APPROVAL,)) if r.run_id == pending.run_id]
         if not approvals:
             audit.record(store, audit.APPROVAL, **_common(target, pending, model), by=by, reason=reason)
+        failpoints.hit(APPROVE_AFTER_APPROVAL)
         manifest = push_records.manifest(
             fingerprint=model.fingerprint,
             model_id=model.id,
@@ -246,14 +270,28 @@ def rollback(
     [name] = holding
     with governed(target) as store:
         directory = dirs[name]
-        if publish.current_version(directory) == to:
-            raise GovernanceError(f"{name} already serves version {to}: nothing to roll back")
-        pushes = [
+        found = [
             r
-            for r in audit.records(store, pipeline=pipeline, kinds=[audit.PUSH])
-            if r.destination == name and r.version == to
+            for r in audit.records(store, pipeline=pipeline, kinds=[audit.PUSH, audit.ROLLBACK])
+            if r.destination == name and r.state != "failed"
         ]
-        previous = publish.switch_current(directory, to, root=target.push_root)
+        recorded = found[-1] if found else None  # what the records say `name` serves
+        if publish.current_version(directory) == to:
+            if (
+                recorded is not None
+                and recorded.kind == audit.ROLLBACK
+                and recorded.version == to
+                and _same(recorded, by=by, reason=reason)
+            ):
+                return Done(recorded, directory / to, retried=True)  # a retry of a rollback that was recorded
+            if recorded is None or recorded.version == to:
+                raise GovernanceError(f"{name} already serves version {to}: nothing to roll back")
+            # `current` moved without a record: a rollback killed before its record; this retry records it.
+            previous, retried = recorded.version, True
+        else:
+            previous, retried = publish.switch_current(directory, to, root=target.push_root), False
+            failpoints.hit(ROLLBACK_AFTER_CURRENT)
+        pushes = [r for r in found if r.kind == audit.PUSH and r.version == to]
         model_id = pushes[-1].model_id if pushes else None
         run_id = pushes[-1].run_id if pushes else ""
         done = audit.record(
@@ -268,7 +306,8 @@ def rollback(
             previous_version=previous or "",
             model_id=model_id,
         )
-        return Done(done, directory / to)
+        failpoints.hit(ROLLBACK_AFTER_RECORD)
+        return Done(done, directory / to, retried=retried)
 
 
 @dataclass(frozen=True)
@@ -375,6 +414,27 @@ def _model(book: decisions.Book, pending: audit.Record) -> decisions.Model:
     if model is None:
         raise GovernanceError(f"run {pending.run_id}: its pending model {pending.model_id} is not in the store")
     return model
+
+
+def _same(record: audit.Record, *, by: str, reason: str) -> bool:
+    """Whether `record` was made by the same command (same person, same reason): a retry, not a new decision."""
+    return record.by == by and (record.reason == reason or record.reason.startswith(f"{reason} [--allow-older: "))
+
+
+def _approved_again(target: GovernedPipeline, push: audit.Record) -> Optional[Done]:
+    """A retried approve whose push is already published and recorded; None when the destination moved on since.
+
+    Recovery (in `governed`) has rebuilt a record lost to a kill; `current` is
+    switched here only when this version is the newest, as the killed push would have left it.
+    """
+    if push.destination not in target.destinations:
+        return None
+    directory = target.destinations[push.destination].directory
+    if publish.current_version(directory) != push.version:
+        if publish.versions(directory)[-1:] != [push.version]:
+            return None  # a later push or rollback: approving again is not a retry (refused as already approved)
+        publish.switch_current(directory, push.version, root=target.push_root)
+    return Done(push, directory / push.version, retried=True)
 
 
 def _downgrade(
