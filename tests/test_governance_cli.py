@@ -54,6 +54,14 @@ class Setup:
         (model_dir / "saved_model.pb").write_text(f"graph {tag}")
         model_type = store.put_artifact_type(metadata_store_pb2.ArtifactType(name="Model"))
         [model_id] = store.put_artifacts([metadata_store_pb2.Artifact(type_id=model_type, uri=str(model_dir.parent))])
+        self.pending(run_id, model_id)
+        return model_id
+
+    def pending(self, run_id: str, model_id: int) -> None:
+        """A PendingApproval for production of run `run_id` on an existing Model (e.g. a cached rerun's)."""
+        from ml_metadata.proto import metadata_store_pb2
+
+        store = self.store()
         for type_name, name in (("pipeline", "demo"), ("pipeline_run", run_id)):
             type_id = store.put_context_type(metadata_store_pb2.ContextType(name=type_name))
             if store.get_context_by_type_and_name(type_name, name) is None:
@@ -69,7 +77,6 @@ class Setup:
             gates=PASSED,
             model_id=model_id,
         )
-        return model_id
 
     def cli(self, capsys, *args: str) -> tuple[int, str, str]:
         code = main([*args, "-c", str(self.config)])

@@ -14,7 +14,7 @@ import os
 
 import pytest
 
-from tests.test_governance_cli import PASSED, Setup
+from tests.test_governance_cli import Setup
 from tfxgate.governance.fingerprint import model_fingerprint
 from tfxgate.mlmd import audit
 
@@ -22,26 +22,6 @@ from tfxgate.mlmd import audit
 @pytest.fixture
 def setup(tmp_path) -> Setup:
     return Setup(tmp_path)
-
-
-def rerun_from_cache(setup: Setup, run_id: str, model_id: int) -> None:
-    """What an unchanged rerun leaves: a PendingApproval of its own, on the cached Model artifact."""
-    from ml_metadata.proto import metadata_store_pb2
-
-    store = setup.store()
-    type_id = store.put_context_type(metadata_store_pb2.ContextType(name="pipeline_run"))
-    store.put_contexts([metadata_store_pb2.Context(type_id=type_id, name=run_id)])
-    audit.record(
-        store,
-        audit.PENDING,
-        pipeline="demo",
-        run_id=run_id,
-        destination="production",
-        by="policy:manual",
-        reason="waiting",
-        gates=PASSED,
-        model_id=model_id,
-    )
 
 
 def versions(setup: Setup) -> list[str]:
@@ -52,7 +32,7 @@ def versions(setup: Setup) -> list[str]:
 def test_rejected_model_stays_rejected_for_an_unchanged_rerun_until_reopened(setup, capsys):
     model_id = setup.pending_run("run-1", tag="same")
     assert setup.cli(capsys, "reject", "run-1", "--by", "cy", "--reason", "bias in slice X")[0] == 0
-    rerun_from_cache(setup, "run-2", model_id)  # unchanged pipeline: the Trainer is served from cache
+    setup.pending("run-2", model_id)  # unchanged pipeline rerun: the Trainer is served from cache
 
     code, out, err = setup.cli(capsys, "approve", "run-2", "--by", "ana", "--reason", "looks fine")
     assert code == 2 and out == ""
@@ -185,7 +165,7 @@ def test_a_pending_run_stays_waiting_when_an_older_model_is_pushed(setup, capsys
 def test_the_same_model_is_never_approved_twice_at_one_destination(setup, capsys):
     model_id = setup.pending_run("run-1")
     assert setup.cli(capsys, "approve", "run-1", "--by", "ana", "--reason", "ok")[0] == 0
-    rerun_from_cache(setup, "run-2", model_id)
+    setup.pending("run-2", model_id)
     code, _, err = setup.cli(capsys, "approve", "run-2", "--by", "bo", "--reason", "again")
     assert code == 2 and f"tfxgate: run run-2: model {model_id} (" in err
     assert "is already approved for production by ana at " in err and "pushed as version 1 (run run-1)" in err
