@@ -90,9 +90,14 @@ def table(report: dict) -> str:
 
 def _tests(tests: dict) -> str:
     return "<br>".join(
-        f"{html.escape(name)} ({html.escape(t['test'])}): {t['p']:.3g} <small>({t['q']:.3g})</small>"
+        f"{html.escape(name)} ({html.escape(t['test'])}): {_p(t['p'])} <small>({_p(t['q'])})</small>"
         for name, t in tests.items()
     )
+
+
+def _p(value) -> str:
+    """A p or q value; null (not computable, e.g. no data on one side) reads n/a."""
+    return "n/a" if value is None else f"{value:.3g}"
 
 
 def histogram_pair_svg(bars: dict) -> str:
