@@ -171,7 +171,7 @@ def test_rerun_after_restart_resumes_from_cache_and_pushes_once(production_runs,
     for component in ("Trainer", "SliceEval", "GovernedPush"):
         assert f"<- {component}: complete (" in run.stdout
     assert f"metadata: {production_runs.db.metadata_address} (mysql)" in run.stdout
-    assert "evaluation: model BLESSED" in run.stdout
+    assert re.search(r"evaluation: model \d+ BLESSED", run.stdout)
 
     store = production_store(production_runs, monkeypatch)
     pushed = [a for a in store.get_artifacts_by_type("PushedModel") if a.custom_properties["pushed"].int_value == 1]

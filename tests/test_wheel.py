@@ -245,5 +245,6 @@ def test_wheel_runs_the_demo_from_a_fresh_venv_outside_the_checkout(wheel, tmp_p
     assert (project / "serving" / "taxi" / "staging" / "1" / "saved_model.pb").is_file()
     history = json.loads(_run([tfxgate, "history", config, "--json"], cwd=work, env=env).stdout)
     assert [(h["kind"], h["destination"], h["version"], h["current"]) for h in history] == [
-        ("push", "staging", "1", True)
+        ("push", "staging", "1", True),
+        ("pending", "production", "", False),  # production waits for `tfxgate approve`
     ]
