@@ -15,14 +15,16 @@ from tfx import v1 as tfx
 from tfxgate.mlmd.store import connection_config
 from tfxgate.pipelines import stages
 from tfxgate.pipelines.config.root import PipelineConfig
+from tfxgate.pipelines.stage_ids import stage_ids
 
 
 def build_pipeline(config: PipelineConfig, *, target: Literal["local", "kubeflow"] = "local") -> tfx.dsl.Pipeline:
     """Builds the TFX pipeline a config describes (nothing runs here).
 
     For `target="kubeflow"` the artifacts go under `kubeflow.pipeline_root`, there
-    is no local ML Metadata connection, and the baseline uses TFX's stock
-    resolver, the only kind the Kubeflow V2 compiler accepts (see `stages.stock_baseline`).
+    is no local ML Metadata connection, and the resolvers are stock stand-ins whose
+    queries the compile replaces (pipelines/kubeflow/resolvers.py). The node ids are
+    checked against `stage_ids.stage_ids(config)`, what per-stage settings may name.
     """
     enabled = config.stages
     nodes = []
@@ -62,8 +64,7 @@ def build_pipeline(config: PipelineConfig, *, target: Literal["local", "kubeflow
 
     blessing = None
     if enabled.evaluation.enabled:
-        # Kubeflow's V2 compiler accepts only TFX's stock resolver strategies.
-        baseline = stages.baseline(model) if target == "local" else stages.stock_baseline()
+        baseline = stages.baseline(model, target=target)
         evaluator = stages.evaluation(config, examples, model, baseline.outputs["model"])
         nodes += [baseline, evaluator]
         blessing = evaluator.outputs["blessing"]
@@ -81,6 +82,9 @@ def build_pipeline(config: PipelineConfig, *, target: Literal["local", "kubeflow
             )
         )
 
+    built = [node.id for node in nodes]
+    if built != stage_ids(config):  # a new or renamed node: pipelines/stage_ids.py must say so
+        raise AssertionError(f"built nodes {built} != stage_ids {stage_ids(config)} (update pipelines/stage_ids.py)")
     kubeflow = target == "kubeflow"
     return tfx.dsl.Pipeline(
         pipeline_name=config.pipeline.name,

@@ -4,8 +4,7 @@
 and the upstream channels, picks out the values its component needs (a policy,
 thresholds, a label, a push root) and hands them to the component in
 `components/`, which never sees the config itself. The stock TFX pieces that
-remain (schema import or inference, the Trainer, the stock resolver Kubeflow
-needs, and the stock Evaluator's `EvalConfig` the benchmarks compare against)
+remain (schema import or inference, the Trainer, and the stock Evaluator's `EvalConfig` the benchmarks compare against)
 live here too.
 """
 
@@ -16,20 +15,20 @@ import json
 
 import tensorflow_model_analysis as tfma
 from tfx import v1 as tfx
-from tfx.dsl.input_resolution.strategies.latest_blessed_model_strategy import LatestBlessedModelStrategy
+from tfx.types import standard_artifacts
 
 from tfxgate.components.drift import component as drift_component
 from tfxgate.components.drift import executor as drift_executor
 from tfxgate.components.governed_push.component import NODE_ID as PUSH_NODE_ID
-from tfxgate.components.governed_push.component import GovernedPush, card_parameter
+from tfxgate.components.governed_push.component import GovernedPush, card_parameter, kubeflow_run_parameter
 from tfxgate.components.ingest.component import Ingest
 from tfxgate.components.slice_eval.baseline import latest_pushed_model_resolver
 from tfxgate.components.slice_eval.component import SliceEval
 from tfxgate.components.slice_eval.tfma_config import eval_config as slice_eval_config
 from tfxgate.components.validate.component import Validate
+from tfxgate.pipelines import stage_ids
 from tfxgate.pipelines.config.root import PipelineConfig
-
-BASELINE_ID = "baseline_model_resolver"
+from tfxgate.pipelines.kubeflow.resolvers import query_resolver
 
 
 def ingest(config: PipelineConfig):
@@ -72,10 +71,8 @@ def drift(config: PipelineConfig, examples, schema_channel, *, target: str = "lo
 
     Kubeflow's V2 compiler accepts only TFX's stock resolver strategies (it turns
     them into ML Metadata queries; no strategy code runs on the cluster), so there
-    the baseline is the latest Examples the store holds when the run starts
-    (`LatestArtifactStrategy`) rather than the previous span by number, and the
-    comparison with the pushed model's span is left out (no stock query can walk
-    PushedModel -> Model -> Examples; `tfxgate compile` says so).
+    both resolvers are stand-ins whose queries the compile replaces
+    (pipelines/kubeflow/resolvers.py).
     """
     stage = config.stages.drift
     settings = drift_executor.Settings(
@@ -87,17 +84,12 @@ def drift(config: PipelineConfig, examples, schema_channel, *, target: str = "lo
         null_values=list(config.data.null_values),
     )
     config_json = json.dumps(dataclasses.asdict(settings), sort_keys=True)
-    if target != "local":
-        previous = drift_component.latest_examples_resolver()
-        node = drift_component.DataDrift(
-            examples=examples,
-            schema=schema_channel,
-            baseline_examples=previous.outputs[drift_component.EXAMPLES],
-            config_json=config_json,
-        )
-        return [previous, node]
-    previous = drift_component.previous_span_resolver(examples)
-    pushed = drift_component.pushed_span_resolver(examples)
+    if target == "local":
+        previous = drift_component.previous_span_resolver(examples)
+        pushed = drift_component.pushed_span_resolver(examples)
+    else:
+        previous = query_resolver(stage_ids.PREVIOUS_SPAN, drift_component.EXAMPLES, standard_artifacts.Examples)
+        pushed = query_resolver(stage_ids.PUSHED_SPAN, drift_component.EXAMPLES, standard_artifacts.Examples)
     node = drift_component.DataDrift(
         examples=examples,
         schema=schema_channel,
@@ -121,26 +113,14 @@ def trainer(config: PipelineConfig, examples, schema_channel):
     )
 
 
-def baseline(candidate_model):
-    """The latest blessed-and-pushed model of this pipeline other than the candidate (local target)."""
-    return latest_pushed_model_resolver(candidate_model).with_id(BASELINE_ID)
+def baseline(candidate_model, *, target: str = "local"):
+    """The latest blessed-and-pushed model of this pipeline other than the candidate.
 
-
-def stock_baseline():
-    """TFX's latest-blessed-model resolver, for the Kubeflow target.
-
-    The Kubeflow V2 compiler (`step_builder._build_resolver_spec`) accepts only
-    `LatestBlessedModelStrategy` and `LatestArtifactStrategy` (compared by class,
-    so a subclass is refused): it turns them into ML Metadata queries that the
-    KFP backend runs, no Python strategy code runs on the cluster. On Kubeflow a
-    cached Trainer can therefore be its own baseline; KFP's cache then serves
-    the Evaluator too only if that baseline is unchanged.
+    On Kubeflow a stand-in whose query the compile replaces (pipelines/kubeflow/resolvers.py).
     """
-    return tfx.dsl.Resolver(
-        strategy_class=LatestBlessedModelStrategy,
-        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
-        model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
-    ).with_id(BASELINE_ID)
+    if target == "local":
+        return latest_pushed_model_resolver(candidate_model).with_id(stage_ids.BASELINE)
+    return query_resolver(stage_ids.BASELINE, "model", standard_artifacts.Model)
 
 
 def evaluation(config: PipelineConfig, examples, model, baseline_model):
@@ -171,10 +151,13 @@ def governed_push(
     On the local target the executor may open the pipeline's ML Metadata store
     (read-only, for the model card's evidence); what it gets names the store and
     at most the *name* of a password variable, never a secret. A Kubeflow step
-    has no such store, so it gets no card parameter.
+    has no such store, so it gets no card parameter, but the pipeline's name and
+    KFP's run name for its push records.
     """
-    card = ""
-    if target == "local":
+    card, kubeflow_run = "", ""
+    if target != "local":
+        kubeflow_run = kubeflow_run_parameter(config.pipeline.name)
+    else:
         card = card_parameter(
             metadata=config.metadata.model_dump(mode="json"),
             root=config.pipeline.root,
@@ -189,6 +172,7 @@ def governed_push(
         model_blessing=model_blessing,
         infra_blessing=infra_blessing,
         card=card,
+        kubeflow_run=kubeflow_run,
     ).with_id(PUSH_NODE_ID)
 
 

@@ -1,7 +1,10 @@
-"""Shared fixtures: a small taxi sample and one real pipeline run (plus a rerun).
+"""Shared fixtures: a small taxi sample, one real pipeline run (plus a rerun), the built wheel and "the image".
 
 The end-to-end run is session-scoped: one first run and one cached rerun on a
-3,000-row sample serve every e2e assertion, which keeps CI minutes down.
+3,000-row sample serve every e2e assertion, which keeps CI minutes down. So are
+the wheel (built from a clean copy of the checkout) and the venv that stands in
+for the Kubeflow image (the lock plus the wheel, outside the checkout), which
+tests/test_wheel.py and tests/test_kubeflow_harness.py share.
 """
 
 from __future__ import annotations
@@ -114,6 +117,73 @@ def copied_root(taxi_runs, tmp_path) -> Path:
     root = tmp_path / "root"
     shutil.copytree(taxi_runs.root, root, symlinks=True)
     return root
+
+
+def repo_files() -> list[str]:
+    """What a fresh clone of this working tree holds: tracked and new files, nothing ignored."""
+    out = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=REPO,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    return sorted(name for name in out.split("\0") if name and os.path.lexists(REPO / name))
+
+
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory) -> Path:
+    """The tfxgate wheel, built from a clean copy of the checkout (the files git would check out)."""
+    source = tmp_path_factory.mktemp("clean-copy")
+    for name in repo_files():
+        (source / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / name, source / name, follow_symlinks=False)
+    dist = tmp_path_factory.mktemp("dist")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", ".", "--no-deps", "--no-build-isolation", "--quiet", "-w", str(dist)],
+        cwd=source,
+        check=True,
+    )
+    (built,) = dist.glob("tfxgate-*.whl")
+    return built
+
+
+@dataclass
+class WheelVenv:
+    """A fresh venv outside the checkout holding the lock and the wheel: what the Dockerfile's image holds."""
+
+    venv: Path
+    env: dict[str, str]  # PATH leads to the venv; no PYTHONPATH, so nothing is imported from the checkout
+
+    @property
+    def python(self) -> Path:
+        return self.venv / "bin" / "python"
+
+    @property
+    def tfxgate(self) -> Path:
+        return self.venv / "bin" / "tfxgate"
+
+    def run(self, command: list, *, cwd: Path, timeout: int = 300) -> subprocess.CompletedProcess:
+        """Runs `command` in this environment; fails the test, with its output, unless it exits 0."""
+        result = subprocess.run(
+            [str(part) for part in command], cwd=cwd, env=self.env, capture_output=True, text=True, timeout=timeout
+        )
+        assert result.returncode == 0, f"{command}: exit {result.returncode}\n{result.stdout}\n{result.stderr}"
+        return result
+
+
+@pytest.fixture(scope="session")
+def wheel_venv(wheel, tmp_path_factory) -> WheelVenv:
+    """The wheel and requirements/lock.txt installed into a fresh venv, as the Dockerfile installs them."""
+    base = tmp_path_factory.mktemp("wheel-venv")
+    env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    env.update(PATH=f"{base / 'venv' / 'bin'}{os.pathsep}{env.get('PATH', '')}", UV_PYTHON_DOWNLOADS="never")
+    made = WheelVenv(base / "venv", env)
+    uv = [Path(sys.executable).parent / "uv", "pip", "install", "--quiet", "--python", made.python, "--no-deps"]
+    made.run(["python3.11", "-m", "venv", made.venv], cwd=base)
+    made.run([*uv, "-r", REPO / "requirements" / "lock.txt"], cwd=base)
+    made.run([*uv, wheel], cwd=base)
+    made.run([made.python, "-m", "pip", "check"], cwd=base)  # install_requires hold against the lock
+    return made
 
 
 @pytest.fixture(scope="session")

@@ -1,40 +1,82 @@
-"""Proof that the compiled Kubeflow pipeline runs: its tasks' containers, executed locally, match a local run.
+"""Proof that the compiled Kubeflow pipeline runs from "the image": its tasks, run from the wheel, match a local run.
 
-The compiled spec for the e2e sample config is executed task by task by
-tests/kfp_local.py (each container's command and arguments as a subprocess,
-with the executor input built from the spec and a local pipeline root). Its
-outputs are compared with the session's local run of the same config
-(tests/conftest.py): same components, same output artifacts, same splits and
-row counts, same schema, both models blessed, both pushed.
+There is no Docker engine here, so "the image" is what the Dockerfile installs:
+the lock plus the tfxgate wheel in a fresh venv outside the checkout
+(`wheel_venv`, shared with tests/test_wheel.py). That venv's `tfxgate init`
+writes the taxi project and its `tfxgate compile` compiles it (data in span
+folders, `data/span-{SPAN}/data.csv`); tests/kfp_local.py then executes the
+spec task by task through TFX's Kubeflow V2 container entrypoint with the
+venv's interpreter, from a working directory outside the checkout, and answers
+the resolver tasks' queries over the artifacts of its earlier tasks and runs,
+as the KFP backend answers them over ML Metadata.
+
+Two runs: span 1 (compared with the session's local run of the same data:
+same components, outputs, splits, row counts, schema, blessing, push), then
+span 2, where the previous span, the pushed model's span and the baseline model
+resolve to run 1's artifacts. The push records a Kubeflow task leaves (manifest
+and PushedModel properties, no ML Metadata) become, through `tfxgate history`,
+records of the same shape as a local run's.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import TAXI_CONFIG, small_run_overrides
-from tests.kfp_local import run_spec
+from tests.conftest import WheelVenv
+from tests.kfp_local import ArtifactRecords, Image, LocalKfpRun, run_spec
 
 pytestmark = pytest.mark.e2e
 
+TRAIN = ("stages.trainer.train_steps=60", "stages.trainer.eval_steps=10")  # as the local run (conftest)
+
+
+@dataclass
+class KfpRuns:
+    first: LocalKfpRun
+    second: LocalKfpRun
+    base: Path
+    config: Path
+    sets: list[str]
+    venv: WheelVenv
+
+    @property
+    def serving(self) -> Path:
+        return self.base / "serving"
+
 
 @pytest.fixture(scope="module")
-def kfp_run(sample_csv, tmp_path_factory):
-    from tfxgate.pipelines.config.root import load_config
-    from tfxgate.pipelines.kubeflow.compile import compile_kubeflow
-
-    base = tmp_path_factory.mktemp("kfp-local")
-    overrides = small_run_overrides(sample_csv, base / "unused-local-root") + [
-        f"kubeflow.pipeline_root={base / 'kfp-root'}",
-        f"stages.push.root={base / 'kfp-serving'}",
-    ]
-    compiled = compile_kubeflow(load_config(TAXI_CONFIG, overrides=overrides), base / "pipeline.yaml")
-    logs = base / "logs"
+def kfp(sample_csv, wheel_venv, tmp_path_factory) -> KfpRuns:
+    base = tmp_path_factory.mktemp("kfp-image")
+    work, logs = base / "work", base / "logs"
+    work.mkdir()
     logs.mkdir()
-    return run_spec(compiled.output, base / "kfp-root", log_dir=logs), base
+    wheel_venv.run([wheel_venv.tfxgate, "init", work / "project"], cwd=work)
+    config = work / "project" / "configs" / "taxi.yaml"
+    (base / "data" / "span-1").mkdir(parents=True)
+    shutil.copy(sample_csv, base / "data" / "span-1" / "data.csv")
+    overrides = [
+        f"data.path={base / 'data' / 'span-{SPAN}' / 'data.csv'}",
+        f"pipeline.root={base / 'governance'}",  # where `tfxgate history` keeps its store; no run writes there
+        f"stages.push.root={base / 'serving'}",
+        f"kubeflow.pipeline_root={base / 'kfp-root'}",
+        *TRAIN,
+    ]
+    sets = [item for override in overrides for item in ("--set", override)]
+    spec = base / "pipeline.yaml"
+    wheel_venv.run([wheel_venv.tfxgate, "compile", config, "--output", spec, *sets], cwd=work)
+    image, records = Image(python=wheel_venv.python, env=wheel_venv.env, cwd=work), ArtifactRecords()
+    first = run_spec(spec, base / "kfp-root", run_name="taxi-run-1", image=image, records=records, log_dir=logs)
+    # The same rows again as span 2: no drift (the policy blocks), every resolver has run 1 to find.
+    (base / "data" / "span-2").mkdir()
+    shutil.copy(sample_csv, base / "data" / "span-2" / "data.csv")
+    second = run_spec(spec, base / "kfp-root", run_name="taxi-run-2", image=image, records=records, log_dir=logs)
+    return KfpRuns(first, second, base, config, sets, wheel_venv)
 
 
 def _local_outputs(root: Path) -> dict[str, set[str]]:
@@ -62,8 +104,8 @@ def _record_counts(examples_uri: Path) -> dict[str, int]:
     return counts
 
 
-def test_every_local_component_ran_as_a_task_with_the_same_outputs(kfp_run, taxi_runs):
-    run, _ = kfp_run
+def test_every_local_component_ran_as_a_task_with_the_same_outputs(kfp, taxi_runs):
+    run = kfp.first
     local = _local_outputs(taxi_runs.root)
     for component, keys in local.items():
         assert component in run.outputs, f"{component} ran locally but is no task of the compiled spec"
@@ -75,11 +117,21 @@ def test_every_local_component_ran_as_a_task_with_the_same_outputs(kfp_run, taxi
                 assert Path(run.artifact(component, key)["uri"]).exists(), f"{component}.{key} wrote nothing"
 
 
-def test_same_splits_row_counts_and_schema(kfp_run, taxi_runs, sample_csv):
-    run, _ = kfp_run
+def test_tasks_ran_from_the_wheel_never_from_the_checkout(kfp):
+    from tests.conftest import REPO
+
+    for log in (kfp.base / "logs").glob("taxi-run-1-*.log"):
+        assert str(REPO) not in log.read_text(), f"{log.name} names the checkout"
+    trainer = json.dumps(kfp.first.outputs["Trainer"])
+    assert str(REPO) not in trainer
+
+
+def test_same_splits_row_counts_and_schema(kfp, taxi_runs, sample_csv):
+    run = kfp.first
     local = taxi_runs.root / "artifacts"
     examples = run.artifact("Ingest", "examples")
     assert json.loads(examples["metadata"]["split_names"]) == ["train", "eval"]
+    assert examples["metadata"]["span"] == 1
     kfp_counts = _record_counts(Path(examples["uri"]))
     assert kfp_counts == _record_counts(_first(local / "Ingest" / "examples"))
     assert sum(kfp_counts.values()) == len(sample_csv.read_text().splitlines()) - 1
@@ -87,25 +139,98 @@ def test_same_splits_row_counts_and_schema(kfp_run, taxi_runs, sample_csv):
     assert kfp_schema.read_text() == (_first(local / "ImportSchemaGen" / "schema") / "schema.pbtxt").read_text()
 
 
-def test_blessing_equals_the_local_run(kfp_run, taxi_runs):
-    run, _ = kfp_run
-    blessing = run.artifact("SliceEval", "blessing")
+def test_blessing_equals_the_local_run(kfp, taxi_runs):
+    blessing = kfp.first.artifact("SliceEval", "blessing")
     local_blessed = (_first(taxi_runs.root / "artifacts" / "SliceEval" / "blessing") / "BLESSED").exists()
     assert local_blessed
     assert blessing["metadata"]["blessed"] == 1
     assert (Path(blessing["uri"]) / "BLESSED").exists()
 
 
-def test_model_trained_and_pushed_like_the_local_run(kfp_run, taxi_runs):
-    run, base = kfp_run
+def test_model_trained_and_pushed_like_the_local_run(kfp, taxi_runs):
+    run = kfp.first
     model = Path(run.artifact("Trainer", "model")["uri"])
     assert (model / "Format-Serving" / "saved_model.pb").exists()
     pushed = run.artifact("GovernedPush", "pushed_model")
     assert pushed["metadata"]["pushed"] == 1
     assert pushed["metadata"]["destination_name"] == "staging"  # auto; production (manual) waits
-    staging = base / "kfp-serving" / "staging"
-    versions = [p for p in staging.iterdir() if p.name.isdigit()]
-    assert len(versions) == 1 and (versions[0] / "saved_model.pb").exists()
-    assert (staging / "current").resolve() == versions[0].resolve()
-    assert not (base / "kfp-serving" / "production").exists()
+    assert pushed["metadata"]["model_uri"] == str(model)
+    assert pushed["metadata"]["examples_uri"] == run.artifact("Ingest", "examples")["uri"]
+    staging = kfp.serving / "staging"
+    assert (staging / "1" / "saved_model.pb").exists()
+    assert not (kfp.serving / "production").exists()
     assert list((taxi_runs.root / "serving" / "staging").iterdir()), "the local run pushed too"
+
+
+def test_first_run_resolves_nothing(kfp):
+    resolved = {task: outputs for task, outputs in kfp.first.outputs.items() if task.endswith("_resolver")}
+    assert set(resolved) == {
+        "previous_span_resolver",
+        "pushed_model_resolver",
+        "pushed_span_resolver",
+        "baseline_model_resolver",
+    }
+    assert all(artifacts == [] for outputs in resolved.values() for artifacts in outputs.values())
+    drift = json.loads((Path(kfp.first.artifact("DataDrift", "drift_report")["uri"]) / "drift_report.json").read_text())
+    assert drift["reports"] == []
+
+
+def test_second_run_resolves_span_1_and_the_pushed_model_as_locally(kfp):
+    first, second = kfp.first, kfp.second
+    span_1 = first.artifact("Ingest", "examples")
+    assert second.artifact("Ingest", "examples")["metadata"]["span"] == 2
+    assert second.artifact("previous_span_resolver", "examples")["uri"] == span_1["uri"]
+    assert (
+        second.artifact("pushed_model_resolver", "pushed_model")["uri"]
+        == first.artifact("GovernedPush", "pushed_model")["uri"]
+    )
+    assert second.artifact("pushed_span_resolver", "examples")["uri"] == span_1["uri"]
+    assert second.artifact("baseline_model_resolver", "model")["uri"] == first.artifact("Trainer", "model")["uri"]
+
+
+def test_second_run_drift_and_evaluation_used_them(kfp):
+    from tfxgate.artifacts import drift_report
+
+    second = kfp.second
+    document = drift_report.read(second.artifact("DataDrift", "drift_report")["uri"])
+    compared = {c["kind"]: c for c in drift_report.comparisons(document)}
+    assert set(compared) == {"drift", "drift_vs_pushed"}
+    assert all("span 1" in c["baseline"] and "span 2" in c["current"] for c in compared.values())
+    assert all(not c["drifted"] for c in compared.values())  # the same rows
+    blessing = second.artifact("SliceEval", "blessing")["metadata"]
+    assert blessing["baseline_model_uri"] == kfp.first.artifact("Trainer", "model")["uri"]
+
+
+def test_push_records_rebuilt_from_the_manifest_match_a_local_runs_and_history_lists_them(kfp, taxi_runs):
+    manifest = json.loads((kfp.serving / "staging" / "1" / "tfxgate-push.json").read_text())
+    assert (manifest["pipeline"], manifest["run_id"]) == ("taxi", "taxi-run-1")
+    assert manifest["model_uri"] == kfp.first.artifact("Trainer", "model")["uri"]
+
+    history = json.loads(
+        kfp.venv.run([kfp.venv.tfxgate, "history", kfp.config, "--json", *kfp.sets], cwd=kfp.base / "work").stdout
+    )
+    pushes = [(h["kind"], h["destination"], h["version"], h["run_id"]) for h in history]
+    second_pushed = kfp.second.artifact("GovernedPush", "pushed_model")["metadata"]["pushed"] == 1
+    assert pushes == [("push", "staging", "1", "taxi-run-1")] + (
+        [("push", "staging", "2", "taxi-run-2")] if second_pushed else []
+    )
+    assert [h["current"] for h in history] == [not second_pushed] + ([True] if second_pushed else [])
+
+    kfp_record, kfp_fields = _push_record(kfp.base / "governance")
+    local_record, local_fields = _push_record(taxi_runs.root)
+    assert kfp_fields - {"recovered"} == local_fields  # the same record, marked as rebuilt
+    assert kfp_record.recovered == "1"
+    assert json.loads(kfp_record.gates) == json.loads(
+        kfp.first.artifact("GovernedPush", "pushed_model")["metadata"]["gates"]
+    )
+
+
+def _push_record(root: Path) -> tuple[object, set[str]]:
+    """The first tfxgate.Push record in the root's embedded store, and its fields that hold a value."""
+    from tfxgate.mlmd import audit
+    from tfxgate.mlmd.settings import SqliteMetadata
+    from tfxgate.mlmd.store import open_store
+
+    store = open_store(SqliteMetadata(), root=root, read_only=True)
+    [record, *_] = audit.records(store, pipeline="taxi", kinds=[audit.PUSH])
+    return record, {k for k, v in dataclasses.asdict(record).items() if v not in ("", None)}

@@ -12,9 +12,6 @@ from __future__ import annotations
 import ast
 import functools
 import json
-import os
-import shutil
-import subprocess
 import sys
 import zipfile
 from importlib import metadata
@@ -24,7 +21,7 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from tests.conftest import REPO
+from tests.conftest import REPO, repo_files
 
 # Source folder -> where setup.py puts it in the wheel.
 WHEEL_FOLDERS = {"tfxgate": "tfxgate", "components": "tfxgate/components", "pipelines": "tfxgate/pipelines"}
@@ -37,33 +34,6 @@ IMPORTING_FOLDERS = (*WHEEL_FOLDERS, "trainers")  # the trainer module ships too
 # Kept short: the Trainer's cost is mostly fixed (graph building), and the model still
 # passes the demo's gates at 50 steps, so it is pushed.
 DEMO_OVERRIDES = ("stages.trainer.train_steps=50", "stages.trainer.eval_steps=20")
-
-
-def _repo_files() -> list[str]:
-    """What a fresh clone of this working tree holds: tracked and new files, nothing ignored."""
-    out = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        cwd=REPO,
-        capture_output=True,
-        check=True,
-    ).stdout.decode()
-    return sorted(name for name in out.split("\0") if name and os.path.lexists(REPO / name))
-
-
-@pytest.fixture(scope="module")
-def wheel(tmp_path_factory) -> Path:
-    source = tmp_path_factory.mktemp("clean-copy")
-    for name in _repo_files():
-        (source / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(REPO / name, source / name, follow_symlinks=False)
-    dist = tmp_path_factory.mktemp("dist")
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", ".", "--no-deps", "--no-build-isolation", "--quiet", "-w", str(dist)],
-        cwd=source,
-        check=True,
-    )
-    (built,) = dist.glob("tfxgate-*.whl")
-    return built
 
 
 def _names(wheel: Path) -> set[str]:
@@ -81,7 +51,7 @@ def _requires(wheel: Path) -> list[Requirement]:
 def test_wheel_holds_every_package_of_the_source_tree_and_nothing_else_at_top_level(wheel):
     expected = {
         name.replace(folder, WHEEL_FOLDERS[folder], 1)
-        for name in _repo_files()
+        for name in repo_files()
         for folder in WHEEL_FOLDERS
         if name.startswith(f"{folder}/") and name.endswith("__init__.py")
     }
@@ -193,29 +163,12 @@ print(json.dumps({
 """
 
 
-def _run(command: list, *, cwd: Path, env: dict, timeout: int = 300) -> subprocess.CompletedProcess:
-    result = subprocess.run(
-        [str(part) for part in command], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
-    )
-    assert result.returncode == 0, f"{command}: exit {result.returncode}\n{result.stdout}\n{result.stderr}"
-    return result
-
-
 @pytest.mark.e2e
-def test_wheel_runs_the_demo_from_a_fresh_venv_outside_the_checkout(wheel, tmp_path):
-    venv, work = tmp_path / "venv", tmp_path / "work"
+def test_wheel_runs_the_demo_from_a_fresh_venv_outside_the_checkout(wheel, wheel_venv, tmp_path):
+    work = tmp_path / "work"
     work.mkdir()
-    env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    env.update(PATH=f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}", UV_PYTHON_DOWNLOADS="never")
-    python, tfxgate = venv / "bin" / "python", venv / "bin" / "tfxgate"
-    uv = [Path(sys.executable).parent / "uv", "pip", "install", "--quiet", "--python", python, "--no-deps"]
-    # Installed the way scripts/install.sh installs the stack, then the wheel alone.
-    _run(["python3.11", "-m", "venv", venv], cwd=work, env=env)
-    _run([*uv, "-r", REPO / "requirements" / "lock.txt"], cwd=work, env=env)
-    _run([*uv, wheel], cwd=work, env=env)
-    _run([python, "-m", "pip", "check"], cwd=work, env=env)  # install_requires hold against the lock
-
-    imported = json.loads(_run([python, "-c", IMPORT_EVERY_MODULE], cwd=work, env=env).stdout.splitlines()[-1])
+    venv, python, tfxgate, run = wheel_venv.venv, wheel_venv.python, wheel_venv.tfxgate, wheel_venv.run
+    imported = json.loads(run([python, "-c", IMPORT_EVERY_MODULE], cwd=work).stdout.splitlines()[-1])
     assert Path(imported["file"]).is_relative_to(venv)
     assert not any(entry.startswith(str(REPO)) for entry in imported["path"])
     modules = {
@@ -227,9 +180,9 @@ def test_wheel_runs_the_demo_from_a_fresh_venv_outside_the_checkout(wheel, tmp_p
     assert imported["top_level"] == []  # nothing named `components` or `pipelines` is installed
 
     project = work / "taxi-project"
-    assert "run it with: tfxgate run" in _run([tfxgate, "init", project], cwd=work, env=env).stdout
+    assert "run it with: tfxgate run" in run([tfxgate, "init", project], cwd=work).stdout
     config = project / "configs" / "taxi.yaml"
-    assert "OK (pipeline 'taxi'" in _run([tfxgate, "check", config], cwd=work, env=env).stdout
+    assert "OK (pipeline 'taxi'" in run([tfxgate, "check", config], cwd=work).stdout
     packaged = work / "packaged.yaml"  # the shipped schema and trainer, named by package://
     packaged.write_text(
         config.read_text()
@@ -237,13 +190,13 @@ def test_wheel_runs_the_demo_from_a_fresh_venv_outside_the_checkout(wheel, tmp_p
         .replace("../trainers/taxi/", "package://tfxgate/examples/taxi/trainers/taxi/")
     )
     assert packaged.read_text().count("package://tfxgate/examples/taxi/") == 2
-    assert "OK (pipeline 'taxi'" in _run([tfxgate, "check", packaged], cwd=work, env=env).stdout
+    assert "OK (pipeline 'taxi'" in run([tfxgate, "check", packaged], cwd=work).stdout
 
     sets = [item for override in DEMO_OVERRIDES for item in ("--set", override)]
-    demo = _run([tfxgate, "run", config, *sets], cwd=work, env=env, timeout=600)
+    demo = run([tfxgate, "run", config, *sets], cwd=work, timeout=600)
     assert "of pipeline 'taxi': SUCCEEDED" in demo.stdout
     assert (project / "serving" / "taxi" / "staging" / "1" / "saved_model.pb").is_file()
-    history = json.loads(_run([tfxgate, "history", config, "--json"], cwd=work, env=env).stdout)
+    history = json.loads(run([tfxgate, "history", config, "--json"], cwd=work).stdout)
     assert [(h["kind"], h["destination"], h["version"], h["current"]) for h in history] == [
         ("push", "staging", "1", True),
         ("pending", "production", "", False),  # production waits for `tfxgate approve`

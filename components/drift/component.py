@@ -97,13 +97,6 @@ def pushed_span_resolver(current_examples):
     ).with_id("pushed_span_resolver")
 
 
-def latest_examples_resolver():
-    return tfx.dsl.Resolver(
-        strategy_class=tfx.dsl.experimental.LatestArtifactStrategy,
-        **{EXAMPLES: tfx.dsl.Channel(type=standard_artifacts.Examples)},
-    ).with_id("previous_span_resolver")
-
-
 def previous_span_resolver(current_examples):
     return tfx.dsl.Resolver(
         strategy_class=PreviousSpanStrategy,

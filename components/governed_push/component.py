@@ -36,6 +36,8 @@ class GovernedPushSpec(ComponentSpec):
         "settings": ExecutionParameter(type=str),  # PushStage as JSON
         "required_gates": ExecutionParameter(type=str),  # JSON list of gate names
         "card": ExecutionParameter(type=str, optional=True),  # JSON: how to reach ML Metadata for the card
+        # JSON {pipeline, run_id} on Kubeflow, where TFX's executor context names neither (kubeflow_run_parameter)
+        "kubeflow_run": ExecutionParameter(type=str, optional=True),
     }
     INPUTS = {
         "model": ChannelParameter(type=standard_artifacts.Model),
@@ -65,6 +67,7 @@ class GovernedPush(base_component.BaseComponent):
         model_blessing: Optional[types.BaseChannel] = None,
         infra_blessing: Optional[types.BaseChannel] = None,
         card: str = "",
+        kubeflow_run: str = "",
     ):
         wired = {
             "ingestion": examples,
@@ -83,6 +86,7 @@ class GovernedPush(base_component.BaseComponent):
             settings=stage.model_dump_json(),
             required_gates=json.dumps([gate for gate, channel in wired.items() if channel is not None]),
             card=card,
+            kubeflow_run=kubeflow_run or None,
             pushed_model=types.Channel(type=standard_artifacts.PushedModel),
         )
         super().__init__(spec=spec)
@@ -97,3 +101,13 @@ def card_parameter(*, metadata: dict, root: Path, card_info: Optional[dict]) -> 
       card_info: the `stages.push.model_card` section as JSON-able values.
     """
     return json.dumps({"metadata": metadata, "root": str(root), "card_info": card_info}, sort_keys=True)
+
+
+# KFP's placeholder for the run's name, which the backend substitutes in a parameter's
+# constant value (what the kfp SDK compiles `dsl.PIPELINE_JOB_NAME_PLACEHOLDER` to).
+KFP_RUN_NAME = "{{$.pipeline_job_name}}"
+
+
+def kubeflow_run_parameter(pipeline: str) -> str:
+    """GovernedPush's `kubeflow_run` parameter: the pipeline's name and KFP's run name, for the push records."""
+    return json.dumps({"pipeline": pipeline, "run_id": KFP_RUN_NAME}, sort_keys=True)

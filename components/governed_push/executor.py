@@ -5,8 +5,8 @@ Thin by design: it turns artifacts into plain dicts, hands them to the pure
 (`publish.publish`: the same model is never a second version of a
 destination), and records what happened on the PushedModel output (the stock
 Pusher's `pushed`, `pushed_destination`, `pushed_version`, plus
-`destination_name`, `model_id`, `model_fingerprint`, `gates` and
-`decisions`). Where its `card` parameter names an ML Metadata store (local and
+`destination_name`, `model_id`, `model_uri`, `examples_uri`, `model_fingerprint`,
+`gates` and `decisions`). Where its `card` parameter names an ML Metadata store (local and
 notebook runs), it writes the audit records (tfxgate.Push,
 tfxgate.PendingApproval) there itself, as it pushes
 (`governance.push_records`); the first push's record gets the component's own
@@ -63,7 +63,7 @@ class Executor(base_executor.BaseExecutor):
         results = gates.judge(evidence, required=required)
         source = publish.serving_dir(model.uri)
         fingerprint = model_fingerprint(source)
-        pipeline, run_id = _pipeline_and_run(self._context)
+        pipeline, run_id = _pipeline_and_run(self._context, exec_properties.get("kubeflow_run") or "")
         store = _open_store(exec_properties.get("card") or "")
         decisions = []
         for name, destination in stage.destinations.items():
@@ -119,6 +119,11 @@ class Executor(base_executor.BaseExecutor):
         pushed_model.set_string_custom_property("pushed_version", first["version"] if first else "")
         pushed_model.set_string_custom_property("destination_name", first["destination"] if first else "")
         pushed_model.set_int_custom_property("model_id", model.id or 0)
+        # What a Kubeflow resolver query finds the pushed model's Model and Examples by
+        # (pipelines/kubeflow/resolvers.py): it cannot walk executions as the local resolvers do.
+        pushed_model.set_string_custom_property("model_uri", model.uri)
+        examples = input_dict.get("examples") or []
+        pushed_model.set_string_custom_property("examples_uri", examples[-1].uri if examples else "")
         pushed_model.set_string_custom_property("model_fingerprint", fingerprint)
         pushed_model.set_string_custom_property("gates", gates.to_json(results))
         pushed_model.set_string_custom_property("decisions", json.dumps(decisions))
@@ -147,8 +152,12 @@ def _check_credentials(name: str, variable: Optional[str]) -> None:
         )
 
 
-def _pipeline_and_run(context) -> tuple[str, str]:
-    """(pipeline name, run id) from TFX's executor context (a portable launcher's proto or a notebook's)."""
+def _pipeline_and_run(context, kubeflow_run: str) -> tuple[str, str]:
+    """(pipeline name, run id) from TFX's executor context (a portable launcher's proto or a notebook's),
+    or on Kubeflow, whose context names neither, from the `kubeflow_run` parameter."""
+    if kubeflow_run:
+        run = json.loads(kubeflow_run)
+        return run["pipeline"], run["run_id"]
     info = getattr(context, "pipeline_info", None)
     pipeline = getattr(info, "id", "") or getattr(info, "pipeline_name", "") or ""
     run_id = getattr(context, "pipeline_run_id", None) or getattr(info, "run_id", "") or ""

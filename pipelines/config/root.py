@@ -53,7 +53,8 @@ from tfxgate.pipelines.config.inputs import (
 )
 from tfxgate.pipelines.config.source import ConfigError, YamlSource, apply_overrides, empty_values, place
 from tfxgate.pipelines.config.trainer import Accelerator, Strategy, distribution_config
-from tfxgate.pipelines.kubeflow.settings import KubeflowSection
+from tfxgate.pipelines.kubeflow.settings import KubeflowSection, resource_problems
+from tfxgate.pipelines.stage_ids import container_stages
 from tfxgate.settings import ExistingFile, OutputDir, Section, resolve_path
 
 _Model = Section  # every section: unknown keys are errors, never silently dropped
@@ -407,6 +408,8 @@ def _cross_checks(config: PipelineConfig) -> list[tuple[list[str], str]]:
     from tfxgate.artifacts.schema import SchemaFileError, environments, read_schema
 
     problems: list[tuple[list[str], str]] = check_destinations(config.stages.push)
+    if config.kubeflow is not None:
+        problems += resource_problems(config.kubeflow.resources, stages=container_stages(config))
     why = trainer_problem(config.stages.trainer.module_file)
     if why:
         problems.append((["stages", "trainer", "module_file"], why))

@@ -1,8 +1,9 @@
 """Compiling a config for Kubeflow Pipelines: a KFP v2 spec from the same YAML as a local run.
 
 TFX's `KubeflowV2DagRunner` turns the pipeline `build.py` builds into a KFP
-`PipelineJob`; tfxgate then applies the `kubeflow:` section the runner has no
-knobs for (per-component CPU/memory requests, caching, retries, the Trainer's
+`PipelineJob`; tfxgate then replaces the stand-in resolvers' queries with its
+own (resolvers.py) and applies the `kubeflow:` section the runner has no knobs
+for (per-stage CPU/memory requests, caching, retries, the Trainer's
 accelerator and node selector) and writes one of two files:
 
 * `*.yaml`: the `PipelineSpec` (with `defaultPipelineRoot`) followed, when a
@@ -15,6 +16,10 @@ The Trainer's module file is packaged as a wheel at compile time. With a local
 staged next to the output file and the spec points at
 `<pipeline_root>/_wheels/<wheel>`: copy it there before a run (the compile
 prints the command), so compiling needs no cloud credentials.
+
+Every container runs `kubeflow.image` (default: the image the repo's Dockerfile
+builds). An image known to lack tfxgate (stock TFX) is refused unless the caller
+names it explicitly (`--image`).
 """
 
 from __future__ import annotations
@@ -25,12 +30,14 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import yaml
 
 from tfxgate import storage
 from tfxgate.pipelines.config.root import PipelineConfig
+from tfxgate.pipelines.kubeflow import resolvers
+from tfxgate.pipelines.kubeflow.settings import lacks_tfxgate, resource_problems
 
 WHEELS = "_wheels"
 
@@ -53,41 +60,69 @@ class CompiledPipeline:
         return self.job["pipelineSpec"]
 
 
-def compile_kubeflow(config: PipelineConfig, output: Path) -> CompiledPipeline:
+def compile_kubeflow(config: PipelineConfig, output: Path, *, image: Optional[str] = None) -> CompiledPipeline:
     """Compiles a config into a KFP v2 pipeline file.
 
     Args:
       config: a loaded config with a `kubeflow:` section.
       output: `*.yaml` (KFP PipelineSpec) or `*.json` (PipelineJob).
+      image: the image every task runs, chosen explicitly (`--image`): overrides
+        `kubeflow.image` and is used even where it is known to lack tfxgate.
 
     Raises:
-      CompileError: no `kubeflow:` section, or an unsupported output suffix.
+      CompileError: no `kubeflow:` section, an unsupported output suffix, an image
+        without tfxgate, or a per-stage setting naming no task of the pipeline.
     """
     if config.kubeflow is None:
         raise CompileError(f"{config.source}: kubeflow: section missing (needs at least kubeflow.pipeline_root)")
     if output.suffix not in (".yaml", ".yml", ".json"):
         raise CompileError(f"--output {output}: use .yaml (KFP) or .json (Vertex AI PipelineJob)")
+    kubeflow = config.kubeflow
+    check_image(config, image=image)
     from tfx import v1 as tfx  # heavy: imported only when compiling
 
     from tfxgate.pipelines.build import build_pipeline
 
-    kubeflow = config.kubeflow
     pipeline = build_pipeline(config, target="kubeflow")
     output.parent.mkdir(parents=True, exist_ok=True)
     runner = tfx.orchestration.experimental.KubeflowV2DagRunner(
         config=tfx.orchestration.experimental.KubeflowV2DagRunnerConfig(
-            display_name=config.pipeline.name, default_image=kubeflow.image, use_pipeline_spec_2_1=True
+            display_name=config.pipeline.name, default_image=image or kubeflow.image, use_pipeline_spec_2_1=True
         )
     )
     with _console_to(output.with_suffix(".build.log")):  # setup.py's wheel-building chatter
         staged = _stage_wheels(pipeline, kubeflow.pipeline_root, output.parent / WHEELS) if kubeflow.remote else []
         job = runner.run(pipeline, write_out=False)
+    resolvers.apply(job["pipelineSpec"], spanned=config.data.has_span)
+    problems = resource_problems(kubeflow.resources, stages=container_tasks(job["pipelineSpec"]))
+    if problems:
+        raise CompileError("; ".join(f"{config.source}: {'.'.join(key)}: {message}" for key, message in problems))
     apply_kubeflow_settings(job, config)
-    compiled = CompiledPipeline(
-        output=output, job=job, staged_wheels=staged, warnings=_local_paths(config) + _not_on_kubeflow(config)
-    )
+    compiled = CompiledPipeline(output=output, job=job, staged_wheels=staged, warnings=_local_paths(config))
     _write(compiled, config)
     return compiled
+
+
+def check_image(config: PipelineConfig, *, image: Optional[str]) -> None:
+    """Refuses `kubeflow.image` when it is known to lack tfxgate and no image was named explicitly."""
+    configured = config.kubeflow.image
+    if image is None and lacks_tfxgate(configured):
+        raise CompileError(
+            f"{config.source}: kubeflow.image {configured} has no tfxgate in it, so every tfxgate task would "
+            "fail to import: build the image from the repo's Dockerfile and name it in kubeflow.image "
+            f"(README: Kubeflow Pipelines), or pass --image {configured} to use it anyway"
+        )
+
+
+def container_tasks(spec: dict[str, Any]) -> list[str]:
+    """The tasks of a compiled spec that run a container (the others are resolver queries)."""
+    executors = spec["deploymentSpec"]["executors"]
+    tasks = spec["root"]["dag"]["tasks"]
+    return [
+        name
+        for name, task in tasks.items()
+        if "container" in executors[spec["components"][task["componentRef"]["name"]]["executorLabel"]]
+    ]
 
 
 def apply_kubeflow_settings(job: dict[str, Any], config: PipelineConfig) -> None:
@@ -188,16 +223,6 @@ def _local_paths(config: PipelineConfig) -> list[str]:
     if config.schema_file is not None:
         found["schema"] = str(config.schema_file)
     return [f"{key} is a local path ({value}): the cluster's pods must see it" for key, value in found.items()]
-
-
-def _not_on_kubeflow(config: PipelineConfig) -> list[str]:
-    """What a local run checks that the compiled pipeline cannot (stock resolvers only on Kubeflow)."""
-    if not config.stages.drift.enabled:
-        return []
-    return [
-        "stages.drift: on Kubeflow DataDrift compares with the latest earlier Examples only; the comparison "
-        "with the span the pushed model was trained on needs tfxgate's resolver, which the V2 compiler cannot run"
-    ]
 
 
 def copy_wheels(compiled: CompiledPipeline) -> list[str]:

@@ -14,21 +14,16 @@ from typing import Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-# Component ids a resource request may name ("default" applies to all of them).
-COMPONENT_IDS = (
-    "CsvExampleGen",
-    "FileBasedExampleGen",
-    "StatisticsGen",
-    "Validate",
-    "SchemaGen",
-    "ImportSchemaGen",
-    "ExampleValidator",
-    "Trainer",
-    "Evaluator",
-    "Pusher",
-    "GovernedPush",
-)
-DEFAULT_IMAGE = "gcr.io/tfx-oss-public/tfx:1.16.0"
+from tfxgate import __version__
+
+# The image the Dockerfile at the repo root builds: the locked stack, the tfxgate wheel,
+# the trainer modules. Push it to a registry the cluster can pull from and name it in
+# `kubeflow.image` (or `--image`); README "Kubeflow Pipelines" has the commands.
+IMAGE_NAME = "tfxgate"
+DEFAULT_IMAGE = f"{IMAGE_NAME}:{__version__}"
+# Images known to lack tfxgate: every custom component task would fail to import.
+# A prefix matches any tag. Only `--image` (an explicit choice) gets past this.
+WITHOUT_TFXGATE = ("gcr.io/tfx-oss-public/tfx:", "tensorflow/tfx:", "gcr.io/ml-pipeline/")
 REMOTE_SCHEMES = ("gs://", "s3://", "minio://")
 _MEMORY = re.compile(r"^\d+(\.\d+)?(K|M|G|T|Ki|Mi|Gi|Ti)?$")
 
@@ -63,13 +58,16 @@ class VertexSection(_Model):
 
 
 class KubeflowSection(_Model):
-    image: str = Field(default=DEFAULT_IMAGE, description="Container image with TFX and tfxgate installed.")
+    image: str = Field(
+        default=DEFAULT_IMAGE, min_length=1, description="Image with the locked stack and tfxgate (the Dockerfile)."
+    )
     service_account: Optional[str] = Field(default=None, description="Kubernetes service account of the run.")
     pipeline_root: str = Field(description="Where the cluster writes artifacts: gs://, s3://, minio:// or a path.")
     caching: bool = True
     retries: int = Field(default=0, ge=0, le=10, description="Retries of a failed task.")
     resources: dict[str, ResourceRequest] = Field(
-        default_factory=dict, description="Component id (or 'default') -> cpu/memory requests."
+        default_factory=dict,
+        description="Stage (a task of the compiled pipeline, e.g. Trainer) or 'default' -> cpu/memory requests.",
     )
     vertex: Optional[VertexSection] = Field(default=None, description="The Trainer as a Vertex AI custom job.")
 
@@ -80,20 +78,32 @@ class KubeflowSection(_Model):
             raise ValueError(f"{value!r} must start with gs://, s3://, minio:// or be an absolute path")
         return value.rstrip("/")
 
-    @field_validator("resources")
-    @classmethod
-    def _known_components(cls, resources: dict[str, ResourceRequest]) -> dict[str, ResourceRequest]:
-        unknown = sorted(set(resources) - {"default", *COMPONENT_IDS})
-        if unknown:
-            raise ValueError(f"unknown component {unknown[0]!r} (known: default, {', '.join(COMPONENT_IDS)})")
-        return resources
-
     @property
     def remote(self) -> bool:
         return self.pipeline_root.startswith(REMOTE_SCHEMES)
 
-    def resources_for(self, component_id: str) -> ResourceRequest:
-        """The request for one component: its own entry over the default."""
+    def resources_for(self, stage: str) -> ResourceRequest:
+        """The request for one stage: its own entry over the default."""
         default = self.resources.get("default", ResourceRequest())
-        own = self.resources.get(component_id, ResourceRequest())
+        own = self.resources.get(stage, ResourceRequest())
         return ResourceRequest(cpu=own.cpu or default.cpu, memory=own.memory or default.memory)
+
+
+def lacks_tfxgate(image: str) -> bool:
+    """Whether `image` is one known to have no tfxgate in it (stock TFX / KFP images)."""
+    return image.startswith(WITHOUT_TFXGATE)
+
+
+def resource_problems(resources: dict[str, ResourceRequest], *, stages: list[str]) -> list[tuple[list[str], str]]:
+    """`kubeflow.resources` keys that name no stage of the pipeline, as (key path, message) pairs.
+
+    `stages` are the container tasks of the pipeline the config builds
+    (`tfxgate.pipelines.stage_ids.container_stages`): resolvers are ML Metadata
+    queries the backend answers, not pods, so they take no resources.
+    """
+    valid = ", ".join(["default", *stages])
+    return [
+        (["kubeflow", "resources", name], f"unknown stage {name!r}: this pipeline's stages are {valid}")
+        for name in resources
+        if name != "default" and name not in stages
+    ]

@@ -76,20 +76,25 @@ def submit(
     experiment: str = "Default",
     namespace: Optional[str] = None,
     schedule: Optional[str] = None,
+    image: Optional[str] = None,
 ) -> Submitted:
     """Compiles the config and creates a run (or a recurring run) on the KFP at `host`.
 
+    `image` is `compile_kubeflow`'s: an explicit image, used even where it lacks tfxgate.
+
     Raises:
       SubmitError: the host is unreachable, the schedule is malformed, or the config lacks `kubeflow:`.
+      CompileError: the config cannot be compiled (e.g. an image without tfxgate).
     """
     cron = kfp_cron(schedule) if schedule else None
     if config.kubeflow is None:
         raise SubmitError(f"{config.source}: kubeflow: section missing (needs at least kubeflow.pipeline_root)")
-    check_reachable(host)
-    from tfxgate.pipelines.kubeflow.compile import compile_kubeflow  # heavy: imports TFX
+    from tfxgate.pipelines.kubeflow.compile import check_image, compile_kubeflow  # compiling imports TFX
 
+    check_image(config, image=image)  # before any network call
+    check_reachable(host)
     with tempfile.TemporaryDirectory(prefix="tfxgate-submit-") as tmp:
-        compiled = compile_kubeflow(config, Path(tmp) / f"{config.pipeline.name}.yaml")
+        compiled = compile_kubeflow(config, Path(tmp) / f"{config.pipeline.name}.yaml", image=image)
         _upload_wheels(compiled)
         return _create(config, compiled.output, host=host, experiment=experiment, namespace=namespace, cron=cron)
 

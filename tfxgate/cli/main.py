@@ -54,6 +54,11 @@ RUN_EXIT_CODES = """exit codes:
 _STATUS_EXIT = {"SUCCEEDED": EXIT_OK, "BLOCKED": EXIT_BLOCKED, "FAILED": EXIT_FAILED, "INCOMPLETE": EXIT_FAILED}
 
 
+_IMAGE_HELP = (
+    "image every task runs (default: kubeflow.image); used even where known to lack tfxgate, e.g. a stock TFX image"
+)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tfxgate",
@@ -100,6 +105,7 @@ def _parser() -> argparse.ArgumentParser:
         required=True,
         help="kubeflow: *.yaml (KFP PipelineSpec) or *.json (Vertex PipelineJob); vertex: *.json",
     )
+    compile_.add_argument("--image", help=_IMAGE_HELP)
 
     submit = commands.add_parser("submit", help="compile and start a run (or a recurring run) on Kubeflow Pipelines")
     add_config_args(submit)
@@ -107,6 +113,7 @@ def _parser() -> argparse.ArgumentParser:
     submit.add_argument("--experiment", default="Default", help="KFP experiment (created if missing)")
     submit.add_argument("--namespace", help="Kubernetes namespace (multi-user KFP)")
     submit.add_argument("--schedule", metavar="CRON", help="create a recurring run instead, e.g. '0 3 * * *'")
+    submit.add_argument("--image", help=_IMAGE_HELP)
 
     report = commands.add_parser("report", help="write one run's self-contained HTML report")
     add_config_args(report)
@@ -283,7 +290,7 @@ def _main(argv: Optional[Sequence[str]]) -> int:
     if args.command == "compile":
         if args.target == "vertex":
             return _compile_vertex(config, args.output)
-        return _compile(config, args.output)
+        return _compile(config, args.output, image=args.image)
     if args.command == "submit":
         return _submit(config, args)
     if args.command in ("approve", "reject", "reopen", "rollback", "history"):
@@ -366,12 +373,21 @@ def _schema(version: Optional[int]) -> str:
 
 def _submit(config: PipelineConfig, args: argparse.Namespace) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    from tfxgate.pipelines.kubeflow.compile import CompileError
     from tfxgate.pipelines.kubeflow.submit import SubmitError, submit
 
     try:
         done = submit(
-            config, host=args.host, experiment=args.experiment, namespace=args.namespace, schedule=args.schedule
+            config,
+            host=args.host,
+            experiment=args.experiment,
+            namespace=args.namespace,
+            schedule=args.schedule,
+            image=args.image,
         )
+    except CompileError as err:
+        print(err, file=sys.stderr)
+        return EXIT_CONFIG
     except SubmitError as err:
         print(f"tfxgate: {err}", file=sys.stderr)
         return EXIT_FAILED
@@ -406,13 +422,13 @@ def _run_locked(config: PipelineConfig, *, verbose: bool, if_new_data: bool, wai
         return EXIT_LOCKED
 
 
-def _compile(config: PipelineConfig, output: Path) -> int:
+def _compile(config: PipelineConfig, output: Path, *, image: Optional[str]) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     logging.getLogger().setLevel(logging.ERROR)
     from tfxgate.pipelines.kubeflow.compile import CompileError, compile_kubeflow, copy_wheels
 
     try:
-        compiled = compile_kubeflow(config, output)
+        compiled = compile_kubeflow(config, output, image=image)
     except CompileError as err:
         print(err, file=sys.stderr)
         return EXIT_CONFIG

@@ -73,8 +73,9 @@ def governed(target: GovernedPipeline, *, wait: bool = True) -> Iterator[object]
       storage.LockHeld: `wait` is False and a run or another decision holds the root.
     """
     root = target.root
-    if target.missing_store is not None:
-        raise GovernanceError(f"pipeline '{target.name}' has no ML Metadata at {target.missing_store}: run it first")
+    missing = _missing_store(target)
+    if missing is not None:
+        raise GovernanceError(f"pipeline '{target.name}' has no ML Metadata at {missing}: run it first")
     with (
         file_lock(root / "governance.lock", wait=wait),
         exclusive_use(target.metadata, root=root, waiting=lambda message: None, wait=wait),
@@ -83,6 +84,21 @@ def governed(target: GovernedPipeline, *, wait: bool = True) -> Iterator[object]
         # What a crash left between the push root and the store is repaired before anything is decided.
         recovery.reconcile(store, target, log=_log.warning)
         yield store
+
+
+def _missing_store(target: GovernedPipeline) -> Optional[Path]:
+    """The embedded store's file when the pipeline never ran here and nothing was published; else None.
+
+    Versions in the push root without a local store were published by runs elsewhere
+    (a Kubeflow task reaches no store): the store is then created where the config
+    puts it, and recovery rebuilds their push records from the manifests.
+    """
+    missing = target.missing_store
+    published = any(publish.versions(Path(d.directory)) for d in target.destinations.values())
+    if missing is not None and published:
+        missing.parent.mkdir(parents=True, exist_ok=True)
+        return None
+    return missing
 
 
 def approve(
@@ -330,7 +346,7 @@ class HistoryRow:
 def history(target: GovernedPipeline, pipeline: str) -> list[HistoryRow]:
     """Every push, rollback, rejection and reopen, then the runs still pending; `current` marks what is served."""
     _same_pipeline(target, pipeline)
-    if target.missing_store is not None:
+    if _missing_store(target) is not None:
         return []
     try:
         with governed(target, wait=False) as store:
