@@ -147,6 +147,15 @@ def wheel(tmp_path_factory) -> Path:
     return built
 
 
+def dockerfile_env() -> dict[str, str]:
+    """The environment the Dockerfile's `ENV` lines set in the image (KEY=VALUE pairs)."""
+    found = {}
+    for line in (REPO / "Dockerfile").read_text().splitlines():
+        if line.startswith("ENV "):
+            found.update(pair.split("=", 1) for pair in line.split()[1:])
+    return found
+
+
 @dataclass
 class WheelVenv:
     """A fresh venv outside the checkout holding the lock and the wheel: what the Dockerfile's image holds."""

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import REPO, run_cli
+from tests.conftest import REPO, run_cli, taxi_rows
 from tfxgate.pipelines.config.root import ConfigError, load_config
 
 # Every config with a `kubeflow:` section (wine and diabetes are local-only examples).
@@ -78,13 +78,6 @@ def test_trainer_module_points_into_the_pipeline_root(compiled):
     assert wheels, "the module wheel was not staged next to the output"
 
 
-def test_resolver_is_the_stock_latest_blessed_model_queries(compiled):
-    _, spec_yaml, _ = compiled
-    executors = next(yaml.safe_load_all(spec_yaml.read_text()))["deploymentSpec"]["executors"]
-    queries = executors["baseline_model_resolver-model-blessing-resolver_executor"]["resolver"]
-    assert "metadata.blessed.number_value=1" in queries["outputArtifactQueries"]["model_blessing"]["filter"]
-
-
 def test_compile_cli_without_kubeflow_section_exits_2(tmp_path):
     config = tmp_path / "nokf.yaml"
     text = (REPO / "configs" / "taxi.yaml").read_text().split("\nkubeflow:")[0]
@@ -98,7 +91,7 @@ def test_compile_cli_without_kubeflow_section_exits_2(tmp_path):
     ("override", "message"),
     [
         ("kubeflow.pipeline_root=relative/dir", "kubeflow.pipeline_root"),
-        ("kubeflow.resources.Trainr={cpu: 2}", "unknown component 'Trainr'"),
+        ("kubeflow.resources.Trainr={cpu: 2}", "kubeflow.resources.Trainr: unknown stage 'Trainr'"),
         ("kubeflow.resources.Trainer={memory: lots}", "'lots' is not a memory quantity"),
         ("kubeflow.retries=-1", "kubeflow.retries"),
         ("kubeflow.imagee=x", "kubeflow.imagee"),
@@ -122,14 +115,169 @@ def test_help_lists_compile_and_submit(tmp_path):
     assert "compile" in result.stdout and "submit" in result.stdout
 
 
-def test_compile_says_drift_vs_the_pushed_models_span_is_not_checked_on_kubeflow(tmp_path):
+TAXI = REPO / "configs" / "taxi.yaml"
+TAXI_STAGES = ["Ingest", "ImportSchemaGen", "Validate", "DataDrift", "Trainer", "SliceEval", "GovernedPush"]
+
+
+@pytest.fixture(scope="module")
+def every_stage(tmp_path_factory):
+    """taxi on spanned data with a distinct memory request for every stage: (config, compiled spec)."""
     from tfxgate.pipelines.kubeflow.compile import compile_kubeflow
 
-    config = load_config(REPO / "configs" / "taxi.yaml", overrides=[f"kubeflow.pipeline_root={tmp_path / 'root'}"])
-    compiled = compile_kubeflow(config, tmp_path / "p.yaml")
-    assert any(
-        w.startswith("stages.drift: on Kubeflow DataDrift compares with the latest earlier Examples only")
-        for w in compiled.warnings
+    base = tmp_path_factory.mktemp("every-stage")
+    (base / "data" / "span-1").mkdir(parents=True)
+    (base / "data" / "span-1" / "data.csv").write_text(taxi_rows(50))
+    requests = ", ".join(f"{stage}: {{memory: {i + 1}Gi}}" for i, stage in enumerate(TAXI_STAGES))
+    config = load_config(
+        TAXI,
+        overrides=[
+            f"data.path={base / 'data' / 'span-{SPAN}' / 'data.csv'}",
+            f"kubeflow.pipeline_root={base / 'root'}",
+            f"kubeflow.resources={{{requests}}}",
+        ],
     )
-    assert "pushed_span_resolver" not in compiled.spec["root"]["dag"]["tasks"]
-    assert "previous_span_resolver" in compiled.spec["root"]["dag"]["tasks"]
+    return config, compile_kubeflow(config, base / "p.yaml").spec
+
+
+def test_every_stage_of_the_pipeline_takes_its_own_resources(every_stage):
+    from tfxgate.pipelines.kubeflow.compile import container_tasks
+    from tfxgate.pipelines.stage_ids import container_stages
+
+    config, spec = every_stage
+    assert sorted(container_stages(config)) == sorted(container_tasks(spec)) == sorted(TAXI_STAGES)
+    executors = spec["deploymentSpec"]["executors"]
+    for i, stage in enumerate(TAXI_STAGES):
+        resources = executors[f"{stage}_executor"]["container"]["resources"]
+        assert resources == {"resourceMemoryRequest": f"{i + 1}Gi"}, stage
+
+
+def _resolver(spec: dict, task: str) -> tuple[str, dict]:
+    """(the filter of the resolver task's one query, its input artifacts -> producer task)."""
+    component = spec["components"][spec["root"]["dag"]["tasks"][task]["componentRef"]["name"]]
+    [query] = spec["deploymentSpec"]["executors"][component["executorLabel"]]["resolver"][
+        "outputArtifactQueries"
+    ].values()
+    inputs = spec["root"]["dag"]["tasks"][task].get("inputs", {}).get("artifacts", {})
+    assert set(inputs) == set(component.get("inputDefinitions", {}).get("artifacts", {})), task
+    return query["filter"], {key: source["taskOutputArtifact"]["producerTask"] for key, source in inputs.items()}
+
+
+def test_previous_span_pushed_span_and_baseline_are_tfxgates_queries_in_the_spec(every_stage):
+    _, spec = every_stage
+    live = "state=LIVE AND "
+    assert _resolver(spec, "previous_span_resolver") == (
+        f'schema_title="tfx.Examples" AND {live}'
+        "metadata.span.number_value<{{$.inputs.artifacts['current'].metadata['span']}}",
+        {"current": "Ingest"},
+    )
+    assert _resolver(spec, "pushed_model_resolver") == (
+        f'schema_title="tfx.PushedModel" AND {live}metadata.pushed.number_value=1',
+        {},
+    )
+    assert _resolver(spec, "pushed_span_resolver") == (
+        f'schema_title="tfx.Examples" AND {live}'
+        "uri=\"{{$.inputs.artifacts['pushed_model'].metadata['examples_uri']}}\" AND "
+        "uri!=\"{{$.inputs.artifacts['current'].uri}}\"",
+        {"pushed_model": "pushed_model_resolver", "current": "Ingest"},
+    )
+    assert _resolver(spec, "baseline_model_resolver") == (
+        f'schema_title="tfx.Model" AND {live}'
+        "uri=\"{{$.inputs.artifacts['pushed_model'].metadata['model_uri']}}\" AND "
+        "uri!=\"{{$.inputs.artifacts['candidate'].uri}}\"",
+        {"pushed_model": "pushed_model_resolver", "candidate": "Trainer"},
+    )
+    tasks = spec["root"]["dag"]["tasks"]
+    consumed = {
+        (task, key): source["taskOutputArtifact"]["producerTask"]
+        for task in ("DataDrift", "SliceEval")
+        for key, source in tasks[task]["inputs"]["artifacts"].items()
+    }
+    assert consumed[("DataDrift", "baseline_examples")] == "previous_span_resolver"
+    assert consumed[("DataDrift", "pushed_examples")] == "pushed_span_resolver"
+    assert consumed[("SliceEval", "baseline_model")] == "baseline_model_resolver"
+
+
+def test_unspanned_input_takes_the_latest_other_ingestion_as_the_previous_span(compiled):
+    config, spec_yaml, _ = compiled
+    assert not config.data.has_span
+    spec = next(yaml.safe_load_all(spec_yaml.read_text()))
+    query, inputs = _resolver(spec, "previous_span_resolver")
+    assert query.endswith("uri!=\"{{$.inputs.artifacts['current'].uri}}\"") and inputs == {"current": "Ingest"}
+
+
+def test_push_task_names_the_pipeline_and_kfps_run_for_its_records(compiled):
+    config, spec_yaml, _ = compiled
+    spec = next(yaml.safe_load_all(spec_yaml.read_text()))
+    parameter = spec["root"]["dag"]["tasks"]["GovernedPush"]["inputs"]["parameters"]["kubeflow_run"]
+    run = json.loads(parameter["runtimeValue"]["constant"])
+    assert run == {"pipeline": config.pipeline.name, "run_id": "{{$.pipeline_job_name}}"}
+
+
+@pytest.mark.parametrize(
+    ("override", "key"),
+    [
+        ("kubeflow.resources.Evaluator={cpu: 2}", "Evaluator"),  # the stock Evaluator is no stage of tfxgate's
+        ("kubeflow.resources.baseline_model_resolver={cpu: 2}", "baseline_model_resolver"),  # a query, no pod
+        ("stages.drift.enabled=false", "DataDrift"),  # a stage this config does not build
+    ],
+)
+def test_a_resource_request_for_no_stage_of_the_pipeline_is_refused_at_check(tmp_path, override, key):
+    sets = [override] if key != "DataDrift" else [override, "kubeflow.resources.DataDrift={cpu: 2}"]
+    args = [item for item in sets for item in ("--set", item)]
+    result = run_cli("check", str(TAXI), *args, root=tmp_path)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"kubeflow.resources.{key}: unknown stage {key!r}" in result.stderr
+    valid = ["default", *(s for s in TAXI_STAGES if s != "DataDrift" or key != "DataDrift")]
+    assert f"this pipeline's stages are {', '.join(valid)}" in result.stderr
+
+
+def test_stage_ids_are_the_built_pipelines_node_ids():
+    from tfxgate.pipelines.build import build_pipeline
+    from tfxgate.pipelines.stage_ids import stage_ids
+
+    variants = [[], ["stages.drift.enabled=false"], ["stages.push.enabled=false", "stages.evaluation.enabled=false"]]
+    for overrides in variants:
+        config = load_config(TAXI, overrides=[*overrides, "kubeflow.resources={}"])
+        for target in ("local", "kubeflow"):
+            built = build_pipeline(config, target=target).components  # in topological order
+            assert sorted(node.id for node in built) == sorted(stage_ids(config))
+    inferred = load_config(TAXI).model_copy(update={"schema_file": None})
+    assert stage_ids(inferred)[:3] == ["Ingest", "Validate", "SchemaGen"]
+    assert sorted(node.id for node in build_pipeline(inferred).components) == sorted(stage_ids(inferred))
+
+
+def test_the_spec_names_the_tfxgate_image_by_default(compiled):
+    from tfxgate.pipelines.kubeflow.settings import DEFAULT_IMAGE
+
+    config, spec_yaml, _ = compiled
+    spec = next(yaml.safe_load_all(spec_yaml.read_text()))
+    images = {e["container"]["image"] for e in spec["deploymentSpec"]["executors"].values() if "container" in e}
+    assert images == {DEFAULT_IMAGE} == {config.kubeflow.image}
+    assert DEFAULT_IMAGE == "tfxgate:0.1.0"
+
+
+def test_an_image_without_tfxgate_is_refused_unless_named_explicitly(tmp_path):
+    stock = "kubeflow.image=gcr.io/tfx-oss-public/tfx:1.16.0"
+    output = tmp_path / "p.yaml"
+    refused = run_cli("compile", str(TAXI), "--output", str(output), "--set", stock, root=tmp_path)
+    assert refused.returncode == 2
+    assert "kubeflow.image gcr.io/tfx-oss-public/tfx:1.16.0 has no tfxgate in it" in refused.stderr
+    assert "--image gcr.io/tfx-oss-public/tfx:1.16.0" in refused.stderr and not output.exists()
+    forced = run_cli(
+        "compile",
+        str(TAXI),
+        "--output",
+        str(output),
+        "--set",
+        stock,
+        "--set",
+        f"kubeflow.pipeline_root={tmp_path / 'root'}",
+        "--image",
+        "gcr.io/tfx-oss-public/tfx:1.16.0",
+        root=tmp_path,
+    )
+    assert forced.returncode == 0, forced.stderr
+    spec = next(yaml.safe_load_all(output.read_text()))
+    assert spec["deploymentSpec"]["executors"]["Trainer_executor"]["container"]["image"] == (
+        "gcr.io/tfx-oss-public/tfx:1.16.0"
+    )

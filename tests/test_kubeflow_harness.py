@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import WheelVenv
+from tests.conftest import WheelVenv, dockerfile_env
 from tests.kfp_local import ArtifactRecords, Image, LocalKfpRun, run_spec
 
 pytestmark = pytest.mark.e2e
@@ -70,7 +70,8 @@ def kfp(sample_csv, wheel_venv, tmp_path_factory) -> KfpRuns:
     sets = [item for override in overrides for item in ("--set", override)]
     spec = base / "pipeline.yaml"
     wheel_venv.run([wheel_venv.tfxgate, "compile", config, "--output", spec, *sets], cwd=work)
-    image, records = Image(python=wheel_venv.python, env=wheel_venv.env, cwd=work), ArtifactRecords()
+    image = Image(python=wheel_venv.python, env={**wheel_venv.env, **dockerfile_env()}, cwd=work)
+    records = ArtifactRecords()
     first = run_spec(spec, base / "kfp-root", run_name="taxi-run-1", image=image, records=records, log_dir=logs)
     # The same rows again as span 2: no drift (the policy blocks), every resolver has run 1 to find.
     (base / "data" / "span-2").mkdir()

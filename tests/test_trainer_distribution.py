@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import logging
 
 import pytest
@@ -100,7 +101,9 @@ def test_compiled_spec_requests_the_accelerator_on_the_trainer_only(tmp_path):
     assert selectors == {
         "Trainer_executor": {"nodeSelector": {"labels": {"cloud.google.com/gke-accelerator": "nvidia-tesla-t4"}}}
     }
-    assert '"strategy": "mirrored"' in (tmp_path / "p.yaml").read_text().replace("\\", "")
+    custom_config = spec["root"]["dag"]["tasks"]["Trainer"]["inputs"]["parameters"]["custom_config"]
+    distribution = json.loads(custom_config["runtimeValue"]["constant"])["distribution"]
+    assert distribution == {"strategy": "mirrored", "mixed_precision": False}
 
 
 def test_multi_worker_mirrored_is_chosen_as_configured_and_runs_as_one_worker_without_tf_config():

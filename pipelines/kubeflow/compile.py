@@ -40,6 +40,8 @@ from tfxgate.pipelines.kubeflow import resolvers
 from tfxgate.pipelines.kubeflow.settings import lacks_tfxgate, resource_problems
 
 WHEELS = "_wheels"
+# Ingest's span resolution on Kubeflow: its task's preCacheCheck hook (TFX adds one to FileBasedExampleGen only).
+INGEST_DRIVER = "tfxgate.components.ingest.kubeflow_driver"
 
 
 class CompileError(ValueError):
@@ -94,6 +96,7 @@ def compile_kubeflow(config: PipelineConfig, output: Path, *, image: Optional[st
         staged = _stage_wheels(pipeline, kubeflow.pipeline_root, output.parent / WHEELS) if kubeflow.remote else []
         job = runner.run(pipeline, write_out=False)
     resolvers.apply(job["pipelineSpec"], spanned=config.data.has_span)
+    add_ingest_driver(job["pipelineSpec"])
     problems = resource_problems(kubeflow.resources, stages=container_tasks(job["pipelineSpec"]))
     if problems:
         raise CompileError("; ".join(f"{config.source}: {'.'.join(key)}: {message}" for key, message in problems))
@@ -112,6 +115,15 @@ def check_image(config: PipelineConfig, *, image: Optional[str]) -> None:
             "fail to import: build the image from the repo's Dockerfile and name it in kubeflow.image "
             f"(README: Kubeflow Pipelines), or pass --image {configured} to use it anyway"
         )
+
+
+def add_ingest_driver(spec: dict[str, Any]) -> None:
+    """Gives the Ingest task the driver hook TFX gives a FileBasedExampleGen, running Ingest's own driver."""
+    component = spec["components"][spec["root"]["dag"]["tasks"]["Ingest"]["componentRef"]["name"]]
+    container = spec["deploymentSpec"]["executors"][component["executorLabel"]]["container"]
+    inputs_spec = json.dumps(component.get("inputDefinitions", {}), sort_keys=True)
+    args = ["--json_serialized_invocation_args", "{{$}}", "--json_serialized_inputs_spec_args", inputs_spec]
+    container["lifecycle"] = {"preCacheCheck": {"command": ["python", "-m", INGEST_DRIVER], "args": args}}
 
 
 def container_tasks(spec: dict[str, Any]) -> list[str]:
