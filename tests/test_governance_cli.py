@@ -266,3 +266,35 @@ def test_approve_takes_the_run_id_as_its_summary_file_spells_it(setup, capsys):
     code, out, err = setup.cli(capsys, "approve", "2026-11-25T20-09-38.394603", "--by", "ana", "--reason", "ok")
     assert code == 0, err
     assert "approved run 2026-11-25T20:09:38.394603, model " in out and ", for production by ana" in out
+
+
+def test_history_rebuilds_versions_a_run_elsewhere_published_without_a_store(setup, capsys):
+    """A Kubeflow task publishes the version and its manifest but reaches no ML Metadata here."""
+    from tfxgate.governance import publish, push_records
+
+    model = setup.tmp / "kfp" / "model" / "Format-Serving"
+    model.mkdir(parents=True)
+    (model / "saved_model.pb").write_text("graph")
+    manifest = push_records.manifest(
+        fingerprint="sha256:abc",
+        model_id=7,
+        model_uri=str(model.parent),
+        pipeline="demo",
+        run_id="demo-kfp-run-1",
+        gates=PASSED,
+        destination="staging",
+    )
+    publish.publish(model, setup.serving / "staging", root=setup.serving, fingerprint="sha256:abc", manifest=manifest)
+    assert not (setup.root / "metadata.sqlite").exists()
+    code, out, _ = setup.cli(capsys, "history", "demo", "--json")
+    assert code == 0
+    [row] = json.loads(out)
+    assert (row["kind"], row["destination"], row["version"], row["run_id"], row["current"]) == (
+        "push",
+        "staging",
+        "1",
+        "demo-kfp-run-1",
+        True,
+    )
+    [record] = audit.records(setup.store(), pipeline="demo", kinds=[audit.PUSH])
+    assert record.recovered == "1" and record.model_fingerprint == "sha256:abc"

@@ -115,7 +115,24 @@ def test_submit_creates_experiment_and_run(kfp_server, tmp_path, capsys, monkeyp
     assert body["runtime_config"]["pipeline_root"] == str(tmp_path / "kfp-root")
     spec = body["pipeline_spec"]
     assert spec["pipelineInfo"]["name"] == "taxi" and "Trainer" in spec["root"]["dag"]["tasks"]
+    assert spec["deploymentSpec"]["executors"]["Trainer_executor"]["container"]["image"] == "tfxgate:0.1.0"
     assert all(r["authorization"] == "Bearer secret-token" for r in requests if r["method"] == "POST")
+
+
+def test_submit_refuses_an_image_without_tfxgate_before_contacting_the_host(kfp_server, tmp_path, capsys, monkeypatch):
+    host, requests = kfp_server
+    stock = "gcr.io/tfx-oss-public/tfx:1.16.0"
+    before = len(requests)
+    result = _submit(host, tmp_path, capsys, monkeypatch, "--set", f"kubeflow.image={stock}")
+    assert result.returncode == 2
+    assert f"kubeflow.image {stock} has no tfxgate in it" in result.stderr and f"--image {stock}" in result.stderr
+    assert len(requests) == before  # nothing was sent
+    forced = _submit(host, tmp_path, capsys, monkeypatch, "--set", f"kubeflow.image={stock}", "--image", stock)
+    assert forced.returncode == 0, forced.stderr
+    [*_, run] = _posts(requests, "runs")
+    assert (
+        run["body"]["pipeline_spec"]["deploymentSpec"]["executors"]["Trainer_executor"]["container"]["image"] == stock
+    )
 
 
 def test_submit_with_schedule_creates_a_recurring_run(kfp_server, tmp_path, capsys, monkeypatch):

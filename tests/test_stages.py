@@ -26,13 +26,17 @@ def test_disabled_validation_still_computes_statistics_and_ignores_every_anomaly
     assert settings["default"] == "ignore" and settings["anomalies"] == {} and settings["features"] == {}
 
 
-def test_drift_on_kubeflow_uses_the_stock_resolver_and_no_pushed_span(taxi):
+def test_drift_on_kubeflow_has_both_resolvers_as_stock_stand_ins_for_the_compile_to_replace(taxi):
+    from tfx.dsl.input_resolution.strategies.latest_artifact_strategy import LatestArtifactStrategy
+
     from tfxgate.pipelines import stages
 
     local = stages.drift(taxi, examples=_examples(), schema_channel=_schema())
     kubeflow = stages.drift(taxi, examples=_examples(), schema_channel=_schema(), target="kubeflow")
     assert [n.id for n in local] == ["previous_span_resolver", "pushed_span_resolver", "DataDrift"]
-    assert [n.id for n in kubeflow] == ["previous_span_resolver", "DataDrift"]
+    assert [n.id for n in kubeflow] == [n.id for n in local]
+    assert all(n.exec_properties["resolver_class"] is LatestArtifactStrategy for n in kubeflow[:2])
+    assert set(kubeflow[-1].inputs) == set(local[-1].inputs) >= {"baseline_examples", "pushed_examples"}
     settings = json.loads(local[-1].exec_properties["config_json"])
     assert settings["policy"] == taxi.stages.drift.policy
     assert settings["thresholds"] == taxi.stages.drift.merged_thresholds()
@@ -51,6 +55,9 @@ def test_governed_push_gets_the_store_and_card_only_on_the_local_target(taxi):
     assert json.loads(local.exec_properties["required_gates"]) == ["ingestion"]
     kubeflow = stages.governed_push(taxi, model=model, examples=_examples(), target="kubeflow")
     assert kubeflow.exec_properties["card"] == "" and kubeflow.id == local.id == "GovernedPush"
+    run = json.loads(kubeflow.exec_properties["kubeflow_run"])
+    assert run == {"pipeline": "taxi", "run_id": "{{$.pipeline_job_name}}"}
+    assert local.exec_properties["kubeflow_run"] is None
 
 
 def _examples():
