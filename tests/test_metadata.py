@@ -76,3 +76,18 @@ def test_metadata_check_on_sqlite_creates_the_file_only_with_upgrade(tmp_path):
     created = run_cli(*args, "--upgrade", root=root)
     assert created.returncode == 0 and "created schema: now v10" in created.stdout
     assert (root / "metadata.sqlite").exists()
+
+
+def test_property_values_tfx_wraps_as_json_are_read_plain():
+    """The Kubeflow V2 entrypoint stores an input artifact's metadata so: `bad_rows` 0 is {"__value__": 0.0}."""
+    from tfx.types import standard_artifacts
+
+    from tfxgate.mlmd.graph import value
+
+    examples = standard_artifacts.Examples()
+    examples.set_json_value_custom_property("bad_rows", 0)
+    examples.set_json_value_custom_property("rows", {"train": 2})
+    examples.set_int_custom_property("spanned", 1)
+    assert value(examples.mlmd_artifact, "bad_rows") == 0
+    assert value(examples.mlmd_artifact, "rows") == {"train": 2}
+    assert value(examples.mlmd_artifact, "spanned") == 1

@@ -161,6 +161,9 @@ def _link(event: metadata_store_pb2.Event) -> Link:
     return Link(event.execution_id, event.artifact_id, key, event.type in OUTPUTS, event.type in INPUTS)
 
 
+_JSON_SINGLE_VALUE = "__value__"
+
+
 def value(node, name: str, default: Any = None) -> Any:
     """A property or custom property of an artifact/execution/context as a plain Python value."""
     for properties in (node.properties, node.custom_properties):
@@ -168,7 +171,10 @@ def value(node, name: str, default: Any = None) -> Any:
             item = properties[name]
             kind = item.WhichOneof("value")
             if kind == "struct_value":
-                return json_format.MessageToDict(item.struct_value)
+                found = json_format.MessageToDict(item.struct_value)
+                # TFX keeps a JSON scalar or list as {"__value__": ...} (Artifact.set_json_value_custom_property);
+                # on Kubeflow every metadata value of an input artifact arrives so.
+                return found[_JSON_SINGLE_VALUE] if set(found) == {_JSON_SINGLE_VALUE} else found
             if kind == "proto_value":
                 return default
             return getattr(item, kind) if kind else default
