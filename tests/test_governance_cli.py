@@ -6,6 +6,7 @@ Model artifact and a tfxgate.PendingApproval linked to it (tfxgate/mlmd/audit.py
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from pathlib import Path
@@ -270,7 +271,7 @@ def test_approve_takes_the_run_id_as_its_summary_file_spells_it(setup, capsys):
 
 def test_history_rebuilds_versions_a_run_elsewhere_published_without_a_store(setup, capsys):
     """A Kubeflow task publishes the version and its manifest but reaches no ML Metadata here."""
-    from tfxgate.governance import publish, push_records
+    from tfxgate.governance import push_records
 
     model = setup.tmp / "kfp" / "model" / "Format-Serving"
     model.mkdir(parents=True)
@@ -284,7 +285,7 @@ def test_history_rebuilds_versions_a_run_elsewhere_published_without_a_store(set
         gates=PASSED,
         destination="staging",
     )
-    publish.publish(model, setup.serving / "staging", root=setup.serving, fingerprint="sha256:abc", manifest=manifest)
+    push_records.publish_and_record(model, setup.serving / "staging", root=setup.serving, manifest=manifest)
     assert not (setup.root / "metadata.sqlite").exists()
     code, out, _ = setup.cli(capsys, "history", "demo", "--json")
     assert code == 0
@@ -298,3 +299,25 @@ def test_history_rebuilds_versions_a_run_elsewhere_published_without_a_store(set
     )
     [record] = audit.records(setup.store(), pipeline="demo", kinds=[audit.PUSH])
     assert record.recovered == "1" and record.model_fingerprint == "sha256:abc"
+    # The record a local run's GovernedPush writes as it pushes, for the same manifest: the same shape.
+    import ml_metadata as mlmd
+    from ml_metadata.proto import metadata_store_pb2
+
+    connection = metadata_store_pb2.ConnectionConfig()
+    connection.sqlite.filename_uri = str(setup.tmp / "local.sqlite")
+    local_store = mlmd.MetadataStore(connection)
+    local_push = {**manifest, "run_id": "demo-local-run"}
+    push_records.publish_and_record(
+        model,
+        setup.tmp / "local-serving" / "staging",
+        root=setup.tmp / "local-serving",
+        manifest=local_push,
+        store=local_store,
+        with_pushed_model=True,
+    )
+    [local] = audit.records(local_store, pipeline="demo", kinds=[audit.PUSH])
+
+    def filled(r):
+        return {key for key, value in dataclasses.asdict(r).items() if value not in ("", None)}
+
+    assert filled(record) - {"recovered", "id"} == filled(local) - {"id"}
