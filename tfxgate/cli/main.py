@@ -279,6 +279,10 @@ def _main(argv: Optional[Sequence[str]]) -> int:
 
         for warning in data_warnings(config):
             print(f"warning: {warning}")
+        from tfxgate.alerts.settings import unset_variables
+
+        for key, variable in unset_variables(config.alerts):
+            print(f"warning: {key}: environment variable {variable} is not set here (alerts to that sink will fail)")
         return EXIT_OK
     if args.command == "compile":
         if args.target == "vertex":
@@ -463,6 +467,8 @@ def _run_pipeline(config: PipelineConfig, *, log_path: Path, options: str, out) 
 
         open_store(config.metadata, root=config.pipeline.root)
     from tfxgate import storage
+    from tfxgate.alerts import runs as alerts
+    from tfxgate.cli.alerting import announce
     from tfxgate.pipelines.local import run_local  # heavy: imports TFX
     from tfxgate.reporting.summary import render, summarize
 
@@ -489,8 +495,9 @@ def _run_pipeline(config: PipelineConfig, *, log_path: Path, options: str, out) 
                 run_id=outcome.run_id,
             )
         )
-    storage.write_text(config.pipeline.root / "summaries" / f"{_safe(outcome.run_id)}.json", summary.to_json())
     print(render(summary), file=out, flush=True)
+    summary.alerts = announce(config, alerts.from_run(summary), out=out)
+    storage.write_text(config.pipeline.root / "summaries" / f"{_safe(outcome.run_id)}.json", summary.to_json())
     if outcome.fully_cached:
         print("  every stage was served from TFX's cache: nothing changed since the last run", file=out, flush=True)
     return _STATUS_EXIT[summary.status], outcome.run_id
