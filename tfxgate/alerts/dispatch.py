@@ -83,7 +83,7 @@ def _deliver(alert: Alert, name: str, sink, section: AlertsSection, *, sleep) ->
 
 def _final(err: Exception) -> bool:
     """No later try can succeed: the receiver said no for good, or the sink lacks its secret."""
-    if isinstance(err, (webhook.Refused, MissingSecret, smtplib.SMTPNotSupportedError)):
+    if isinstance(err, webhook.Refused | MissingSecret | smtplib.SMTPNotSupportedError):
         return True  # e.g. STARTTLS asked for and not offered: never fall back to clear text
     return isinstance(err, smtplib.SMTPResponseException) and err.smtp_code >= 500
 
