@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 import threading
 from email import message_from_bytes
 from email.policy import default as default_policy
@@ -23,6 +22,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
+from tests.conftest import free_port
 from tests.test_config import MINIMAL, problems, write_config
 from tests.test_exit_codes import ANOMALY_ERROR, BLOCKED, FAILED_EVALUATION, PENDING, summary
 from tests.test_governance_cli import Setup
@@ -73,13 +73,6 @@ class Mailbox:
         message = message_from_bytes(envelope.original_content, policy=default_policy)
         self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), message, session.authenticated))
         return "250 OK"
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on (bound, then closed)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
