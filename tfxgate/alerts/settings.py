@@ -18,22 +18,17 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Annotated, Any, Literal, Optional, Union
+from typing import Annotated, Literal, Optional
 
 from pydantic import (
     ConfigDict,
-    Discriminator,
     Field,
-    Tag,
-    ValidationError,
-    WrapValidator,
     field_validator,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
 
 from tfxgate.alerts.events import EVENTS
-from tfxgate.settings import Section
+from tfxgate.settings import Section, by_kind
 
 ENV_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 SINK_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
@@ -124,30 +119,7 @@ class EmailSink(_Sink):
 KINDS = {"webhook": WebhookSink, "slack": SlackSink, "email": EmailSink}
 
 
-def _kind_of(value: Any) -> Optional[str]:
-    kind = value.get("kind") if isinstance(value, dict) else getattr(value, "kind", None)
-    return kind if kind in KINDS else None
-
-
-def _without_kind_in_path(value: Any, handler):
-    """Reports `alerts.sinks.ops.url`, not pydantic's `alerts.sinks.ops.webhook.url`."""
-    try:
-        return handler(value)
-    except ValidationError as err:
-        errors = err.errors()
-        if any(not e["loc"] for e in errors):  # the discriminator found no known kind
-            kind = value.get("kind") if isinstance(value, dict) else value
-            what = "missing" if kind is None else f"unknown sink kind {kind!r}"
-            raise PydanticCustomError("sink_kind", f"kind: {what} (known: {', '.join(KINDS)})") from None
-        details = [{**{k: e[k] for k in ("type", "input", "ctx") if k in e}, "loc": e["loc"][1:]} for e in errors]
-        raise ValidationError.from_exception_data(err.title, details) from None
-
-
-Sink = Annotated[
-    Union[tuple(Annotated[model, Tag(kind)] for kind, model in KINDS.items())],
-    Discriminator(_kind_of),
-    WrapValidator(_without_kind_in_path),
-]
+Sink = by_kind(KINDS, what="sink")
 
 
 class AlertsSection(Section):
