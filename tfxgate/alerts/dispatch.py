@@ -6,7 +6,7 @@ refuses (HTTP 4xx, SMTP 5xx, no STARTTLS) or lacks its secret is not tried again
 fails the run or the command: its traceback goes to the log, and the delivery is
 recorded like a successful one, as a dict (event, sink, kind, destination,
 delivered, tries, error, at) that the caller keeps: the run's `summary.json`
-(`alerts`), and the pipeline's `alerts.jsonl` journal (`journal`).
+(`alerts`), and the pipeline's `logs/alerts.jsonl` journal (`journal`).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from tfxgate.alerts.secrets import MissingSecret
 from tfxgate.alerts.settings import AlertsSection
 
 SENDERS = {"webhook": webhook.send, "slack": slack.send, "email": mail.send}
-JOURNAL = "alerts.jsonl"  # under the pipeline root: every delivery, runs' and commands' alike
+JOURNAL = "logs/alerts.jsonl"  # under the pipeline root, appended like the log: every delivery, runs' and commands'
 
 log = logging.getLogger(__name__)
 

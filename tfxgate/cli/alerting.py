@@ -2,7 +2,7 @@
 
 A failing sink never changes the command's exit code: it is printed as a warning,
 logged with its traceback, and recorded (the run's summary.json `alerts`, and
-`<pipeline root>/alerts.jsonl` for every command).
+`<pipeline root>/logs/alerts.jsonl` for every command).
 """
 
 from __future__ import annotations
