@@ -122,7 +122,7 @@ def _read(path: Path, rows: int):
     except OSError as err:
         raise ProfileError(f"cannot read the CSV {path}: {err.strerror or err}") from err
     try:
-        sample = read_csv_bytes(str(path), data)
+        sample = read_csv_bytes(str(path), data, use_threads=False)  # see its docstring: `init` exits right after
     except InputError as err:
         raise ProfileError(str(err)) from err
     names = sample.header
@@ -165,15 +165,16 @@ def _label(path: Path, column: Column, *, rows: int, declared: Optional[str]) ->
     where = f"label column {column.name!r} of {path}"
     if column.kind is None:
         raise ProfileError(f"{where} has no value in its first {rows} rows")
-    if len(column.counts) == 1:
-        [value] = column.counts
-        raise ProfileError(f"{where} holds one value only ({value!r}) in its first {rows} rows: nothing to learn")
     numbers = {text: float(text) for text in column.counts} if column.numeric else {}
+    distinct = len(set(numbers.values())) if numbers else len(column.counts)  # "1" and "1.0" are one number
+    if distinct == 1:
+        raise ProfileError(
+            f"{where} holds one value only ({_examples(column)}) in its first {rows} rows: nothing to learn"
+        )
     integers = bool(numbers) and all(math.isfinite(v) and v.is_integer() for v in numbers.values())
-    kind = declared or _infer(column, numbers, integers)
+    kind = declared or _infer(distinct, numbers, integers)
     if kind not in KINDS:
         raise ProfileError(f"unknown label kind {kind!r} (one of: {', '.join(KINDS)})")
-    distinct = len(column.counts)
     if kind == "regression":
         if not numbers:
             raise ProfileError(f"{where} holds texts ({_examples(column)}): a regression label must be a number")
@@ -194,29 +195,26 @@ def _label(path: Path, column: Column, *, rows: int, declared: Optional[str]) ->
             f"{where} has {distinct} distinct values in its first {rows} rows: too many classes "
             f"(at most {MAX_CLASSES}); use --label-kind regression for a number"
         )
-    classes = _classes(kind, column, numbers)
+    classes = _classes(column, numbers)
     majority = max(column.counts.values()) / sum(column.counts.values())
     why = f"{distinct} distinct {'integers' if numbers else 'texts'} ({_examples(column)})"
     return Label(column.name, kind, classes, why, majority, 0.0)
 
 
-def _infer(column: Column, numbers: dict[str, float], integers: bool) -> str:
+def _infer(distinct: int, numbers: dict[str, float], integers: bool) -> str:
     """The rule `tfxgate check` applies (label_kinds.infer): 2 values binary, up to MAX_CLASSES
     integers or texts multiclass, other numbers regression."""
-    if numbers and (not integers or len(column.counts) > MAX_CLASSES):
+    if numbers and (not integers or distinct > MAX_CLASSES):
         return "regression"
-    return "binary" if len(column.counts) == 2 else "multiclass"
+    return "binary" if distinct == 2 else "multiclass"
 
 
-def _classes(kind: str, column: Column, numbers: dict[str, float]) -> tuple[ClassValue, ...]:
-    """The classes in class-id order. Integer ids 0..n-1 keep their values as ids (class 2 is id 2);
-    other integers and texts are sorted (binary: the second is the positive class)."""
+def _classes(column: Column, numbers: dict[str, float]) -> tuple[ClassValue, ...]:
+    """The classes in class-id order: the sorted values (integer labels 0..n-1 keep their ids;
+    for binary the second value, e.g. 1 or 'yes', is the positive class)."""
     if not numbers:
         return tuple(sorted(column.counts))
-    ids = sorted({int(v) for v in numbers.values()})
-    if kind == "multiclass" and ids[0] >= 0 and ids[-1] < MAX_CLASSES:
-        return tuple(range(ids[-1] + 1))
-    return tuple(ids)
+    return tuple(sorted({int(v) for v in numbers.values()}))
 
 
 def _examples(column: Column, count: int = 3) -> str:
