@@ -14,6 +14,7 @@ Its data is the taxi sample inside the `tfx` wheel (`package://tfx/...`).
 
 from __future__ import annotations
 
+import shlex
 import shutil
 from importlib import resources
 from pathlib import Path
@@ -33,6 +34,11 @@ def _example_files() -> dict[Path, Path]:
         for path in sorted(example.rglob("*"))
         if path.is_file() and "__pycache__" not in path.parts  # bytecode of an imported trainer
     }
+
+
+def run_command(config: Path) -> str:
+    """The command that runs a starter project's config, as a user pastes it."""
+    return f"tfxgate run {shlex.quote(str(config))}"
 
 
 def refuse_existing(paths: list[Path]) -> None:

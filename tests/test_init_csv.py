@@ -135,7 +135,9 @@ def test_too_many_text_classes_and_excluded_columns(tmp_path):
 def test_cli_refuses_half_the_csv_flags_a_bad_name_and_an_existing_file(tmp_path):
     csv = tabular_csv.churn(tmp_path / "churn.csv")
     half = run_cli("init", str(tmp_path / "p"), "--label", "churned", root=tmp_path)
-    assert half.returncode == 2 and "--label needs --csv FILE and --label COLUMN together" in half.stderr
+    assert half.returncode == 2 and "tfxgate init: --label: only with --csv FILE" in half.stderr
+    no_label = run_cli("init", str(tmp_path / "p"), "--csv", str(csv), root=tmp_path)
+    assert no_label.returncode == 2 and "--csv needs --label COLUMN" in no_label.stderr
     bad = run_cli(
         "init", str(tmp_path / "p"), "--csv", str(csv), "--label", "churned", "--name", "My_Churn", root=tmp_path
     )

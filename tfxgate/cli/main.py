@@ -35,7 +35,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import shlex
 import sys
 from pathlib import Path
 from typing import Optional, Sequence
@@ -248,10 +247,14 @@ def _adopt(args: argparse.Namespace) -> int:
 def _init(args: argparse.Namespace) -> int:
     from tfxgate.pipelines import csv_starter, starter
 
-    csv_only = [flag for flag in ("label", "label_kind", "name", "exclude") if getattr(args, flag)]
-    if (args.csv is None) != (args.label is None) or (args.csv is None and csv_only):
-        flags = ", ".join("--" + flag.replace("_", "-") for flag in csv_only) or "--csv"
-        print(f"tfxgate init: {flags} needs --csv FILE and --label COLUMN together", file=sys.stderr)
+    csv_only = [
+        "--" + flag.replace("_", "-") for flag in ("label", "label_kind", "name", "exclude") if getattr(args, flag)
+    ]
+    if args.csv is None and csv_only:
+        print(f"tfxgate init: {', '.join(csv_only)}: only with --csv FILE (your data)", file=sys.stderr)
+        return EXIT_CONFIG
+    if args.csv is not None and args.label is None:
+        print("tfxgate init: --csv needs --label COLUMN (the column to predict)", file=sys.stderr)
         return EXIT_CONFIG
     try:
         if args.csv is None:
@@ -274,7 +277,7 @@ def _init(args: argparse.Namespace) -> int:
         print(f"  {path}")
     for note in notes:
         print(f"  {note}")
-    print(f"run it with: tfxgate run {shlex.quote(str(config))}")
+    print(f"run it with: {starter.run_command(config)}")
     return EXIT_OK
 
 
