@@ -1,29 +1,52 @@
 """`tfxgate init DIR --csv FILE --label COLUMN`: the project it writes for each label kind, and its refusals.
 
-The binary and regression CSVs go through the real `tfxgate init` and `tfxgate
-check`; the refusals call the profile in-process (the same code) and check the
-message names the file and the column, and that nothing was written. The text
+The binary and regression CSVs go through `tfxgate init` and `tfxgate check`
+(the CLI's `main`, in-process: a subprocess costs seconds of imports each); the
+refusals call the profile (the same code) and check the message names the file
+and the column, and that nothing was written. The text
 multi-class CSV runs end to end in tests/test_e2e_init_csv.py.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import yaml
 
 from tests import tabular_csv
-from tests.conftest import REPO, run_cli
+from tests.conftest import REPO
+from tfxgate.cli.main import main
 from tfxgate.pipelines import csv_starter
 from tfxgate.pipelines.config.root import load_config
 from tfxgate.pipelines.csv_profile import ProfileError, profile
 from tfxgate.pipelines.starter import StarterExists
 
 
-def _init_and_check(tmp_path: Path, csv: Path, label: str, *extra: str):
+@dataclass
+class Cli:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def cli(capsys):
+    """`tfxgate ARGS...` in-process: its exit code and output."""
+
+    def call(*args: str) -> Cli:
+        capsys.readouterr()
+        code = main(list(args))
+        out = capsys.readouterr()
+        return Cli(code, out.out, out.err)
+
+    return call
+
+
+def _init_and_check(cli, tmp_path: Path, csv: Path, label: str, *extra: str):
     project = tmp_path / "project"
-    init = run_cli("init", str(project), "--csv", str(csv), "--label", label, *extra, root=tmp_path)
+    init = cli("init", str(project), "--csv", str(csv), "--label", label, *extra)
     assert init.returncode == 0, init.stderr
     name = csv_starter.pipeline_name(csv)
     config = project / "configs" / f"{name}.yaml"
@@ -31,15 +54,15 @@ def _init_and_check(tmp_path: Path, csv: Path, label: str, *extra: str):
     trainer = project / "trainers" / name / "trainer.py"
     assert sorted(p for p in project.rglob("*") if p.is_file() and p != csv) == sorted([config, trainer])
     assert trainer.read_bytes() == (REPO / "trainers" / "tabular" / "trainer.py").read_bytes()
-    check = run_cli("check", str(config), root=tmp_path)
+    check = cli("check", str(config))
     assert check.returncode == 0, check.stdout + check.stderr
     assert f"root {project / 'runs' / name}" in check.stdout  # runs stay inside the project
     return init, check, load_config(config)
 
 
-def test_binary_text_label_gets_its_classes_a_slice_and_auc_gates(tmp_path):
+def test_binary_text_label_gets_its_classes_a_slice_and_auc_gates(cli, tmp_path):
     csv = tabular_csv.churn(tmp_path / "data" / "Churn 2024.csv")
-    init, check, config = _init_and_check(tmp_path, csv, "churned")
+    init, check, config = _init_and_check(cli, tmp_path, csv, "churned")
     assert config.pipeline.name == "churn-2024"
     assert "label 'churned': binary (declared)" in check.stdout
     assert config.data.path == str(csv)  # outside the project: absolute
@@ -56,9 +79,9 @@ def test_binary_text_label_gets_its_classes_a_slice_and_auc_gates(tmp_path):
     assert "classes ['no', 'yes'] (ids 0..1)" in init.stdout
 
 
-def test_regression_label_gets_r2_gates_and_no_classes(tmp_path):
+def test_regression_label_gets_r2_gates_and_no_classes(cli, tmp_path):
     csv = tabular_csv.prices(tmp_path / "project" / "data" / "prices.csv")  # inside the project
-    _, check, config = _init_and_check(tmp_path, csv, "price")
+    _, check, config = _init_and_check(cli, tmp_path, csv, "price")
     assert "label 'price': regression (declared)" in check.stdout
     assert Path(config.data.path) == csv  # written relative to the config: ../data/prices.csv
     assert "path: ../data/prices.csv" in (tmp_path / "project/configs/prices.yaml").read_text()
@@ -132,22 +155,22 @@ def test_too_many_text_classes_and_excluded_columns(tmp_path):
         profile(csv, label="x", exclude=["nope"])
 
 
-def test_cli_refuses_half_the_csv_flags_a_bad_name_and_an_existing_file(tmp_path):
+def test_cli_refuses_half_the_csv_flags_a_bad_name_and_an_existing_file(cli, tmp_path, capsys):
     csv = tabular_csv.churn(tmp_path / "churn.csv")
-    half = run_cli("init", str(tmp_path / "p"), "--label", "churned", root=tmp_path)
+    half = cli("init", str(tmp_path / "p"), "--label", "churned")
     assert half.returncode == 2 and "tfxgate init: --label: only with --csv FILE" in half.stderr
-    no_label = run_cli("init", str(tmp_path / "p"), "--csv", str(csv), root=tmp_path)
+    no_label = cli("init", str(tmp_path / "p"), "--csv", str(csv))
     assert no_label.returncode == 2 and "--csv needs --label COLUMN" in no_label.stderr
-    bad = run_cli(
-        "init", str(tmp_path / "p"), "--csv", str(csv), "--label", "churned", "--name", "My_Churn", root=tmp_path
-    )
+    bad = cli("init", str(tmp_path / "p"), "--csv", str(csv), "--label", "churned", "--name", "My_Churn")
     assert bad.returncode == 2 and "--name 'My_Churn': a pipeline name is [a-z0-9][a-z0-9-]*" in bad.stderr
-    missing = run_cli("init", str(tmp_path / "p"), "--csv", str(csv), "--label", "gone", root=tmp_path)
+    missing = cli("init", str(tmp_path / "p"), "--csv", str(csv), "--label", "gone")
     assert missing.returncode == 2 and f"label column 'gone' is not in the header of {csv}" in missing.stderr
     assert not (tmp_path / "p").exists()
     csv_starter.write_csv_starter(tmp_path / "p", csv, label="churned")
     with pytest.raises(StarterExists, match=r"already exists: .*p/configs/churn.yaml"):
         csv_starter.write_csv_starter(tmp_path / "p", csv, label="churned", label_kind="binary")
-    help_text = run_cli("init", "--help", root=tmp_path).stdout
+    with pytest.raises(SystemExit):
+        main(["init", "--help"])
+    help_text = capsys.readouterr().out
     for flag in ("--csv FILE", "--label COLUMN", "--label-kind {binary,multiclass,regression}", "--exclude COLUMN"):
         assert flag in help_text
