@@ -11,6 +11,7 @@ and, where it is about one, the column.
 
 from __future__ import annotations
 
+import csv
 import itertools
 import math
 from dataclasses import dataclass
@@ -114,6 +115,8 @@ def profile(
 
 
 def _read(path: Path, rows: int):
+    import pyarrow as pa
+
     from tfxgate.components.ingest.arrow_csv import InputError, read_csv_bytes
 
     try:
@@ -125,6 +128,8 @@ def _read(path: Path, rows: int):
         sample = read_csv_bytes(str(path), data, use_threads=False)  # see its docstring: `init` exits right after
     except InputError as err:
         raise ProfileError(str(err)) from err
+    except (pa.ArrowInvalid, csv.Error) as err:  # e.g. a compressed or binary file
+        raise ProfileError(f"{path}: not a CSV file with a header line ({err})") from err
     names = sample.header
     duplicated = sorted({n for n in names if names.count(n) > 1})
     if duplicated or "" in [n.strip() for n in names]:

@@ -9,6 +9,7 @@ multi-class CSV runs end to end in tests/test_e2e_init_csv.py.
 
 from __future__ import annotations
 
+import gzip
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -140,6 +141,16 @@ def test_refusals_name_the_file_and_the_column(tmp_path, content, label, kind, m
     with pytest.raises(ProfileError, match=message):
         csv_starter.write_csv_starter(tmp_path / "project", csv, label=label, label_kind=kind)
     assert not (tmp_path / "project").exists()
+
+
+def test_a_compressed_or_missing_file_is_named(tmp_path):
+    csv = tabular_csv.churn(tmp_path / "churn.csv")
+    packed = tmp_path / "churn.csv.gz"
+    packed.write_bytes(gzip.compress(csv.read_bytes()))
+    with pytest.raises(ProfileError, match=r"churn.csv.gz: not a CSV file with a header line"):
+        profile(packed, label="churned")
+    with pytest.raises(ProfileError, match=r"cannot read the CSV .*nope.csv: No such file or directory"):
+        profile(tmp_path / "nope.csv", label="churned")
 
 
 def test_too_many_text_classes_and_excluded_columns(tmp_path):
