@@ -22,6 +22,7 @@ from typing import Optional
 from benchmarks import mlmd_stages
 from benchmarks.data import count_rows, taxi_data
 from benchmarks.process import BIN, REPO, timed_run
+from benchmarks.repeats import REPEATS, comparison
 
 NAME = "ingest_stats_workers"
 DEFAULT_ROWS = 1_000_000
@@ -30,28 +31,44 @@ WORKERS = (1, 2)
 SCHEMA = REPO / "schemas" / "taxi" / "schema.pbtxt"
 
 
-def run(workdir: Path, *, rows: Optional[int]) -> dict:
-    """Runs the pipeline once per worker count; returns the JSON-ready record."""
+def run(workdir: Path, *, rows: Optional[int], repeats: int = REPEATS) -> dict:
+    """Runs the pipeline once per worker count, `repeats` times (interleaved); returns the JSON-ready record."""
     data = taxi_data(workdir, rows=rows or DEFAULT_ROWS)
-    records = [_run(workdir, data=data, workers=n) for n in WORKERS]
-    seconds = {r["side"]: r["beam_seconds"] for r in records}
-    speedup = round(seconds["workers-1"] / seconds["workers-2"], 2)
-    stage_line = ", ".join(
-        f"{r['side']}: " + " + ".join(f"{s['node']} {s['seconds']:.1f} s" for s in r["stages"]) for r in records
-    )
-    print(
-        f"{NAME}: Ingest + StatisticsGen on {count_rows(data):,} rows, multi_processing DirectRunner: "
-        f"{seconds['workers-1']:.1f} s with 1 worker, {seconds['workers-2']:.1f} s with 2 "
-        f"(speedup {speedup:.2f}x; {stage_line})",
-        flush=True,
-    )
+    records = []
+    for repeat in range(repeats):
+        for n in WORKERS:
+            record = _run(workdir / f"repeat-{repeat}", data=data, workers=n)
+            record["repeat"] = repeat
+            records.append(record)
+            stages = " + ".join(f"{s['node']} {s['seconds']:.1f} s" for s in record["stages"])
+            print(f"  {record['side']} #{repeat}: {stages}", flush=True)
+
+    def values(side: str, key: str) -> list[float]:
+        return [r[key] for r in records if r["side"] == side]
+
     return {
         "benchmark": NAME,
         "data": str(data),
         "rows": count_rows(data),
+        "repeats": repeats,
         "runs": records,
-        "beam_seconds": seconds,
-        "speedup_2_workers": speedup,
+        "comparisons": [
+            comparison(
+                f"{' + '.join(STAGES)} s (ML Metadata)",
+                ours=values("workers-2", "beam_seconds"),
+                stock=values("workers-1", "beam_seconds"),
+                ours_label="2 workers",
+                stock_label="1 worker",
+                note="here the ratio is the speedup of a second Beam worker (1 worker / 2 workers)",
+            ),
+            comparison(
+                "process s",
+                ours=values("workers-2", "process_seconds"),
+                stock=values("workers-1", "process_seconds"),
+                ours_label="2 workers",
+                stock_label="1 worker",
+            ),
+        ],
     }
 
 
