@@ -1,7 +1,7 @@
 """Start-up: the commands that only read or decide import no TensorFlow, TFMA, Beam, TFX, TFDV, scipy or pyarrow.
 
-`check`, `history`, `approve`, `reject`, `rollback`, `lineage` and `report` run
-in a fresh `tfxgate` process here, as a user types them, with Python's
+`check`, `history`, `approve`, `reject`, `rollback`, `lineage`, `report` and
+`run --if-new-data` with nothing new run in a fresh `tfxgate` process here, as a user types them, with Python's
 `-X importtime` switched on (PYTHONPROFILEIMPORTTIME): every module the command
 imported is listed on stderr. A heavy import at the top of any module these
 commands load (a config model importing an executor, a reader importing TFMA)
@@ -132,3 +132,20 @@ def test_governance_commands_import_nothing_heavy(tmp_path):
         result = cli(*args, root=tmp_path)
         assert heavy_imports(result.stderr) == [], args
     assert os.readlink(setup.serving / "production" / "current") == "1"  # the commands did their work
+
+
+def test_run_with_nothing_new_imports_nothing_heavy(tmp_path):
+    """`run --if-new-data` on input the last successful run processed answers before building the pipeline.
+
+    (A plain `run` whose stages would all come from TFX's cache still builds and
+    compiles the pipeline, which imports TFX: benchmarks/README.md measures it.)
+    """
+    from tfxgate.pipelines import schedule
+    from tfxgate.pipelines.config.root import load_config
+
+    setup = Setup(tmp_path)
+    config = load_config(setup.config)
+    schedule.record_success(config, run_id="run-1", processed=schedule.newest_input(config))
+    result = cli("run", str(setup.config), "--if-new-data", root=tmp_path)
+    assert "no new data for 'demo' since the last successful run; nothing to do" in result.stdout
+    assert heavy_imports(result.stderr) == []
