@@ -55,10 +55,3 @@ def comparison(
     if note:
         row["note"] = note
     return row
-
-
-def check_repeats(repeats: int) -> int:
-    """`repeats`, refused below 1 (the README promises at least 3 by default)."""
-    if repeats < 1:
-        raise ValueError(f"--repeat must be >= 1, got {repeats}")
-    return repeats

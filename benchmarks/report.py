@@ -60,24 +60,25 @@ def standalone(name: str, doc: str, run, table, *, default_rows: int) -> dict:
     """
     import argparse
     import json
+    import os
     import shutil
     import tempfile
     from pathlib import Path
 
-    parser = argparse.ArgumentParser(prog=f"python -m benchmarks.{name}", description=doc.split("\n\n")[0])
     from benchmarks.repeats import REPEATS
     from benchmarks.run import machine
 
+    parser = argparse.ArgumentParser(prog=f"python -m benchmarks.{name}", description=doc.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=default_rows)
     parser.add_argument("--repeat", type=int, default=REPEATS, help="runs per side (default: %(default)s)")
     parser.add_argument("--note", help="said in the tables' header, e.g. 'machine shared with other work'")
     parser.add_argument("--workdir", type=Path, help="keep data, roots and logs here (default: a temp dir, removed)")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
     args = parser.parse_args()
+    if args.repeat < 1:
+        parser.error("--repeat must be >= 1")
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix=f"tfxgate-bench-{name}-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    import os
-
     load_before = os.getloadavg()[0]
     result = run(workdir, rows=args.rows, repeats=args.repeat)
     result["machine"] = machine(load_before=load_before, note=args.note)
