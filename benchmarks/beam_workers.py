@@ -25,7 +25,7 @@ from typing import Optional
 from benchmarks import mlmd_stages
 from benchmarks.data import count_rows, taxi_data
 from benchmarks.process import BIN, SideFailed, timed_run
-from benchmarks.repeats import REPEATS, comparison
+from benchmarks.repeats import REPEATS, SPEEDUP, result, worker_comparison
 
 NAME = "beam_workers"
 BEAM_STAGE = "Ingest"
@@ -54,42 +54,13 @@ def run(workdir: Path, *, rows: Optional[int], repeats: int = REPEATS) -> dict:
             record["repeat"] = repeat
             records.append(record)
 
-    def values(side: str, key: str) -> list[float]:
-        return [r[key] for r in records if r["side"] == side]
-
-    rows_compared = [
-        comparison(
-            f"{BEAM_STAGE} s (ML Metadata)",
-            ours=values("workers-2", "beam_seconds"),
-            stock=values("workers-1", "beam_seconds"),
-            ours_label="2 workers",
-            stock_label="1 worker",
-            note="here the ratio is the speedup of a second Beam worker (1 worker / 2 workers)",
-        ),
-        comparison(
-            f"{ARROW_STAGE} s (Arrow, not Beam)",
-            ours=values("workers-2", "arrow_seconds"),
-            stock=values("workers-1", "arrow_seconds"),
-            ours_label="2 workers",
-            stock_label="1 worker",
-        ),
-        comparison(
-            "process s",
-            ours=values("workers-2", "process_seconds"),
-            stock=values("workers-1", "process_seconds"),
-            ours_label="2 workers",
-            stock_label="1 worker",
-        ),
+    compared = [
+        worker_comparison(f"{BEAM_STAGE} s (ML Metadata)", records, "beam_seconds", note=SPEEDUP),
+        worker_comparison(f"{ARROW_STAGE} s (Arrow, not Beam)", records, "arrow_seconds"),
+        worker_comparison("process s", records, "process_seconds"),
     ]
-    print(f"{NAME}: {BEAM_STAGE} on {count_rows(data):,} rows, speedup {rows_compared[0]['ratio']}x", flush=True)
-    return {
-        "benchmark": NAME,
-        "data": str(data),
-        "rows": count_rows(data),
-        "repeats": repeats,
-        "runs": records,
-        "comparisons": rows_compared,
-    }
+    print(f"{NAME}: {BEAM_STAGE} on {count_rows(data):,} rows, speedup {compared[0]['ratio']}x", flush=True)
+    return result(NAME, data=data, repeats=repeats, records=records, comparisons=compared)
 
 
 def _run(workdir: Path, *, data: Path, name: str, beam: str) -> dict:

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Optional
 
 from benchmarks import mlmd_stages
-from benchmarks.data import count_rows, taxi_data
+from benchmarks.data import taxi_data
 from benchmarks.process import BIN, timed_run
-from benchmarks.repeats import REPEATS, comparison
+from benchmarks.repeats import REPEATS, comparison, of_side, result
 from benchmarks.report import standalone
 
 NAME = "ingest_1m"
@@ -39,36 +39,28 @@ def run(workdir: Path, *, rows: Optional[int], repeats: int = REPEATS) -> dict:
             records.append(record)
 
     def values(side: str, key: str) -> list[float]:
-        return [r[key] for r in records if r["side"] == side]
+        return of_side(records, side, key)
 
-    return {
-        "benchmark": NAME,
-        "data": str(data),
-        "rows": count_rows(data),
-        "repeats": repeats,
-        "runs": records,
-        "comparisons": [
-            comparison(
-                "ingest component s (ML Metadata)",
-                ours=values("ours", "component_seconds"),
-                stock=values("stock", "component_seconds"),
-                ours_label="Ingest",
-                stock_label="CsvExampleGen",
-            ),
-            comparison(
-                "pipeline s", ours=values("ours", "pipeline_seconds"), stock=values("stock", "pipeline_seconds")
-            ),
-            comparison("process s", ours=values("ours", "process_seconds"), stock=values("stock", "process_seconds")),
-            comparison(
-                "Ingest vs the floor, s",
-                ours=values("floor", "component_seconds"),
-                stock=values("ours", "component_seconds"),
-                ours_label="pyarrow.csv.read_csv",
-                stock_label="Ingest",
-                note="in the last row, the ratio is Ingest / bare pyarrow read (target: at most 5×)",
-            ),
-        ],
-    }
+    compared = [
+        comparison(
+            "ingest component s (ML Metadata)",
+            ours=values("ours", "component_seconds"),
+            stock=values("stock", "component_seconds"),
+            ours_label="Ingest",
+            stock_label="CsvExampleGen",
+        ),
+        comparison("pipeline s", ours=values("ours", "pipeline_seconds"), stock=values("stock", "pipeline_seconds")),
+        comparison("process s", ours=values("ours", "process_seconds"), stock=values("stock", "process_seconds")),
+        comparison(
+            "Ingest vs the floor, s",
+            ours=values("floor", "component_seconds"),
+            stock=values("ours", "component_seconds"),
+            ours_label="pyarrow.csv.read_csv",
+            stock_label="Ingest",
+            note="in the last row, the ratio is Ingest / bare pyarrow read (target: at most 5×)",
+        ),
+    ]
+    return result(NAME, data=data, repeats=repeats, records=records, comparisons=compared)
 
 
 def _side(side: str, workdir: Path, data: Path) -> dict:

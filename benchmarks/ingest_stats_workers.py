@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Optional
 
 from benchmarks import mlmd_stages
-from benchmarks.data import count_rows, taxi_data
+from benchmarks.data import taxi_data
 from benchmarks.process import BIN, REPO, timed_run
-from benchmarks.repeats import REPEATS, comparison
+from benchmarks.repeats import REPEATS, SPEEDUP, result, worker_comparison
 
 NAME = "ingest_stats_workers"
 DEFAULT_ROWS = 1_000_000
@@ -43,33 +43,11 @@ def run(workdir: Path, *, rows: Optional[int], repeats: int = REPEATS) -> dict:
             stages = " + ".join(f"{s['node']} {s['seconds']:.1f} s" for s in record["stages"])
             print(f"  {record['side']} #{repeat}: {stages}", flush=True)
 
-    def values(side: str, key: str) -> list[float]:
-        return [r[key] for r in records if r["side"] == side]
-
-    return {
-        "benchmark": NAME,
-        "data": str(data),
-        "rows": count_rows(data),
-        "repeats": repeats,
-        "runs": records,
-        "comparisons": [
-            comparison(
-                f"{' + '.join(STAGES)} s (ML Metadata)",
-                ours=values("workers-2", "beam_seconds"),
-                stock=values("workers-1", "beam_seconds"),
-                ours_label="2 workers",
-                stock_label="1 worker",
-                note="here the ratio is the speedup of a second Beam worker (1 worker / 2 workers)",
-            ),
-            comparison(
-                "process s",
-                ours=values("workers-2", "process_seconds"),
-                stock=values("workers-1", "process_seconds"),
-                ours_label="2 workers",
-                stock_label="1 worker",
-            ),
-        ],
-    }
+    compared = [
+        worker_comparison(f"{' + '.join(STAGES)} s (ML Metadata)", records, "beam_seconds", note=SPEEDUP),
+        worker_comparison("process s", records, "process_seconds"),
+    ]
+    return result(NAME, data=data, repeats=repeats, records=records, comparisons=compared)
 
 
 def _run(workdir: Path, *, data: Path, workers: int) -> dict:

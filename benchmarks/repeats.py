@@ -12,6 +12,7 @@ import statistics
 from typing import Optional, Sequence
 
 REPEATS = 3
+SPEEDUP = "here the ratio is the speedup of a second Beam worker (1 worker / 2 workers)"
 
 
 def spread(values: Sequence[float]) -> dict:
@@ -55,3 +56,35 @@ def comparison(
     if note:
         row["note"] = note
     return row
+
+
+def of_side(records: Sequence[dict], side: str, key: str) -> list[float]:
+    """`record[key]` of every repeat of one side, in run order."""
+    return [r[key] for r in records if r["side"] == side]
+
+
+def worker_comparison(label: str, records: Sequence[dict], key: str, *, note: Optional[str] = None) -> dict:
+    """A row of a workers benchmark: 2 workers as "ours", 1 worker as "stock", so the ratio is the speedup."""
+    return comparison(
+        label,
+        ours=of_side(records, "workers-2", key),
+        stock=of_side(records, "workers-1", key),
+        ours_label="2 workers",
+        stock_label="1 worker",
+        note=note,
+    )
+
+
+def result(name: str, *, data, repeats: int, records: list[dict], comparisons: list[dict], **extra) -> dict:
+    """A benchmark's JSON-ready record: what ran on which data, every run, and the comparisons."""
+    from benchmarks.data import count_rows
+
+    return {
+        "benchmark": name,
+        "data": str(data),
+        "rows": count_rows(data),
+        "repeats": repeats,
+        "runs": records,
+        "comparisons": comparisons,
+        **extra,
+    }

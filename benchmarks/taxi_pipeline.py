@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Optional
 
 from benchmarks import mlmd_stages
-from benchmarks.data import count_rows, taxi_data
+from benchmarks.data import taxi_data
 from benchmarks.process import BIN, timed_run
-from benchmarks.repeats import REPEATS, comparison
+from benchmarks.repeats import REPEATS, comparison, of_side, result
 
 NAME = "taxi_pipeline"
 RUNS = ("first", "rerun")
@@ -39,22 +39,17 @@ def run(workdir: Path, *, rows: Optional[int], repeats: int = REPEATS) -> dict:
                 record["repeat"] = repeat
                 records.append(record)
                 print(f"  {record['side']} {run_name} #{repeat}: {record['process_seconds']:.1f} s", flush=True)
-    return {
-        "benchmark": NAME,
-        "data": str(data),
-        "rows": count_rows(data),
-        "repeats": repeats,
-        "runs": records,
-        "comparisons": _comparisons(records),
-        # Model versions in each side's serving directory after both runs: a
-        # rerun of unchanged inputs should not push the same model again.
-        "pushed_versions": {side: _versions(workdir / "repeat-0" / f"{side}-serving") for side in ("ours", "stock")},
-    }
+    # Model versions in each side's serving directory after both runs: a
+    # rerun of unchanged inputs should not push the same model again.
+    pushed = {side: _versions(workdir / "repeat-0" / f"{side}-serving") for side in ("ours", "stock")}
+    return result(
+        NAME, data=data, repeats=repeats, records=records, comparisons=_comparisons(records), pushed_versions=pushed
+    )
 
 
 def _comparisons(records: list[dict]) -> list[dict]:
     def values(side: str, run_name: str, key: str) -> list[float]:
-        return [r[key] for r in records if r["side"] == side and r["run"] == run_name]
+        return of_side([r for r in records if r["run"] == run_name], side, key)
 
     rows = []
     for run_name in RUNS:

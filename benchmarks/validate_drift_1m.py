@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Optional
 
 from benchmarks import mlmd_stages
-from benchmarks.data import count_rows, taxi_data
+from benchmarks.data import taxi_data
 from benchmarks.process import BIN, timed_run
-from benchmarks.repeats import REPEATS, comparison
+from benchmarks.repeats import REPEATS, comparison, of_side, result
 from benchmarks.report import standalone
 
 NAME = "validate_drift_1m"
@@ -46,9 +46,6 @@ def run(workdir: Path, *, rows: Optional[int], repeats: int = REPEATS) -> dict:
             records.append(record)
             print(f"  {record['side']} #{repeat}: {record['component_seconds']:.1f} s", flush=True)
 
-    def values(side: str) -> list[float]:
-        return [r["component_seconds"] for r in records if r["side"] == side]
-
     per_stage = []
     for ours_node, stock_nodes in (("Ingest", ("CsvExampleGen",)), ("Validate", ("StatisticsGen", "ExampleValidator"))):
         per_stage.append(
@@ -60,23 +57,14 @@ def run(workdir: Path, *, rows: Optional[int], repeats: int = REPEATS) -> dict:
                 stock_label=" + ".join(stock_nodes),
             )
         )
-    return {
-        "benchmark": NAME,
-        "data": str(data),
-        "rows": count_rows(data),
-        "repeats": repeats,
-        "runs": records,
-        "comparisons": [
-            comparison(
-                "ingest + validate + drift, component s (ML Metadata)",
-                ours=values("ours"),
-                stock=values("stock"),
-                ours_label=" + ".join(SIDES["ours"]),
-                stock_label=" + ".join(SIDES["stock"]),
-            ),
-            *per_stage,
-        ],
-    }
+    overall = comparison(
+        "ingest + validate + drift, component s (ML Metadata)",
+        ours=of_side(records, "ours", "component_seconds"),
+        stock=of_side(records, "stock", "component_seconds"),
+        ours_label=" + ".join(SIDES["ours"]),
+        stock_label=" + ".join(SIDES["stock"]),
+    )
+    return result(NAME, data=data, repeats=repeats, records=records, comparisons=[overall, *per_stage])
 
 
 def _once(workdir: Path, data: Path) -> list[dict]:

@@ -26,7 +26,8 @@ from pathlib import Path
 from tfx import v1 as tfx
 from tfx.types import standard_artifacts
 
-SPLITS = {"train": 2, "eval": 1}
+from benchmarks.ingest_sides import SPLITS, stock_example_gen
+
 SCHEMA = Path(__file__).resolve().parents[1] / "schemas" / "taxi" / "schema.pbtxt"
 
 
@@ -68,15 +69,7 @@ def build(data: Path, root: Path) -> tfx.dsl.Pipeline:
     schema_gen = tfx.components.ImportSchemaGen(schema_file=str(SCHEMA))
     ingest = Ingest(input_base=str(data.parent), input_pattern=data.name, splits=SPLITS, schema_text=SCHEMA.read_text())
     examples, schema = ingest.outputs["examples"], schema_gen.outputs["schema"]
-    example_gen = tfx.components.CsvExampleGen(
-        input_base=str(data.parent),
-        input_config=tfx.proto.Input(splits=[tfx.proto.Input.Split(name="all", pattern=data.name)]),
-        output_config=tfx.proto.Output(
-            split_config=tfx.proto.SplitConfig(
-                splits=[tfx.proto.SplitConfig.Split(name=n, hash_buckets=b) for n, b in SPLITS.items()]
-            )
-        ),
-    )
+    example_gen = stock_example_gen(data)
     settings = drift_executor.Settings(policy="warn", thresholds=dict(DEFAULT_THRESHOLDS), features={})
     validation = json.dumps({"environment": "TRAINING", "default": "warn"})
     ours = [
