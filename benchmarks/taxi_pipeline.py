@@ -56,7 +56,7 @@ def _comparisons(records: list[dict]) -> list[dict]:
         for key, what in (("process_seconds", "process"), ("pipeline_seconds", "pipeline")):
             rows.append(
                 comparison(
-                    f"{run_name} run, {what} s",
+                    f"{'first run' if run_name == 'first' else 'unchanged rerun'}, {what} s",
                     ours=values("ours", run_name, key),
                     stock=values("stock", run_name, key),
                 )
