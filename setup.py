@@ -56,6 +56,7 @@ INSTALL_REQUIRES = [
     "tfx-bsl>=1.16,<1.17",
     "apache-beam>=2.53,<2.60",
     "kfp>=2.7,<2.14",
+    "kfp-pipeline-spec>=0.3,<0.7",  # the Kubeflow V2 ExecutorInput/Output protos (Ingest's driver on Kubeflow)
     "protobuf>=4.25.2,<5",  # the upb backend; kfp and kfp-pipeline-spec cap it below 5
     "pyarrow>=10,<11",
     "numpy>=1.22,<2",
