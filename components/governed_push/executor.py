@@ -35,9 +35,7 @@ from tfxgate.mlmd.graph import value
 from tfxgate.reporting.card_hook import card_writer
 from tfxgate.storage import failpoints
 
-AFTER_EXECUTOR = failpoints.declare(
-    "push.after_executor", "GovernedPush's executor returned; TFX has not yet marked the execution COMPLETE"
-)
+AFTER_EXECUTOR = failpoints.named("push.after_executor")
 
 _EVIDENCE = {
     "ingestion": "examples",

@@ -43,13 +43,9 @@ from tfxgate.storage import LockHeld, failpoints, file_lock
 
 _log = logging.getLogger(__name__)
 
-APPROVE_AFTER_APPROVAL = failpoints.declare(
-    "approve.after_approval_record", "`approve` wrote the tfxgate.Approval record; nothing is published yet"
-)
-ROLLBACK_AFTER_CURRENT = failpoints.declare(
-    "rollback.after_current", "`rollback` switched `current`; no tfxgate.Rollback record yet"
-)
-ROLLBACK_AFTER_RECORD = failpoints.declare("rollback.after_record", "`rollback` wrote its tfxgate.Rollback record")
+APPROVE_AFTER_APPROVAL = failpoints.named("approve.after_approval_record")
+ROLLBACK_AFTER_CURRENT = failpoints.named("rollback.after_current")
+ROLLBACK_AFTER_RECORD = failpoints.named("rollback.after_record")
 
 
 class GovernanceError(Exception):
