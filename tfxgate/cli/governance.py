@@ -11,6 +11,7 @@ import json
 import sys
 from dataclasses import asdict
 
+from tfxgate.cli import console
 from tfxgate.pipelines.config.root import PipelineConfig
 
 EXIT_OK, EXIT_REFUSED = 0, 2
@@ -76,7 +77,13 @@ def govern(config: PipelineConfig, args: argparse.Namespace) -> int:
                 f"(was {done.record.previous_version or 'none'}), rolled back by {done.record.by}"
                 + (" (a retry: completed now)" if done.retried else "")
             )
-    except (governance.GovernanceError, MetadataError) as err:
+    except MetadataError as err:
+        problem = console.metadata_problem(
+            err, config=args.config, root=getattr(args, "root", None), overrides=args.overrides
+        )
+        print(f"tfxgate: {problem}", file=sys.stderr)
+        return EXIT_REFUSED
+    except governance.GovernanceError as err:
         print(f"tfxgate: {err}", file=sys.stderr)
         return EXIT_REFUSED
     return EXIT_OK

@@ -443,7 +443,8 @@ def _downgrade(
         return reason
     if not allow_older:
         raise GovernanceError(
-            f"{model.name} is older than {current.name}, which {name} serves as version {serving.version} "
+            f"{model.name} is older than {current.name} (trained at {model.trained_at}, before "
+            f"{current.trained_at}), which {name} serves as version {serving.version} "
             f"(pushed by {serving.by} at {serving.at}): approving it would downgrade {name}; "
             "pass --allow-older to do so on purpose"
         )
