@@ -10,10 +10,10 @@ the PushedModel an OUTPUT of a Push; each execution is associated with the
 TFX `pipeline` context and, where there is one, the run's `pipeline_run`
 context (a notebook run's `run` context). So "who let this model into
 production, on what evidence" is a walk from the model in the store, not a
-side file. `records` is the one reader of
-these executions: the governance store, the run summary and report, the
-lineage and the model card all use its `Record`. docs/CONTRACTS.md lists
-these records with the artifact properties they are written from.
+side file. `records` is the one reader of these executions: the governance
+store, the run summary and report, the lineage and the model card all use its
+`Record`. docs/CONTRACTS.md lists these records with the artifact properties
+they are written from.
 """
 
 from __future__ import annotations
