@@ -108,11 +108,10 @@ def record_shape(store, record, governed) -> dict:
     }
 
 
-def governance_records(store, governed) -> dict:
-    """kind -> the record of that kind the GovernedPush execution `governed` left (its run's push and pending)."""
+def governance_records(store, run_id: str) -> dict:
+    """kind -> the taxi pipeline's record of that kind in run `run_id` (its push and its pending approval)."""
     from tfxgate.mlmd import audit
 
-    run_id = governed.properties["run_id"].string_value  # TFX's run of the node (a notebook runs each node alone)
     records = [r for r in audit.records(store, pipeline="taxi") if r.run_id == run_id]
     assert sorted((r.kind, r.destination) for r in records) == [(audit.PENDING, "production"), (audit.PUSH, "staging")]
     return {r.kind: r for r in records}
@@ -128,15 +127,15 @@ def test_notebook_run_records_its_pushes_as_a_local_run_does(notebook_run, taxi_
     assert (root / "serving" / "staging" / "1" / "saved_model.pb").is_file()  # its own push root
     store = metadata_store(root)
     [governed] = store.get_executions_by_type("tfxgate.components.governed_push.component.GovernedPush")
-    notebook = governance_records(store, governed)
-    tfx_run = governed.properties["run_id"].string_value
+    tfx_run = governed.properties["run_id"].string_value  # TFX's run of the node (a notebook runs each node alone)
+    notebook = governance_records(store, tfx_run)
     outputs = {e.artifact_id for e in store.get_events_by_execution_ids([governed.id]) if e.type == e.OUTPUT}
     assert notebook[audit.PUSH].pushed_model_id in outputs  # the component's own PushedModel
 
     [first, _] = taxi_runs.first.summaries()
     local_store = metadata_store(taxi_runs.root)
     [local_governed] = executions_per_node(local_store, first["run_id"])["GovernedPush"]
-    local = governance_records(local_store, local_governed)
+    local = governance_records(local_store, first["run_id"])
     for kind in (audit.PUSH, audit.PENDING):
         shape = record_shape(store, notebook[kind], governed)
         assert shape == record_shape(local_store, local[kind], local_governed), kind
