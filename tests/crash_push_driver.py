@@ -51,7 +51,7 @@ def push_run(root: Path, model_dir: Path, run_id: str, *, log=print) -> None:
     """One run's push (see the module docstring); prints `ready` (imports done) first and `done` at the end."""
     print("ready", flush=True)
     governed = target(root)
-    with storage.file_lock(root / recovery.RUN_LOCK_FILE):
+    with storage.file_lock(root / storage.RUN_LOCK_FILE):
         store = open_store(governed.metadata, root=root)
         recovery.reconcile(store, governed, log=log)
         context = _context(store, "pipeline", PIPELINE)

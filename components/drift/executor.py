@@ -19,6 +19,7 @@ from typing import Optional
 
 from tfxgate import storage
 from tfxgate.artifacts import drift_report
+from tfxgate.artifacts.examples import read_split
 from tfxgate.components.drift import columns, report_payload, tables
 from tfxgate.components.drift.check import DEFAULT_SIGNIFICANCE, DriftReport, Thresholds, compare_tables
 from tfxgate.reporting import drift_html
@@ -95,7 +96,7 @@ def run(
       ValueError: a per-feature threshold names a feature this span does not have.
       FileNotFoundError: the serving data source is gone.
     """
-    current, strings = tables.from_arrow(tables.read_examples_split(os.path.join(examples_uri, f"Split-{SPLIT}")))
+    current, strings = tables.from_arrow(read_split(examples_uri, SPLIT))
     check_threshold_features(settings.features, present=set(current), examples_name=examples_name)
     schema_categorical = categorical_from_schema(schema, set(current))
     categorical = strings | schema_categorical
@@ -111,9 +112,7 @@ def run(
             continue
         baseline_uri, baseline_name = baselines[kind]
         if baseline_uri not in spans:
-            table, base_strings = tables.from_arrow(
-                tables.read_examples_split(os.path.join(baseline_uri, f"Split-{SPLIT}"))
-            )
+            table, base_strings = tables.from_arrow(read_split(baseline_uri, SPLIT))
             spans[baseline_uri] = (columns.Span(table), base_strings | schema_categorical)
         base, base_categorical = spans[baseline_uri]
         reports.append(

@@ -35,9 +35,7 @@ from tfxgate.mlmd.graph import value
 from tfxgate.reporting.card_hook import card_writer
 from tfxgate.storage import failpoints
 
-AFTER_EXECUTOR = failpoints.declare(
-    "push.after_executor", "GovernedPush's executor returned; TFX has not yet marked the execution COMPLETE"
-)
+AFTER_EXECUTOR = failpoints.named("push.after_executor")
 
 _EVIDENCE = {
     "ingestion": "examples",
@@ -63,8 +61,8 @@ class Executor(base_executor.BaseExecutor):
         results = gates.judge(evidence, required=required)
         source = publish.serving_dir(model.uri)
         fingerprint = model_fingerprint(source)
-        pipeline, run_id = _pipeline_and_run(self._context)
         store = _open_store(exec_properties.get("card") or "")
+        pipeline, run_id = _pipeline_and_run(self._context, store)
         decisions = []
         for name, destination in stage.destinations.items():
             push = {"destination": name, "by": "policy:auto", "reason": "", "gates": gates.to_json(results)}
@@ -147,12 +145,29 @@ def _check_credentials(name: str, variable: Optional[str]) -> None:
         )
 
 
-def _pipeline_and_run(context) -> tuple[str, str]:
-    """(pipeline name, run id) from TFX's executor context (a portable launcher's proto or a notebook's)."""
+def _pipeline_and_run(context, store) -> tuple[str, str]:
+    """(pipeline name, run id) of this execution, for its records and manifests.
+
+    TFX's portable launcher (local and Kubeflow runs) puts both on the executor
+    context. A notebook's InteractiveContext (TFX's legacy launcher) puts
+    neither, but it registered this execution with both as properties
+    (`pipeline_name`, `run_id`: its run of this node) under the id it passes
+    as the context's unique id: read back from the store, so a notebook run's
+    records name their pipeline and run as a local run's do.
+    """
     info = getattr(context, "pipeline_info", None)
     pipeline = getattr(info, "id", "") or getattr(info, "pipeline_name", "") or ""
     run_id = getattr(context, "pipeline_run_id", None) or getattr(info, "run_id", "") or ""
-    return pipeline, run_id
+    if (pipeline and run_id) or store is None:
+        return pipeline, run_id
+    # The legacy Context keeps the id only as a private attribute (tfx/dsl/components/base/base_executor.py).
+    execution_id = str(getattr(context, "_unique_id", "") or "")
+    found = store.get_executions_by_id([int(execution_id)]) if execution_id.isdigit() else []
+    if not found:
+        logging.warning("GovernedPush: no pipeline run id from TFX (execution %r not in the store)", execution_id)
+        return pipeline, run_id
+    recorded = {key: value.string_value for key, value in found[0].properties.items()}
+    return pipeline or recorded.get("pipeline_name", ""), run_id or recorded.get("run_id", "")
 
 
 def _open_store(card_json: str, *, read_only: bool = False):

@@ -12,6 +12,7 @@ and by the run summary (a pending model already rejected reads "rejected").
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from typing import Iterable, Optional
 
@@ -34,8 +35,19 @@ class Model:
         """How every command names a model: `model 20 (3f1c2a9b07de)`."""
         return model_name(self.id, self.fingerprint)
 
+    @property
+    def trained_at(self) -> str:
+        """When it was trained (its artifact's create time), ISO-8601 UTC to the millisecond."""
+        moment = datetime.datetime.fromtimestamp(self.created / 1000, tz=datetime.timezone.utc)
+        return moment.isoformat(timespec="milliseconds")
+
     def older_than(self, other: Model) -> bool:
-        """Trained before `other` (create time, then artifact id: ids grow with time in one store)."""
+        """Trained before `other` (create time, then artifact id: ids grow with time in one store).
+
+        Training time, not the span it was trained on: a model retrained today on
+        a corrected older span (a backfill) is the newest model, and one trained
+        last week on the newest span is older than it.
+        """
         return (self.created, self.id) < (other.created, other.id)
 
 

@@ -45,11 +45,11 @@ CURRENT = "current"
 TEMP_PREFIX = ".incoming-"
 MANIFEST = "tfxgate-push.json"  # also in fingerprint.NOT_MODEL: not part of the model
 
-AFTER_COPY = failpoints.declare("publish.after_copy", "the model is copied into the hidden temporary version")
-AFTER_FSYNC = failpoints.declare("publish.after_fsync", "every copied file and directory is fsynced")
-AFTER_MANIFEST = failpoints.declare("publish.after_manifest", "the manifest is written inside the temporary version")
-AFTER_RENAME = failpoints.declare("publish.after_rename", "the version is renamed into place, `current` not switched")
-AFTER_CURRENT = failpoints.declare("publish.after_current", "`current` points at the new version")
+AFTER_COPY = failpoints.named("publish.after_copy")
+AFTER_FSYNC = failpoints.named("publish.after_fsync")
+AFTER_MANIFEST = failpoints.named("publish.after_manifest")
+AFTER_RENAME = failpoints.named("publish.after_rename")
+AFTER_CURRENT = failpoints.named("publish.after_current")
 
 
 LOCK_FILE = ".push.lock"

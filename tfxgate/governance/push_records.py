@@ -20,7 +20,7 @@ from tfxgate.governance import publish
 from tfxgate.mlmd import audit
 from tfxgate.storage import failpoints
 
-AFTER_RECORD = failpoints.declare("push.after_record", "the tfxgate.Push record of a version is in ML Metadata")
+AFTER_RECORD = failpoints.named("push.after_record")
 
 
 def manifest(

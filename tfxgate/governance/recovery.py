@@ -38,7 +38,6 @@ from tfxgate.governance.target import GovernedPipeline
 from tfxgate.mlmd import audit
 from tfxgate.mlmd.graph import value
 
-RUN_LOCK_FILE = "tfxgate.lock"  # the run lock `tfxgate run` holds (pipelines/schedule.py LOCK_FILE)
 FAILED = audit.FAILED
 
 
@@ -177,7 +176,7 @@ def _records_without_pushed_model(store, directory: Path, pushes, *, log, done: 
 def _no_live_run(root: Path) -> Iterator[bool]:
     """True for the block when no live run of `root` can own RUNNING executions (run lock ours, or free and held)."""
     try:
-        with storage.file_lock(Path(root) / RUN_LOCK_FILE, wait=False):
+        with storage.file_lock(Path(root) / storage.RUN_LOCK_FILE, wait=False):
             yield True
     except storage.LockHeld as err:
         yield err.holder.startswith(f"pid {os.getpid()} ")

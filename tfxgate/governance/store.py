@@ -43,13 +43,9 @@ from tfxgate.storage import LockHeld, failpoints, file_lock
 
 _log = logging.getLogger(__name__)
 
-APPROVE_AFTER_APPROVAL = failpoints.declare(
-    "approve.after_approval_record", "`approve` wrote the tfxgate.Approval record; nothing is published yet"
-)
-ROLLBACK_AFTER_CURRENT = failpoints.declare(
-    "rollback.after_current", "`rollback` switched `current`; no tfxgate.Rollback record yet"
-)
-ROLLBACK_AFTER_RECORD = failpoints.declare("rollback.after_record", "`rollback` wrote its tfxgate.Rollback record")
+APPROVE_AFTER_APPROVAL = failpoints.named("approve.after_approval_record")
+ROLLBACK_AFTER_CURRENT = failpoints.named("rollback.after_current")
+ROLLBACK_AFTER_RECORD = failpoints.named("rollback.after_record")
 
 
 class GovernanceError(Exception):
@@ -447,7 +443,8 @@ def _downgrade(
         return reason
     if not allow_older:
         raise GovernanceError(
-            f"{model.name} is older than {current.name}, which {name} serves as version {serving.version} "
+            f"{model.name} is older than {current.name} (trained at {model.trained_at}, before "
+            f"{current.trained_at}), which {name} serves as version {serving.version} "
             f"(pushed by {serving.by} at {serving.at}): approving it would downgrade {name}; "
             "pass --allow-older to do so on purpose"
         )

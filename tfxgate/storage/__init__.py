@@ -6,7 +6,8 @@ pipeline root's run lock, the governance and push locks, the SQLite queue, the
 proposals, drift reports and model cards. Local paths only (the push root, the
 pipeline root and artifact directories are local); no TFX import.
 
-- `lock.file_lock`: an `fcntl` lock that dies with its process, blocking or not.
+- `lock.file_lock`: an `fcntl` lock that dies with its process, blocking or not;
+  `RUN_LOCK_FILE` names the pipeline root's run lock.
 - `atomic`: write to a temporary file in the same directory, fsync, `os.replace`,
   fsync the directory: a reader (or a process that survives a crash) sees the old
   content or the new one, never half of one.
@@ -22,9 +23,10 @@ from tfxgate.storage.atomic import (
     write_json,
     write_text,
 )
-from tfxgate.storage.lock import Held, LockHeld, file_lock
+from tfxgate.storage.lock import RUN_LOCK_FILE, Held, LockHeld, file_lock
 
 __all__ = [
+    "RUN_LOCK_FILE",
     "Held",
     "LockHeld",
     "abandoned_temporaries",
