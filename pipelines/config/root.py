@@ -55,6 +55,7 @@ from tfxgate.pipelines.config.source import ConfigError, YamlSource, apply_overr
 from tfxgate.pipelines.config.trainer import Accelerator, Strategy, distribution_config
 from tfxgate.pipelines.kubeflow.settings import KubeflowSection
 from tfxgate.settings import ExistingFile, OutputDir, Section, resolve_path
+from tfxgate.storage import filesystem
 
 _Model = Section  # every section: unknown keys are errors, never silently dropped
 
@@ -317,7 +318,7 @@ class PipelineConfig(_Model):
             name=self.pipeline.name,
             root=self.pipeline.root,
             metadata=self.metadata,
-            push_root=Path(push.root),
+            push_root=filesystem.location(push.root),
             destinations={
                 name: Destination(push.destination_dir(name), d.approval, d.credentials_env)
                 for name, d in push.destinations.items()
@@ -380,7 +381,9 @@ def isolating_overrides(source: YamlSource, overrides: list[str], root: Optional
     push = ((source.data.get("stages") or {}).get("push") or {}) if isinstance(source.data.get("stages"), dict) else {}
     push_root = push.get("root") if isinstance(push, dict) else None
     named = any(item.split("=", 1)[0].strip() in ("stages.push.root", "stages.push", "stages") for item in overrides)
-    if not named and isinstance(push_root, str) and not Path(push_root).expanduser().is_absolute():
+    local = isinstance(push_root, str) and not is_remote(push_root)
+    relative = local and not Path(push_root).expanduser().is_absolute()
+    if not named and relative:
         found.append(f"stages.push.root={json.dumps(str(root / 'serving'))}")
     return found
 
@@ -407,6 +410,10 @@ def _cross_checks(config: PipelineConfig) -> list[tuple[list[str], str]]:
     from tfxgate.artifacts.schema import SchemaFileError, environments, read_schema
 
     problems: list[tuple[list[str], str]] = check_destinations(config.stages.push)
+    for key, value in (("pipeline.root", config.pipeline.root), ("data.path", config.data.path)):
+        why = filesystem.check_uri(key, str(value))
+        if why:
+            problems.append((key.split("."), why))
     why = trainer_problem(config.stages.trainer.module_file)
     if why:
         problems.append((["stages", "trainer", "module_file"], why))
