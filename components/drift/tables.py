@@ -7,7 +7,6 @@ Multi-valued features are compared on their first value.
 
 from __future__ import annotations
 
-import glob
 import os
 from typing import Optional, Sequence
 
@@ -15,6 +14,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from pyarrow import csv as pa_csv
+
+from tfxgate.storage import filesystem
 
 
 def read_examples_split(split_dir: str):
@@ -26,10 +27,11 @@ def read_examples_split(split_dir: str):
     """
     uri, split = os.path.split(split_dir.rstrip("/"))
     arrow_copy = os.path.join(uri, "arrow", f"{split}.arrow")
-    if os.path.isfile(arrow_copy):
+    if filesystem.isfile(arrow_copy):  # the artifact may be on an object store (a remote pipeline root)
         import pyarrow.feather as feather
 
-        return feather.read_table(arrow_copy)
+        with filesystem.open_input(arrow_copy) as handle:
+            return feather.read_table(handle)
     return _decode_examples(split_dir)
 
 
@@ -37,7 +39,7 @@ def _decode_examples(split_dir: str) -> pa.RecordBatch:
     import tensorflow as tf
     from tfx_bsl.coders import example_coder
 
-    files = sorted(glob.glob(os.path.join(split_dir, "*")))
+    files = filesystem.glob(os.path.join(split_dir, "*"))
     if not files:
         raise FileNotFoundError(f"no example files in {split_dir}")
     records: list[bytes] = []
@@ -81,4 +83,5 @@ def read_csv(path: str, *, null_values: Optional[Sequence[str]] = None) -> pa.Ta
     options = pa_csv.ConvertOptions(strings_can_be_null=True)
     if null_values is not None:
         options.null_values = sorted({"", *null_values})  # an empty cell is always missing, as in ingest
-    return pa_csv.read_csv(path, convert_options=options)
+    with filesystem.open_input(path) as handle:  # a local file, gs:// or s3://
+        return pa_csv.read_csv(handle, convert_options=options)

@@ -205,8 +205,14 @@ class DataSection(_Model):
         return LabelKind(self.label_kind or "binary", self.num_classes or 2)
 
     @property
-    def input_base(self) -> Path:
-        """The directory TFX's file-based ExampleGen reads from: the path up to its first pattern."""
+    def input_base(self) -> Union[Path, str]:
+        """The directory TFX's file-based ExampleGen reads from: the path up to its first pattern
+        (a `gs://`/`s3://` URI stays one: `pathlib` would turn `gs://b` into `gs:/b`)."""
+        if is_remote(self.path):
+            head, _, rest = self.path.partition("://")
+            parts = rest.split("/")
+            fixed = next(i for i, part in enumerate(parts) if i == len(parts) - 1 or _is_pattern(part))
+            return f"{head}://{'/'.join(parts[:fixed])}"
         parts = Path(self.path).parts
         fixed = next(i for i, part in enumerate(parts) if i == len(parts) - 1 or _is_pattern(part))
         return Path(*parts[:fixed])
@@ -214,6 +220,8 @@ class DataSection(_Model):
     @property
     def input_pattern(self) -> str:
         """The file pattern inside `input_base` (a name, a glob, {SPAN}/{VERSION} specs)."""
+        if is_remote(self.path):
+            return self.path[len(str(self.input_base)) + 1 :]
         return str(Path(self.path).relative_to(self.input_base))
 
     @property

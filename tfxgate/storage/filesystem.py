@@ -154,6 +154,7 @@ class _Store:
     def copy(self, bucket: str, key: str, target: str) -> None: ...
     def delete(self, bucket: str, keys: list[str]) -> None: ...
     def exists(self, bucket: str, key: str) -> bool: ...
+    def stat(self, bucket: str, key: str) -> tuple[int, int]: ...
 
 
 class _Gcs(_Store):
@@ -185,6 +186,12 @@ class _Gcs(_Store):
 
     def exists(self, bucket, key):
         return self.client.bucket(bucket).blob(key).exists()
+
+    def stat(self, bucket, key):
+        blob = self.client.bucket(bucket).get_blob(key)
+        if blob is None:
+            raise FileNotFoundError(f"no such object: gs://{bucket}/{key}")
+        return blob.size, int(blob.updated.timestamp() * 1e9) if blob.updated else 0
 
 
 class _S3(_Store):
@@ -224,6 +231,15 @@ class _S3(_Store):
                 return False
             raise
         return True
+
+    def stat(self, bucket, key):
+        from botocore.exceptions import ClientError
+
+        try:
+            head = self.client.head_object(Bucket=bucket, Key=key)
+        except ClientError as err:
+            raise FileNotFoundError(f"no such object: s3://{bucket}/{key}") from err
+        return head["ContentLength"], int(head["LastModified"].timestamp() * 1e9)
 
 
 @functools.cache
@@ -293,6 +309,15 @@ def read_bytes(path) -> bytes:
         raise
 
 
+def stat(path) -> tuple[int, int]:
+    """(size in bytes, modification time in ns) of a file. Raises FileNotFoundError when there is none."""
+    path = location(path)
+    if isinstance(path, Path):
+        found = path.stat()
+        return found.st_size, found.st_mtime_ns
+    return _store(path.scheme).stat(path.bucket, path.key)
+
+
 def read_text(path, *, encoding: str = "utf-8") -> str:
     return read_bytes(path).decode(encoding)
 
@@ -310,12 +335,12 @@ def write_text(path, text: str, *, encoding: str = "utf-8") -> Location:
     return write_bytes(path, text.encode(encoding))
 
 
-def write_json(path, value, *, indent: int = 2, null_reason: str = "not a number") -> Location:
+def write_json(path, value, *, indent: int = 2, null_reason: str = "not a number", **dumps) -> Location:
     """Replaces a file with `value` as strict JSON (as `storage.write_json`, on any location)."""
     path = location(path)
     if isinstance(path, Path):
-        return atomic.write_json(path, value, indent=indent, null_reason=null_reason)
-    return write_text(path, strict_json.dumps(value, reason=null_reason, indent=indent) + "\n")
+        return atomic.write_json(path, value, indent=indent, null_reason=null_reason, **dumps)
+    return write_text(path, strict_json.dumps(value, reason=null_reason, indent=indent, **dumps) + "\n")
 
 
 def upload_file(source: Union[str, os.PathLike], path) -> Location:
