@@ -1,4 +1,5 @@
-"""Paths with a scheme in the config: never resolved against the YAML's folder; refused at `check` where they cannot work."""
+"""Paths with a scheme in the config: kept as URIs (never resolved against the YAML's folder); refused at `check`
+where they cannot work, naming the key and the scheme."""
 
 from __future__ import annotations
 
