@@ -49,6 +49,7 @@ def test_a_remote_data_path_splits_into_base_and_pattern():
         ("pipeline.root", "s3://bucket/root", "s3"),
         ("pipeline.root", "minio://bucket/root", "minio"),
         ("data.path", "http://example.com/taxi.csv", "http"),
+        ("metadata.path", "gs://bucket/metadata.sqlite", "gs"),
     ],
 )
 def test_check_refuses_a_scheme_that_cannot_work_naming_the_key(capsys, key, value, scheme):

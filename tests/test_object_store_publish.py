@@ -67,6 +67,24 @@ def test_a_numbered_prefix_without_its_manifest_is_no_version(server, tmp_path):
     assert filesystem.read_text(staging / "1" / "saved_model.pb") == "half a model"
 
 
+def test_a_model_on_the_store_publishes_to_the_store_and_to_a_local_root(server, tmp_path):
+    """A remote pipeline root (Kubeflow): the Model artifact's files are on the store too."""
+    bucket = filesystem.location(server.new_bucket())
+    local_model = make_model(tmp_path / "a", tag="a")
+    model_uri = bucket / "artifacts" / "Trainer" / "model" / "7"
+    for relative in filesystem.files(local_model):
+        filesystem.upload_file(local_model / relative, model_uri / "Format-Serving" / relative)
+    source = publish.serving_dir(str(model_uri))
+    assert source == model_uri / "Format-Serving"
+    assert fingerprint.model_fingerprint(source) == fingerprint.model_fingerprint(local_model)
+
+    remote = publish.publish(source, bucket / "serving" / "staging")
+    assert remote.version == "1" and fingerprint.model_fingerprint(remote.path) == fingerprint.model_fingerprint(source)
+    local = publish.publish(source, tmp_path / "serving" / "staging")
+    assert local.version == "1" and (local.path / "saved_model.pb").read_text() == "graph a"
+    assert publish.read_manifest(local.path)["fingerprint"] == fingerprint.model_fingerprint(local_model)
+
+
 def drive(root: Path, model: Path, run_id: str, serving: str, *, armed: str = "") -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k != failpoints.ENV}
     env[SERVING_ENV] = serving

@@ -418,7 +418,10 @@ def _cross_checks(config: PipelineConfig) -> list[tuple[list[str], str]]:
     from tfxgate.artifacts.schema import SchemaFileError, environments, read_schema
 
     problems: list[tuple[list[str], str]] = check_destinations(config.stages.push)
-    for key, value in (("pipeline.root", config.pipeline.root), ("data.path", config.data.path)):
+    uris = [("pipeline.root", config.pipeline.root), ("data.path", config.data.path)]
+    if config.metadata.kind == "sqlite":
+        uris.append(("metadata.path", config.metadata.path))  # an SQLite file is local; a server store has no path
+    for key, value in uris:
         why = filesystem.check_uri(key, str(value))
         if why:
             problems.append((key.split("."), why))

@@ -88,10 +88,12 @@ class Published:
     reused: bool = False  # the model was already published here as `version`: nothing was copied, `current` untouched
 
 
-def serving_dir(model_uri: str | Path) -> Path:
-    """The SavedModel inside a TFX Model artifact (`Format-Serving/`, or the URI itself for old layouts)."""
-    inner = Path(model_uri) / "Format-Serving"
-    return inner if inner.is_dir() else Path(model_uri)
+def serving_dir(model_uri: str | Path) -> Location:
+    """The SavedModel inside a TFX Model artifact (`Format-Serving/`, or the URI itself for old layouts);
+    a `RemotePath` when the pipeline root is on an object store."""
+    base = filesystem.location(model_uri)
+    inner = base / "Format-Serving"
+    return inner if filesystem.is_dir(inner) else base
 
 
 def versions(destination: Location) -> list[str]:
@@ -219,12 +221,22 @@ def publish(
     Raises:
       PublishError: nothing was published (the message says why).
     """
-    source, destination = Path(source), filesystem.location(destination)
+    source, destination = filesystem.location(source), filesystem.location(destination)
     if root is not None:
         check_inside(root, destination)
-    if not source.is_dir():
+    if not filesystem.is_dir(source):
         raise PublishError(f"model directory not found: {source}")
     fingerprint = fingerprint or model_fingerprint(source)
+    if isinstance(source, RemotePath) and isinstance(destination, Path):  # a remote model to a local root
+        with tempfile.TemporaryDirectory(prefix="tfxgate-model-") as local:
+            return publish(
+                filesystem.download_tree(source, local),
+                destination,
+                fingerprint=fingerprint,
+                manifest=manifest,
+                before_rename=before_rename,
+                on_file=on_file,
+            )
     if isinstance(destination, RemotePath):
         return _publish_remote(
             source,
@@ -342,7 +354,7 @@ def _remote_lock_file(destination: RemotePath) -> Path:
 
 
 def _publish_remote(
-    source: Path,
+    source: Location,
     destination: RemotePath,
     *,
     fingerprint: str,
@@ -365,7 +377,7 @@ def _publish_remote(
                 before_rename(Path(extra), version)
             uploads = _upload_order([(source, f) for f in filesystem.files(source)] + _extra_files(Path(extra)))
             for count, (folder, relative) in enumerate(uploads, start=1):
-                filesystem.upload_file(folder / relative, hidden / relative)
+                filesystem.copy(folder / relative, hidden / relative)
                 if on_file is not None:
                     on_file(count, Path(relative))
                 if count == (len(uploads) + 1) // 2:
@@ -384,11 +396,11 @@ def _publish_remote(
         return Published(destination, version, final, previous)
 
 
-def _extra_files(folder: Path) -> list[tuple[Path, str]]:
+def _extra_files(folder: Path) -> list[tuple[Location, str]]:
     return [(folder, f) for f in filesystem.files(folder) if f != MANIFEST]
 
 
-def _upload_order(found: list[tuple[Path, str]]) -> list[tuple[Path, str]]:
+def _upload_order(found: list[tuple[Location, str]]) -> list[tuple[Location, str]]:
     """Every file, `saved_model.pb` last: TF Serving loads a version once that file is there."""
     return sorted(found, key=lambda item: (item[1].endswith("saved_model.pb"), item[1]))
 

@@ -352,6 +352,25 @@ def upload_file(source: Union[str, os.PathLike], path) -> Location:
     return path
 
 
+def copy(source, target) -> None:
+    """Copies one file between any two locations (server-side within one bucket)."""
+    source, target = location(source), location(target)
+    if isinstance(source, Path):
+        upload_file(source, target)
+    elif isinstance(target, RemotePath) and (source.scheme, source.bucket) == (target.scheme, target.bucket):
+        copy_object(source, target)
+    else:
+        write_bytes(target, read_bytes(source))
+
+
+def download_tree(source, folder: Union[str, os.PathLike]) -> Path:
+    """Copies every file under `source` into the local `folder` (created); returns it."""
+    folder = Path(folder)
+    for relative in files(source):
+        write_bytes(folder / relative, read_bytes(location(source) / relative))
+    return folder
+
+
 def copy_object(source: RemotePath, target: RemotePath) -> None:
     """A server-side copy inside one bucket."""
     if source.scheme != target.scheme or source.bucket != target.bucket:
