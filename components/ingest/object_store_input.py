@@ -118,25 +118,6 @@ class ObjectStoreFilesystem(tfx_filesystem.Filesystem):
         except FileNotFoundError as err:
             raise tfx_filesystem.NotFoundError() from err
 
-    @staticmethod
-    def walk(top, topdown=True, onerror=None):
-        top = _text(top).rstrip("/")
-        found = filesystem.files(top)
-        folders: dict[str, tuple[set, list]] = {}
-        for relative in found:
-            parts = relative.split("/")
-            for depth in range(len(parts)):
-                here = "/".join(parts[:depth])
-                entry = folders.setdefault(here, (set(), []))
-                if depth < len(parts) - 1:
-                    entry[0].add(parts[depth])
-                else:
-                    entry[1].append(parts[depth])
-        order = sorted(folders, key=lambda f: f.count("/") if f else -1, reverse=not topdown)
-        for folder in order:
-            dirs, names = folders[folder]
-            yield (f"{top}/{folder}" if folder else top), sorted(dirs), sorted(names)
-
 
 class EmulatedGcsFilesystem(ObjectStoreFilesystem):
     SUPPORTED_SCHEMES = ["gs://"]
