@@ -237,46 +237,56 @@ def publish(
                 before_rename=before_rename,
                 on_file=on_file,
             )
-    if isinstance(destination, RemotePath):
-        return _publish_remote(
-            source,
-            destination,
-            fingerprint=fingerprint,
-            manifest=manifest,
-            before_rename=before_rename,
-            on_file=on_file,
-        )
+    remote = isinstance(destination, RemotePath)
     with locked(destination):
-        _remove_abandoned(destination)
+        if remote:
+            _remove_abandoned_remote(destination)
+        else:
+            _remove_abandoned(destination)
         previous = current_version(destination)
         found = find_version(destination, fingerprint)
         if found is not None:
             return Published(destination, found, destination / found, previous, reused=True)
         existing = _numbered(destination)
         version = str(int(existing[-1]) + 1 if existing else 1)
-        temp = destination / f"{TEMP_PREFIX}{version}-{os.getpid()}"
-        try:
-            _copy_tree(source, temp, on_file=on_file)
-            failpoints.hit(AFTER_COPY)
-            if before_rename is not None:
-                before_rename(temp, version)
-            _fsync_dirs(temp)
-            failpoints.hit(AFTER_FSYNC)
-            written = {"destination": destination.name, **(manifest or {}), "fingerprint": fingerprint}
-            storage.write_json(temp / MANIFEST, {**written, "version": version, "at": written.get("at") or _now()})
-            failpoints.hit(AFTER_MANIFEST)
-            final = destination / version
-            if os.path.lexists(final):  # never overwrite a version, even one made by hand meanwhile
-                raise PublishError(f"version {version} already exists at {destination}")
-            os.rename(temp, final)
-        except BaseException:
-            shutil.rmtree(temp, ignore_errors=True)
-            raise
-        storage.fsync_dir(destination)
-        failpoints.hit(AFTER_RENAME)
+        written = {"destination": destination.name, **(manifest or {}), "fingerprint": fingerprint}
+        written = {**written, "version": version, "at": written.get("at") or _now()}
+        write = _write_remote if remote else _write_local
+        final = write(source, destination, version, manifest=written, before_rename=before_rename, on_file=on_file)
         _point(destination, version)
         failpoints.hit(AFTER_CURRENT)
+        if remote:
+            filesystem.remove_tree(_hidden(destination, version))
         return Published(destination, version, final, previous)
+
+
+def _hidden(destination: Location, version: str) -> Location:
+    """Where a push writes version `version` before it is one (the next push removes it if its writer died)."""
+    return destination / f"{TEMP_PREFIX}{version}-{os.getpid()}"
+
+
+def _write_local(source: Path, destination: Path, version: str, *, manifest: dict, before_rename, on_file) -> Path:
+    """Version `version` complete in a hidden directory, then renamed into place (one atomic step)."""
+    temp = _hidden(destination, version)
+    try:
+        _copy_tree(source, temp, on_file=on_file)
+        failpoints.hit(AFTER_COPY)
+        if before_rename is not None:
+            before_rename(temp, version)
+        _fsync_dirs(temp)
+        failpoints.hit(AFTER_FSYNC)
+        storage.write_json(temp / MANIFEST, manifest)
+        failpoints.hit(AFTER_MANIFEST)
+        final = destination / version
+        if os.path.lexists(final):  # never overwrite a version, even one made by hand meanwhile
+            raise PublishError(f"version {version} already exists at {destination}")
+        os.rename(temp, final)
+    except BaseException:
+        shutil.rmtree(temp, ignore_errors=True)
+        raise
+    storage.fsync_dir(destination)
+    failpoints.hit(AFTER_RENAME)
+    return final
 
 
 def switch_current(destination: Location, version: str, *, root: Optional[Location] = None) -> Optional[str]:
@@ -353,47 +363,28 @@ def _remote_lock_file(destination: RemotePath) -> Path:
     return Path(tempfile.gettempdir()) / "tfxgate-locks" / f"{digest}.lock"
 
 
-def _publish_remote(
-    source: Location,
-    destination: RemotePath,
-    *,
-    fingerprint: str,
-    manifest: Optional[dict],
-    before_rename: Optional[Callable[[Path, str], None]],
-    on_file: Optional[Callable[[int, Path], None]],
-) -> Published:
-    with locked(destination):
-        _remove_abandoned_remote(destination)
-        previous = current_version(destination)
-        found = find_version(destination, fingerprint)
-        if found is not None:
-            return Published(destination, found, destination / found, previous, reused=True)
-        existing = _numbered(destination)
-        version = str(int(existing[-1]) + 1 if existing else 1)
-        hidden = destination / f"{TEMP_PREFIX}{version}-{os.getpid()}"
-        final = destination / version
-        with tempfile.TemporaryDirectory(prefix="tfxgate-card-") as extra:
-            if before_rename is not None:  # the model card: written locally, uploaded with the model
-                before_rename(Path(extra), version)
-            uploads = _upload_order([(source, f) for f in filesystem.files(source)] + _extra_files(Path(extra)))
-            for count, (folder, relative) in enumerate(uploads, start=1):
-                filesystem.copy(folder / relative, hidden / relative)
-                if on_file is not None:
-                    on_file(count, Path(relative))
-                if count == (len(uploads) + 1) // 2:
-                    failpoints.hit(MID_UPLOAD)
-        failpoints.hit(AFTER_COPY)
-        for _, relative in uploads:
-            filesystem.copy_object(hidden / relative, final / relative)
-        failpoints.hit(AFTER_VERSION_COPY)
-        written = {"destination": destination.name, **(manifest or {}), "fingerprint": fingerprint}
-        # The commit marker: from here on it is a version.
-        filesystem.write_json(final / MANIFEST, {**written, "version": version, "at": written.get("at") or _now()})
-        failpoints.hit(AFTER_RENAME)
-        _point(destination, version)
-        failpoints.hit(AFTER_CURRENT)
-        filesystem.remove_tree(hidden)
-        return Published(destination, version, final, previous)
+def _write_remote(
+    source: Location, destination: RemotePath, version: str, *, manifest: dict, before_rename, on_file
+) -> RemotePath:
+    """Upload to the hidden prefix, copy to `<version>/` (saved_model.pb last), then the manifest: the commit."""
+    hidden, final = _hidden(destination, version), destination / version
+    with tempfile.TemporaryDirectory(prefix="tfxgate-card-") as extra:
+        if before_rename is not None:  # the model card: written locally, uploaded with the model
+            before_rename(Path(extra), version)
+        uploads = _upload_order([(source, f) for f in filesystem.files(source)] + _extra_files(Path(extra)))
+        for count, (folder, relative) in enumerate(uploads, start=1):
+            filesystem.copy(folder / relative, hidden / relative)
+            if on_file is not None:
+                on_file(count, Path(relative))
+            if count == (len(uploads) + 1) // 2:
+                failpoints.hit(MID_UPLOAD)
+    failpoints.hit(AFTER_COPY)
+    for _, relative in uploads:
+        filesystem.copy_object(hidden / relative, final / relative)
+    failpoints.hit(AFTER_VERSION_COPY)
+    filesystem.write_json(final / MANIFEST, manifest)  # the commit marker: from here on it is a version
+    failpoints.hit(AFTER_RENAME)
+    return final
 
 
 def _extra_files(folder: Path) -> list[tuple[Location, str]]:
