@@ -30,7 +30,7 @@ from tfx.proto.orchestration import pipeline_pb2
 
 from tfxgate.components.governed_push.component import NODE_ID as GOVERNED_PUSH
 from tfxgate.governance import recovery
-from tfxgate.mlmd import audit
+from tfxgate.mlmd import audit, plan
 from tfxgate.mlmd.store import (
     EXECUTION_STATES,
     MetadataError,
@@ -109,6 +109,8 @@ def _run_ir(
         deployment_config.metadata_connection_config,
         deployment_config.metadata_connection_config.WhichOneof("connection_config"),
     )
+    planned = [n.pipeline_node.node_info.id for n in ir.nodes if not n.pipeline_node.execution_options.HasField("skip")]
+    plan_recorded = False
     for node in ir.nodes:
         pipeline_node = node.pipeline_node
         node_id = pipeline_node.node_info.id
@@ -148,6 +150,8 @@ def _run_ir(
                     logging.exception("run %s: the push decisions could not be recorded in ML Metadata", run_id)
                     result.state = "failed"
                     result.error = f"the push decisions could not be recorded in ML Metadata: {explain(err)}"
+        if not plan_recorded:  # TFX created the run's context with the first node: a kill from here on shows
+            plan_recorded = plan.record(mlmd.MetadataStore(connection_config), run_id=run_id, nodes=planned)
         result.seconds = time.monotonic() - began
         outcome.nodes.append(result)
         progress("end", result)

@@ -32,6 +32,7 @@ def recorded_facts(root: Path) -> dict:
     return {
         "rows": json.loads(examples.custom_properties["rows_per_split"].string_value),
         "auc": overall["metrics"]["auc"]["value"],
+        "store": store,
     }
 
 
@@ -53,7 +54,13 @@ def test_report_of_the_first_run_shows_its_stages_data_and_slices(taxi_runs, sam
     assert "binary_accuracy per slice" in page  # SliceEval's chart, worst first
     # The governed push: the demo config pushes to staging on its own (production waits for approval).
     assert re.search(r"pushed \(staging\) version 1 to <code>[^<]*staging/1</code>", page), "push section"
-    assert "Lineage" in page and "Examples #" in page
+    assert "<b>Examples</b> examples (artifact " in page  # lineage: type, name, id and URI
+    # The runner recorded the run's plan (a run killed between stages reads INCOMPLETE); every stage of it ran.
+    from tfxgate.mlmd import plan
+
+    assert set(plan.planned(facts["store"], run_id)) == set(
+        re.findall(r"<tr><td>(\w+)</td><td>(?:complete|resolved)", stages)
+    )
 
 
 def test_report_defaults_to_the_latest_run_under_the_root(taxi_runs, sample_csv):

@@ -38,7 +38,7 @@ def bare_report(**sections) -> RunReport:
 
 def test_absent_governance_sections_say_not_recorded():
     html = page.render(bare_report())
-    for section in ("data", "anomalies", "drift", "slice-evaluation", "gates", "approval", "push", "lineage"):
+    for section in ("data", "anomalies", "drift", "slice-evaluation", "gates", "decisions", "pushes", "lineage"):
         body = html.split(f"<section id='{section}'>")[1].split("</section>")[0]
         assert "not recorded" in body, section
     assert "<script" not in html and "http" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
@@ -63,20 +63,42 @@ def test_gates_approvals_and_push_are_shown_from_the_governance_records():
         ],
         push={
             "pushed": True,
-            "destination": "/srv/taxi/17",
-            "version": "17",
-            "destination_name": "production",
+            "destination": "/srv/staging/3",
+            "version": "3",
+            "destination_name": "staging",
             "uri": "/a",
-            "recorded_by": {"by": "ana", "at": "2026-01-02T10:00:01Z"},
         },
+        pushes=[
+            {
+                "destination": "staging",
+                "version": "3",
+                "path": "/srv/staging/3",
+                "by": "policy:auto",
+                "at": "2026-01-02T09:00:00Z",
+                "how": "automatic",
+                "state": "",
+            },
+            {
+                "destination": "production",
+                "version": "17",
+                "path": "/srv/taxi/17",
+                "by": "ana",
+                "at": "2026-01-02T10:00:01Z",
+                "how": "approved",
+                "state": "",
+            },
+        ],
     )
     html = page.render(report)
     gates = html.split("<section id='gates'>")[1].split("</section>")[0]
     assert "<td>ingestion</td><td>passed</td><td>0 bad rows</td>" in gates
     assert "drift</td><td><b class='fail'>FAILED</b></td><td>fare" in gates
-    approval = html.split("<section id='approval'>")[1].split("</section>")[0]
+    approval = html.split("<section id='decisions'>")[1].split("</section>")[0]
     assert "ana" in approval and "looks &lt;fine&gt;" in approval and "<fine>" not in approval
-    assert "pushed (production) version 17 to <code>/srv/taxi/17</code> &middot; by ana" in html
+    pushes = html.split("<section id='pushes'>")[1].split("</section>")[0]
+    assert "pushed (staging) version 3 to <code>/srv/staging/3</code> &middot; automatic, by policy:auto" in pushes
+    assert "pushed (production) version 17 to <code>/srv/taxi/17</code> &middot; approved, by ana at 2026" in pushes
+    assert "<b>staging version 3, production version 17</b>" in html  # the key figures name both
 
 
 def test_text_from_the_store_is_escaped():

@@ -54,7 +54,7 @@ def test_drift_report_json_has_null_and_a_reason_where_a_measure_is_undefined(tm
     key = next(path for path in reasons if path.endswith(".values.ks") and "[" in path)
     assert reasons[key].startswith("NaN: not measurable: one side has no values")
     page = (tmp_path / "drift_report.html").read_text()
-    assert "<td>n/a <small>" in page and "<td>nan " not in page
+    assert "<td class='na' title='not measurable" in page and "'>n/a <small>" in page and "nan " not in page
 
 
 def test_strict_json_replaces_infinity_and_numpy_nan():

@@ -15,7 +15,6 @@ was trained on (pushed_span.py walks the lineage). The first run has neither:
 drift is then not checked (skew still is, when a serving source is configured).
 """
 
-import os
 from typing import Dict, List, Optional
 
 from tfx import types
@@ -148,4 +147,5 @@ def DataDrift(
 
 
 def _name(examples) -> str:
-    return f"Examples {examples.id} (span {examples.span}, {os.path.basename(examples.uri)})"
+    """How the report names a compared side: its ML Metadata artifact id and its span."""
+    return f"Examples artifact {examples.id} (span {examples.span})"

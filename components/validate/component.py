@@ -44,4 +44,4 @@ def Validate(
     findings = executor.check_anomalies(stats, schema_proto, settings=settings, anomalies_uri=anomalies.uri)
     anomalies.set_int_custom_property("blessed", int(not any(f.action == "fail" for f in findings)))
     anomalies.set_string_custom_property("anomaly_summary", executor.summary(findings))
-    executor.apply_policy(findings)
+    executor.apply_policy(findings, anomalies_uri=anomalies.uri)

@@ -16,6 +16,9 @@ import os
 from dataclasses import dataclass, field
 from typing import Optional
 
+from tfxgate import storage
+from tfxgate.artifacts.anomalies import KEPT_SUMMARY
+from tfxgate.artifacts.kept import kept_dir
 from tfxgate.components.drift.tables import read_examples_split
 from tfxgate.components.validate.anomalies import Finding, classify, enforce
 from tfxgate.components.validate.statistics import statistics_from_arrow
@@ -82,11 +85,18 @@ def check_anomalies(statistics: dict, schema, *, settings: Settings, anomalies_u
 
 
 def summary(findings: list[Finding]) -> str:
-    """The `anomaly_summary` custom property: every anomaly the policy does not ignore."""
-    return json.dumps([f.to_dict() for f in findings if f.action != "ignore"], sort_keys=True)
+    """The `anomaly_summary` custom property: every anomaly, with its policy (`ignore` ones included, so a
+    reader lists them as ignored rather than losing them)."""
+    return json.dumps([f.to_dict() for f in findings], sort_keys=True)
 
 
-def apply_policy(findings: list[Finding]) -> None:
-    """Raises AnomaliesFailed when a `fail` anomaly fired; logs the warnings."""
+def apply_policy(findings: list[Finding], *, anomalies_uri: str) -> None:
+    """Raises AnomaliesFailed when a `fail` anomaly fired; logs the warnings.
+
+    Before raising, the summary is copied out of the (about to be discarded) output
+    artifact to `kept_dir`, where the run summary and report read why the run stopped.
+    """
+    if any(f.action == "fail" for f in findings):
+        storage.write_text(os.path.join(kept_dir(anomalies_uri), KEPT_SUMMARY), summary(findings))
     for finding in enforce(findings):
         logging.warning("validation (policy warn): %s [%s]", finding.describe(), finding.split)

@@ -4,6 +4,8 @@ Validate (components/validate) writes the anomaly protos plus `blessed` and
 `anomaly_summary` (JSON: [{split, feature, kind, policy, description}]); the
 stock ExampleValidator writes the protos and a per-split `blessed` struct.
 Whether the artifact passes is decided by `blessing.validation_passed`.
+When Validate stops the run, TFX discards the artifact; Validate keeps its
+summary in `kept.kept_dir` first (`KEPT_SUMMARY`, read by `kept_summary`).
 """
 
 from __future__ import annotations
@@ -50,6 +52,15 @@ def count(uri: str) -> Optional[int]:
     """How many anomalies the files list; None when there is no anomalies file (unreadable)."""
     found = by_split(uri)
     return sum(len(items) for items in found.values()) if found else None
+
+
+KEPT_SUMMARY = "anomaly_summary.json"  # the `anomaly_summary` of a Validate that stopped the run
+
+
+def kept_summary(kept: str) -> Optional[list[dict]]:
+    """The anomaly summary a Validate that stopped the run kept in the directory `kept`; None when absent."""
+    path = Path(kept) / KEPT_SUMMARY
+    return json.loads(path.read_text()) if path.exists() else None
 
 
 def summary(artifact) -> Optional[list[dict]]:

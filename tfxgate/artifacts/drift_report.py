@@ -15,6 +15,7 @@ import os
 from dataclasses import dataclass
 from typing import Optional
 
+from tfxgate.artifacts.kept import kept_dir  # noqa: F401  (drift's name for it, used by DataDrift)
 from tfxgate.storage import filesystem
 
 DRIFT_REPORT_JSON = "drift_report.json"
@@ -30,15 +31,6 @@ class Drift:
     retrain: Optional[bool]
     policy: Optional[str]
     comparisons: list[dict]  # see `comparisons`; [] = nothing to compare against
-
-
-def kept_dir(report_uri: str) -> str:
-    """Where a blocked run's drift report is kept: TFX deletes a failed execution's outputs.
-
-    `<root>/artifacts/DataDrift/drift_report/<id>` -> `<root>/artifacts/DataDrift/blocked/<id>`.
-    """
-    component_dir = os.path.split(os.path.dirname(report_uri.rstrip("/")))[0]
-    return os.path.join(component_dir, "blocked", os.path.basename(report_uri.rstrip("/")))
 
 
 def read(uri: str) -> Optional[dict]:

@@ -140,15 +140,25 @@ class Graph:
         return names
 
     def reads_and_writes(self, executions: Iterable[metadata_store_pb2.Execution]) -> list[dict]:
-        """Per execution: its node and the artifacts (type, id, uri) it read and wrote."""
+        """Per execution: its node and the artifacts (type, id, uri, key: the input/output name) it read and wrote."""
         executions = list(executions)
         node_of = self.node_names(executions)
         found = {
-            e.id: {"node": node_of.get(e.id, str(e.id)), "execution_id": e.id, "reads": [], "writes": []}
+            e.id: {
+                "node": node_of.get(e.id) or self.execution_type(e) or str(e.id),
+                "execution_id": e.id,
+                "reads": [],
+                "writes": [],
+            }
             for e in executions
         }
         for link, artifact in self.linked(found):
-            entry = {"type": self.artifact_types.get(artifact.type_id, "?"), "id": artifact.id, "uri": artifact.uri}
+            entry = {
+                "type": self.artifact_types.get(artifact.type_id, "?"),
+                "id": artifact.id,
+                "uri": artifact.uri,
+                "key": link.key,
+            }
             if link.is_input:
                 found[link.execution_id]["reads"].append(entry)
             elif link.is_output:

@@ -6,8 +6,10 @@ the stage timeline from execution times and states, the data summary from the
 Ingest and statistics artifacts, anomalies, drift, the slice evaluation (each
 read by tfxgate/artifacts/), the governance records the governed push writes
 (`tfxgate.Push`, `tfxgate.Approval`, ..., read by `audit.records`) and what
-each execution read and wrote (`Graph.reads_and_writes`). A section whose
-records are absent is left `None`, and the page says "not recorded".
+each execution read and wrote (`Graph.reads_and_writes`). The status is the
+run summary's (`summary.from_store` + `summary.judge`), so the page, `summary.json`
+and the CLI's exit code follow one rule. A section whose records are absent is
+left `None`, and the page says "not recorded".
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from tfxgate.artifacts import anomalies, blessing, drift_report, evaluation, exa
 from tfxgate.mlmd import audit
 from tfxgate.mlmd.graph import Graph
 from tfxgate.mlmd.store import EXECUTION_STATES
+from tfxgate.reporting import summary
 
 SHOWN_BAD_ROWS = 5
 _RECORD_FIELDS = ("pipeline", "run_id", "destination", "version", "by", "reason", "at")
@@ -40,18 +43,22 @@ class RunReport:
     run_id: str
     metadata: str
     succeeded: bool
-    seconds: float
+    seconds: float  # the run's own: first stage start -> last stage end (decisions made later do not count)
     stages: list[dict] = field(default_factory=list)
     data: Optional[dict] = None
     anomalies: Optional[dict] = None
     drift: Optional[dict] = None
     evaluation: Optional[dict] = None
     gates: Optional[dict] = None
-    approvals: list[dict] = field(default_factory=list)
-    push: Optional[dict] = None
+    approvals: list[dict] = field(default_factory=list)  # every decision on the run's model, oldest first
+    push: Optional[dict] = None  # the run's own push stage output (pushed or not)
     lineage: list[dict] = field(default_factory=list)
-    # SUCCEEDED | BLOCKED | FAILED | INCOMPLETE, from the executions' states in ML Metadata (`status_of`)
+    # SUCCEEDED | BLOCKED | FAILED | INCOMPLETE: `summary.judge`, the rule the CLI exits by
     status: str = "SUCCEEDED"
+    blocked_by: list[str] = field(default_factory=list)
+    never_ran: list[str] = field(default_factory=list)  # stages of the run's plan with no execution
+    pushes: list[dict] = field(default_factory=list)  # every version pushed: by the run itself and approved later
+    stopped: Optional[dict] = None  # {stage, anomalies, drift}: the gate stage that stopped the run, what tripped it
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=1, default=str)
@@ -81,68 +88,122 @@ def collect(store: mlmd.MetadataStore, *, pipeline: str, run_id: Optional[str], 
 
 
 def from_executions(store: mlmd.MetadataStore, executions, *, pipeline: str, run_id: str, address: str) -> RunReport:
-    """The report of a set of executions (one pipeline run, or a notebook's stage-by-stage run)."""
+    """The report of a set of executions (one pipeline run, or a notebook's stage-by-stage run).
+
+    The governance records associated with the run (a push, an approval made days later)
+    are listed as pushes and decisions, never as stages.
+    """
     graph = Graph(store)
     executions = sorted(executions, key=lambda e: e.id)
+    records = [e for e in executions if graph.execution_type(e) in audit.KINDS]
+    executions = [e for e in executions if graph.execution_type(e) not in audit.KINDS]
+    judged = summary.from_store(store, executions, pipeline=pipeline, run_id=run_id, address=address, kind="")
     stages = _stages(graph, executions)
     report = RunReport(
         pipeline=pipeline,
         run_id=run_id,
         metadata=address,
-        succeeded=all(s["state"] != "failed" for s in stages),
+        succeeded=judged.succeeded,
         seconds=round(max((s["start"] + s["seconds"] for s in stages), default=0.0), 1),
         stages=stages,
+        status=judged.status,
+        blocked_by=judged.blocked_by,
+        never_ran=summary.never_ran(judged) if judged.status == "INCOMPLETE" else [],
     )
     outputs = graph.outputs_by_type(e.id for e in executions)
     report.data = _data(outputs)
-    report.anomalies = _anomalies(outputs)
-    report.drift = _drift(outputs) or _blocked_drift(stages, outputs)
+    report.anomalies = _anomalies(outputs) or _stopped_anomalies(judged)
+    report.drift = _drift(outputs) or _stopped_drift(judged)
     report.evaluation = _evaluation(outputs)
     if report.evaluation is not None:  # models are named by Model artifact id, as history and lineage name them
-        report.evaluation["model_id"] = next((m.id for m in outputs.get("Model", [])), None)
-        uri = report.evaluation.get("baseline_model")
-        models = [a for a in store.get_artifacts_by_uri(uri) if graph.type_of(a) == "Model"] if uri else []
-        report.evaluation["baseline_model_id"] = models[0].id if models else None
+        report.evaluation["model_id"] = judged.model_id
+        report.evaluation["baseline_model_id"] = judged.baseline_model_id
     report.push = _push(outputs)
-    records = _governance(store, pipeline=pipeline, run_id=run_id, model_ids={m.id for m in outputs.get("Model", [])})
-    report.gates = next((r["gates"] for r in records if r.get("gates")), None)
-    report.approvals = [r for r in records if r["kind"] in ("Approval", "Rejection", "PendingApproval", "Rollback")]
-    pushes = [r for r in records if r["kind"] == "Push"]
-    if pushes and report.push is not None:
-        report.push["recorded_by"] = pushes[-1]
-    report.lineage = graph.reads_and_writes(executions)
-    report.status = status_of(report)
-    report.succeeded = report.status == "SUCCEEDED"
+    found = _governance(store, pipeline=pipeline, run_id=run_id, model_ids={m.id for m in outputs.get("Model", [])})
+    report.gates = next((r["gates"] for r in found if r.get("gates")), None)
+    report.approvals = _decisions(found)
+    report.pushes = _pushes(store, found, outputs)
+    report.stopped = _stopped(judged, report)
+    report.lineage = _lineage(graph, [*executions, *records], found)
     return report
 
 
-def status_of(report: RunReport) -> str:
-    """The run's status as ML Metadata records it, never as a summary file says.
+def _decisions(records: list[dict]) -> list[dict]:
+    """Every decision on the run's model; an approval carries the version its push created."""
+    decisions = [dict(r) for r in records if r["kind"] in DECISIONS]
+    for decision in decisions:
+        if decision["kind"] == "Approval" and not decision["version"]:
+            after = [
+                r
+                for r in records
+                if r["kind"] == "Push"
+                and r["execution_id"] > decision["execution_id"]
+                and r["destination"] == decision["destination"]
+                and r["model"] == decision["model"]
+            ]
+            decision["version"] = after[0]["version"] if after else ""
+    return decisions
 
-    FAILED: a stage failed or was canceled (a drift block excepted); INCOMPLETE: a stage is still
-    RUNNING/NEW (its process was killed; recovery later marks it FAILED); BLOCKED: a gate stopped
-    the push (drift, validation, evaluation, or a push with nothing pushed nor left pending).
-    """
-    states = {s["state"] for s in report.stages}
-    drift_blocked = report.drift is not None and report.drift.get("blessed") is False
-    failed = [s for s in report.stages if s["state"] in ("failed", "canceled")]
-    if failed and not (drift_blocked and all(s["node"] == "DataDrift" for s in failed)):
-        return "FAILED"
-    if states & {"running", "new"}:
-        return "INCOMPLETE"
-    if report.push is not None and report.push["pushed"]:
-        return "SUCCEEDED"
-    blocked = (
-        drift_blocked
-        or (report.anomalies is not None and report.anomalies.get("blessed") is False)
-        or (report.evaluation is not None and report.evaluation.get("blessed") is False)
-        or (
-            report.push is not None
-            and not report.push["pushed"]
-            and not any(a["kind"] == "PendingApproval" for a in report.approvals)
-        )
-    )
-    return "BLOCKED" if blocked else "SUCCEEDED"
+
+def _pushes(store: mlmd.MetadataStore, records: list[dict], outputs: dict) -> list[dict]:
+    """Every version of the run's model pushed: its push records (automatic and approved), oldest
+    first, then pushes of a stage that records none (the stock Pusher)."""
+    found = [
+        {
+            "destination": r["destination"],
+            "version": r["version"],
+            "path": r["path"],
+            "by": r["by"],
+            "at": r["at"],
+            "how": "automatic" if r["by"].startswith("policy:") else "approved",
+            "state": r["state"],
+        }
+        for r in records
+        if r["kind"] == "Push"
+    ]
+    recorded = {r["pushed_model"] for r in records if r["kind"] == "Push"}
+    for artifact in outputs.get("PushedModel", []):
+        push = pushed.read(artifact)
+        if push.pushed and artifact.id not in recorded and not any(f["path"] == push.destination for f in found):
+            found.append(
+                {
+                    "destination": push.destination_name or "",
+                    "version": push.version,
+                    "path": push.destination,
+                    "by": "",
+                    "at": "",
+                    "how": "by the run",
+                    "state": "",
+                }
+            )
+    return found
+
+
+def _stopped(judged: summary.RunSummary, report: RunReport) -> Optional[dict]:
+    """The gate stage that stopped the run, why, and the anomalies or drift measures that tripped it."""
+    if report.status != "BLOCKED" or judged.failed_stage is None:
+        return None
+    failing = [a for a in (report.anomalies or {}).get("summary") or [] if a.get("policy") == "fail"]
+    tripped = [
+        {
+            "kind": r["kind"],
+            "feature": f["feature"],
+            "measure": m,
+            "value": f["values"][m],
+            "threshold": f["thresholds"][m],
+        }
+        for r in (report.drift or {}).get("reports", [])
+        for f in r.get("features", [])
+        for m in f.get("fired", [])
+    ]
+    return {
+        "stage": judged.failed_stage,
+        "anomalies": failing if judged.failed_stage == summary.VALIDATE_STAGE else [],
+        "drift": tripped if judged.failed_stage == summary.DRIFT_STAGE else [],
+    }
+
+
+DECISIONS = ("PendingApproval", "Approval", "Rejection", "Reopen", "Rollback")
 
 
 def _governance(store: mlmd.MetadataStore, *, pipeline: str, run_id: str, model_ids: set[int]) -> list[dict]:
@@ -152,14 +213,34 @@ def _governance(store: mlmd.MetadataStore, *, pipeline: str, run_id: str, model_
         {
             "kind": r.kind.split(".", 1)[-1],  # Push, Approval, ...
             "execution_id": r.id,
-            **{
-                name: getattr(r, name)
-                for name in ("pipeline", "run_id", "destination", "version", "by", "reason", "at")
-            },
+            **{name: getattr(r, name) for name in _RECORD_FIELDS},
+            "state": r.state,
             "gates": r.gate_results or None,
+            "model": r.model_fingerprint or r.model_id,
+            "pushed_model": r.pushed_model_id,
+            "path": audit.version_path(store, r) if r.kind == audit.PUSH else None,
         }
         for r in sorted(mine, key=lambda r: (r.at or "", r.id))
     ]
+
+
+def _lineage(graph: Graph, executions, records: list[dict]) -> list[dict]:
+    """What each stage (and each decision recorded in the run) read and wrote; a read made by an
+    earlier run is marked `earlier`, a decision is named by what it decided."""
+    steps = graph.reads_and_writes(executions)
+    written = {a["id"] for step in steps for a in step["writes"]}
+    named = {r["execution_id"]: _record_name(r) for r in records}
+    for step in steps:
+        step["node"] = named.get(step["execution_id"], step["node"])
+        for artifact in step["reads"]:
+            artifact["earlier"] = artifact["id"] not in written
+    return steps
+
+
+def _record_name(record: dict) -> str:
+    where = ", ".join(x for x in (record["destination"], record["version"] and f"version {record['version']}") if x)
+    who = f" by {record['by']}" if record["by"] else ""
+    return f"{record['kind']} ({where}){who}" if where else f"{record['kind']}{who}"
 
 
 def _stages(graph: Graph, executions) -> list[dict]:
@@ -236,20 +317,23 @@ def _drift(outputs: dict) -> Optional[dict]:
     }
 
 
-def _blocked_drift(stages: list[dict], outputs: dict) -> Optional[dict]:
-    """A DataDrift that blocked the run published nothing; its report was kept beside its outputs."""
-    failed = [s for s in stages if s["node"] == "DataDrift" and s["state"] == "failed"]
-    found = outputs.get("Examples", [])
-    if not failed or not found:
+def _stopped_drift(judged: summary.RunSummary) -> Optional[dict]:
+    """A DataDrift that stopped the run published nothing; its report was kept beside its outputs."""
+    if judged.kept is None or judged.failed_stage != summary.DRIFT_STAGE:
         return None
-    artifacts = Path(found[-1].uri).parents[2]  # <root>/artifacts/Ingest/examples/<id>
-    report_uri = artifacts / "DataDrift" / "drift_report" / str(failed[-1]["execution_id"])
-    kept = drift_report.kept_dir(str(report_uri))
-    document = drift_report.read(kept)
+    document = drift_report.read(judged.kept)
     if document is None:
         return None
-    path = str(Path(kept) / drift_report.DRIFT_REPORT_JSON)
+    path = str(Path(judged.kept) / drift_report.DRIFT_REPORT_JSON)
     return {"uri": path, "policy": document.get("policy"), "reports": document["reports"], "blessed": False}
+
+
+def _stopped_anomalies(judged: summary.RunSummary) -> Optional[dict]:
+    """A Validate that stopped the run published nothing; its anomaly summary was kept beside its outputs."""
+    if judged.kept is None or judged.failed_stage != summary.VALIDATE_STAGE:
+        return None
+    found = anomalies.kept_summary(judged.kept)
+    return None if found is None else {"blessed": False, "summary": found, "by_split": {}}
 
 
 def _evaluation(outputs: dict) -> Optional[dict]:

@@ -16,7 +16,8 @@ from tfxgate.reporting.charts import timeline_svg
 from tfxgate.reporting.run_facts import RunReport
 
 NOT_RECORDED = "<p class='missing'>not recorded</p>"
-SECTIONS = ("Stages", "Data", "Anomalies", "Drift", "Slice evaluation", "Gates", "Approval", "Push", "Lineage")
+SECTIONS = ("Stages", "Data", "Anomalies", "Drift", "Slice evaluation", "Gates", "Decisions", "Pushes", "Lineage")
+_OLD_NAMES = {"Approval": "Decisions", "Push": "Pushes"}  # the sections' names before they listed every one
 
 
 def render(report: RunReport, *, chart_metric: str = "binary_accuracy", minimum: Optional[float] = None) -> str:
@@ -30,6 +31,7 @@ def render(report: RunReport, *, chart_metric: str = "binary_accuracy", minimum:
 <body><h1>{_e(report.pipeline)} <small>run {_e(report.run_id)}</small></h1>
 <p class="status {status.lower()}" id="status">{status} in {report.seconds:.1f} s
  &middot; metadata {_e(report.metadata)}</p>
+{_why(report)}
 {_key_figures(report)}
 {"".join(sections)}
 </body></html>
@@ -38,6 +40,7 @@ def render(report: RunReport, *, chart_metric: str = "binary_accuracy", minimum:
 
 def section(report: RunReport, name: str, *, chart_metric: str = "binary_accuracy", minimum=None) -> str:
     """One section of the page by its title (one of SECTIONS), e.g. for a notebook cell."""
+    name = _OLD_NAMES.get(name, name)
     body = {
         "Stages": lambda: _stages(report),
         "Data": lambda: _data(report.data),
@@ -45,8 +48,8 @@ def section(report: RunReport, name: str, *, chart_metric: str = "binary_accurac
         "Drift": lambda: _drift(report.drift),
         "Slice evaluation": lambda: _evaluation(report.evaluation, chart_metric=chart_metric, minimum=minimum),
         "Gates": lambda: _gates(report.gates),
-        "Approval": lambda: _approvals(report.approvals),
-        "Push": lambda: _push(report.push),
+        "Decisions": lambda: _approvals(report.approvals),
+        "Pushes": lambda: _pushes(report),
         "Lineage": lambda: _lineage(report.lineage),
     }[name]()
     return _section(name, body)
@@ -63,10 +66,46 @@ def _key_figures(report: RunReport) -> str:
         figures.append(("overall AUC", f"{overall['metrics']['auc']['value']:.4f}"))
     if report.evaluation:
         figures.append(("model", {None: "?", True: "BLESSED", False: "NOT blessed"}[report.evaluation["blessed"]]))
-    if report.push:
-        figures.append(("push", f"version {report.push['version']}" if report.push["pushed"] else "not pushed"))
+    if report.pushes:
+        figures.append(
+            ("pushed", ", ".join(f"{p['destination'] or '?'} version {p['version']}" for p in report.pushes))
+        )
+    elif report.push:
+        figures.append(("pushed", "nothing"))
     cells = "".join(f"<div class='figure'><small>{_e(k)}</small><b>{_e(v)}</b></div>" for k, v in figures)
     return f"<div class='figures' id='key-figures'>{cells}</div>"
+
+
+def _why(report: RunReport) -> str:
+    """Why a run is BLOCKED or INCOMPLETE, under its status: what stopped it, with the anomalies or the
+    drift measures that tripped its gate, or the stages that never ran."""
+    parts = []
+    if report.status == "INCOMPLETE" and report.never_ran:
+        parts.append(f"<p>never ran: {_e(', '.join(report.never_ran))} (the run was stopped between stages)</p>")
+    if report.status == "BLOCKED" and report.blocked_by:
+        where = f"stopped at <b>{_e(report.stopped['stage'])}</b>" if report.stopped else "nothing pushed"
+        items = "".join(f"<li>{_e(line)}</li>" for line in report.blocked_by)
+        parts.append(f"<p>{where}:</p><ul>{items}</ul>")
+    stopped = report.stopped or {}
+    if stopped.get("anomalies"):
+        rows = [[_e(a.get(k, "")) for k in ("split", "feature", "kind", "description")] for a in stopped["anomalies"]]
+        parts.append("<p>anomalies with policy fail:</p>" + _table(["split", "feature", "kind", "description"], rows))
+    if stopped.get("drift"):
+        rows = [
+            [
+                _e(d["kind"]),
+                _e(d["feature"]),
+                _e(d["measure"]),
+                drift_html.number(d["value"]),
+                drift_html.number(d["threshold"]),
+            ]
+            for d in stopped["drift"]
+        ]
+        parts.append(
+            "<p>drift measures over their thresholds:</p>"
+            + _table(["comparison", "feature", "measure", "value", "threshold"], rows)
+        )
+    return f"<div id='stopped'>{''.join(parts)}</div>" if parts else ""
 
 
 def _e(value) -> str:
@@ -98,6 +137,7 @@ def _stages(report: RunReport) -> str:
         ]
         for s in report.stages
     ]
+    rows += [[_e(node), "<b class='fail'>never ran</b>", "", "", ""] for node in report.never_ran]
     table = _table(["stage", "state", "started at (s)", "seconds", "cache hit"], rows)
     return timeline_svg(report.stages) + table
 
@@ -127,14 +167,22 @@ def _data(data: Optional[dict]) -> str:
     return "".join(parts)
 
 
+_POLICY_VERDICT = {"fail": "<b class='fail'>FAILED</b>", "warn": "warned", "ignore": "ignored"}
+
+
 def _anomalies(anomalies: Optional[dict]) -> str:
     if anomalies is None:
         return NOT_RECORDED
     verdict = {None: "", True: "passed", False: "FAILED"}[anomalies["blessed"]]
     parts = [f"<p>validation {verdict}</p>" if verdict else ""]
     if anomalies["summary"] is not None:
-        rows = [[_e(a.get(k, "")) for k in ("feature", "kind", "policy", "description")] for a in anomalies["summary"]]
-        parts.append(_table(["feature", "kind", "policy", "description"], rows) if rows else "<p>no anomalies</p>")
+        rows = [
+            [_POLICY_VERDICT.get(a.get("policy"), _e(a.get("policy", "")))]
+            + [_e(a.get(k, "")) for k in ("split", "feature", "kind", "policy", "description")]
+            for a in anomalies["summary"]
+        ]
+        head = ["result", "split", "feature", "kind", "policy", "description"]
+        parts.append(_table(head, rows) if rows else "<p>no anomalies</p>")
         return "".join(parts)
     rows = [[_e(split), _e(item)] for split, items in anomalies["by_split"].items() for item in items]
     parts.append(_table(["split", "anomaly"], rows) if rows else "<p>no anomalies</p>")
@@ -145,7 +193,9 @@ def _drift(drift: Optional[dict]) -> str:
     if drift is None:
         return NOT_RECORDED
     verdict = {None: "", True: "passed", False: "BLOCKED"}[drift["blessed"]]
-    parts = [f"<p>drift {verdict} (policy {_e(drift['policy'])})</p>"]
+    unmeasured = sum(drift_html.not_measurable(r) for r in drift["reports"])
+    na = f"; {unmeasured} measures n/a (not measurable, never a pass)" if unmeasured else ""
+    parts = [f"<p>drift {verdict} (policy {_e(drift['policy'])}){na}</p>"]
     if not drift["reports"]:
         parts.append("<p>nothing to compare: no previous span and no serving data</p>")
     parts += [drift_html.report_section(r) for r in drift["reports"]]
@@ -186,19 +236,26 @@ def _gates(gates: Optional[dict]) -> str:
 def _approvals(records: list[dict]) -> str:
     if not records:
         return NOT_RECORDED
-    rows = [[_e(r[k] or "") for k in ("kind", "by", "at", "destination", "version", "reason")] for r in records]
-    return _table(["record", "by", "at", "destination", "version", "reason"], rows)
+    rows = [[_e(r[k] or "") for k in ("kind", "destination", "version", "at", "by", "reason")] for r in records]
+    return _table(["decision", "destination", "version", "at", "by", "reason"], rows)
 
 
-def _push(push: Optional[dict]) -> str:
-    if push is None:
-        return NOT_RECORDED
-    if not push["pushed"]:
-        return "<p>not pushed</p>"
-    name = f" ({_e(push['destination_name'])})" if push.get("destination_name") else ""
-    by = push.get("recorded_by")
-    who = f" &middot; by {_e(by['by'])} at {_e(by['at'])}" if by and by.get("by") else ""
-    return f"<p>pushed{name} version {_e(push['version'])} to <code>{_e(push['destination'])}</code>{who}</p>"
+def _pushes(report: RunReport) -> str:
+    """Every version pushed: automatically by the run, and later on approval."""
+    if not report.pushes:
+        return NOT_RECORDED if report.push is None else "<p>not pushed</p>"
+    items = []
+    for p in report.pushes:
+        name = f" ({_e(p['destination'])})" if p["destination"] else ""
+        how = {"automatic": "automatic", "approved": "approved"}.get(p["how"], p["how"])
+        who = f", by {_e(p['by'])}" if p["by"] else ""
+        when = f" at {_e(p['at'])}" if p["at"] else ""
+        gone = " <b class='fail'>(version directory gone)</b>" if p["state"] == "failed" else ""
+        items.append(
+            f"<li>pushed{name} version {_e(p['version'])} to <code>{_e(p['path'])}</code> &middot; "
+            f"{_e(how)}{who}{when}{gone}</li>"
+        )
+    return f"<ul class='pushes'>{''.join(items)}</ul>"
 
 
 def _lineage(steps: list[dict]) -> str:
@@ -206,10 +263,15 @@ def _lineage(steps: list[dict]) -> str:
         return NOT_RECORDED
 
     def names(artifacts: list[dict]) -> str:
-        return "<br>".join(f"{_e(a['type'])} #{a['id']}" for a in artifacts)
+        return "<br>".join(
+            f"<b>{_e(a['type'])}</b> {_e(a.get('key', ''))} (artifact {a['id']}"
+            + (", from an earlier run" if a.get("earlier") else "")
+            + f")<br><code>{_e(a['uri'])}</code>"
+            for a in artifacts
+        )
 
-    rows = [[_e(s["node"]), names(s["reads"]), names(s["writes"])] for s in steps]
-    return "<p>artifact ids are ML Metadata ids; reads from earlier runs show their ids</p>" + _table(
+    rows = [[_e(s["node"]), names(s["reads"]) or "-", names(s["writes"]) or "-"] for s in steps]
+    return "<p>each artifact: its type, the stage's name for it, its ML Metadata id and where it is</p>" + _table(
         ["stage", "reads", "writes"], rows
     )
 

@@ -10,12 +10,15 @@ from __future__ import annotations
 import html
 from typing import Optional
 
+COUNT_METRICS = ("example_count", "weighted_example_count")  # counts of examples: whole numbers
 
-def _cell(entry: dict) -> str:
+
+def _cell(entry: dict, *, metric: str = "") -> str:
     value = entry["value"]
-    text = "undefined" if value is None else f"{value:.4f}"
+    count = metric in COUNT_METRICS
+    text = "undefined" if value is None else (f"{value:.0f}" if count else f"{value:.4f}")
     if entry["delta"] is not None:
-        text += f" <small>({entry['delta']:+.4f})</small>"
+        text += f" <small>({entry['delta']:+.0f})</small>" if count else f" <small>({entry['delta']:+.4f})</small>"
     css = ' class="fail"' if entry["failed_gates"] else ""
     title = f' title="failed: {", ".join(entry["failed_gates"])}"' if entry["failed_gates"] else ""
     return f"<td{css}{title}>{text}</td>"
@@ -70,6 +73,6 @@ def slices_table(data: dict) -> str:
     head = "".join(f"<th>{html.escape(m)}</th>" for m in metrics)
     body = []
     for row in data["slices"]:
-        cells = "".join(_cell(row["metrics"][m]) for m in metrics)
+        cells = "".join(_cell(row["metrics"][m], metric=m) for m in metrics)
         body.append(f"<tr><td>{html.escape(row['slice'])}</td><td>{html.escape(row['status'])}</td>{cells}</tr>")
     return f"<table class='slices'><tr><th>slice</th><th>status</th>{head}</tr>\n{''.join(body)}\n</table>"

@@ -18,7 +18,8 @@ from typing import Optional
 import ml_metadata as mlmd
 
 from tfxgate.artifacts import anomalies, blessing, drift_report, evaluation, pushed
-from tfxgate.mlmd import audit
+from tfxgate.artifacts.kept import kept_dir
+from tfxgate.mlmd import audit, plan
 from tfxgate.mlmd.graph import Graph, value
 from tfxgate.mlmd.settings import MetadataSection, SqliteMetadata
 from tfxgate.mlmd.store import EXECUTION_STATES, MetadataError, open_store, sqlite_path
@@ -62,6 +63,9 @@ class RunSummary:
     blocked_by: list[str] = field(default_factory=list)  # why BLOCKED, one line each
     model_id: Optional[int] = None  # the run's Model artifact: models are named by artifact id everywhere
     baseline_model_id: Optional[int] = None
+    # The node ids the run set out to execute (`tfxgate.mlmd.plan`); None when the run recorded no plan.
+    planned_stages: Optional[list[str]] = None
+    kept: Optional[str] = None  # where the gate stage that stopped the run kept its output (artifacts/kept.py)
     # How the CLI located this run's pipeline (`-c CONFIG [--root DIR] [--set k=v ...]`, shell-quoted):
     # a printed command repeats them, so it works when pasted.
     cli_options: Optional[str] = None
@@ -105,10 +109,58 @@ def summarize(
     except MetadataError as err:  # e.g. the server went away: the run's own outcome still stands
         summary.error = summary.error or str(err)
         return judge(summary)
-    _stage_states(summary, store)
+    return read_run(summary, store, curated_schema=curated_schema, artifacts_root=outcome.root / "artifacts")
+
+
+def from_store(
+    store: mlmd.MetadataStore, executions, *, pipeline: str, run_id: str, address: str, kind: str
+) -> RunSummary:
+    """The summary of a run as ML Metadata alone records it (`tfxgate report`, a notebook's run).
+
+    Stages are the run's executions (the governance records it is associated with
+    are no stages), in order, each with its state in the store; the status is
+    `judge`'s, the same rule the CLI exits by.
+    """
     graph = Graph(store)
-    outputs = graph.outputs_by_type(n.execution_id for n in outcome.nodes if n.execution_id is not None)
-    _read_blocked_drift(summary, outcome, graph)
+    stages = [e for e in sorted(executions, key=lambda e: e.id) if graph.execution_type(e) not in audit.KINDS]
+    names = graph.node_names(stages)
+    summary = RunSummary(
+        pipeline=pipeline,
+        run_id=run_id,
+        succeeded=True,
+        seconds=0.0,
+        metadata=address,
+        metadata_kind=kind,
+        stages=[
+            {
+                "node": names.get(e.id, graph.execution_type(e) or "?"),
+                "state": "resolved" if graph.execution_type(e).endswith("Resolver") else "unknown",
+                "seconds": max(e.last_update_time_since_epoch - e.create_time_since_epoch, 0) / 1000,
+                "execution_id": e.id,
+            }
+            for e in stages
+        ],
+    )
+    return read_run(summary, store, curated_schema=True)
+
+
+def read_run(
+    summary: RunSummary, store: mlmd.MetadataStore, *, curated_schema: bool, artifacts_root: Optional[Path] = None
+) -> RunSummary:
+    """Fills `summary` (its stages named, with execution ids) from the store and judges it.
+
+    `artifacts_root` is the pipeline root where a gate stage that stopped the run kept its
+    output; without it, it is found from the run's recorded artifacts.
+    """
+    _stage_states(summary, store)
+    summary.planned_stages = plan.planned(store, summary.run_id)
+    failed = next((s for s in summary.stages if s["state"] in ("failed", "canceled")), None)
+    if summary.failed_stage is None and failed is not None:
+        summary.failed_stage = failed["node"]
+    graph = Graph(store)
+    ids = [s["execution_id"] for s in summary.stages if s["execution_id"] is not None]
+    outputs = graph.outputs_by_type(ids)
+    _read_stopped_gate(summary, graph, artifacts_root=artifacts_root)
     for artifact in outputs.get("ExampleAnomalies", []):
         _read_validation(summary, artifact)
     for report in outputs.get("tfxgate.DriftReport", []):
@@ -140,13 +192,21 @@ def summarize(
 
 
 def judge(summary: RunSummary) -> RunSummary:
-    """Sets `status` and `blocked_by` from what the summary holds (see RunSummary.status); returns it."""
+    """Sets `status` and `blocked_by` from what the summary holds; returns it.
+
+    The one status rule, for the CLI's exit code, `summary.json` and the run report:
+    FAILED when a stage failed or was canceled other than by its gate stopping the run;
+    INCOMPLETE when a stage is left RUNNING/NEW in ML Metadata, or a stage of the run's
+    plan never ran (its process was killed between stages); else BLOCKED when a gate or
+    a standing rejection stopped the push (`blocked_by` says which); else SUCCEEDED.
+    """
     states = {stage["state"] for stage in summary.stages}
     gate = _stopped_by_gate(summary)
     summary.blocked_by = [gate] if gate else _blockers(summary)
-    if (summary.failed_stage or states & {"failed", "canceled"}) and not gate:
+    failed = summary.failed_stage or states & {"failed", "canceled"}
+    if failed and not gate:
         summary.status = "FAILED"
-    elif states & {"running", "new"}:
+    elif states & {"running", "new"} or (not failed and never_ran(summary)):
         summary.status = "INCOMPLETE"
     else:
         summary.status = "BLOCKED" if summary.blocked_by else "SUCCEEDED"
@@ -154,18 +214,45 @@ def judge(summary: RunSummary) -> RunSummary:
     return summary
 
 
+def never_ran(summary: RunSummary) -> list[str]:
+    """The stages of the run's plan with no execution in the run."""
+    ran = {stage["node"] for stage in summary.stages}
+    return [node for node in summary.planned_stages or [] if node not in ran]
+
+
 # The exceptions by which a stage stops the run as a gate (components/drift/executor.py,
 # components/validate/anomalies.py): the runner's error starts with the exception's name.
 GATE_STOPS = {"DriftBlocked": "drift", "AnomaliesFailed": "validation"}
+# The node ids of those stages (tfxgate/pipelines/stages.py), whose kept output shows the stop.
+DRIFT_STAGE, VALIDATE_STAGE = "DataDrift", "Validate"
 
 
 def _stopped_by_gate(summary: RunSummary) -> Optional[str]:
-    """`gate: why` when the failed stage failed because its gate stopped the run, else None."""
-    if not summary.failed_stage or not summary.error:
+    """`gate: why` when the failed stage failed because its gate stopped the run, else None.
+
+    The runner's error names the gate's exception; without it (a run read back from
+    ML Metadata alone) the output the gate stage kept says so (`_read_stopped_gate`).
+    """
+    if not summary.failed_stage:
         return None
-    name, _, message = summary.error.partition(":")
-    gate = GATE_STOPS.get(name.rsplit(".", 1)[-1].strip())
-    return f"{gate}: {message.strip().splitlines()[0]}" if gate else None
+    if summary.error:
+        name, _, message = summary.error.partition(":")
+        gate = GATE_STOPS.get(name.rsplit(".", 1)[-1].strip())
+        if gate:
+            return f"{gate}: {message.strip().splitlines()[0]}"
+    if summary.failed_stage == DRIFT_STAGE and (summary.drift or {}).get("blessed") is False:
+        drifted = [
+            f"{feature} ({', '.join(fired)})"
+            for r in summary.drift["reports"]
+            for feature, fired in r["drifted"].items()
+        ]
+        return f"drift: beyond thresholds in {'; '.join(drifted) or 'the drift report'}"
+    if summary.failed_stage == VALIDATE_STAGE and summary.validation_blessed is False:
+        failing = [
+            line for lines in (summary.anomalies or {}).values() for line in lines if line.endswith("(policy fail)")
+        ]
+        return f"validation: {len(failing)} anomal{'y' if len(failing) == 1 else 'ies'} with policy fail"
+    return None
 
 
 def _blockers(summary: RunSummary) -> list[str]:
@@ -253,12 +340,15 @@ def _read_validation(summary: RunSummary, artifact) -> None:
     if found is None:
         summary.anomalies = anomalies.lines(artifact.uri)
         return
-    splits = json.loads(value(artifact, "split_names") or "[]")
+    _read_anomaly_summary(summary, found, splits=json.loads(value(artifact, "split_names") or "[]"))
+    summary.validation_blessed = blessing.read(artifact).blessed is True
+
+
+def _read_anomaly_summary(summary: RunSummary, found: list[dict], *, splits: list[str]) -> None:
     summary.anomalies = {split: [] for split in splits}
     for item in found:
         line = f"{item['feature']}: {item['kind']}: {item['description']} (policy {item['policy']})"
         summary.anomalies.setdefault(item["split"], []).append(line)
-    summary.validation_blessed = blessing.read(artifact).blessed is True
 
 
 def _read_drift_report(summary: RunSummary, uri: str) -> None:
@@ -280,30 +370,43 @@ def _read_drift_report(summary: RunSummary, uri: str) -> None:
     ]
 
 
-def _read_blocked_drift(summary: RunSummary, outcome: RunOutcome, graph: Graph) -> None:
-    """The drift report of a DataDrift that blocked the run: TFX discarded its outputs, the
-    executor kept a copy (`drift_report.kept_dir`), and the summary carries it as the reason.
+def _read_stopped_gate(summary: RunSummary, graph: Graph, *, artifacts_root: Optional[Path]) -> None:
+    """What DataDrift or Validate kept when it stopped the run (TFX discarded its outputs; see
+    tfxgate/artifacts/kept.py): the drift report, or the anomaly summary with each policy.
 
     The failed execution's id (the runner saw only the exception) comes from ML Metadata:
-    the run's DataDrift execution.
+    the run's execution of that node.
     """
-    failed = outcome.failed_node
-    if failed is None or failed.node_id != "DataDrift":
+    if summary.failed_stage not in (DRIFT_STAGE, VALIDATE_STAGE):
         return
-    executions = graph.run_executions(outcome.run_id)
+    executions = graph.run_executions(summary.run_id)
     names = graph.node_names(executions)
-    ids = [e.id for e in executions if names.get(e.id) == "DataDrift"]
-    if failed.execution_id is not None:
-        ids = [failed.execution_id]
-    if not ids:
+    mine = [e for e in executions if names.get(e.id) == summary.failed_stage]
+    if not mine:
         return
-    published = outcome.root / "artifacts" / "DataDrift" / "drift_report" / str(max(ids))
-    kept = drift_report.kept_dir(str(published))
-    if drift_report.read(kept) is None:
+    execution = max(mine, key=lambda e: e.id)
+    root = artifacts_root or _pipeline_root(graph, execution)
+    if root is None:
         return
-    _read_drift_report(summary, kept)
-    summary.drift["blessed"] = False
-    summary.drift["retrain"] = False
+    if summary.failed_stage == DRIFT_STAGE:
+        kept = kept_dir(str(root / DRIFT_STAGE / "drift_report" / str(execution.id)))
+        if drift_report.read(kept) is not None:
+            _read_drift_report(summary, kept)
+            summary.drift.update(blessed=False, retrain=False)
+            summary.kept = kept
+        return
+    kept = kept_dir(str(root / VALIDATE_STAGE / "anomalies" / str(execution.id)))
+    found = anomalies.kept_summary(kept)
+    if found is not None:
+        _read_anomaly_summary(summary, found, splits=[])
+        summary.validation_blessed = False
+        summary.kept = kept
+
+
+def _pipeline_root(graph: Graph, execution) -> Optional[Path]:
+    """The folder TFX writes outputs under (`<root>/<node>/<key>/<id>`), from the examples the stage read."""
+    found = graph.inputs(execution, type_name="Examples")
+    return Path(found[0][1].uri).parents[2] if found else None
 
 
 def render(summary: RunSummary) -> str:
@@ -379,7 +482,9 @@ def _status_line(summary: RunSummary) -> str:
         return f"FAILED in {summary.failed_stage}" if summary.failed_stage else "FAILED"
     if summary.status == "INCOMPLETE":
         running = [s["node"] for s in summary.stages if s["state"] in ("running", "new")]
-        return f"INCOMPLETE ({', '.join(running)} left running in ML Metadata)"
+        if running:
+            return f"INCOMPLETE ({', '.join(running)} left running in ML Metadata)"
+        return f"INCOMPLETE (stopped between stages: {', '.join(never_ran(summary))} never ran)"
     if summary.status == "BLOCKED":
         return f"BLOCKED, nothing pushed ({'; '.join(summary.blocked_by)})"
     return "SUCCEEDED"
