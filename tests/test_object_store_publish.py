@@ -85,6 +85,19 @@ def test_a_model_on_the_store_publishes_to_the_store_and_to_a_local_root(server,
     assert publish.read_manifest(local.path)["fingerprint"] == fingerprint.model_fingerprint(local_model)
 
 
+def test_glob_on_the_store_matches_like_a_local_glob(server):
+    bucket = server.new_bucket()
+    for key in ("data/span-1/a.csv", "data/span-1/deeper/b.csv", "data/span-2/c.csv", "data/span-2/c.txt"):
+        filesystem.write_text(f"{bucket}/{key}", "x")
+    assert filesystem.glob(f"{bucket}/data/span-*/*.csv") == [
+        f"{bucket}/data/span-1/a.csv",
+        f"{bucket}/data/span-2/c.csv",
+    ]
+    found = filesystem.glob(f"{bucket}/data/span-?/c.*")
+    assert found == [f"{bucket}/data/span-2/c.csv", f"{bucket}/data/span-2/c.txt"]
+    assert filesystem.glob(f"{bucket}/data/span-1/a.csv") == [f"{bucket}/data/span-1/a.csv"]
+
+
 def drive(root: Path, model: Path, run_id: str, serving: str, *, armed: str = "") -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k != failpoints.ENV}
     env[SERVING_ENV] = serving

@@ -401,18 +401,17 @@ def open_input(path) -> IO[bytes]:
 
 
 def glob(pattern: str) -> list[str]:
-    """Files matching a `*`/`?` pattern, sorted (local: `glob.glob`; object stores: keys under the fixed prefix)."""
+    """Files matching a `*`/`?` pattern, sorted (local: `glob.glob`; object stores: the keys under the pattern's
+    fixed prefix, where `*` and `?` never cross a `/`, as in a local glob)."""
     if not is_remote(pattern):
         import glob as local_glob
 
         return sorted(local_glob.glob(pattern))
-    import fnmatch
-
-    fixed = re.split(r"[*?\[]", pattern, maxsplit=1)[0]
+    fixed = re.split(r"[*?]", pattern, maxsplit=1)[0]
     base = RemotePath(fixed.rsplit("/", 1)[0] if "/" in fixed.partition("://")[2] else fixed)
-    prefix = _prefix(base)
-    keys = _store(base.scheme).keys(base.bucket, prefix)
-    return sorted(u for u in (f"{base.scheme}://{base.bucket}/{k}" for k in keys) if fnmatch.fnmatchcase(u, pattern))
+    wanted = re.compile("".join({"*": "[^/]*", "?": "[^/]"}.get(c, re.escape(c)) for c in pattern) + r"\Z")
+    keys = _store(base.scheme).keys(base.bucket, _prefix(base))
+    return sorted(u for u in (f"{base.scheme}://{base.bucket}/{k}" for k in keys) if wanted.match(u))
 
 
 def _not_found(err: Exception) -> bool:
