@@ -14,7 +14,8 @@ lock satisfies (tests/test_wheel.py checks both against the built wheel's metada
 The taxi example (config, curated schema, trainer module) ships as package data
 under `tfxgate/examples/taxi/`, in the repo's own layout, so the config's relative
 paths hold there too (`package://tfxgate/examples/taxi/...`); `tfxgate init DIR`
-copies it out as a starter project.
+copies it out as a starter project. The generic tabular trainer ships the same
+way (`tfxgate/examples/tabular/`), for `tfxgate init DIR --csv FILE`.
 """
 
 from setuptools import find_packages, setup
@@ -36,7 +37,9 @@ PACKAGES, PACKAGE_DIR = _discover()
 # holds links to the repo's configs/taxi.yaml, schemas/taxi/ and trainers/taxi/ in
 # that same layout; the wheel gets the files themselves. The trainer module stays
 # alone in its folder: TFX's Trainer packages every .py beside it.
-PACKAGE_DATA = {"tfxgate": ["examples/taxi/**/*"]}
+# tfxgate/examples/tabular/ links to trainers/tabular/: the generic trainer that
+# `tfxgate init DIR --csv FILE` copies into a project for the user's own data.
+PACKAGE_DATA = {"tfxgate": ["examples/taxi/**/*", "examples/tabular/**/*"]}
 
 # Every distribution the code imports directly (tests/test_wheel.py derives the set
 # from the imports). Ranges follow requirements/requirements.in where it caps a

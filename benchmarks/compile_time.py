@@ -33,7 +33,7 @@ def main() -> None:
     from tfxgate.pipelines.kubeflow.compile import compile_kubeflow
 
     print(f"import TFX + tfxgate: {time.perf_counter() - began:.1f} s (once per command)")
-    print(f"{'config':20} {'tfxgate s':>10} {'stock s':>10} {'ratio':>7}")
+    print(f"{'config':20} {'tfxgate s: median (min-max)':>28} {'stock s: median (min-max)':>28} {'tfxgate/stock':>13}")
     with tempfile.TemporaryDirectory() as tmp:
         for path in args.configs:
             config = load_config(path, overrides=[f"kubeflow.pipeline_root={tmp}/root"])
@@ -53,7 +53,9 @@ def main() -> None:
                     ours.append(t1 - t0)
                     stock.append(t2 - t1)
             a, b = statistics.median(ours), statistics.median(stock)
-            print(f"{path.stem:20} {a:10.2f} {b:10.2f} {a / b:7.2f}")
+            mine = f"{a:.2f} ({min(ours):.2f}-{max(ours):.2f})"
+            theirs = f"{b:.2f} ({min(stock):.2f}-{max(stock):.2f})"
+            print(f"{path.stem:20} {mine:>28} {theirs:>28} {a / b:13.2f}")
 
 
 if __name__ == "__main__":

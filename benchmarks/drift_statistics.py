@@ -1,6 +1,6 @@
 """Benchmark: statistics + anomalies + drift, tfxgate's Arrow path vs TFDV's Beam path, same CSV.
 
-    .venv/bin/python -m benchmarks.drift_statistics --rows 1000000
+    .venv/bin/python -m benchmarks.drift_statistics --rows 1000000 [--repeat 3]
 
 Both sides get two spans (the same resized taxi CSV read twice, so the work is
 that of two spans) and produce TFDV-format statistics for each, the anomalies
@@ -13,7 +13,8 @@ first:
   runs) + `tfdv.validate_statistics` with TFDV's drift comparators (L-infinity /
   JSD) on every feature.
 
-Imports are done before timing on both sides. Stock here is TFDV called
+Imports are done before timing on both sides; each side runs `--repeat` times,
+alternating, and the median, min and max and the ratio of the medians are printed. Stock here is TFDV called
 directly, a lower bound of StatisticsGen + ExampleValidator inside a pipeline
 (no ExampleGen, no MLMD, no artifact I/O), so the ratio is conservative.
 """
@@ -25,12 +26,15 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.repeats import REPEATS, comparison
+
 REPO = Path(__file__).resolve().parents[1]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument("--repeat", type=int, default=REPEATS, help="runs per side (default: %(default)s)")
     args = parser.parse_args()
 
     import tensorflow_data_validation as tfdv
@@ -46,13 +50,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as work:
         csv_path = str(taxi_data(Path(work), rows=args.rows))
 
-        start = time.perf_counter()
-        tables = [read_csv_table(csv_path) for _ in range(2)]
-        stats = [statistics_from_arrow(t) for t in tables]
-        tfdv.validate_statistics(stats[1], schema)
-        (base, categorical), (current, _) = from_arrow(tables[0]), from_arrow(tables[1])
-        report = compare_tables(base, current, categorical=categorical)
-        ours = time.perf_counter() - start
+        def ours_once():
+            tables = [read_csv_table(csv_path) for _ in range(2)]
+            stats = [statistics_from_arrow(t) for t in tables]
+            tfdv.validate_statistics(stats[1], schema)
+            (base, categorical), (current, _) = from_arrow(tables[0]), from_arrow(tables[1])
+            return compare_tables(base, current, categorical=categorical)
 
         stock_schema = type(schema)()
         stock_schema.CopyFrom(schema)
@@ -61,15 +64,29 @@ def main() -> None:
                 feature.drift_comparator.infinity_norm.threshold = 0.1
             else:
                 feature.drift_comparator.jensen_shannon_divergence.threshold = 0.1
-        start = time.perf_counter()
-        stock_stats = [tfdv.generate_statistics_from_csv(csv_path) for _ in range(2)]
-        tfdv.validate_statistics(stock_stats[1], stock_schema, previous_statistics=stock_stats[0])
-        stock = time.perf_counter() - start
 
+        def stock_once():
+            stock_stats = [tfdv.generate_statistics_from_csv(csv_path) for _ in range(2)]
+            tfdv.validate_statistics(stock_stats[1], stock_schema, previous_statistics=stock_stats[0])
+
+        ours, stock = [], []
+        for _ in range(args.repeat):
+            start = time.perf_counter()
+            report = ours_once()
+            ours.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            stock_once()
+            stock.append(time.perf_counter() - start)
+
+    row = comparison("statistics + anomalies + drift, s", ours=ours, stock=stock)
     print(f"rows per span: {args.rows:,}  features: {len(report.features)}")
-    print(f"ours  (Arrow statistics + TFDV anomalies + 5 drift measures): {ours:8.1f} s")
-    print(f"stock (TFDV/Beam statistics + TFDV anomalies + L-inf/JSD):    {stock:8.1f} s")
-    print(f"ratio stock / ours: {stock / ours:.1f}x")
+    for side, what in (
+        ("ours", "Arrow statistics + TFDV anomalies + 5 drift measures"),
+        ("stock", "TFDV/Beam statistics + TFDV anomalies + L-inf/JSD"),
+    ):
+        values = row[side]
+        print(f"{side:<5} ({what}): median {values['median']:.1f} s (min {values['min']:.1f}, max {values['max']:.1f})")
+    print(f"ratio stock / ours (medians): {row['ratio']:.1f}x")
 
 
 if __name__ == "__main__":

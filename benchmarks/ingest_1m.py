@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Optional
 
 from benchmarks import mlmd_stages
-from benchmarks.data import count_rows, taxi_data
+from benchmarks.data import taxi_data
 from benchmarks.process import BIN, timed_run
+from benchmarks.repeats import REPEATS, comparison, of_side, result
 from benchmarks.report import standalone
 
 NAME = "ingest_1m"
@@ -27,23 +28,39 @@ DEFAULT_ROWS = 1_000_000
 COMPONENT = {"ours": "Ingest", "stock": "CsvExampleGen"}
 
 
-def run(workdir: Path, *, rows: Optional[int]) -> dict:
-    """Times floor, ours and stock once each; returns the JSON-ready record."""
+def run(workdir: Path, *, rows: Optional[int], repeats: int = REPEATS) -> dict:
+    """Times floor, ours and stock `repeats` times each (interleaved); returns the JSON-ready record."""
     data = taxi_data(workdir, rows=rows or DEFAULT_ROWS)
-    records = [_side(side, workdir, data) for side in ("ours", "stock", "floor")]
-    seconds = {r["side"]: r["pipeline_seconds"] for r in records}
-    component = {r["side"]: r.get("component_seconds") for r in records}
-    return {
-        "benchmark": NAME,
-        "data": str(data),
-        "rows": count_rows(data),
-        "runs": records,
-        "ratios": {
-            "stock/ours (component seconds)": round(component["stock"] / component["ours"], 2),
-            "stock/ours (pipeline seconds)": round(seconds["stock"] / seconds["ours"], 2),
-            "ours/floor (component seconds)": round(component["ours"] / seconds["floor"], 2),
-        },
-    }
+    records = []
+    for repeat in range(repeats):
+        for side in ("ours", "stock", "floor"):
+            record = _side(side, workdir / f"repeat-{repeat}", data)
+            record["repeat"] = repeat
+            records.append(record)
+
+    def values(side: str, key: str) -> list[float]:
+        return of_side(records, side, key)
+
+    compared = [
+        comparison(
+            "ingest component s (ML Metadata)",
+            ours=values("ours", "component_seconds"),
+            stock=values("stock", "component_seconds"),
+            ours_label="Ingest",
+            stock_label="CsvExampleGen",
+        ),
+        comparison("pipeline s", ours=values("ours", "pipeline_seconds"), stock=values("stock", "pipeline_seconds")),
+        comparison("process s", ours=values("ours", "process_seconds"), stock=values("stock", "process_seconds")),
+        comparison(
+            "Ingest vs the floor, s",
+            ours=values("floor", "component_seconds"),
+            stock=values("ours", "component_seconds"),
+            ours_label="pyarrow.csv.read_csv",
+            stock_label="Ingest",
+            note="in the last row, the ratio is Ingest / bare pyarrow read (target: at most 5×)",
+        ),
+    ]
+    return result(NAME, data=data, repeats=repeats, records=records, comparisons=compared)
 
 
 def _side(side: str, workdir: Path, data: Path) -> dict:
@@ -76,23 +93,13 @@ def _side(side: str, workdir: Path, data: Path) -> dict:
 
 
 def table(result: dict) -> str:
-    """side | component s | pipeline s | process s, then the ratios."""
-    lines = [f"{NAME}: {result['rows']:,} rows from {result['data']}"]
-    header = f"{'side':<8}{'what':<34}{'component s':>12}{'pipeline s':>12}{'process s':>11}"
-    lines += [header, "-" * len(header)]
-    what = {"ours": "tfxgate Ingest", "stock": "stock CsvExampleGen", "floor": "pyarrow.csv.read_csv (floor)"}
-    for r in result["runs"]:
-        lines.append(
-            f"{r['side']:<8}{what[r['side']]:<34}{r['component_seconds']:>12.1f}"
-            f"{r['pipeline_seconds']:>12.1f}{r['process_seconds']:>11.1f}"
-        )
-    lines += [f"ratio {name}: {value:.2f}x" for name, value in result["ratios"].items()]
-    return "\n".join(lines)
+    from benchmarks.tables import render
+
+    return render(result)
 
 
 def main() -> None:
-    result = standalone(NAME, __doc__, run, table, default_rows=DEFAULT_ROWS)
-    print(json.dumps(result["ratios"], indent=2))
+    standalone(NAME, __doc__, run, table, default_rows=DEFAULT_ROWS)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,21 @@ def _floor(data: Path) -> float:
     return time.monotonic() - began
 
 
+def stock_example_gen(data: Path):
+    """Stock CsvExampleGen on `data` alone, split as Ingest splits it (SPLITS hash buckets)."""
+    from tfx import v1 as tfx
+
+    return tfx.components.CsvExampleGen(
+        input_base=str(data.parent),
+        input_config=tfx.proto.Input(splits=[tfx.proto.Input.Split(name="all", pattern=data.name)]),
+        output_config=tfx.proto.Output(
+            split_config=tfx.proto.SplitConfig(
+                splits=[tfx.proto.SplitConfig.Split(name=n, hash_buckets=b) for n, b in SPLITS.items()]
+            )
+        ),
+    )
+
+
 def _pipeline(side: str, data: Path, root: Path, *, statistics=False, workers=None, schema=None) -> float:
     from tfx import v1 as tfx
 
@@ -41,15 +56,7 @@ def _pipeline(side: str, data: Path, root: Path, *, statistics=False, workers=No
             engine="beam" if workers else "auto",  # the Beam engine is what the workers scale
         )
     else:
-        node = tfx.components.CsvExampleGen(
-            input_base=str(data.parent),
-            input_config=tfx.proto.Input(splits=[tfx.proto.Input.Split(name="all", pattern=data.name)]),
-            output_config=tfx.proto.Output(
-                split_config=tfx.proto.SplitConfig(
-                    splits=[tfx.proto.SplitConfig.Split(name=n, hash_buckets=b) for n, b in SPLITS.items()]
-                )
-            ),
-        )
+        node = stock_example_gen(data)
     nodes = [node]
     if statistics:
         nodes.append(tfx.components.StatisticsGen(examples=node.outputs["examples"]))

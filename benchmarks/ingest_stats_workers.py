@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import Optional
 
 from benchmarks import mlmd_stages
-from benchmarks.data import count_rows, taxi_data
+from benchmarks.data import taxi_data
 from benchmarks.process import BIN, REPO, timed_run
+from benchmarks.repeats import REPEATS, SPEEDUP, result, worker_comparison
 
 NAME = "ingest_stats_workers"
 DEFAULT_ROWS = 1_000_000
@@ -30,29 +31,23 @@ WORKERS = (1, 2)
 SCHEMA = REPO / "schemas" / "taxi" / "schema.pbtxt"
 
 
-def run(workdir: Path, *, rows: Optional[int]) -> dict:
-    """Runs the pipeline once per worker count; returns the JSON-ready record."""
+def run(workdir: Path, *, rows: Optional[int], repeats: int = REPEATS) -> dict:
+    """Runs the pipeline once per worker count, `repeats` times (interleaved); returns the JSON-ready record."""
     data = taxi_data(workdir, rows=rows or DEFAULT_ROWS)
-    records = [_run(workdir, data=data, workers=n) for n in WORKERS]
-    seconds = {r["side"]: r["beam_seconds"] for r in records}
-    speedup = round(seconds["workers-1"] / seconds["workers-2"], 2)
-    stage_line = ", ".join(
-        f"{r['side']}: " + " + ".join(f"{s['node']} {s['seconds']:.1f} s" for s in r["stages"]) for r in records
-    )
-    print(
-        f"{NAME}: Ingest + StatisticsGen on {count_rows(data):,} rows, multi_processing DirectRunner: "
-        f"{seconds['workers-1']:.1f} s with 1 worker, {seconds['workers-2']:.1f} s with 2 "
-        f"(speedup {speedup:.2f}x; {stage_line})",
-        flush=True,
-    )
-    return {
-        "benchmark": NAME,
-        "data": str(data),
-        "rows": count_rows(data),
-        "runs": records,
-        "beam_seconds": seconds,
-        "speedup_2_workers": speedup,
-    }
+    records = []
+    for repeat in range(repeats):
+        for n in WORKERS:
+            record = _run(workdir / f"repeat-{repeat}", data=data, workers=n)
+            record["repeat"] = repeat
+            records.append(record)
+            stages = " + ".join(f"{s['node']} {s['seconds']:.1f} s" for s in record["stages"])
+            print(f"  {record['side']} #{repeat}: {stages}", flush=True)
+
+    compared = [
+        worker_comparison(f"{' + '.join(STAGES)} s (ML Metadata)", records, "beam_seconds", note=SPEEDUP),
+        worker_comparison("process s", records, "process_seconds"),
+    ]
+    return result(NAME, data=data, repeats=repeats, records=records, comparisons=compared)
 
 
 def _run(workdir: Path, *, data: Path, workers: int) -> dict:

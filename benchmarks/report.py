@@ -9,28 +9,19 @@ from __future__ import annotations
 
 
 def summary_table(result: dict) -> str:
-    """benchmark | side | run | process s | pipeline s | ratio | stages that executed."""
-    runs = result["runs"]
-    ours = {r["run"]: r for r in runs if r["side"] == "ours"}
-    header = (
-        f"{'benchmark':<16}{'side':<7}{'run':<7}{'process s':>10}{'pipeline s':>11}  {'stock/ours':<14}"
-        "executed (not from cache)"
-    )
-    lines = [header, "-" * len(header)]
-    for record in runs:
-        mine = ours.get(record["run"])
-        ratio = ""
-        if record["side"] != "ours" and mine:
-            ratio = (
-                f"{_ratio(record['process_seconds'], mine['process_seconds'])} / "
-                f"{_ratio(record['pipeline_seconds'], mine['pipeline_seconds'])}"
-            )
-        executed = ", ".join(record["executed"]) or "nothing (all cached)"
+    """One line per run: side | run | repeat | process s | pipeline s | stages that executed.
+
+    Ratios are not here: they are taken between medians, in the comparison
+    table (`tables.render`).
+    """
+    header = f"{'side':<12}{'run':<7}{'repeat':>7}{'process s':>10}{'pipeline s':>11}  executed (not from cache)"
+    lines = [f"{result['benchmark']}: every run", header, "-" * len(header)]
+    for record in result["runs"]:
+        executed = ", ".join(record.get("executed", [])) or "nothing (all cached)"
         lines.append(
-            f"{result['benchmark']:<16}{record['side']:<7}{record['run']:<7}"
-            f"{record['process_seconds']:>10.1f}{record['pipeline_seconds']:>11.1f}  {ratio:<14}{executed}"
+            f"{record['side']:<12}{record.get('run', ''):<7}{record.get('repeat', 0):>7}"
+            f"{record['process_seconds']:>10.1f}{record['pipeline_seconds']:>11.1f}  {executed}"
         )
-    lines.append("ratio = stock / ours, process / pipeline seconds (> 1: tfxgate faster)")
     pushed = result.get("pushed_versions")
     if pushed:
         lines.append("model versions pushed: " + ", ".join(f"{side} {count}" for side, count in pushed.items()))
@@ -40,7 +31,7 @@ def summary_table(result: dict) -> str:
 def stage_table(result: dict) -> str:
     """Seconds per stage (from ML Metadata) for every side and run; `c` marks a cache hit."""
     runs = result["runs"]
-    columns = [f"{r['side']} {r['run']}" for r in runs]
+    columns = [f"{r['side']} {r.get('run', '')} {r.get('repeat', 0)}" for r in runs]
     nodes: list[str] = []
     cells: dict[tuple[str, int], str] = {}
     for index, record in enumerate(runs):
@@ -50,15 +41,11 @@ def stage_table(result: dict) -> str:
             mark = {"cached": " c", "resolved": " r", "failed": " F"}.get(stage["state"], "")
             cells[(stage["node"], index)] = f"{stage['seconds']:.1f}{mark}"
     width = max(len(n) for n in nodes) + 2 if nodes else 10
-    lines = [f"{'stage':<{width}}" + "".join(f"{c:>14}" for c in columns)]
+    lines = [f"{'stage':<{width}}" + "".join(f"{c:>18}" for c in columns)]
     for node in nodes:
-        lines.append(f"{node:<{width}}" + "".join(f"{cells.get((node, i), '-'):>14}" for i in range(len(runs))))
+        lines.append(f"{node:<{width}}" + "".join(f"{cells.get((node, i), '-'):>18}" for i in range(len(runs))))
     lines.append("seconds from ML Metadata; c = served from cache, r = resolver")
     return "\n".join(lines)
-
-
-def _ratio(stock: float, ours: float) -> str:
-    return f"{stock / ours:.1f}x" if ours > 0 else "inf"
 
 
 def standalone(name: str, doc: str, run, table, *, default_rows: int) -> dict:
@@ -67,24 +54,34 @@ def standalone(name: str, doc: str, run, table, *, default_rows: int) -> dict:
     Args:
       name: the benchmark's NAME (prog name and `<name>.json`).
       doc: the module docstring (its first paragraph is the description).
-      run: `run(workdir, rows=N) -> result dict`.
+      run: `run(workdir, rows=N, repeats=N) -> result dict`.
       table: `table(result) -> str`, printed at the end.
       default_rows: `--rows` when not given.
     """
     import argparse
     import json
+    import os
     import shutil
     import tempfile
     from pathlib import Path
 
+    from benchmarks.repeats import REPEATS
+    from benchmarks.run import machine
+
     parser = argparse.ArgumentParser(prog=f"python -m benchmarks.{name}", description=doc.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=default_rows)
+    parser.add_argument("--repeat", type=int, default=REPEATS, help="runs per side (default: %(default)s)")
+    parser.add_argument("--note", help="said in the tables' header, e.g. 'machine shared with other work'")
     parser.add_argument("--workdir", type=Path, help="keep data, roots and logs here (default: a temp dir, removed)")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
     args = parser.parse_args()
+    if args.repeat < 1:
+        parser.error("--repeat must be >= 1")
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix=f"tfxgate-bench-{name}-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    result = run(workdir, rows=args.rows)
+    load_before = os.getloadavg()[0]
+    result = run(workdir, rows=args.rows, repeats=args.repeat)
+    result["machine"] = machine(load_before=load_before, note=args.note)
     if args.workdir is None:
         shutil.rmtree(workdir, ignore_errors=True)
     args.out.mkdir(parents=True, exist_ok=True)

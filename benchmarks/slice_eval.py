@@ -1,12 +1,15 @@
 """Benchmark: SliceEval vs the stock TFX Evaluator on the same examples, model and slices.
 
-    python -m benchmarks.slice_eval [--rows 200000] [--workdir DIR]
+    python -m benchmarks.slice_eval [--rows 200000] [--repeat 3] [--workdir DIR]
 
 One tfxgate pipeline run (train steps kept small) produces the examples and the
 model; then, in this one process, the stock Evaluator's executor and SliceEval's
 executor each evaluate that model on that eval split with the equivalent config
 (same slices — features and crosses, 20+ slices — same metrics, same Beam args),
-timed the same way. Prints both times and the ratio stock/ours.
+timed the same way, `--repeat` times each, alternating (the first executor in
+the process also pays TFMA's one-off warm-up; the median leaves it out). Prints
+each side's median, min and max and the ratio of the medians, and writes
+`benchmarks/results/slice_eval.json` for `benchmarks/tables.py`.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import os
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")  # before any TF import (TFX/TFMA need Keras 2)
 
 import argparse  # noqa: E402
+import functools  # noqa: E402
 import json  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
@@ -23,7 +27,8 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from benchmarks.data import taxi_data  # noqa: E402
+from benchmarks.data import count_rows, taxi_data  # noqa: E402
+from benchmarks.repeats import REPEATS, comparison  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SLICES = "[[], [payment_type], [trip_start_day], [trip_start_month], [payment_type, trip_start_day]]"
@@ -45,7 +50,7 @@ def _artifacts(root: Path):
     from tfx.types import artifact_utils, standard_artifacts
 
     examples = standard_artifacts.Examples()
-    [examples.uri] = [str(p) for p in sorted((root / "artifacts/CsvExampleGen/examples").iterdir())]
+    [examples.uri] = [str(p) for p in sorted((root / "artifacts/Ingest/examples").iterdir())]
     examples.split_names = artifact_utils.encode_split_names(["train", "eval"])
     model = standard_artifacts.Model()
     [model.uri] = [str(p) for p in sorted((root / "artifacts/Trainer/model").iterdir())]
@@ -64,7 +69,11 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.slice_eval")
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--workdir", type=Path)
+    parser.add_argument("--repeat", type=int, default=REPEATS, help="runs per side (default: %(default)s)")
+    parser.add_argument("--note", help="said in the table's header, e.g. 'machine shared with other work'")
+    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results")
     args = parser.parse_args(argv)
+    load_before = os.getloadavg()[0]
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="bench-slice-eval-"))
     workdir.mkdir(parents=True, exist_ok=True)
     data = taxi_data(workdir, rows=args.rows)
@@ -93,33 +102,56 @@ def main(argv=None) -> int:
         evaluation.uri, blessing.uri = str(workdir / name / "evaluation"), str(workdir / name / "blessing")
         return {"evaluation": [evaluation], "blessing": [blessing]}
 
-    # Ours first: the first executor in the process also pays TFMA's one-off warm-up.
-    ours = _timed(
-        "tfxgate SliceEval",
-        lambda: ours_executor.Executor(context).Do(
+    def ours_once(name: str) -> None:
+        ours_executor.Executor(context).Do(
             {"examples": [examples], "model": [model]},
-            outputs("ours", SliceEvaluation),
+            outputs(name, SliceEvaluation),
             {
                 "settings": config.stages.evaluation.model_dump_json(),
                 "label": config.data.label,
                 "example_split": "eval",
             },
-        ),
-    )
-    stock = _timed(
-        "stock Evaluator",
-        lambda: stock_executor.Executor(context).Do(
+        )
+
+    def stock_once(name: str) -> None:
+        stock_executor.Executor(context).Do(
             {"examples": [examples], "model": [model]},
-            outputs("stock", standard_artifacts.ModelEvaluation),
+            outputs(name, standard_artifacts.ModelEvaluation),
             {
                 "eval_config": proto_utils.proto_to_json(stock_eval_config(config)),
                 "example_splits": json.dumps(["eval"]),
             },
-        ),
-    )
-    report = json.loads((workdir / "ours/evaluation/report.json").read_text())
+        )
+
+    ours, stock = [], []
+    for repeat in range(args.repeat):
+        ours.append(_timed(f"tfxgate SliceEval #{repeat}", functools.partial(ours_once, f"ours-{repeat}")))
+        stock.append(_timed(f"stock Evaluator #{repeat}", functools.partial(stock_once, f"stock-{repeat}")))
+    report = json.loads((workdir / "ours-0/evaluation/report.json").read_text())
     print(f"  slices: {len(report['slices'])} (SliceEval), rows: {args.rows}")
-    print(f"  ratio stock/ours: {stock / ours:.2f}x")
+    from benchmarks.run import machine
+    from benchmarks.tables import render
+
+    result = {
+        "benchmark": "slice_eval",
+        "data": str(data),
+        "rows": count_rows(data),
+        "repeats": args.repeat,
+        "comparisons": [
+            comparison(
+                "evaluation s (executor in process)",
+                ours=ours,
+                stock=stock,
+                ours_label="SliceEval",
+                stock_label="Evaluator",
+                note=f"{len(report['slices'])} slices, evaluated on the eval split",
+            )
+        ],
+        "machine": machine(load_before=load_before, note=args.note),
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "slice_eval.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(render(result))
     return 0
 
 

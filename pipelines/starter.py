@@ -1,5 +1,8 @@
 """`tfxgate init DIR`: a starter project copied from the taxi example the wheel ships.
 
+(`tfxgate init DIR --csv FILE --label COLUMN` writes a project for the user's own
+data instead: `csv_starter.py`.)
+
 The wheel carries the repo's demo (config, curated schema, trainer module) as
 package data under `tfxgate/examples/taxi/`, in the repo's own layout (setup.py;
 in the repo that folder links to `configs/`, `schemas/` and `trainers/`). Copying
@@ -11,6 +14,7 @@ Its data is the taxi sample inside the `tfx` wheel (`package://tfx/...`).
 
 from __future__ import annotations
 
+import shlex
 import shutil
 from importlib import resources
 from pathlib import Path
@@ -32,6 +36,18 @@ def _example_files() -> dict[Path, Path]:
     }
 
 
+def run_command(config: Path) -> str:
+    """The command that runs a starter project's config, as a user pastes it."""
+    return f"tfxgate run {shlex.quote(str(config))}"
+
+
+def refuse_existing(paths: list[Path]) -> None:
+    """Raises `StarterExists` naming each of `paths` that exists."""
+    existing = [str(path) for path in paths if path.exists()]
+    if existing:
+        raise StarterExists(f"already exists: {', '.join(existing)}; choose another directory")
+
+
 def write_starter(directory: Path) -> list[Path]:
     """Copies the taxi example into `directory`; returns the files written.
 
@@ -39,9 +55,7 @@ def write_starter(directory: Path) -> list[Path]:
     a user's edited config or trainer is never overwritten.
     """
     files = _example_files()
-    existing = [str(directory / name) for name in files if (directory / name).exists()]
-    if existing:
-        raise StarterExists(f"already exists: {', '.join(existing)}; choose another directory")
+    refuse_existing([directory / name for name in files])
     for name, source in files.items():
         (directory / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, directory / name)

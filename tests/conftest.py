@@ -10,6 +10,7 @@ import importlib.util
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -58,6 +59,13 @@ def small_run_overrides(sample: Path, root: Path) -> list[str]:
         "stages.trainer.train_steps=60",
         "stages.trainer.eval_steps=10",
     ]
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (bound, then closed): a server that is down."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 @dataclass

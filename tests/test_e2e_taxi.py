@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_pipeline
+from tests.conftest import free_port, run_pipeline
 
 pytestmark = pytest.mark.e2e
 
@@ -239,7 +239,9 @@ def test_anomaly_stops_the_run_before_training_naming_feature_kind_and_value(sam
     bad_csv.parent.mkdir()
     synthetic_drift.write_csv(table, bad_csv)
     before = pushed_versions(copied_root / "serving")
-    result = run_pipeline(sample_csv, copied_root, f"data.path={bad_csv}", "stages.drift.policy=warn")
+    down = f"http://127.0.0.1:{free_port()}/hook"  # an alert sink that is down must not change the exit code
+    alerts = f"alerts={{sinks: {{ops: {{kind: webhook, url: '{down}'}}}}, tries: 2, backoff_seconds: 0}}"
+    result = run_pipeline(sample_csv, copied_root, f"data.path={bad_csv}", "stages.drift.policy=warn", alerts)
     assert result.returncode == 4, result.stdout + result.stderr
     assert ": BLOCKED, nothing pushed (validation: " in result.stdout
     assert "against the schema (policy fail); stopping before training" in result.stdout
@@ -248,6 +250,7 @@ def test_anomaly_stops_the_run_before_training_naming_feature_kind_and_value(sam
     assert pushed_versions(copied_root / "serving") == before
     summary = result.summaries()[-1]
     assert summary["failed_stage"] == "Validate" and "Bitcoin" in summary["error"]
+    assert [(a["event"], a["delivered"], a["tries"]) for a in summary["alerts"]] == [("blocked", False, 2)]
     # The console names the cause in one line; the traceback is kept in the run's log file.
     assert "Traceback" not in result.stderr
     log = (copied_root / "logs" / "tfxgate.log").read_text()

@@ -113,6 +113,8 @@ def test_bash_snippet(snippet, monkeypatch, capsys):
             assert (REPO / args[0]).is_file(), f"{snippet}: bash {args[0]}: no such script"
         elif program in (".venv/bin/python", "python") and args[:2] == ["-m", "pytest"]:
             assert all((REPO / a).exists() for a in args[2:] if not a.startswith("-")), snippet
+        elif program in (".venv/bin/python", "python") and args and args[0].startswith("scripts/"):
+            assert (REPO / args[0]).is_file(), f"{snippet}: python {args[0]}: no such script"
         elif program == "head":
             continue
         else:

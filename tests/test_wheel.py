@@ -24,15 +24,18 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from tests import tabular_csv
 from tests.conftest import REPO
 
 # Source folder -> where setup.py puts it in the wheel.
 WHEEL_FOLDERS = {"tfxgate": "tfxgate", "components": "tfxgate/components", "pipelines": "tfxgate/pipelines"}
-EXAMPLE = {  # the taxi example: path in the wheel -> the repo file it ships
+EXAMPLE = {  # the taxi example and the tabular trainer (`init --csv`): path in the wheel -> the repo file it ships
     "tfxgate/examples/taxi/configs/taxi.yaml": "configs/taxi.yaml",
     "tfxgate/examples/taxi/schemas/taxi/schema.pbtxt": "schemas/taxi/schema.pbtxt",
     "tfxgate/examples/taxi/trainers/taxi/trainer.py": "trainers/taxi/trainer.py",
+    "tfxgate/examples/tabular/trainers/tabular/trainer.py": "trainers/tabular/trainer.py",
 }
+EXAMPLE_TABULAR = "trainers/tabular/trainer.py"
 IMPORTING_FOLDERS = (*WHEEL_FOLDERS, "trainers")  # the trainer module ships too
 # Kept short: the Trainer's cost is mostly fixed (graph building), and the model still
 # passes the demo's gates at 50 steps, so it is pushed.
@@ -238,6 +241,13 @@ def test_wheel_runs_the_demo_from_a_fresh_venv_outside_the_checkout(wheel, tmp_p
     )
     assert packaged.read_text().count("package://tfxgate/examples/taxi/") == 2
     assert "OK (pipeline 'taxi'" in _run([tfxgate, "check", packaged], cwd=work, env=env).stdout
+    csv = tabular_csv.churn(work / "churn.csv")  # `init --csv` copies the shipped tabular trainer
+    own = _run([tfxgate, "init", "churn-project", "--csv", csv, "--label", "churned"], cwd=work, env=env)
+    assert own.stdout.splitlines()[-1] == "run it with: tfxgate run churn-project/configs/churn.yaml"
+    assert (work / "churn-project/trainers/churn/trainer.py").read_bytes() == (REPO / EXAMPLE_TABULAR).read_bytes()
+    assert (
+        "OK (pipeline 'churn'" in _run([tfxgate, "check", "churn-project/configs/churn.yaml"], cwd=work, env=env).stdout
+    )
 
     sets = [item for override in DEMO_OVERRIDES for item in ("--set", override)]
     demo = _run([tfxgate, "run", config, *sets], cwd=work, env=env, timeout=600)

@@ -11,9 +11,20 @@ from __future__ import annotations
 import importlib.util
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, Optional, Union
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, PlainSerializer, ValidationInfo
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    PlainSerializer,
+    Tag,
+    ValidationError,
+    ValidationInfo,
+    WrapValidator,
+)
+from pydantic_core import PydanticCustomError
 
 from tfxgate.storage import filesystem
 
@@ -73,3 +84,35 @@ class Section(BaseModel):
     """Base for every section: unknown keys are errors, never silently dropped."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def by_kind(models: dict[str, type[Section]], *, what: str, default: Optional[str] = None):
+    """A section that is one of `models`, chosen by its `kind` key (`default` when absent).
+
+    A discriminated union whose errors name the key the user wrote (`metadata.port`,
+    `alerts.sinks.ops.url`), not pydantic's path through the kind (`metadata.mysql.port`),
+    and an unknown kind in words: `kind: unknown metadata kind 'x' (known: sqlite, mysql)`.
+    """
+    known = ", ".join(models)
+
+    def kind_of(value: Any) -> Optional[str]:
+        kind = value.get("kind", default) if isinstance(value, dict) else getattr(value, "kind", None)
+        return kind if kind in models else None
+
+    def without_kind_in_path(value: Any, handler):
+        try:
+            return handler(value)
+        except ValidationError as err:
+            errors = err.errors()
+            if any(not e["loc"] for e in errors):  # the discriminator found no known kind
+                kind = value.get("kind") if isinstance(value, dict) else value
+                found = "required key is missing" if kind is None else f"unknown {what} kind {kind!r}"
+                raise PydanticCustomError(f"{what}_kind", f"kind: {found} (known: {known})") from None
+            details = [{**{k: e[k] for k in ("type", "input", "ctx") if k in e}, "loc": e["loc"][1:]} for e in errors]
+            raise ValidationError.from_exception_data(err.title, details) from None
+
+    return Annotated[
+        Union[tuple(Annotated[model, Tag(kind)] for kind, model in models.items())],
+        Discriminator(kind_of),
+        WrapValidator(without_kind_in_path),
+    ]

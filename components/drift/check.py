@@ -30,6 +30,7 @@ from typing import Mapping, Optional
 import numpy as np
 
 from tfxgate.components.drift import columns, measures
+from tfxgate.components.drift.defaults import DEFAULT_SIGNIFICANCE, DEFAULT_THRESHOLDS
 from tfxgate.components.drift.significance import (
     DISTRIBUTION,
     MISSING,
@@ -39,19 +40,6 @@ from tfxgate.components.drift.significance import (
     rate_pvalue,
 )
 
-# Defaults chosen so that two samples of a few thousand rows from the same
-# distribution stay well below them (tests/test_drift_check.py checks both ways).
-DEFAULT_THRESHOLDS: dict[str, float] = {
-    "linf": 0.1,
-    "jsd": 0.1,
-    "psi": 0.2,
-    "ks": 0.1,
-    "wasserstein": 0.2,
-    "missing": 0.05,
-    "nonfinite": 0.05,
-}
-# Level of the Benjamini-Hochberg corrected tests (the false discovery rate of one comparison).
-DEFAULT_SIGNIFICANCE = 0.05
 MEASURES = tuple(DEFAULT_THRESHOLDS)
 CATEGORICAL_MEASURES = ("linf", "psi", "missing")
 NUMERIC_MEASURES = ("jsd", "psi", "ks", "wasserstein", "missing", "nonfinite")

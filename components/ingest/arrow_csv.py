@@ -55,7 +55,12 @@ class FileRows:
 
 
 def read_csv_bytes(
-    path: str, data: bytes, *, first_line: int = 2, null_values: Sequence[str] = DEFAULT_NULL_VALUES
+    path: str,
+    data: bytes,
+    *,
+    first_line: int = 2,
+    null_values: Sequence[str] = DEFAULT_NULL_VALUES,
+    use_threads: bool = True,
 ) -> FileRows:
     """Parses a CSV file's content (header line first) into raw binary columns.
 
@@ -64,6 +69,10 @@ def read_csv_bytes(
       data: the header line, then rows: a whole file, or the header plus one shard's bytes.
       first_line: the line number in the file of the first row in `data` (2 for a whole file).
       null_values: cell texts that are missing values (the empty cell always is).
+      use_threads: parse on Arrow's thread pool. A short-lived command reading a
+        sample passes False: with pyarrow 10, a process that exits soon after a
+        threaded read sometimes aborts at exit ("terminate called without an
+        active exception", exit 134).
 
     Raises:
       InputError: when the file is empty or has no header.
@@ -81,6 +90,7 @@ def read_csv_bytes(
 
     table = pacsv.read_csv(
         pa.BufferReader(data),
+        read_options=pacsv.ReadOptions(use_threads=use_threads),
         parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=_skip),
         convert_options=pacsv.ConvertOptions(
             column_types={name: pa.binary() for name in header},

@@ -31,6 +31,7 @@ from pydantic import (
     model_validator,
 )
 
+from tfxgate.alerts.settings import AlertsSection
 from tfxgate.components.drift.config import DriftStage
 from tfxgate.components.governed_push.settings import PushStage, check_destinations
 from tfxgate.components.ingest.null_values import DEFAULT_NULL_VALUES
@@ -303,6 +304,10 @@ class PipelineConfig(_Model):
     runner: RunnerSection = RunnerSection()
     metadata: MetadataSection = SqliteMetadata()
     kubeflow: Optional[KubeflowSection] = Field(default=None, description="Only for compile/submit to Kubeflow.")
+    alerts: AlertsSection = Field(
+        default_factory=AlertsSection,
+        description="Where blocked runs, approvals due and rollbacks are announced (tfxgate/alerts).",
+    )
 
     # Where the config came from, for messages and relative paths.
     source: Optional[Path] = Field(default=None, exclude=True)

@@ -76,6 +76,10 @@ def govern(config: PipelineConfig, args: argparse.Namespace) -> int:
                 f"(was {done.record.previous_version or 'none'}), rolled back by {done.record.by}"
                 + (" (a retry: completed now)" if done.retried else "")
             )
+            from tfxgate.alerts.runs import rollback
+            from tfxgate.cli.alerting import announce
+
+            announce(config, [rollback(done.record)])
     except (governance.GovernanceError, MetadataError) as err:
         print(f"tfxgate: {err}", file=sys.stderr)
         return EXIT_REFUSED

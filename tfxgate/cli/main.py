@@ -14,7 +14,7 @@
     tfxgate rollback PIPELINE [-c CONFIG] --to VERSION --by NAME --reason TEXT [--destination NAME] [--root DIR]
     tfxgate history PIPELINE [-c CONFIG] [--json] [--root DIR]
     tfxgate schema adopt RUN [--to schemas/<pipeline>/schema.pbtxt] [--force]
-    tfxgate init DIR
+    tfxgate init DIR [--csv FILE --label COLUMN [--label-kind KIND] [--name NAME] [--exclude COLUMN ...]]
 
 Exit codes (RUN_EXIT_CODES, also in `tfxgate run --help`): 0 success: pushed, or
 pending approval (or, with --if-new-data, nothing new to run on); 1 a pipeline
@@ -141,8 +141,26 @@ def _parser() -> argparse.ArgumentParser:
     adopt.add_argument("run", type=Path, help="the proposal directory a run printed (<root>/runs/<run id>)")
     adopt.add_argument("--to", type=Path, help="target file (default: schemas/<pipeline>/schema.pbtxt)")
     adopt.add_argument("--force", action="store_true", help="replace an existing curated schema")
-    init = commands.add_parser("init", help="write a starter project (the taxi demo: config, schema, trainer)")
+    init = commands.add_parser(
+        "init",
+        help="write a starter project: the taxi demo, or (--csv) a project for your own CSV",
+        description="Without --csv: the taxi demo (config, curated schema, trainer). With --csv FILE --label "
+        "COLUMN: a config and a trainer module for that data, from its first rows: column types, the "
+        "label's kind, a slice, gates for the kind. The first run infers the schema and proposes it.",
+    )
     init.add_argument("directory", type=Path, metavar="DIR", help="where to write it (created if missing)")
+    init.add_argument("--csv", type=Path, metavar="FILE", help="your data: a CSV file with a header line")
+    init.add_argument("--label", metavar="COLUMN", help="the column to predict (required with --csv)")
+    init.add_argument(
+        "--label-kind",
+        choices=["binary", "multiclass", "regression"],
+        help="what the label is; default: inferred (2 values binary, up to 50 integers or texts multiclass, "
+        "other numbers regression)",
+    )
+    init.add_argument("--name", help="pipeline name, [a-z0-9][a-z0-9-]* (default: from the CSV's file name)")
+    init.add_argument(
+        "--exclude", action="append", default=[], metavar="COLUMN", help="a column that is not a feature (repeatable)"
+    )
     _add_governance(commands)
     return parser
 
@@ -226,18 +244,40 @@ def _adopt(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _init(directory: Path) -> int:
-    from tfxgate.pipelines.starter import CONFIG, StarterExists, write_starter
+def _init(args: argparse.Namespace) -> int:
+    from tfxgate.pipelines import csv_starter, starter
 
+    csv_only = [
+        "--" + flag.replace("_", "-") for flag in ("label", "label_kind", "name", "exclude") if getattr(args, flag)
+    ]
+    if args.csv is None and csv_only:
+        print(f"tfxgate init: {', '.join(csv_only)}: only with --csv FILE (your data)", file=sys.stderr)
+        return EXIT_CONFIG
+    if args.csv is not None and args.label is None:
+        print("tfxgate init: --csv needs --label COLUMN (the column to predict)", file=sys.stderr)
+        return EXIT_CONFIG
     try:
-        written = write_starter(directory)
-    except StarterExists as err:
+        if args.csv is None:
+            written, config, notes = starter.write_starter(args.directory), args.directory / starter.CONFIG, []
+        else:
+            project = csv_starter.write_csv_starter(
+                args.directory,
+                args.csv,
+                label=args.label,
+                label_kind=args.label_kind,
+                name=args.name,
+                exclude=args.exclude,
+            )
+            written, config, notes = project.files, project.config, project.notes
+    except (starter.StarterExists, csv_starter.ProfileError) as err:  # nothing was written
         print(f"tfxgate: {err}", file=sys.stderr)
         return EXIT_CONFIG
-    print(f"tfxgate: wrote a starter project to {directory}:")
+    print(f"tfxgate: wrote a starter project to {args.directory}:")
     for path in written:
         print(f"  {path}")
-    print(f"run it with: tfxgate run {directory / CONFIG}")
+    for note in notes:
+        print(f"  {note}")
+    print(f"run it with: {starter.run_command(config)}")
     return EXIT_OK
 
 
@@ -250,7 +290,7 @@ def _main(argv: Optional[Sequence[str]]) -> int:
     if args.command == "schema":
         return _adopt(args)
     if args.command == "init":
-        return _init(args.directory)
+        return _init(args)
     overrides = list(args.overrides)
     root = getattr(args, "root", None)
     if args.command == "lineage":
@@ -279,6 +319,10 @@ def _main(argv: Optional[Sequence[str]]) -> int:
 
         for warning in data_warnings(config):
             print(f"warning: {warning}")
+        from tfxgate.alerts.settings import unset_variables
+
+        for key, variable in unset_variables(config.alerts):
+            print(f"warning: {key}: environment variable {variable} is not set here (alerts to that sink will fail)")
         return EXIT_OK
     if args.command == "compile":
         if args.target == "vertex":
@@ -463,6 +507,8 @@ def _run_pipeline(config: PipelineConfig, *, log_path: Path, options: str, out) 
 
         open_store(config.metadata, root=config.pipeline.root)
     from tfxgate import storage
+    from tfxgate.alerts import runs as alerts
+    from tfxgate.cli.alerting import announce
     from tfxgate.pipelines.local import run_local  # heavy: imports TFX
     from tfxgate.reporting.summary import render, summarize
 
@@ -489,8 +535,9 @@ def _run_pipeline(config: PipelineConfig, *, log_path: Path, options: str, out) 
                 run_id=outcome.run_id,
             )
         )
-    storage.write_text(config.pipeline.root / "summaries" / f"{_safe(outcome.run_id)}.json", summary.to_json())
     print(render(summary), file=out, flush=True)
+    summary.alerts = announce(config, alerts.from_run(summary), out=out)
+    storage.write_text(config.pipeline.root / "summaries" / f"{_safe(outcome.run_id)}.json", summary.to_json())
     if outcome.fully_cached:
         print("  every stage was served from TFX's cache: nothing changed since the last run", file=out, flush=True)
     return _STATUS_EXIT[summary.status], outcome.run_id

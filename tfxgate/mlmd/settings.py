@@ -14,12 +14,11 @@ into an MLMD connection.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Optional, Union
+from typing import Literal, Optional
 
-from pydantic import Discriminator, Field, Tag, ValidationError, WrapValidator
-from pydantic_core import PydanticCustomError
+from pydantic import Field
 
-from tfxgate.settings import ExistingFile, Section
+from tfxgate.settings import ExistingFile, Section, by_kind
 
 # A SQL identifier MLMD can create a database for without quoting surprises.
 DATABASE_PATTERN = r"^[A-Za-z0-9_]{1,64}$"
@@ -62,27 +61,4 @@ class MysqlMetadata(Section):
         return f"mysql://{self.user}@{self.host}:{self.port}/{self.database}"
 
 
-def _kind_of(value: Any) -> Optional[str]:
-    kind = value.get("kind", "sqlite") if isinstance(value, dict) else getattr(value, "kind", None)
-    return kind if kind in KINDS else None
-
-
-def _without_kind_in_path(value: Any, handler):
-    """Reports `metadata.port`, not pydantic's `metadata.mysql.port`."""
-    try:
-        return handler(value)
-    except ValidationError as err:
-        errors = err.errors()
-        if any(not e["loc"] for e in errors):  # the discriminator found no known kind
-            kind = value.get("kind") if isinstance(value, dict) else value
-            message = f"kind: unknown metadata kind {kind!r} (known: {', '.join(KINDS)})"
-            raise PydanticCustomError("metadata_kind", message) from None
-        details = [{**{k: e[k] for k in ("type", "input", "ctx") if k in e}, "loc": e["loc"][1:]} for e in errors]
-        raise ValidationError.from_exception_data(err.title, details) from None
-
-
-MetadataSection = Annotated[
-    Union[Annotated[SqliteMetadata, Tag("sqlite")], Annotated[MysqlMetadata, Tag("mysql")]],
-    Discriminator(_kind_of),
-    WrapValidator(_without_kind_in_path),
-]
+MetadataSection = by_kind({"sqlite": SqliteMetadata, "mysql": MysqlMetadata}, what="metadata", default="sqlite")

@@ -69,6 +69,8 @@ class RunSummary:
     # How the CLI located this run's pipeline (`-c CONFIG [--root DIR] [--set k=v ...]`, shell-quoted):
     # a printed command repeats them, so it works when pasted.
     cli_options: Optional[str] = None
+    # One entry per alert and sink the run sent (tfxgate/alerts/dispatch.py): event, sink, delivered, tries, error.
+    alerts: list[dict] = field(default_factory=list)
 
     def to_json(self) -> str:
         """Strict JSON: a non-finite number is null, its reason under `"nulls"` (tfxgate/storage/strict_json.py)."""
@@ -411,7 +413,7 @@ def _pipeline_root(graph: Graph, execution) -> Optional[Path]:
 
 def render(summary: RunSummary) -> str:
     """The human-readable summary the CLI prints at the end of a run."""
-    status = _status_line(summary)
+    status = status_line(summary)
     lines = [f"Run {summary.run_id} of pipeline '{summary.pipeline}': {status} ({summary.seconds:.1f} s)"]
     lines.append(f"  {'stage':<28}{'status':<10}{'seconds':>8}")
     for stage in summary.stages:
@@ -456,16 +458,12 @@ def _render_governed_push(summary: RunSummary) -> list[str]:
     verdicts = [f"{name} {'passed' if g['passed'] else 'FAILED'}" for name, g in summary.gates.items()]
     lines = [f"    gates: {', '.join(verdicts) or 'none configured'}"]
     lines += [f"      - {name}: {g['detail']}" for name, g in summary.gates.items() if not g["passed"]]
-    options = summary.cli_options or f"-c {summary.config or 'CONFIG'}"
     for d in summary.destinations:
         name, action = d["destination"], d["action"]
         if action == "push":
             lines.append(f"    {name} ({d['approval']}): pushed version {d['version']} -> {d['path']}")
         elif action == "pending":
-            lines.append(
-                f"    {name} (manual): PENDING APPROVAL; to push this model: "
-                f"tfxgate approve {shlex.quote(d['run_id'])} {options} --by NAME --reason TEXT --destination {name}"
-            )
+            lines.append(f"    {name} (manual): PENDING APPROVAL; to push this model: {approve_command(summary, d)}")
         elif action == "blocked":
             lines.append(f"    {name} ({d['approval']}): not pushed, a gate failed")
         elif action == "rejected":
@@ -477,7 +475,18 @@ def _render_governed_push(summary: RunSummary) -> list[str]:
     return lines
 
 
-def _status_line(summary: RunSummary) -> str:
+def approve_command(summary: RunSummary, decision: dict) -> str:
+    """The command that approves a pending `decision` (one of `summary.destinations`), ready to paste."""
+    options = summary.cli_options or f"-c {summary.config or 'CONFIG'}"
+    run_id = decision.get("run_id") or summary.run_id
+    return (
+        f"tfxgate approve {shlex.quote(run_id)} {options} --by NAME --reason TEXT "
+        f"--destination {decision['destination']}"
+    )
+
+
+def status_line(summary: RunSummary) -> str:
+    """The run's status in a few words, with why (the first line of `render`)."""
     if summary.status == "FAILED":
         return f"FAILED in {summary.failed_stage}" if summary.failed_stage else "FAILED"
     if summary.status == "INCOMPLETE":
