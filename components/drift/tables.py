@@ -14,6 +14,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pyarrow import csv as pa_csv
 
+from tfxgate.storage import filesystem
+
 
 def from_arrow(data) -> tuple[dict[str, np.ndarray], set[str]]:
     """Columns of a record batch/table as flat arrays, and which of them are categorical (strings)."""
@@ -49,4 +51,5 @@ def read_csv(path: str, *, null_values: Optional[Sequence[str]] = None) -> pa.Ta
     options = pa_csv.ConvertOptions(strings_can_be_null=True)
     if null_values is not None:
         options.null_values = sorted({"", *null_values})  # an empty cell is always missing, as in ingest
-    return pa_csv.read_csv(path, convert_options=options)
+    with filesystem.open_input(path) as handle:  # a local file, gs:// or s3://
+        return pa_csv.read_csv(handle, convert_options=options)

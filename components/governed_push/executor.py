@@ -33,7 +33,7 @@ from tfxgate.governance import gates, policy, publish, push_records
 from tfxgate.governance.fingerprint import model_fingerprint
 from tfxgate.mlmd.graph import value
 from tfxgate.reporting.card_hook import card_writer
-from tfxgate.storage import failpoints
+from tfxgate.storage import failpoints, filesystem
 
 AFTER_EXECUTOR = failpoints.named("push.after_executor")
 
@@ -83,7 +83,7 @@ class Executor(base_executor.BaseExecutor):
                 published = push_records.publish_and_record(
                     source,
                     stage.destination_dir(name),
-                    root=Path(stage.root),
+                    root=filesystem.location(stage.root),
                     manifest=manifest,
                     store=store,
                     with_pushed_model=any(d["action"] == "push" for d in decisions),

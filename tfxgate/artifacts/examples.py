@@ -12,7 +12,6 @@ one, else from the gzipped TFRecords of tf.Example every ExampleGen writes
 
 from __future__ import annotations
 
-import glob
 import itertools
 import json
 import os
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Optional
 
 from tfxgate.mlmd.graph import value
+from tfxgate.storage import filesystem
 
 BAD_ROWS_JSONL = "bad_rows.jsonl"
 ARROW_DIR = "arrow"  # Ingest's Arrow copy of each split: `<uri>/arrow/Split-<name>.arrow`
@@ -82,10 +82,11 @@ def read_split(examples_uri: str, split: str):
       FileNotFoundError: `Split-<split>` holds no example file (and there is no Arrow copy).
     """
     arrow_copy = os.path.join(examples_uri, ARROW_DIR, f"Split-{split}.arrow")
-    if os.path.isfile(arrow_copy):
+    if filesystem.isfile(arrow_copy):  # the artifact may be on an object store (a remote pipeline root)
         import pyarrow.feather as feather
 
-        return feather.read_table(arrow_copy)
+        with filesystem.open_input(arrow_copy) as handle:
+            return feather.read_table(handle)
     return _decode_split(os.path.join(examples_uri, f"Split-{split}"))
 
 
@@ -93,7 +94,7 @@ def _decode_split(split_dir: str):
     import tensorflow as tf
     from tfx_bsl.coders import example_coder
 
-    files = sorted(glob.glob(os.path.join(split_dir, "*")))
+    files = sorted(filesystem.glob(os.path.join(split_dir, "*")))
     if not files:
         raise FileNotFoundError(f"no example files in {split_dir}")
     records: list[bytes] = []

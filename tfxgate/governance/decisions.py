@@ -19,6 +19,7 @@ from typing import Iterable, Optional
 from tfxgate.governance import publish
 from tfxgate.governance.fingerprint import model_fingerprint
 from tfxgate.mlmd import audit
+from tfxgate.storage import filesystem
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ class Book:
                 [artifact] = found
                 recorded = next((r.model_fingerprint for r in self.records if r.model_id == model_id), "")
                 source = publish.serving_dir(artifact.uri)
-                fingerprint = recorded or (model_fingerprint(source) if source.is_dir() else "")
+                fingerprint = recorded or (model_fingerprint(source) if filesystem.is_dir(source) else "")
                 self._models[model_id] = Model(model_id, fingerprint, artifact.create_time_since_epoch, artifact.uri)
         return self._models[model_id]
 

@@ -39,7 +39,7 @@ from tfxgate.governance.target import GovernedPipeline
 from tfxgate.mlmd import audit
 from tfxgate.mlmd.store import exclusive_use, open_store
 from tfxgate.reporting.card_hook import card_writer
-from tfxgate.storage import LockHeld, failpoints, file_lock
+from tfxgate.storage import LockHeld, failpoints, file_lock, filesystem
 
 _log = logging.getLogger(__name__)
 
@@ -133,7 +133,7 @@ def approve(
                 f"stages.push.destinations.{name}.credentials_env: environment variable {variable} is not set"
             )
         source = publish.serving_dir(model.uri)
-        if not source.is_dir():
+        if not filesystem.is_dir(source):
             raise GovernanceError(f"the pending model's files are gone: {source} ({model.name})")
         reason = _downgrade(book, target, model, name, reason=reason, allow_older=allow_older)
         # The approval is recorded first so the model card written inside the version names it;

@@ -3,8 +3,11 @@
 Everything tfxgate makes durable outside ML Metadata goes through here: the
 pipeline root's run lock, the governance and push locks, the SQLite queue, the
 `current` pointer of a push destination, run summaries, reports, schema
-proposals, drift reports and model cards. Local paths only (the push root, the
-pipeline root and artifact directories are local); no TFX import.
+proposals, drift reports and model cards; no TFX import.
+
+- `filesystem`: every path the config accepts, by scheme: local paths, `gs://`
+  (google-cloud-storage) and `s3://` (boto3), clients imported on first use;
+  `filesystem.check_uri` says which scheme works for which config key.
 
 - `lock.file_lock`: an `fcntl` lock that dies with its process, blocking or not;
   `RUN_LOCK_FILE` names the pipeline root's run lock.

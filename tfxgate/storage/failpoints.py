@@ -30,6 +30,7 @@ PUSH = "push"  # the publish-and-record path: GovernedPush in every run, and `tf
 PIPELINE = "pipeline"  # only inside a pipeline run (TFX's launcher around GovernedPush, the local runner)
 APPROVE = "approve"  # `tfxgate approve`'s own steps (then it goes through the PUSH ones)
 ROLLBACK = "rollback"  # `tfxgate rollback`
+OBJECT_STORE = "object-store push"  # the publish path when the destination is gs:// or s3:// (no atomic rename)
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,16 @@ CATALOGUE: tuple[Failpoint, ...] = (
     Failpoint("publish.after_fsync", "every copied file and directory is fsynced", (PUSH,)),
     Failpoint("publish.after_manifest", "the manifest is written inside the temporary version", (PUSH,)),
     Failpoint("publish.after_rename", "the version is renamed into place, `current` not switched", (PUSH,)),
+    Failpoint(
+        "publish.mid_upload",
+        "object store: part of the model is uploaded to the hidden prefix, the rest is not",
+        (OBJECT_STORE,),
+    ),
+    Failpoint(
+        "publish.after_version_copy",
+        "object store: the model is copied to `<version>/`, its manifest not yet written",
+        (OBJECT_STORE,),
+    ),
     Failpoint("publish.after_current", "`current` points at the new version", (PUSH,)),
     Failpoint("push.after_record", "the tfxgate.Push record of a version is in ML Metadata", (PUSH,)),
     Failpoint(
@@ -80,7 +91,7 @@ def named(name: str) -> str:
 
 def reached_by(*operations: str) -> list[str]:
     """The failpoints any of these operations reaches, in catalogue order: `reached_by(APPROVE, PUSH)`."""
-    unknown = set(operations) - {PUSH, PIPELINE, APPROVE, ROLLBACK}
+    unknown = set(operations) - {PUSH, PIPELINE, APPROVE, ROLLBACK, OBJECT_STORE}
     if unknown:
         raise ValueError(f"unknown operation(s) {', '.join(sorted(unknown))}")
     return [f.name for f in CATALOGUE if set(f.reached_by) & set(operations)]
