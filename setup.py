@@ -68,6 +68,9 @@ INSTALL_REQUIRES = [
     "pyyaml>=6,<7",
     "pymysql>=1.1,<2",
     "ipython>=7.34,<8",  # notebook display in tfxgate.pipelines.interactive
+    "google-cloud-storage>=2.14,<3",  # gs:// in tfxgate.storage.filesystem (also what Beam's gcsio uses)
+    "boto3>=1.34,<2",  # s3:// in tfxgate.storage.filesystem
+    "botocore>=1.34,<2",
 ]
 
 setup(

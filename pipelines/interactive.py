@@ -52,16 +52,23 @@ class InteractiveRun:
         return self.results[node_id]
 
     def _link_push_records(self, result) -> None:
-        """The executor wrote the push records; link its published PushedModel to them (as the local runner does)."""
+        """Links GovernedPush's published PushedModel to the push record its executor wrote (as the local runner does).
+
+        The executor writes the records itself, naming TFX's run of the node (see
+        components/governed_push/executor.py); this writes only a record still missing.
+        """
         from tfxgate.mlmd import audit
         from tfxgate.mlmd.store import open_store
 
         if result.execution_id is None:
             return
         store = open_store(self.config.metadata, root=self.config.pipeline.root)
-        # The run id only names a record still missing: the executor's records carry TFX's own.
+        [execution] = store.get_executions_by_id([result.execution_id])
         audit.record_pipeline_decisions(
-            store, execution_id=result.execution_id, pipeline=self.config.pipeline.name, run_id="interactive"
+            store,
+            execution_id=result.execution_id,
+            pipeline=self.config.pipeline.name,
+            run_id=execution.properties["run_id"].string_value,
         )
 
     def run_until(self, node_id: str, *, enable_cache: bool = True) -> dict:

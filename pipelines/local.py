@@ -44,9 +44,7 @@ from tfxgate.pipelines.config.root import PipelineConfig
 from tfxgate.reporting.outcome import NodeOutcome, RunOutcome
 from tfxgate.storage import failpoints
 
-AFTER_COMPLETE = failpoints.declare(
-    "push.after_complete", "TFX marked GovernedPush COMPLETE; the runner has not linked its PushedModel to the record"
-)
+AFTER_COMPLETE = failpoints.named("push.after_complete")
 
 Progress = Callable[[str, NodeOutcome], None]
 

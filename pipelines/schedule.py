@@ -11,9 +11,9 @@
   `data.path` matches against the one the last successful run recorded in
   `<root>/last_success.json`: a file whose content changed is re-ingested.
 
-`pipeline_lock` is the storage layer's file lock on `<root>/tfxgate.lock`, held for the whole
-run: a second invocation on the same root either waits for it or stops with a
-message naming the holder. The kernel releases the lock when the holder dies,
+`pipeline_lock` is the storage layer's run lock (`storage.RUN_LOCK_FILE`,
+`<root>/tfxgate.lock`), held for the whole run: a second invocation on the same
+root either waits for it or stops with a message naming the holder. The kernel releases the lock when the holder dies,
 so a crashed run never leaves a stale lock behind.
 
 No TFX imports: the "nothing new" answer comes back in about a second.
@@ -34,7 +34,6 @@ from tfxgate.pipelines import spans
 from tfxgate.pipelines.config.root import PipelineConfig
 
 LAST_SUCCESS = "last_success.json"
-LOCK_FILE = "tfxgate.lock"
 
 
 class PipelineLocked(RuntimeError):
@@ -119,7 +118,7 @@ def pipeline_lock(root: Path, *, wait: bool = False) -> Iterator[bool]:
     """
     with contextlib.ExitStack() as stack:
         try:
-            held = stack.enter_context(storage.file_lock(root / LOCK_FILE, wait=wait))
+            held = stack.enter_context(storage.file_lock(root / storage.RUN_LOCK_FILE, wait=wait))
         except storage.LockHeld as err:
             raise PipelineLocked(
                 f"another tfxgate run holds the lock on {root} ({err.holder}); "

@@ -213,3 +213,38 @@ def mariadb(tmp_path_factory):
         pytest.skip(f"no MariaDB server could be started: {err}")
     yield server
     server.stop()
+
+
+def _object_store(start, tmp_path_factory, name: str):
+    """A session's object-store server with its env set in this process (restored after)."""
+    from tests.object_store import ObjectStoreServer  # noqa: F401  (the type the fixture yields)
+    from tfxgate.storage import filesystem
+
+    server = start(tmp_path_factory.mktemp(name))
+    saved = {key: os.environ.get(key) for key in server.env}
+    os.environ.update(server.env)
+    filesystem.reset_clients()
+    yield server
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    filesystem.reset_clients()
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def gcs_server(tmp_path_factory):
+    """A GCS emulator on loopback for the session (tests/object_store.py): `.new_bucket()`, `.env`, `.endpoint`."""
+    from tests.object_store import start_gcs
+
+    yield from _object_store(start_gcs, tmp_path_factory, "gcs")
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    """An S3 server (moto) on loopback for the session (tests/object_store.py): `.new_bucket()`, `.env`."""
+    from tests.object_store import start_s3
+
+    yield from _object_store(start_s3, tmp_path_factory, "s3")

@@ -17,6 +17,7 @@ e2e tests of tests/test_crash_push.py.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -29,12 +30,16 @@ from tfxgate.governance.target import Destination, GovernedPipeline
 from tfxgate.mlmd import audit
 from tfxgate.mlmd.settings import SqliteMetadata
 from tfxgate.mlmd.store import open_store
+from tfxgate.storage import filesystem
 
 PIPELINE = "taxi"
 
 
+SERVING_ENV = "TFXGATE_TEST_SERVING"  # a push root on an object store (gs://bucket/serving) instead of ROOT/serving
+
+
 def target(root: Path) -> GovernedPipeline:
-    serving = root / "serving"
+    serving = filesystem.location(os.environ[SERVING_ENV]) if os.environ.get(SERVING_ENV) else root / "serving"
     return GovernedPipeline(
         name=PIPELINE,
         root=root,
@@ -51,7 +56,7 @@ def push_run(root: Path, model_dir: Path, run_id: str, *, log=print) -> None:
     """One run's push (see the module docstring); prints `ready` (imports done) first and `done` at the end."""
     print("ready", flush=True)
     governed = target(root)
-    with storage.file_lock(root / recovery.RUN_LOCK_FILE):
+    with storage.file_lock(root / storage.RUN_LOCK_FILE):
         store = open_store(governed.metadata, root=root)
         recovery.reconcile(store, governed, log=log)
         context = _context(store, "pipeline", PIPELINE)
@@ -111,8 +116,8 @@ def check_invariants(root: Path, governed: GovernedPipeline | None = None) -> li
         if current is not None and current not in publish.versions(directory):
             problems.append(f"{name}: current -> {current}, not a complete version")
         for r in pushes:
-            path = Path(audit.version_path(store, r) or directory / r.version)
-            if r.destination == name and r.state != "failed" and not (path / publish.MANIFEST).is_file():
+            path = filesystem.location(audit.version_path(store, r) or directory / r.version)
+            if r.destination == name and r.state != "failed" and not filesystem.isfile(path / publish.MANIFEST):
                 problems.append(f"{name}: push record {r.id} names {path}, not a complete version")
     running = [e.id for e in store.get_executions() if e.last_known_state == pb.Execution.RUNNING]
     if running:

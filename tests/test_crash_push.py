@@ -31,14 +31,8 @@ from tfxgate.storage import failpoints
 
 pytestmark = pytest.mark.e2e
 
-DRIVER_FAILPOINTS = [
-    "publish.after_copy",
-    "publish.after_fsync",
-    "publish.after_manifest",
-    "publish.after_rename",
-    "publish.after_current",
-    "push.after_record",
-]
+# The publish-and-record path, as the GovernedPush executor (and `approve`) goes through it.
+DRIVER_FAILPOINTS = failpoints.reached_by(failpoints.PUSH)
 
 
 def drive(root: Path, model: Path, run_id: str, *, armed: str = "") -> subprocess.CompletedProcess:
@@ -150,7 +144,7 @@ def kill_at_random(root: Path, scratch: Path, *, seed: int) -> list[str]:
 
 
 # In a real `tfxgate run`: a new staging path makes GovernedPush (only) run again on the session's trained model.
-PIPELINE_FAILPOINTS = ["push.after_executor", "push.after_complete"]
+PIPELINE_FAILPOINTS = failpoints.reached_by(failpoints.PIPELINE)
 
 
 @pytest.mark.parametrize("point", PIPELINE_FAILPOINTS)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 import pytest
 
@@ -147,6 +148,61 @@ def test_approving_an_older_model_over_a_newer_one_is_refused_unless_allow_older
     # The newer model is still version 1: approving it again points at rollback, not at a copy.
     code, _, err = setup.cli(capsys, "approve", "run-3", "--by", "ana", "--reason", "back")
     assert code == 2 and "pushed as version 1 (run run-3); to serve it again: tfxgate rollback --to 1" in err
+
+
+def trained_on_span(setup: Setup, run_id: str, *, span: int) -> int:
+    """A model trained on one span, with its lineage as TFX records it (Examples -> Trainer -> Model), left pending."""
+    import time
+
+    from ml_metadata.proto import metadata_store_pb2 as pb
+
+    time.sleep(0.01)  # a later model has a later create time (ms), not only a larger id
+    model_id = setup.pending_run(run_id, tag=f"{run_id} on span {span}")
+    store = setup.store()
+    examples_type = pb.ArtifactType(name="Examples")
+    examples_type.properties["span"] = pb.INT
+    examples = pb.Artifact(type_id=store.put_artifact_type(examples_type), uri=str(setup.tmp / f"examples-{span}"))
+    examples.properties["span"].int_value = span
+    trainer = pb.Execution(
+        type_id=store.put_execution_type(pb.ExecutionType(name="tfx.components.trainer.component.Trainer")),
+        last_known_state=pb.Execution.COMPLETE,
+    )
+    [model] = store.get_artifacts_by_id([model_id])
+    contexts = [store.get_context_by_type_and_name(t, n) for t, n in (("pipeline", "demo"), ("pipeline_run", run_id))]
+    links = [(examples, pb.Event(type=pb.Event.INPUT)), (model, pb.Event(type=pb.Event.OUTPUT))]
+    store.put_execution(trainer, links, contexts)
+    return model_id
+
+
+def test_older_means_trained_earlier_not_trained_on_an_earlier_span(setup, capsys):
+    """A backfill retrained today on span 1 is newer than last week's span-3 model; a model trained before both,
+    on span 7, is the oldest. (A span rule would refuse the backfill and let the span-7 model downgrade.)"""
+    stale = trained_on_span(setup, "run-x", span=7)
+    trained_on_span(setup, "run-a", span=3)
+    backfill = trained_on_span(setup, "run-b", span=1)
+    store = setup.store()
+    spans = {e.properties["span"].int_value for e in store.get_artifacts_by_type("Examples")}
+    assert spans == {1, 3, 7}
+    assert setup.cli(capsys, "approve", "run-a", "--by", "ana", "--reason", "span 3")[0] == 0
+
+    rows = json.loads(setup.cli(capsys, "history", "demo", "--json")[1])
+    states = {r["run_id"]: r["state"] for r in rows if r["kind"] == "pending"}
+    assert states["run-b"] == "waiting"  # trained after the span-3 model: not superseded by it
+    assert states["run-x"].startswith("superseded: model ")
+
+    code, out, err = setup.cli(capsys, "approve", "run-b", "--by", "bo", "--reason", "span 1 corrected")
+    assert code == 0, err
+    assert versions(setup) == ["1", "2"] and os.readlink(setup.serving / "production" / "current") == "2"
+    [push] = [r for r in audit.records(setup.store(), pipeline="demo", kinds=[audit.PUSH]) if r.version == "2"]
+    assert (push.model_id, push.reason) == (backfill, "span 1 corrected")  # no --allow-older needed, none noted
+
+    code, _, err = setup.cli(capsys, "approve", "run-x", "--by", "cy", "--reason", "span 7 is the newest data")
+    assert code == 2
+    assert f"tfxgate: model {stale} (" in err and f") is older than model {backfill} (" in err
+    assert "which production serves as version 2 (pushed by bo at " in err
+    [when_stale, when_backfill] = re.findall(r"\(trained at (\S+), before (\S+)\)", err)[0]
+    assert when_stale < when_backfill and when_stale.endswith("+00:00")
+    assert versions(setup) == ["1", "2"]
 
 
 def test_a_pending_run_stays_waiting_when_an_older_model_is_pushed(setup, capsys):

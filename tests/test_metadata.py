@@ -91,3 +91,35 @@ def test_property_values_tfx_wraps_as_json_are_read_plain():
     assert value(examples.mlmd_artifact, "bad_rows") == 0
     assert value(examples.mlmd_artifact, "rows") == {"train": 2}
     assert value(examples.mlmd_artifact, "spanned") == 1
+
+
+def test_every_command_a_store_without_schema_prints_works_as_printed(tmp_path):
+    """The store layer names `tfxgate metadata check --help`; the CLI names the exact upgrade command, --root and
+    --set included; both run as printed (here on SQLite, the only store a test without a server has)."""
+    import re
+    import shlex
+
+    from tfxgate.cli.console import metadata_problem
+    from tfxgate.mlmd.store import StoreStatus, _not_ready, library_schema_version
+
+    root = tmp_path / "my root"
+    status = StoreStatus("mysql://tfx@db:3306/mlmd", "MariaDB 10.11", None, library_schema_version())
+    err = _not_ready(status)
+    assert str(err) == (
+        "mysql://tfx@db:3306/mlmd has no ML Metadata schema yet; the schema is created or upgraded only on request "
+        "(see `tfxgate metadata check --help`)"
+    )
+    message = metadata_problem(err, config=TAXI_CONFIG, root=root, overrides=["metadata.path=m d.sqlite"])
+    [command] = re.findall(r"`([^`]+)`", message)
+    assert message == f"mysql://tfx@db:3306/mlmd has no ML Metadata schema yet: run `{command}` to create or upgrade it"
+    assert command == shlex.join(
+        ["tfxgate", "metadata", "check", str(TAXI_CONFIG), "--root", str(root), "--set", "metadata.path=m d.sqlite"]
+        + ["--upgrade"]
+    )
+    for printed in (command, "tfxgate metadata check --help"):
+        [_, *args] = shlex.split(printed)
+        done = run_cli(*args, root=root)
+        assert done.returncode == 0, done.stdout + done.stderr
+    assert (root / "m d.sqlite").is_file()  # --root and --set took effect
+    newer = StoreStatus("a", "b", library_schema_version() + 1, library_schema_version())
+    assert not _not_ready(newer).needs_upgrade and "use the ml-metadata release that wrote it" in str(_not_ready(newer))

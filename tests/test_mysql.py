@@ -7,6 +7,7 @@ each test gets its own database and user.
 from __future__ import annotations
 
 import re
+import shlex
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -45,9 +46,13 @@ def test_metadata_check_creates_the_schema_only_with_upgrade(mariadb, sample_csv
 
     refused = run_pipeline(sample_csv, tmp_path / "root", db.metadata_override, env=db.env)
     assert refused.returncode == 2
-    assert f"{db.name} has no ML Metadata schema yet: run `tfxgate metadata check CONFIG --upgrade`" in refused.stderr
+    # The command it prints is this run's, --set included, and works as printed.
+    [command] = re.findall(r"has no ML Metadata schema yet: run `([^`]+)` to create or upgrade it", refused.stderr)
+    [tfxgate, *args] = shlex.split(command)
+    assert tfxgate == "tfxgate" and args[:3] == ["metadata", "check", str(TAXI_CONFIG)] and args[-1] == "--upgrade"
+    assert db.metadata_override in args
 
-    created = metadata_check(db, tmp_path, "--upgrade")
+    created = run_cli(*args, root=tmp_path, env=db.env)
     assert created.returncode == 0, created.stderr
     assert "created schema: now v10" in created.stdout and "ready" in created.stdout
     assert mariadb.query("SELECT schema_version FROM MLMDEnv", database=db.name) == [(10,)]

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO, TAXI_CONFIG, run_cli, small_run_overrides, taxi_rows
+from tfxgate import storage
 from tfxgate.pipelines import schedule
 from tfxgate.pipelines.config.root import load_config
 
@@ -77,7 +78,7 @@ def test_two_overlapping_runs_never_run_concurrently(taxi_runs, copied_root, sam
     sets = [item for o in small_run_overrides(sample_csv, copied_root) for item in ("--set", o)]
     tfxgate = str(Path(sys.executable).parent / "tfxgate")
     first = subprocess.Popen([tfxgate, "run", str(TAXI_CONFIG), *sets], cwd=REPO, stdout=subprocess.PIPE, text=True)
-    lock = copied_root / schedule.LOCK_FILE
+    lock = copied_root / storage.RUN_LOCK_FILE
     deadline = time.monotonic() + 120
     while f"pid {first.pid}" not in (lock.read_text() if lock.exists() else ""):
         assert first.poll() is None and time.monotonic() < deadline, "first run never took the lock"

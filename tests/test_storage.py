@@ -123,3 +123,40 @@ def test_replace_symlink_switches_the_pointer(tmp_path):
     storage.replace_symlink(tmp_path / "current", "2")
     assert os.readlink(tmp_path / "current") == "2"
     assert sorted(os.listdir(tmp_path)) == ["1", "2", "current"]
+
+
+def test_every_catalogued_failpoint_is_hit_once_in_the_code_and_documented():
+    """The catalogue is the crash tests' list: each entry is named by exactly one module and in README's tables."""
+    import re
+
+    from tfxgate.storage import failpoints
+
+    repo = Path(__file__).resolve().parents[1]
+    folders = [repo / "tfxgate", repo / "components", repo / "pipelines"]
+    code = "".join(path.read_text() for folder in folders for path in folder.rglob("*.py"))
+    named = re.findall(r'failpoints\.named\("([^"]+)"\)', code)
+    assert sorted(named) == sorted(failpoints.NAMES), "each failpoint is named once, and only catalogued ones"
+    readme = (repo / "README.md").read_text()
+    assert [n for n in failpoints.NAMES if f"`{n}`" not in readme] == []
+    every = failpoints.reached_by(
+        failpoints.PUSH, failpoints.PIPELINE, failpoints.APPROVE, failpoints.ROLLBACK, failpoints.OBJECT_STORE
+    )
+    assert every == list(failpoints.NAMES), "every failpoint is reached by some operation"
+    assert failpoints.reached_by(failpoints.ROLLBACK) == ["rollback.after_current", "rollback.after_record"]
+
+
+def test_an_unknown_failpoint_or_operation_is_refused(monkeypatch):
+    from tfxgate.storage import failpoints
+
+    with pytest.raises(KeyError, match="failpoint 'publish.after_nothing' is not in .*failpoints.py CATALOGUE"):
+        failpoints.named("publish.after_nothing")
+    with pytest.raises(ValueError, match="unknown operation"):
+        failpoints.reached_by("deploy")
+    monkeypatch.setenv(failpoints.ENV, "publish.after_renam")
+    failpoints._armed.cache_clear()
+    try:
+        with pytest.raises(ValueError, match=r"TFXGATE_FAILPOINTS: unknown failpoint\(s\) publish.after_renam"):
+            failpoints.check_armed()
+    finally:
+        monkeypatch.delenv(failpoints.ENV)
+        failpoints._armed.cache_clear()

@@ -146,7 +146,7 @@ def test_example_lists_agree_with_tfdv_on_presence_and_value_counts(taxi_pair):
 
 def test_ingests_arrow_copy_gives_the_statistics_of_its_tf_examples(tmp_path):
     """Validate reads Ingest's Arrow copy of a split; decoding the TFRecords gives the same statistics."""
-    from tfxgate.components.drift import tables
+    from tfxgate.artifacts.examples import read_split
     from tfxgate.components.ingest import examples as example_files
 
     columns = {
@@ -157,9 +157,9 @@ def test_ingests_arrow_copy_gives_the_statistics_of_its_tf_examples(tmp_path):
     kinds = {"fare": "FLOAT", "trips": "INT", "company": "BYTES"}
     batch = example_files.feature_lists(columns, kinds, length=4)
     example_files.write_split(str(tmp_path / "Split-train"), example_files.serialize_batch(batch))
-    decoded = statistics_from_arrow(tables.read_examples_split(str(tmp_path / "Split-train")))
+    decoded = statistics_from_arrow(read_split(str(tmp_path), "train"))
     example_files.write_arrow_copy(str(tmp_path), "train", batch)
     assert (tmp_path / "arrow" / "Split-train.arrow").is_file()
-    from_copy = statistics_from_arrow(tables.read_examples_split(str(tmp_path / "Split-train")))
+    from_copy = statistics_from_arrow(read_split(str(tmp_path), "train"))
     assert by_name(from_copy) == by_name(decoded)  # the decoder orders features by name; nothing else differs
     assert by_name(decoded)["fare"].num_stats.common_stats.min_num_values == 0  # the empty cell: present, 0 values

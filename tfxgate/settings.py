@@ -26,6 +26,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from tfxgate.storage import filesystem
+
 
 def _package_path(spec: str) -> Path:
     """Resolves `package://dist/sub/path` to a file inside an installed package."""
@@ -37,15 +39,19 @@ def _package_path(spec: str) -> Path:
     return Path(list(found.submodule_search_locations)[0]) / sub
 
 
-# Sources on another machine: config loading and `check` name them, never open them.
-REMOTE_SCHEMES = ("gs://", "s3://", "hdfs://", "minio://", "http://", "https://")
-
-
 def is_remote(path: str) -> bool:
-    return path.startswith(REMOTE_SCHEMES)
+    """Whether `path` is a URI with a scheme (`gs://`, `s3://`, ...): never resolved against a directory.
+
+    `package://` is not: it names a file of an installed package (`resolve_path`).
+    """
+    return filesystem.scheme(path) not in ("", "package")
 
 
-def resolve_path(value: str, info: ValidationInfo) -> Path:
+def resolve_path(value: str, info: ValidationInfo) -> Path | str:
+    """A local path made absolute against the YAML's directory; a URI with a scheme is returned as it is
+    (whether its scheme works for its key is `filesystem.check_uri`'s question, asked by `check`)."""
+    if is_remote(value):
+        return value
     if value.startswith("package://"):
         return _package_path(value)
     path = Path(os.path.expanduser(value))
@@ -56,6 +62,8 @@ def resolve_path(value: str, info: ValidationInfo) -> Path:
 
 
 def _existing_file(value: str, info: ValidationInfo) -> Path:
+    if is_remote(value):
+        raise ValueError(f"must be a local file, not {filesystem.scheme(value)}:// ({value})")
     path = resolve_path(value, info)
     if not path.is_file():
         raise ValueError(f"file not found: {path}")

@@ -17,11 +17,12 @@ import os
 from dataclasses import dataclass
 from typing import Optional
 
-from tfxgate import storage
 from tfxgate.artifacts import drift_report
+from tfxgate.artifacts.examples import read_split
 from tfxgate.components.drift import columns, report_payload, tables
 from tfxgate.components.drift.check import DEFAULT_SIGNIFICANCE, DriftReport, Thresholds, compare_tables
 from tfxgate.reporting import drift_html
+from tfxgate.storage import filesystem
 
 SPLIT = "train"
 DRIFT = "drift"  # this span vs the previous span
@@ -95,7 +96,7 @@ def run(
       ValueError: a per-feature threshold names a feature this span does not have.
       FileNotFoundError: the serving data source is gone.
     """
-    current, strings = tables.from_arrow(tables.read_examples_split(os.path.join(examples_uri, f"Split-{SPLIT}")))
+    current, strings = tables.from_arrow(read_split(examples_uri, SPLIT))
     check_threshold_features(settings.features, present=set(current), examples_name=examples_name)
     schema_categorical = categorical_from_schema(schema, set(current))
     categorical = strings | schema_categorical
@@ -111,9 +112,7 @@ def run(
             continue
         baseline_uri, baseline_name = baselines[kind]
         if baseline_uri not in spans:
-            table, base_strings = tables.from_arrow(
-                tables.read_examples_split(os.path.join(baseline_uri, f"Split-{SPLIT}"))
-            )
+            table, base_strings = tables.from_arrow(read_split(baseline_uri, SPLIT))
             spans[baseline_uri] = (columns.Span(table), base_strings | schema_categorical)
         base, base_categorical = spans[baseline_uri]
         reports.append(
@@ -169,7 +168,7 @@ def check_threshold_features(features: dict, *, present: set[str], examples_name
 
 def read_serving(path: str, *, null_values: Optional[list[str]] = None):
     """The serving data source as an Arrow table; FileNotFoundError naming the key if it is gone."""
-    if not os.path.isfile(path):
+    if not filesystem.isfile(path):
         raise FileNotFoundError(f"stages.drift.serving: serving data source not found: {path}")
     return tables.read_csv(path, null_values=null_values)
 
@@ -209,7 +208,7 @@ NOT_MEASURABLE = "not measurable: one side has no values of this feature (the mi
 def write_report(reports, pairs, *, output_dir: str, policy: str) -> None:
     # The histograms go into the JSON too, so the run report can draw them again.
     documents = report_payload.payload(reports, pairs)
-    storage.write_json(
+    filesystem.write_json(  # the output artifact: local, or on an object store (a remote pipeline root)
         os.path.join(output_dir, drift_report.DRIFT_REPORT_JSON),
         {"policy": policy, "reports": documents},
         indent=1,
@@ -217,7 +216,7 @@ def write_report(reports, pairs, *, output_dir: str, policy: str) -> None:
         null_reason=NOT_MEASURABLE,
     )
     page = drift_html.render_payload(documents, title="tfxgate drift and skew report")
-    storage.write_text(os.path.join(output_dir, drift_report.DRIFT_REPORT_HTML), page)
+    filesystem.write_text(os.path.join(output_dir, drift_report.DRIFT_REPORT_HTML), page)
 
 
 def apply_policy(reports: list[DriftReport], *, policy: str, report_dir: str) -> None:
@@ -232,7 +231,7 @@ def apply_policy(reports: list[DriftReport], *, policy: str, report_dir: str) ->
     if policy == "block":
         kept = drift_report.kept_dir(report_dir)
         for name in (drift_report.DRIFT_REPORT_JSON, drift_report.DRIFT_REPORT_HTML):
-            storage.copy_file(os.path.join(report_dir, name), os.path.join(kept, name))
+            filesystem.write_bytes(os.path.join(kept, name), filesystem.read_bytes(os.path.join(report_dir, name)))
         report_dir = kept
     message = (
         f"data drift beyond thresholds in {'; '.join(found)} (report: {report_dir}/{drift_report.DRIFT_REPORT_HTML})"

@@ -33,11 +33,9 @@ from tfxgate.governance import gates, policy, publish, push_records
 from tfxgate.governance.fingerprint import model_fingerprint
 from tfxgate.mlmd.graph import value
 from tfxgate.reporting.card_hook import card_writer
-from tfxgate.storage import failpoints
+from tfxgate.storage import failpoints, filesystem
 
-AFTER_EXECUTOR = failpoints.declare(
-    "push.after_executor", "GovernedPush's executor returned; TFX has not yet marked the execution COMPLETE"
-)
+AFTER_EXECUTOR = failpoints.named("push.after_executor")
 
 _EVIDENCE = {
     "ingestion": "examples",
@@ -63,8 +61,8 @@ class Executor(base_executor.BaseExecutor):
         results = gates.judge(evidence, required=required)
         source = publish.serving_dir(model.uri)
         fingerprint = model_fingerprint(source)
-        pipeline, run_id = _pipeline_and_run(self._context, exec_properties.get("kubeflow_run") or "")
         store = _open_store(exec_properties.get("card") or "")
+        pipeline, run_id = _pipeline_and_run(self._context, store, kubeflow_run=exec_properties.get("kubeflow_run"))
         decisions = []
         for name, destination in stage.destinations.items():
             push = {"destination": name, "by": "policy:auto", "reason": "", "gates": gates.to_json(results)}
@@ -85,7 +83,7 @@ class Executor(base_executor.BaseExecutor):
                 published = push_records.publish_and_record(
                     source,
                     stage.destination_dir(name),
-                    root=Path(stage.root),
+                    root=filesystem.location(stage.root),
                     manifest=manifest,
                     store=store,
                     with_pushed_model=any(d["action"] == "push" for d in decisions),
@@ -152,16 +150,32 @@ def _check_credentials(name: str, variable: Optional[str]) -> None:
         )
 
 
-def _pipeline_and_run(context, kubeflow_run: str) -> tuple[str, str]:
-    """(pipeline name, run id) from TFX's executor context (a portable launcher's proto or a notebook's),
-    or on Kubeflow, whose context names neither, from the `kubeflow_run` parameter."""
-    if kubeflow_run:
+def _pipeline_and_run(context, store, *, kubeflow_run: Optional[str] = None) -> tuple[str, str]:
+    """(pipeline name, run id) of this execution, for its records and manifests.
+
+    TFX's portable launcher (local and Kubeflow runs) puts both on the executor
+    context. A notebook's InteractiveContext (TFX's legacy launcher) puts
+    neither, but it registered this execution with both as properties
+    (`pipeline_name`, `run_id`: its run of this node) under the id it passes
+    as the context's unique id: read back from the store, so a notebook run's
+    records name their pipeline and run as a local run's do.
+    """
+    if kubeflow_run:  # a Kubeflow V2 task: the compile passes the pipeline and KFP's run name
         run = json.loads(kubeflow_run)
         return run["pipeline"], run["run_id"]
     info = getattr(context, "pipeline_info", None)
     pipeline = getattr(info, "id", "") or getattr(info, "pipeline_name", "") or ""
     run_id = getattr(context, "pipeline_run_id", None) or getattr(info, "run_id", "") or ""
-    return pipeline, run_id
+    if (pipeline and run_id) or store is None:
+        return pipeline, run_id
+    # The legacy Context keeps the id only as a private attribute (tfx/dsl/components/base/base_executor.py).
+    execution_id = str(getattr(context, "_unique_id", "") or "")
+    found = store.get_executions_by_id([int(execution_id)]) if execution_id.isdigit() else []
+    if not found:
+        logging.warning("GovernedPush: no pipeline run id from TFX (execution %r not in the store)", execution_id)
+        return pipeline, run_id
+    recorded = {key: value.string_value for key, value in found[0].properties.items()}
+    return pipeline or recorded.get("pipeline_name", ""), run_id or recorded.get("run_id", "")
 
 
 def _open_store(card_json: str, *, read_only: bool = False):

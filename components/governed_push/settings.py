@@ -23,6 +23,8 @@ from pydantic import Field, field_validator
 
 from tfxgate.reporting.model_card_settings import ModelCardInfo
 from tfxgate.settings import OutputDir, Section
+from tfxgate.storage import filesystem
+from tfxgate.storage.filesystem import Location
 
 ENV_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 
@@ -69,17 +71,22 @@ class PushStage(Section):
             raise ValueError("name at least one destination")
         return value
 
-    def destination_dir(self, name: str) -> Path:
-        """The directory of destination `name` (checked to be inside the root by `check_destinations`)."""
+    def destination_dir(self, name: str) -> Location:
+        """The directory of destination `name` (checked to be inside the root by `check_destinations`);
+        a `filesystem.RemotePath` when the push root is on an object store."""
+        if filesystem.is_remote(self.root):
+            return filesystem.location(self.root) / self.destinations[name].path
         return Path(os.path.normpath(Path(self.root) / self.destinations[name].path))
 
 
-def escapes_root(root: Path, path: str) -> Optional[str]:
+def escapes_root(root: Location, path: str) -> Optional[str]:
     """Why `path` (a destination's `path`) leaves `root`, or None when it stays inside.
 
     Symlinks are followed as far as they exist now; `publish` checks again at
     push time, since a link can appear later.
     """
+    if filesystem.is_remote(root):
+        return f"{path} is an absolute path, not a prefix under the push root {root}" if path.startswith("/") else None
     root = Path(root)
     if Path(path).is_absolute() and not Path(os.path.normpath(path)).is_relative_to(root):
         return f"{path} is an absolute path outside the push root {root}"
@@ -93,10 +100,13 @@ def escapes_root(root: Path, path: str) -> Optional[str]:
 def check_destinations(push: PushStage) -> list[tuple[list[str], str]]:
     """(key path, message) for every destination that leaves the push root or shares a directory."""
     problems: list[tuple[list[str], str]] = []
-    seen: dict[Path, str] = {}
+    seen: dict[Location, str] = {}
+    why = filesystem.check_uri("stages.push.root", str(push.root))
+    if why:
+        return [(["stages", "push", "root"], why)]
     for name, destination in push.destinations.items():
         key = ["stages", "push", "destinations", name, "path"]
-        why = escapes_root(Path(push.root), destination.path)
+        why = escapes_root(filesystem.location(push.root), destination.path)
         if why:
             problems.append((key, why))
             continue

@@ -18,10 +18,10 @@ import numpy as np
 import pyarrow as pa
 from tfx_bsl.coders import example_coder
 
+from tfxgate.artifacts.examples import ARROW_DIR
 from tfxgate.components.ingest.columns import BYTES, FLOAT, INT
 
 FILE_NAME = "data_tfrecord-00000-of-00001.gz"
-ARROW_DIR = "arrow"  # see write_arrow_copy
 _CHUNK_ROWS = 65536
 # Level 1 gzip: a third of the default level's CPU for files ~15% larger.
 _GZIP_LEVEL = 1

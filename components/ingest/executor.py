@@ -35,7 +35,11 @@ from tfx.proto import example_gen_pb2
 from tfx.types import artifact_utils
 from tfx.utils import proto_utils
 
-from tfxgate.components.ingest import beam_ingest, shards
+from tfxgate.components.ingest import (
+    beam_ingest,
+    object_store_input,  # noqa: F401  (fileio for s3://, gs:// on an emulator)
+    shards,
+)
 from tfxgate.components.ingest import examples as example_files
 from tfxgate.components.ingest.arrow_csv import InputError, check_same_header
 from tfxgate.components.ingest.columns import rules_from_schema

@@ -18,8 +18,8 @@ from typing import Optional
 
 from tfxgate import storage
 from tfxgate.artifacts.anomalies import KEPT_SUMMARY
+from tfxgate.artifacts.examples import read_split
 from tfxgate.artifacts.kept import kept_dir
-from tfxgate.components.drift.tables import read_examples_split
 from tfxgate.components.validate.anomalies import Finding, classify, enforce
 from tfxgate.components.validate.statistics import statistics_from_arrow
 
@@ -51,7 +51,7 @@ def compute_statistics(examples_uri: str, splits: list[str], *, statistics_uri: 
     """Statistics of every split, written in StatisticsGen's layout; split -> proto."""
     found = {}
     for split in splits:
-        table = read_examples_split(os.path.join(examples_uri, f"Split-{split}"))
+        table = read_split(examples_uri, split)
         found[split] = statistics_from_arrow(table, name=split)
         _write(os.path.join(statistics_uri, f"Split-{split}", STATISTICS_FILE), found[split])
     return found

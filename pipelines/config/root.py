@@ -57,6 +57,7 @@ from tfxgate.pipelines.config.trainer import Accelerator, Strategy, distribution
 from tfxgate.pipelines.kubeflow.settings import KubeflowSection, resource_problems
 from tfxgate.pipelines.stage_ids import container_stages
 from tfxgate.settings import ExistingFile, OutputDir, Section, resolve_path
+from tfxgate.storage import filesystem
 
 _Model = Section  # every section: unknown keys are errors, never silently dropped
 
@@ -206,8 +207,14 @@ class DataSection(_Model):
         return LabelKind(self.label_kind or "binary", self.num_classes or 2)
 
     @property
-    def input_base(self) -> Path:
-        """The directory TFX's file-based ExampleGen reads from: the path up to its first pattern."""
+    def input_base(self) -> Union[Path, str]:
+        """The directory TFX's file-based ExampleGen reads from: the path up to its first pattern
+        (a `gs://`/`s3://` URI stays one: `pathlib` would turn `gs://b` into `gs:/b`)."""
+        if is_remote(self.path):
+            head, _, rest = self.path.partition("://")
+            parts = rest.split("/")
+            fixed = next(i for i, part in enumerate(parts) if i == len(parts) - 1 or _is_pattern(part))
+            return f"{head}://{'/'.join(parts[:fixed])}"
         parts = Path(self.path).parts
         fixed = next(i for i, part in enumerate(parts) if i == len(parts) - 1 or _is_pattern(part))
         return Path(*parts[:fixed])
@@ -215,6 +222,8 @@ class DataSection(_Model):
     @property
     def input_pattern(self) -> str:
         """The file pattern inside `input_base` (a name, a glob, {SPAN}/{VERSION} specs)."""
+        if is_remote(self.path):
+            return self.path[len(str(self.input_base)) + 1 :]
         return str(Path(self.path).relative_to(self.input_base))
 
     @property
@@ -323,7 +332,7 @@ class PipelineConfig(_Model):
             name=self.pipeline.name,
             root=self.pipeline.root,
             metadata=self.metadata,
-            push_root=Path(push.root),
+            push_root=filesystem.location(push.root),
             destinations={
                 name: Destination(push.destination_dir(name), d.approval, d.credentials_env)
                 for name, d in push.destinations.items()
@@ -386,7 +395,9 @@ def isolating_overrides(source: YamlSource, overrides: list[str], root: Optional
     push = ((source.data.get("stages") or {}).get("push") or {}) if isinstance(source.data.get("stages"), dict) else {}
     push_root = push.get("root") if isinstance(push, dict) else None
     named = any(item.split("=", 1)[0].strip() in ("stages.push.root", "stages.push", "stages") for item in overrides)
-    if not named and isinstance(push_root, str) and not Path(push_root).expanduser().is_absolute():
+    local = isinstance(push_root, str) and not is_remote(push_root)
+    relative = local and not Path(push_root).expanduser().is_absolute()
+    if not named and relative:
         found.append(f"stages.push.root={json.dumps(str(root / 'serving'))}")
     return found
 
@@ -415,6 +426,13 @@ def _cross_checks(config: PipelineConfig) -> list[tuple[list[str], str]]:
     problems: list[tuple[list[str], str]] = check_destinations(config.stages.push)
     if config.kubeflow is not None:
         problems += resource_problems(config.kubeflow.resources, stages=container_stages(config))
+    uris = [("pipeline.root", config.pipeline.root), ("data.path", config.data.path)]
+    if config.metadata.kind == "sqlite":
+        uris.append(("metadata.path", config.metadata.path))  # an SQLite file is local; a server store has no path
+    for key, value in uris:
+        why = filesystem.check_uri(key, str(value))
+        if why:
+            problems.append((key.split("."), why))
     why = trainer_problem(config.stages.trainer.module_file)
     if why:
         problems.append((["stages", "trainer", "module_file"], why))

@@ -11,11 +11,12 @@ directory beside them (`kept_dir`). The drift *blessing* is read by
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Optional
 
 from tfxgate.artifacts.kept import kept_dir  # noqa: F401  (drift's name for it, used by DataDrift)
+from tfxgate.storage import filesystem
 
 DRIFT_REPORT_JSON = "drift_report.json"
 DRIFT_REPORT_HTML = "drift_report.html"
@@ -34,8 +35,8 @@ class Drift:
 
 def read(uri: str) -> Optional[dict]:
     """The drift_report.json document in the directory `uri`, or None when it is gone."""
-    path = Path(uri) / DRIFT_REPORT_JSON
-    return json.loads(path.read_text()) if path.exists() else None
+    path = os.path.join(uri, DRIFT_REPORT_JSON)  # a local path or an object-store URI (remote pipeline root)
+    return json.loads(filesystem.read_text(path)) if filesystem.isfile(path) else None
 
 
 def comparisons(document: Optional[dict]) -> list[dict]:

@@ -114,3 +114,17 @@ def repeat_options(*, config: Path, root: Optional[Path], overrides: Sequence[st
     for item in overrides:
         parts += ["--set", item]
     return shlex.join(parts)
+
+
+def metadata_problem(err: Exception, *, config: Path, root: Optional[Path], overrides: Sequence[str]) -> str:
+    """A MetadataError's message; where the schema needs creating or upgrading, with the exact command that does it.
+
+    The command repeats this invocation's config, `--root` and `--set` options
+    (`... has no ML Metadata schema yet: run `tfxgate metadata check configs/taxi.yaml
+    --set a=b --upgrade` to create or upgrade it`).
+    """
+    if not getattr(err, "needs_upgrade", False):
+        return str(err)
+    options = shlex.split(repeat_options(config=config, root=root, overrides=overrides))[2:]  # all but `-c CONFIG`
+    command = shlex.join(["tfxgate", "metadata", "check", str(config), *options, "--upgrade"])
+    return f"{err.problem}: run `{command}` to create or upgrade it"

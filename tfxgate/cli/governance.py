@@ -11,6 +11,7 @@ import json
 import sys
 from dataclasses import asdict
 
+from tfxgate.cli import console
 from tfxgate.pipelines.config.root import PipelineConfig
 
 EXIT_OK, EXIT_REFUSED = 0, 2
@@ -80,7 +81,13 @@ def govern(config: PipelineConfig, args: argparse.Namespace) -> int:
             from tfxgate.cli.alerting import announce
 
             announce(config, [rollback(done.record)])
-    except (governance.GovernanceError, MetadataError) as err:
+    except MetadataError as err:
+        problem = console.metadata_problem(
+            err, config=args.config, root=getattr(args, "root", None), overrides=args.overrides
+        )
+        print(f"tfxgate: {problem}", file=sys.stderr)
+        return EXIT_REFUSED
+    except governance.GovernanceError as err:
         print(f"tfxgate: {err}", file=sys.stderr)
         return EXIT_REFUSED
     return EXIT_OK

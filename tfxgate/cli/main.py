@@ -5,7 +5,7 @@
     tfxgate compile CONFIG --target kubeflow --output FILE [--set key.path=value ...]
     tfxgate compile CONFIG --target vertex --output FILE.json
     tfxgate submit CONFIG --host URL [--experiment NAME] [--namespace NS] [--schedule CRON]
-    tfxgate metadata check CONFIG [--upgrade] [--set key.path=value ...]
+    tfxgate metadata check CONFIG [--upgrade] [--root DIR] [--set key.path=value ...]
     tfxgate lineage PIPELINE VERSION [--destination NAME] [--json] [--set key.path=value ...]
     tfxgate report CONFIG [RUN] [--root DIR] [--output FILE] [--set key.path=value ...]
     tfxgate approve RUN -c CONFIG --by NAME --reason TEXT [--destination NAME] [--allow-older] [--root DIR] [--set ...]
@@ -127,6 +127,9 @@ def _parser() -> argparse.ArgumentParser:
         "check", help="connect, report server and MLMD schema versions; --upgrade creates/migrates the schema"
     )
     add_config_args(metadata_check)
+    metadata_check.add_argument(
+        "--root", type=Path, help="pipeline root (where a SQLite store lives); overrides pipeline.root"
+    )
     metadata_check.add_argument(
         "--upgrade", action="store_true", help="create the MLMD schema if missing, or migrate an older one"
     )
@@ -353,7 +356,10 @@ def _main(argv: Optional[Sequence[str]]) -> int:
         options = console.repeat_options(config=args.config, root=root, overrides=args.overrides)
         return _run_locked(config, verbose=args.verbose, if_new_data=args.if_new_data, wait=args.wait, options=options)
     except MetadataError as err:
-        print(f"tfxgate: {err}", file=sys.stderr)
+        print(
+            f"tfxgate: {console.metadata_problem(err, config=args.config, root=root, overrides=overrides)}",
+            file=sys.stderr,
+        )
         return EXIT_CONFIG
 
 

@@ -12,12 +12,14 @@ and by the run summary (a pending model already rejected reads "rejected").
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from typing import Iterable, Optional
 
 from tfxgate.governance import publish
 from tfxgate.governance.fingerprint import model_fingerprint
 from tfxgate.mlmd import audit
+from tfxgate.storage import filesystem
 
 
 @dataclass(frozen=True)
@@ -34,8 +36,19 @@ class Model:
         """How every command names a model: `model 20 (3f1c2a9b07de)`."""
         return model_name(self.id, self.fingerprint)
 
+    @property
+    def trained_at(self) -> str:
+        """When it was trained (its artifact's create time), ISO-8601 UTC to the millisecond."""
+        moment = datetime.datetime.fromtimestamp(self.created / 1000, tz=datetime.timezone.utc)
+        return moment.isoformat(timespec="milliseconds")
+
     def older_than(self, other: Model) -> bool:
-        """Trained before `other` (create time, then artifact id: ids grow with time in one store)."""
+        """Trained before `other` (create time, then artifact id: ids grow with time in one store).
+
+        Training time, not the span it was trained on: a model retrained today on
+        a corrected older span (a backfill) is the newest model, and one trained
+        last week on the newest span is older than it.
+        """
         return (self.created, self.id) < (other.created, other.id)
 
 
@@ -70,7 +83,7 @@ class Book:
                 [artifact] = found
                 recorded = next((r.model_fingerprint for r in self.records if r.model_id == model_id), "")
                 source = publish.serving_dir(artifact.uri)
-                fingerprint = recorded or (model_fingerprint(source) if source.is_dir() else "")
+                fingerprint = recorded or (model_fingerprint(source) if filesystem.is_dir(source) else "")
                 self._models[model_id] = Model(model_id, fingerprint, artifact.create_time_since_epoch, artifact.uri)
         return self._models[model_id]
 

@@ -13,10 +13,12 @@ import hashlib
 import os
 from pathlib import Path
 
+from tfxgate.storage import filesystem
+
 PREFIX = "sha256:"
 
 
-def model_fingerprint(directory: Path) -> str:
+def model_fingerprint(directory) -> str:
     """`sha256:<hex>` over every regular file under `directory` (sorted relative path, size, bytes).
 
     Files written beside the model by tfxgate itself (the model card, the push
@@ -28,6 +30,13 @@ def model_fingerprint(directory: Path) -> str:
       'sha256:3f1c...'
     """
     digest = hashlib.sha256()
+    if filesystem.is_remote(directory):  # a version on an object store: the same bytes in the same order
+        remote = filesystem.location(directory)
+        for relative in filesystem.files(remote):
+            if relative not in NOT_MODEL:
+                data = filesystem.read_bytes(remote / relative)
+                digest.update(relative.encode() + b"\0" + str(len(data)).encode() + b"\0" + data)
+        return PREFIX + digest.hexdigest()
     root = Path(directory)
     files = []
     for folder, dirs, names in os.walk(root):

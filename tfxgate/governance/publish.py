@@ -23,6 +23,16 @@ made it: `publish` first looks for a version whose manifest has the same
 fingerprint (`find_version`) and returns it (`Published.reused`) instead of
 creating a second version of the same model. docs/CONTRACTS.md gives the
 manifest's fields. Each durable step has a named failpoint (README "Crash safety").
+
+On an object store (`gs://`, `s3://`: `storage.filesystem`), where nothing
+renames a prefix atomically, the same guarantees come from ordering
+(README "Publishing on object stores"): every file is uploaded to the hidden
+prefix `.incoming-<version>-<pid>/`, copied server-side to `<version>/`
+(`saved_model.pb` last, so TF Serving never finds a loadable half version),
+then the manifest is written there as the commit marker, then `current` (a
+one-line object), then the hidden prefix is deleted. A `<version>/` without
+its manifest is no version; the next push removes it when a hidden prefix of
+the same number proves it was a push's, and reuses the number.
 """
 
 from __future__ import annotations
@@ -30,26 +40,31 @@ from __future__ import annotations
 import contextlib
 import datetime
 import errno
+import hashlib
 import json
 import os
 import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, Optional
 
 from tfxgate import storage
 from tfxgate.governance.fingerprint import model_fingerprint
-from tfxgate.storage import failpoints
+from tfxgate.storage import failpoints, filesystem
+from tfxgate.storage.filesystem import Location, RemotePath
 
 CURRENT = "current"
 TEMP_PREFIX = ".incoming-"
 MANIFEST = "tfxgate-push.json"  # also in fingerprint.NOT_MODEL: not part of the model
 
-AFTER_COPY = failpoints.declare("publish.after_copy", "the model is copied into the hidden temporary version")
-AFTER_FSYNC = failpoints.declare("publish.after_fsync", "every copied file and directory is fsynced")
-AFTER_MANIFEST = failpoints.declare("publish.after_manifest", "the manifest is written inside the temporary version")
-AFTER_RENAME = failpoints.declare("publish.after_rename", "the version is renamed into place, `current` not switched")
-AFTER_CURRENT = failpoints.declare("publish.after_current", "`current` points at the new version")
+AFTER_COPY = failpoints.named("publish.after_copy")
+AFTER_FSYNC = failpoints.named("publish.after_fsync")
+AFTER_MANIFEST = failpoints.named("publish.after_manifest")
+AFTER_RENAME = failpoints.named("publish.after_rename")
+AFTER_CURRENT = failpoints.named("publish.after_current")
+MID_UPLOAD = failpoints.named("publish.mid_upload")
+AFTER_VERSION_COPY = failpoints.named("publish.after_version_copy")
 
 
 LOCK_FILE = ".push.lock"
@@ -62,53 +77,66 @@ class PublishError(Exception):
 
 @dataclass(frozen=True)
 class Published:
-    destination: Path
+    destination: Location
     version: str
-    path: Path
+    path: Location
     previous: Optional[str]  # the version `current` pointed at before, if any
     reused: bool = False  # the model was already published here as `version`: nothing was copied, `current` untouched
 
 
-def serving_dir(model_uri: str | Path) -> Path:
-    """The SavedModel inside a TFX Model artifact (`Format-Serving/`, or the URI itself for old layouts)."""
-    inner = Path(model_uri) / "Format-Serving"
-    return inner if inner.is_dir() else Path(model_uri)
+def serving_dir(model_uri: str | Path) -> Location:
+    """The SavedModel inside a TFX Model artifact (`Format-Serving/`, or the URI itself for old layouts);
+    a `RemotePath` when the pipeline root is on an object store."""
+    base = filesystem.location(model_uri)
+    inner = base / "Format-Serving"
+    return inner if filesystem.is_dir(inner) else base
 
 
-def versions(destination: Path) -> list[str]:
+def versions(destination: Location) -> list[str]:
     """The published versions (numbered directories holding a manifest), oldest first."""
-    return [v for v in _numbered(destination) if (Path(destination) / v / MANIFEST).is_file()]
+    destination = filesystem.location(destination)
+    return [v for v in _numbered(destination) if filesystem.isfile(destination / v / MANIFEST)]
 
 
-def _numbered(destination: Path) -> list[str]:
+def _numbered(destination: Location) -> list[str]:
     """Every numbered directory, manifest or not: a new version never takes one of these numbers."""
-    if not Path(destination).is_dir():
+    destination = filesystem.location(destination)
+    if isinstance(destination, RemotePath):
+        return sorted((n for n in filesystem.listdir(destination) if n.isdigit()), key=int)
+    if not destination.is_dir():
         return []
-    found = [p.name for p in Path(destination).iterdir() if p.name.isdigit() and p.is_dir()]
+    found = [p.name for p in destination.iterdir() if p.name.isdigit() and p.is_dir()]
     return sorted(found, key=int)
 
 
-def read_manifest(version_dir: Path) -> Optional[dict]:
+def read_manifest(version_dir: Location) -> Optional[dict]:
     """A version's manifest, or None when it has none (or an unreadable one: then it is no version)."""
     try:
-        found = json.loads((Path(version_dir) / MANIFEST).read_text())
+        found = json.loads(filesystem.read_text(filesystem.location(version_dir) / MANIFEST))
     except (OSError, ValueError):
         return None
     return found if isinstance(found, dict) else None
 
 
-def find_version(destination: Path, fingerprint: str) -> Optional[str]:
+def find_version(destination: Location, fingerprint: str) -> Optional[str]:
     """The version of `destination` that holds the model with this fingerprint, or None (oldest if several)."""
+    destination = filesystem.location(destination)
     for version in versions(destination):
-        manifest = read_manifest(Path(destination) / version)
+        manifest = read_manifest(destination / version)
         if manifest is not None and manifest.get("fingerprint") == fingerprint:
             return version
     return None
 
 
-def current_version(destination: Path) -> Optional[str]:
+def current_version(destination: Location) -> Optional[str]:
     """The version `current` points at (symlink or pointer file), or None before the first push."""
-    pointer = Path(destination) / CURRENT
+    destination = filesystem.location(destination)
+    if isinstance(destination, RemotePath):
+        try:
+            return filesystem.read_text(destination / CURRENT).strip() or None
+        except FileNotFoundError:
+            return None
+    pointer = destination / CURRENT
     if pointer.is_symlink():
         return os.path.basename(os.readlink(pointer))
     if pointer.is_file():
@@ -116,8 +144,15 @@ def current_version(destination: Path) -> Optional[str]:
     return None
 
 
-def check_inside(root: Path, destination: Path) -> None:
+def check_inside(root: Location, destination: Location) -> None:
     """Raises PublishError when `destination` (symlinks followed) is not inside `root`."""
+    if filesystem.is_remote(root) or filesystem.is_remote(destination):
+        root, destination = filesystem.location(root), filesystem.location(destination)
+        if not (isinstance(destination, RemotePath) and isinstance(root, RemotePath)) or not (
+            destination.is_relative_to(root)
+        ):
+            raise PublishError(f"destination {destination} is outside the push root {root}")
+        return
     real_root, real = os.path.realpath(root), os.path.realpath(destination)
     if not Path(real).is_relative_to(real_root):
         raise PublishError(f"destination {destination} resolves to {real}, outside the push root {real_root}")
@@ -127,17 +162,24 @@ _HELD: set[str] = set()  # destinations this process holds the lock of: `locked`
 
 
 @contextlib.contextmanager
-def locked(destination: Path) -> Iterator[None]:
+def locked(destination: Location) -> Iterator[None]:
     """Holds the destination's lock (dies with the process, so a killed push never blocks the next).
 
     Re-entrant within a process (an `flock` on a second descriptor would wait
     for itself): recovery holds it while it completes a push with `switch_current`.
+    An object store has no lock that dies with its holder: a remote destination's
+    lock is a local file named after its URI, so pushes from one machine are
+    serialised; across machines, the pipeline's run and governance locks are
+    what serialises them (README "Publishing on object stores").
     """
-    key = os.path.realpath(destination)
+    destination = filesystem.location(destination)
+    remote = isinstance(destination, RemotePath)
+    key = str(destination) if remote else os.path.realpath(destination)
     if key in _HELD:
         yield
         return
-    with storage.file_lock(Path(destination) / LOCK_FILE):
+    lock_file = _remote_lock_file(destination) if remote else destination / LOCK_FILE
+    with storage.file_lock(lock_file):
         _HELD.add(key)
         try:
             yield
@@ -175,52 +217,81 @@ def publish(
     Raises:
       PublishError: nothing was published (the message says why).
     """
-    source, destination = Path(source), Path(destination)
+    source, destination = filesystem.location(source), filesystem.location(destination)
     if root is not None:
         check_inside(root, destination)
-    if not source.is_dir():
+    if not filesystem.is_dir(source):
         raise PublishError(f"model directory not found: {source}")
     fingerprint = fingerprint or model_fingerprint(source)
+    if isinstance(source, RemotePath) and isinstance(destination, Path):  # a remote model to a local root
+        with tempfile.TemporaryDirectory(prefix="tfxgate-model-") as local:
+            return publish(
+                filesystem.download_tree(source, local),
+                destination,
+                fingerprint=fingerprint,
+                manifest=manifest,
+                before_rename=before_rename,
+                on_file=on_file,
+            )
+    remote = isinstance(destination, RemotePath)
     with locked(destination):
-        _remove_abandoned(destination)
+        if remote:
+            _remove_abandoned_remote(destination)
+        else:
+            _remove_abandoned(destination)
         previous = current_version(destination)
         found = find_version(destination, fingerprint)
         if found is not None:
             return Published(destination, found, destination / found, previous, reused=True)
         existing = _numbered(destination)
         version = str(int(existing[-1]) + 1 if existing else 1)
-        temp = destination / f"{TEMP_PREFIX}{version}-{os.getpid()}"
-        try:
-            _copy_tree(source, temp, on_file=on_file)
-            failpoints.hit(AFTER_COPY)
-            if before_rename is not None:
-                before_rename(temp, version)
-            _fsync_dirs(temp)
-            failpoints.hit(AFTER_FSYNC)
-            written = {"destination": destination.name, **(manifest or {}), "fingerprint": fingerprint}
-            storage.write_json(temp / MANIFEST, {**written, "version": version, "at": written.get("at") or _now()})
-            failpoints.hit(AFTER_MANIFEST)
-            final = destination / version
-            if os.path.lexists(final):  # never overwrite a version, even one made by hand meanwhile
-                raise PublishError(f"version {version} already exists at {destination}")
-            os.rename(temp, final)
-        except BaseException:
-            shutil.rmtree(temp, ignore_errors=True)
-            raise
-        storage.fsync_dir(destination)
-        failpoints.hit(AFTER_RENAME)
+        written = {"destination": destination.name, **(manifest or {}), "fingerprint": fingerprint}
+        written = {**written, "version": version, "at": written.get("at") or _now()}
+        write = _write_remote if remote else _write_local
+        final = write(source, destination, version, manifest=written, before_rename=before_rename, on_file=on_file)
         _point(destination, version)
         failpoints.hit(AFTER_CURRENT)
+        if remote:
+            filesystem.remove_tree(_hidden(destination, version))
         return Published(destination, version, final, previous)
 
 
-def switch_current(destination: Path, version: str, *, root: Optional[Path] = None) -> Optional[str]:
+def _hidden(destination: Location, version: str) -> Location:
+    """Where a push writes version `version` before it is one (the next push removes it if its writer died)."""
+    return destination / f"{TEMP_PREFIX}{version}-{os.getpid()}"
+
+
+def _write_local(source: Path, destination: Path, version: str, *, manifest: dict, before_rename, on_file) -> Path:
+    """Version `version` complete in a hidden directory, then renamed into place (one atomic step)."""
+    temp = _hidden(destination, version)
+    try:
+        _copy_tree(source, temp, on_file=on_file)
+        failpoints.hit(AFTER_COPY)
+        if before_rename is not None:
+            before_rename(temp, version)
+        _fsync_dirs(temp)
+        failpoints.hit(AFTER_FSYNC)
+        storage.write_json(temp / MANIFEST, manifest)
+        failpoints.hit(AFTER_MANIFEST)
+        final = destination / version
+        if os.path.lexists(final):  # never overwrite a version, even one made by hand meanwhile
+            raise PublishError(f"version {version} already exists at {destination}")
+        os.rename(temp, final)
+    except BaseException:
+        shutil.rmtree(temp, ignore_errors=True)
+        raise
+    storage.fsync_dir(destination)
+    failpoints.hit(AFTER_RENAME)
+    return final
+
+
+def switch_current(destination: Location, version: str, *, root: Optional[Location] = None) -> Optional[str]:
     """Points `current` at an existing `version` atomically; returns the version it pointed at before.
 
     Raises:
       PublishError: no such version at this destination.
     """
-    destination = Path(destination)
+    destination = filesystem.location(destination)
     if root is not None:
         check_inside(root, destination)
     with locked(destination):
@@ -236,8 +307,11 @@ def _now() -> str:
     return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
 
-def _point(destination: Path, version: str) -> None:
-    """Replaces `current` atomically: a relative symlink, or a pointer file if symlinks fail."""
+def _point(destination: Location, version: str) -> None:
+    """Replaces `current` atomically: a relative symlink, or a pointer file if symlinks fail (one PUT remotely)."""
+    if isinstance(destination, RemotePath):
+        filesystem.write_text(destination / CURRENT, f"{version}\n")
+        return
     try:
         storage.replace_symlink(destination / CURRENT, version)
     except OSError as err:
@@ -275,3 +349,59 @@ def _copy_tree(source: Path, target: Path, *, on_file: Optional[Callable[[int, P
 def _fsync_dirs(top: Path) -> None:
     for folder, _, _ in os.walk(top, topdown=False):
         storage.fsync_dir(folder)
+
+
+# --- object stores: no atomic rename, so order is the protocol (module docstring) ---------------------------
+
+
+def _remote_lock_file(destination: RemotePath) -> Path:
+    digest = hashlib.sha256(str(destination).encode()).hexdigest()[:24]
+    return Path(tempfile.gettempdir()) / "tfxgate-locks" / f"{digest}.lock"
+
+
+def _write_remote(
+    source: Location, destination: RemotePath, version: str, *, manifest: dict, before_rename, on_file
+) -> RemotePath:
+    """Upload to the hidden prefix, copy to `<version>/` (saved_model.pb last), then the manifest: the commit."""
+    hidden, final = _hidden(destination, version), destination / version
+    with tempfile.TemporaryDirectory(prefix="tfxgate-card-") as extra:
+        if before_rename is not None:  # the model card: written locally, uploaded with the model
+            before_rename(Path(extra), version)
+        uploads = _upload_order([(source, f) for f in filesystem.files(source)] + _extra_files(Path(extra)))
+        for count, (folder, relative) in enumerate(uploads, start=1):
+            filesystem.copy(folder / relative, hidden / relative)
+            if on_file is not None:
+                on_file(count, Path(relative))
+            if count == (len(uploads) + 1) // 2:
+                failpoints.hit(MID_UPLOAD)
+    failpoints.hit(AFTER_COPY)
+    for _, relative in uploads:
+        filesystem.copy_object(hidden / relative, final / relative)
+    failpoints.hit(AFTER_VERSION_COPY)
+    filesystem.write_json(final / MANIFEST, manifest)  # the commit marker: from here on it is a version
+    failpoints.hit(AFTER_RENAME)
+    return final
+
+
+def _extra_files(folder: Path) -> list[tuple[Location, str]]:
+    return [(folder, f) for f in filesystem.files(folder) if f != MANIFEST]
+
+
+def _upload_order(found: list[tuple[Location, str]]) -> list[tuple[Location, str]]:
+    """Every file, `saved_model.pb` last: TF Serving loads a version once that file is there."""
+    return sorted(found, key=lambda item: (item[1].endswith("saved_model.pb"), item[1]))
+
+
+def _remove_abandoned_remote(destination: RemotePath) -> None:
+    """Hidden prefixes of pushes that died, and the `<version>/` each was copying (it has no manifest).
+
+    A numbered prefix without a manifest and without a hidden prefix of its
+    number was not made by a push: it is left alone (and its number never reused).
+    """
+    for name in filesystem.listdir(destination):
+        if not name.startswith(TEMP_PREFIX):
+            continue
+        number = name[len(TEMP_PREFIX) :].split("-", 1)[0]
+        if number.isdigit() and not filesystem.isfile(destination / number / MANIFEST):
+            filesystem.remove_tree(destination / number)
+        filesystem.remove_tree(destination / name)

@@ -12,15 +12,14 @@ a record is rebuilt from.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Callable, Optional
 
 from tfxgate.governance import publish
 from tfxgate.mlmd import audit
-from tfxgate.storage import failpoints
+from tfxgate.storage import failpoints, filesystem
 
-AFTER_RECORD = failpoints.declare("push.after_record", "the tfxgate.Push record of a version is in ML Metadata")
+AFTER_RECORD = failpoints.named("push.after_record")
 
 
 def manifest(
@@ -160,15 +159,15 @@ def names_version(store, record: audit.Record, path: Path) -> bool:
     A destination is named in records, but its `path` may change in the config:
     the PushedModel's URI says which directory a record's version is in.
     """
-    if record.version != Path(path).name:
+    if record.version != filesystem.location(path).name:
         return False
     uri = audit.version_path(store, record)
-    return uri is None or os.path.realpath(uri) == os.path.realpath(path)
+    return uri is None or filesystem.same(uri, path)
 
 
 def version_on_disk(destination: Path, version: str) -> publish.Published:
     """A version found on disk as a `Published` (reused: nothing was copied)."""
-    destination = Path(destination)
+    destination = filesystem.location(destination)
     return publish.Published(destination, version, destination / version, None, reused=True)
 
 

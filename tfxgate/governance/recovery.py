@@ -37,8 +37,8 @@ from tfxgate.governance.fingerprint import model_fingerprint
 from tfxgate.governance.target import GovernedPipeline
 from tfxgate.mlmd import audit
 from tfxgate.mlmd.graph import value
+from tfxgate.storage import filesystem
 
-RUN_LOCK_FILE = "tfxgate.lock"  # the run lock `tfxgate run` holds (pipelines/schedule.py LOCK_FILE)
 FAILED = audit.FAILED
 
 
@@ -56,11 +56,12 @@ def reconcile(store, target: GovernedPipeline, *, log: Callable[[str], None]) ->
     """Repairs what a crash left between `target`'s push root and `store` (see the module docstring)."""
     done = Reconciled()
     for name, destination in target.destinations.items():
-        directory = Path(destination.directory)
+        directory = filesystem.location(destination.directory)
         pushes = _pushes(store, target, name)
-        if not directory.is_dir() and not pushes:
+        exists = filesystem.is_dir(directory)
+        if not exists and not pushes:
             continue
-        with publish.locked(directory) if directory.is_dir() else contextlib.nullcontext():
+        with publish.locked(directory) if exists else contextlib.nullcontext():
             _versions_without_records(store, target, name, directory, pushes, log=log, done=done)
             _records_without_versions(store, directory, pushes, log=log, done=done)
             pushes = _pushes(store, target, name)
@@ -75,7 +76,7 @@ def _pushes(store, target: GovernedPipeline, destination: str) -> list[audit.Rec
     return [r for r in audit.records(store, pipeline=target.name, kinds=[audit.PUSH]) if r.destination == destination]
 
 
-def _versions_without_records(store, target, name: str, directory: Path, pushes, *, log, done: Reconciled) -> None:
+def _versions_without_records(store, target, name: str, directory, pushes, *, log, done: Reconciled) -> None:
     live = [r for r in pushes if r.state != FAILED]
     for version in publish.versions(directory):
         if any(push_records.names_version(store, r, directory / version) for r in live):
@@ -97,14 +98,14 @@ def _versions_without_records(store, target, name: str, directory: Path, pushes,
         )
 
 
-def _records_without_versions(store, directory: Path, pushes, *, log, done: Reconciled) -> None:
+def _records_without_versions(store, directory, pushes, *, log, done: Reconciled) -> None:
     for record in pushes:
         if record.state == FAILED or not record.version:
             continue
-        path = Path(audit.version_path(store, record) or directory / record.version)
-        if (path / publish.MANIFEST).is_file():
+        path = filesystem.location(audit.version_path(store, record) or directory / record.version)
+        if filesystem.isfile(path / publish.MANIFEST):
             continue
-        if path.is_dir() and any(path.iterdir()):  # pushed before versions had manifests: give it one
+        if filesystem.listdir(path):  # pushed before versions had manifests: give it one
             _write_legacy_manifest(path, record)
             log(f"recovery: {path} (push record {record.id}) predates manifests; wrote its manifest")
             continue
@@ -116,7 +117,7 @@ def _records_without_versions(store, directory: Path, pushes, *, log, done: Reco
         )
 
 
-def _write_legacy_manifest(path: Path, record: audit.Record) -> None:
+def _write_legacy_manifest(path, record: audit.Record) -> None:
     """The manifest of a version a record proves tfxgate pushed, from that record."""
     manifest = {
         "fingerprint": record.model_fingerprint or model_fingerprint(path),
@@ -131,11 +132,14 @@ def _write_legacy_manifest(path: Path, record: audit.Record) -> None:
         "by": record.by,
         "reason": record.reason,
     }
+    if filesystem.is_remote(path):
+        filesystem.write_json(path / publish.MANIFEST, manifest)
+        return
     storage.write_json(path / publish.MANIFEST, manifest)
     storage.fsync_dir(path)
 
 
-def _records_without_pushed_model(store, directory: Path, pushes, *, log, done: Reconciled) -> None:
+def _records_without_pushed_model(store, directory, pushes, *, log, done: Reconciled) -> None:
     lacking = [r for r in pushes if r.pushed_model_id is None and r.state != FAILED]
     if not lacking:
         return
@@ -149,8 +153,7 @@ def _records_without_pushed_model(store, directory: Path, pushes, *, log, done: 
                 and value(a, "destination_name") == record.destination
                 and value(a, "pushed_version") == record.version
                 and value(a, "model_id") == (record.model_id or 0)
-                and os.path.realpath(value(a, "pushed_destination") or "")
-                == os.path.realpath(directory / record.version)
+                and filesystem.same(value(a, "pushed_destination") or "", directory / record.version)
             ),
             None,
         )
@@ -177,7 +180,7 @@ def _records_without_pushed_model(store, directory: Path, pushes, *, log, done: 
 def _no_live_run(root: Path) -> Iterator[bool]:
     """True for the block when no live run of `root` can own RUNNING executions (run lock ours, or free and held)."""
     try:
-        with storage.file_lock(Path(root) / RUN_LOCK_FILE, wait=False):
+        with storage.file_lock(Path(root) / storage.RUN_LOCK_FILE, wait=False):
             yield True
     except storage.LockHeld as err:
         yield err.holder.startswith(f"pid {os.getpid()} ")

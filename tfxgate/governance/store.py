@@ -39,17 +39,13 @@ from tfxgate.governance.target import GovernedPipeline
 from tfxgate.mlmd import audit
 from tfxgate.mlmd.store import exclusive_use, open_store
 from tfxgate.reporting.card_hook import card_writer
-from tfxgate.storage import LockHeld, failpoints, file_lock
+from tfxgate.storage import LockHeld, failpoints, file_lock, filesystem
 
 _log = logging.getLogger(__name__)
 
-APPROVE_AFTER_APPROVAL = failpoints.declare(
-    "approve.after_approval_record", "`approve` wrote the tfxgate.Approval record; nothing is published yet"
-)
-ROLLBACK_AFTER_CURRENT = failpoints.declare(
-    "rollback.after_current", "`rollback` switched `current`; no tfxgate.Rollback record yet"
-)
-ROLLBACK_AFTER_RECORD = failpoints.declare("rollback.after_record", "`rollback` wrote its tfxgate.Rollback record")
+APPROVE_AFTER_APPROVAL = failpoints.named("approve.after_approval_record")
+ROLLBACK_AFTER_CURRENT = failpoints.named("rollback.after_current")
+ROLLBACK_AFTER_RECORD = failpoints.named("rollback.after_record")
 
 
 class GovernanceError(Exception):
@@ -153,7 +149,7 @@ def approve(
                 f"stages.push.destinations.{name}.credentials_env: environment variable {variable} is not set"
             )
         source = publish.serving_dir(model.uri)
-        if not source.is_dir():
+        if not filesystem.is_dir(source):
             raise GovernanceError(f"the pending model's files are gone: {source} ({model.name})")
         reason = _downgrade(book, target, model, name, reason=reason, allow_older=allow_older)
         # The approval is recorded first so the model card written inside the version names it;
@@ -463,7 +459,8 @@ def _downgrade(
         return reason
     if not allow_older:
         raise GovernanceError(
-            f"{model.name} is older than {current.name}, which {name} serves as version {serving.version} "
+            f"{model.name} is older than {current.name} (trained at {model.trained_at}, before "
+            f"{current.trained_at}), which {name} serves as version {serving.version} "
             f"(pushed by {serving.by} at {serving.at}): approving it would downgrade {name}; "
             "pass --allow-older to do so on purpose"
         )

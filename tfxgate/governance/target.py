@@ -11,13 +11,14 @@ from pathlib import Path
 from typing import Any, Mapping, Optional
 
 from tfxgate.mlmd.settings import MetadataSection, SqliteMetadata
+from tfxgate.storage.filesystem import Location
 
 
 @dataclass(frozen=True)
 class Destination:
     """One push destination as governance needs it: where, and who must agree."""
 
-    directory: Path
+    directory: Location  # a Path, or a filesystem.RemotePath on an object store
     approval: str = "auto"  # auto | manual
     credentials_env: Optional[str] = None
 
@@ -32,7 +33,7 @@ class GovernedPipeline:
     name: str
     root: Path  # the pipeline root (where an embedded store and the governance lock live)
     metadata: MetadataSection
-    push_root: Path
+    push_root: Location
     destinations: Mapping[str, Destination] = field(default_factory=dict)
     card_info: Any = None  # stages.push.model_card (ModelCardInfo)
     source: Optional[Path] = None  # the config file, named in messages

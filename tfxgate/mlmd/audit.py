@@ -8,11 +8,12 @@ decisions bind to), `recovered` ("1" when rebuilt from a version's manifest),
 PendingApproval, `gates` (JSON: gate -> {"passed", "detail"}). The Model artifact is an INPUT event of the execution,
 the PushedModel an OUTPUT of a Push; each execution is associated with the
 TFX `pipeline` context and, where there is one, the run's `pipeline_run`
-context. So "who let this model into production, on what evidence" is a walk
-from the model in the store, not a side file. `records` is the one reader of
-these executions: the governance store, the run summary and report, the
-lineage and the model card all use its `Record`. docs/CONTRACTS.md lists
-these records with the artifact properties they are written from.
+context (a notebook run's `run` context). So "who let this model into
+production, on what evidence" is a walk from the model in the store, not a
+side file. `records` is the one reader of these executions: the governance
+store, the run summary and report, the lineage and the model card all use its
+`Record`. docs/CONTRACTS.md lists these records with the artifact properties
+they are written from.
 """
 
 from __future__ import annotations
@@ -152,7 +153,7 @@ def record(
         links.append((model, _event(metadata_store_pb2.Event.INPUT, "model")))
     if pushed_model is not None:
         links.append((pushed_model, _event(metadata_store_pb2.Event.OUTPUT, "pushed_model")))
-    contexts = [c for c in (_context(store, "pipeline", pipeline), _context(store, "pipeline_run", run_id)) if c]
+    contexts = [c for c in (_context(store, "pipeline", pipeline), _run_context(store, pipeline, run_id)) if c]
     execution_id, artifact_ids, _ = store.put_execution(execution, links, contexts)
     pushed_id = artifact_ids[-1] if pushed_model is not None else None
     return Record(execution_id, kind, model_id=model_id, pushed_model_id=pushed_id, **values)
@@ -335,3 +336,12 @@ def _context(store, type_name: str, name: str):
     if not name:
         return None
     return store.get_context_by_type_and_name(type_name, name)  # None when absent
+
+
+def _run_context(store, pipeline: str, run_id: str):
+    """The run's context: `pipeline_run` (portable launcher: local, Kubeflow), else the `run` context
+    `<pipeline>.<run id>` that TFX's legacy launcher (a notebook's InteractiveContext) records."""
+    found = _context(store, "pipeline_run", run_id)
+    if found is None and pipeline and run_id:
+        found = _context(store, "run", f"{pipeline}.{run_id}")
+    return found

@@ -108,7 +108,11 @@ class Graph:
         ]
 
     def contexts_of(self, execution_id: int, *, type_name: str) -> list[metadata_store_pb2.Context]:
-        return [c for c in self.store.get_contexts_by_execution(execution_id) if c.type == type_name]
+        try:
+            found = self.store.get_contexts_by_execution(execution_id)
+        except mlmd.errors.NotFoundError:  # MLMD's answer for an execution in no context
+            return []
+        return [c for c in found if c.type == type_name]
 
     def run_ids(self, executions: Iterable[metadata_store_pb2.Execution]) -> set[int]:
         """Context ids of the pipeline runs these executions belong to."""

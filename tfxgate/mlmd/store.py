@@ -59,7 +59,21 @@ EXECUTION_STATES = {
 
 
 class MetadataError(Exception):
-    """The store cannot be used as configured; the message says why and what to do."""
+    """The store cannot be used as configured; the message says why and what to do.
+
+    `needs_upgrade`: the fix is `tfxgate metadata check CONFIG --upgrade`; the
+    CLI, which knows the config and its options, prints that command exactly
+    (`cli/console.metadata_problem`), in place of the general hint here.
+    """
+
+    def __init__(self, problem: str, *, needs_upgrade: bool = False):
+        self.problem = problem
+        self.needs_upgrade = needs_upgrade
+        super().__init__(f"{problem}; {UPGRADE_HINT}" if needs_upgrade else problem)
+
+
+# Where the store layer does not know the config: a command that works as printed and leads to the fix.
+UPGRADE_HINT = "the schema is created or upgraded only on request (see `tfxgate metadata check --help`)"
 
 
 @dataclass(frozen=True)
@@ -147,7 +161,7 @@ def open_store(section: Metadata, *, root: Path, read_only: bool = False) -> mlm
     if isinstance(section, MysqlMetadata):
         status = inspect(section, root=root)
         if not status.ready:
-            raise MetadataError(_not_ready(status))
+            raise _not_ready(status)
     return _connect(section, root=root, read_only=read_only)
 
 
@@ -194,7 +208,7 @@ def prepare(section: Metadata, *, root: Path, upgrade: bool) -> StoreStatus:
     """
     status = inspect(section, root=root)
     if status.schema_version is not None and status.schema_version > status.library_schema_version:
-        raise MetadataError(_not_ready(status))
+        raise _not_ready(status)
     if upgrade and not status.ready:
         if isinstance(section, SqliteMetadata):
             sqlite_path(section, root=root).parent.mkdir(parents=True, exist_ok=True)
@@ -212,7 +226,7 @@ def _connect(section: Metadata, *, root: Path, read_only: bool = False, **kwargs
         raise MetadataError(f"cannot open ML Metadata at {where}: {_scrub(err, section)}") from None
 
 
-def _not_ready(status: StoreStatus) -> str:
+def _not_ready(status: StoreStatus) -> MetadataError:
     if status.schema_version is None:
         problem = "has no ML Metadata schema yet"
     elif status.schema_version < status.library_schema_version:
@@ -220,11 +234,11 @@ def _not_ready(status: StoreStatus) -> str:
             f"has ML Metadata schema v{status.schema_version}, older than this MLMD's v{status.library_schema_version}"
         )
     else:
-        return (
+        return MetadataError(
             f"{status.address} has ML Metadata schema v{status.schema_version}, newer than this MLMD's "
             f"v{status.library_schema_version}: use the ml-metadata release that wrote it"
         )
-    return f"{status.address} {problem}: run `tfxgate metadata check CONFIG --upgrade` to create or upgrade it"
+    return MetadataError(f"{status.address} {problem}", needs_upgrade=True)
 
 
 def _password(section: MysqlMetadata) -> Optional[str]:

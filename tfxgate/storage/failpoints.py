@@ -6,10 +6,14 @@
 environment variable `TFXGATE_FAILPOINTS`; then it kills its own process with
 SIGKILL (no cleanup, no `finally`, no atexit: what a power cut or the OOM
 killer does). The variable is read once per process and the check is one set
-lookup, so a failpoint costs nothing in a normal run. `NAMES` lists every
-failpoint the code declares (README "Crash safety" documents them); an unknown
-name in the variable is refused, so a typo cannot make a crash test pass
-vacuously.
+lookup, so a failpoint costs nothing in a normal run.
+
+`CATALOGUE` below is the one list of failpoints, in the order an operation
+reaches them, each with the operations that reach it; the code names its own
+with `named` (an uncatalogued name fails at import), the crash tests take
+theirs from `reached_by`, and README "Crash safety" documents them (a test
+keeps it in step). An unknown name in the variable is refused, so a typo
+cannot make a crash test pass vacuously.
 """
 
 from __future__ import annotations
@@ -17,17 +21,80 @@ from __future__ import annotations
 import functools
 import os
 import signal
+from dataclasses import dataclass
 
 ENV = "TFXGATE_FAILPOINTS"
 
-# Every failpoint in the code, in the order a push reaches them. Keep README "Crash safety" in step.
-NAMES: dict[str, str] = {}
+# What reaches a failpoint (`Failpoint.reached_by`):
+PUSH = "push"  # the publish-and-record path: GovernedPush in every run, and `tfxgate approve`
+PIPELINE = "pipeline"  # only inside a pipeline run (TFX's launcher around GovernedPush, the local runner)
+APPROVE = "approve"  # `tfxgate approve`'s own steps (then it goes through the PUSH ones)
+ROLLBACK = "rollback"  # `tfxgate rollback`
+OBJECT_STORE = "object-store push"  # the publish path when the destination is gs:// or s3:// (no atomic rename)
 
 
-def declare(name: str, description: str) -> str:
-    """Registers a failpoint name (at import time of the module that hits it) and returns it."""
-    NAMES[name] = description
+@dataclass(frozen=True)
+class Failpoint:
+    name: str  # `<where>.<after what>`: where is the module's step (publish, push, approve, rollback)
+    when: str  # the durable state reached when it kills
+    reached_by: tuple[str, ...]
+
+
+CATALOGUE: tuple[Failpoint, ...] = (
+    Failpoint(
+        "approve.after_approval_record",
+        "`approve` wrote the tfxgate.Approval record; nothing is published yet",
+        (APPROVE,),
+    ),
+    Failpoint("publish.after_copy", "the model is copied into the hidden temporary version", (PUSH,)),
+    Failpoint("publish.after_fsync", "every copied file and directory is fsynced", (PUSH,)),
+    Failpoint("publish.after_manifest", "the manifest is written inside the temporary version", (PUSH,)),
+    Failpoint("publish.after_rename", "the version is renamed into place, `current` not switched", (PUSH,)),
+    Failpoint(
+        "publish.mid_upload",
+        "object store: part of the model is uploaded to the hidden prefix, the rest is not",
+        (OBJECT_STORE,),
+    ),
+    Failpoint(
+        "publish.after_version_copy",
+        "object store: the model is copied to `<version>/`, its manifest not yet written",
+        (OBJECT_STORE,),
+    ),
+    Failpoint("publish.after_current", "`current` points at the new version", (PUSH,)),
+    Failpoint("push.after_record", "the tfxgate.Push record of a version is in ML Metadata", (PUSH,)),
+    Failpoint(
+        "push.after_executor",
+        "GovernedPush's executor returned; TFX has not yet marked the execution COMPLETE",
+        (PIPELINE,),
+    ),
+    Failpoint(
+        "push.after_complete",
+        "TFX marked GovernedPush COMPLETE; the runner has not linked its PushedModel to the record",
+        (PIPELINE,),
+    ),
+    Failpoint("rollback.after_current", "`rollback` switched `current`; no tfxgate.Rollback record yet", (ROLLBACK,)),
+    Failpoint("rollback.after_record", "`rollback` wrote its tfxgate.Rollback record", (ROLLBACK,)),
+)
+NAMES: dict[str, str] = {f.name: f.when for f in CATALOGUE}
+
+
+def named(name: str) -> str:
+    """`name`, checked against the catalogue: how the code names the failpoint it hits.
+
+    Raises:
+      KeyError: `name` is not in CATALOGUE (add it there, and to README "Crash safety").
+    """
+    if name not in NAMES:
+        raise KeyError(f"failpoint {name!r} is not in tfxgate/storage/failpoints.py CATALOGUE")
     return name
+
+
+def reached_by(*operations: str) -> list[str]:
+    """The failpoints any of these operations reaches, in catalogue order: `reached_by(APPROVE, PUSH)`."""
+    unknown = set(operations) - {PUSH, PIPELINE, APPROVE, ROLLBACK, OBJECT_STORE}
+    if unknown:
+        raise ValueError(f"unknown operation(s) {', '.join(sorted(unknown))}")
+    return [f.name for f in CATALOGUE if set(f.reached_by) & set(operations)]
 
 
 @functools.lru_cache(maxsize=1)
@@ -40,13 +107,11 @@ def hit(name: str) -> None:
     armed = _armed()
     if not armed or name not in armed:
         return
-    if name not in NAMES:
-        raise ValueError(f"{ENV}: unknown failpoint {name!r} (known: {', '.join(sorted(NAMES))})")
     os.kill(os.getpid(), signal.SIGKILL)
 
 
 def check_armed() -> None:
-    """Raises ValueError when TFXGATE_FAILPOINTS names a failpoint no module declares (call after imports)."""
+    """Raises ValueError when TFXGATE_FAILPOINTS names a failpoint that is not in the catalogue."""
     unknown = sorted(_armed() - set(NAMES))
     if unknown:
-        raise ValueError(f"{ENV}: unknown failpoint(s) {', '.join(unknown)} (known: {', '.join(sorted(NAMES))})")
+        raise ValueError(f"{ENV}: unknown failpoint(s) {', '.join(unknown)} (known: {', '.join(NAMES)})")

@@ -4,7 +4,7 @@ The kernel releases an `flock` when its holder dies, so a killed run, push or
 decision never leaves a stale lock behind. While held, the lock file says who
 holds it (`pid N since TIME`), so a refusal can name the holder.
 
-    with file_lock(root / "tfxgate.lock", wait=False):   # LockHeld if taken
+    with file_lock(root / RUN_LOCK_FILE, wait=False):   # LockHeld if taken
         ...
     with file_lock(path, on_held=print) as held:          # waits; says so first
         held.waited
@@ -19,6 +19,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, Optional
+
+# The pipeline root's run lock: `tfxgate run` holds `<root>/tfxgate.lock` for the whole run
+# (pipelines/schedule.py); recovery takes it to tell a dead run's RUNNING executions from a live one's.
+RUN_LOCK_FILE = "tfxgate.lock"
 
 
 class LockHeld(RuntimeError):

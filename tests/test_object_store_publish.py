@@ -1,0 +1,149 @@
+"""Publishing on object stores, against real servers on loopback: a GCS emulator (gs://) and moto (s3://).
+
+The protocol (tfxgate/governance/publish.py, README "Publishing on object
+stores"): upload to a hidden prefix, copy to `<version>/`, write the manifest
+last as the commit marker, then `current`. A push killed at any of its
+failpoints (a real SIGKILL, in a subprocess: tests/crash_push_driver.py) leaves
+no version that `versions`, `history` or recovery accepts, and the retry
+publishes exactly one.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+from tests.crash_push_driver import SERVING_ENV, check_invariants, make_model, target
+from tfxgate.governance import fingerprint, publish
+from tfxgate.storage import failpoints, filesystem
+
+SERVERS = ["gcs_server", "s3_server"]
+
+
+@pytest.fixture(params=SERVERS)
+def server(request):
+    return request.getfixturevalue(request.param)
+
+
+def test_publish_reuse_and_switch_on_the_server(server, tmp_path):
+    bucket = filesystem.location(server.new_bucket())
+    staging = bucket / "serving" / "staging"
+    first, second = make_model(tmp_path / "a", tag="a"), make_model(tmp_path / "b", tag="b")
+
+    done = publish.publish(first, staging, root=bucket / "serving", manifest={"run_id": "r1"})
+    assert (done.version, str(done.path), done.reused) == ("1", f"{staging}/1", False)
+    assert publish.versions(staging) == ["1"] and publish.current_version(staging) == "1"
+    assert filesystem.files(staging / "1") == [
+        "saved_model.pb",
+        "tfxgate-push.json",
+        *[f"variables/variables.data-{i:05d}" for i in range(4)],
+    ]
+    assert fingerprint.model_fingerprint(staging / "1") == fingerprint.model_fingerprint(first)
+    assert publish.read_manifest(staging / "1")["run_id"] == "r1"
+    assert not any(n.startswith(publish.TEMP_PREFIX) for n in filesystem.listdir(staging))  # hidden prefix removed
+
+    again = publish.publish(first, staging)
+    assert (again.version, again.reused) == ("1", True)
+    assert publish.publish(second, staging).version == "2" and publish.current_version(staging) == "2"
+    assert publish.switch_current(staging, "1") == "2" and publish.current_version(staging) == "1"
+    with pytest.raises(publish.PublishError, match="outside the push root"):
+        publish.publish(second, bucket / "elsewhere", root=bucket / "serving")
+
+
+def test_a_numbered_prefix_without_its_manifest_is_no_version(server, tmp_path):
+    bucket = filesystem.location(server.new_bucket())
+    staging = bucket / "staging"
+    filesystem.write_text(staging / "1" / "saved_model.pb", "half a model")  # e.g. a copy by hand, or a dead push
+    assert publish.versions(staging) == []
+    done = publish.publish(make_model(tmp_path / "a", tag="a"), staging)
+    # Not made by a push (no hidden prefix of its number): left alone, its number never reused.
+    assert done.version == "2" and publish.versions(staging) == ["2"]
+    assert filesystem.read_text(staging / "1" / "saved_model.pb") == "half a model"
+
+
+def test_a_model_on_the_store_publishes_to_the_store_and_to_a_local_root(server, tmp_path):
+    """A remote pipeline root (Kubeflow): the Model artifact's files are on the store too."""
+    bucket = filesystem.location(server.new_bucket())
+    local_model = make_model(tmp_path / "a", tag="a")
+    model_uri = bucket / "artifacts" / "Trainer" / "model" / "7"
+    for relative in filesystem.files(local_model):
+        filesystem.upload_file(local_model / relative, model_uri / "Format-Serving" / relative)
+    source = publish.serving_dir(str(model_uri))
+    assert source == model_uri / "Format-Serving"
+    assert fingerprint.model_fingerprint(source) == fingerprint.model_fingerprint(local_model)
+
+    remote = publish.publish(source, bucket / "serving" / "staging")
+    assert remote.version == "1" and fingerprint.model_fingerprint(remote.path) == fingerprint.model_fingerprint(source)
+    local = publish.publish(source, tmp_path / "serving" / "staging")
+    assert local.version == "1" and (local.path / "saved_model.pb").read_text() == "graph a"
+    assert publish.read_manifest(local.path)["fingerprint"] == fingerprint.model_fingerprint(local_model)
+
+
+def test_glob_on_the_store_matches_like_a_local_glob(server):
+    bucket = server.new_bucket()
+    for key in ("data/span-1/a.csv", "data/span-1/deeper/b.csv", "data/span-2/c.csv", "data/span-2/c.txt"):
+        filesystem.write_text(f"{bucket}/{key}", "x")
+    assert filesystem.glob(f"{bucket}/data/span-*/*.csv") == [
+        f"{bucket}/data/span-1/a.csv",
+        f"{bucket}/data/span-2/c.csv",
+    ]
+    found = filesystem.glob(f"{bucket}/data/span-?/c.*")
+    assert found == [f"{bucket}/data/span-2/c.csv", f"{bucket}/data/span-2/c.txt"]
+    assert filesystem.glob(f"{bucket}/data/span-1/a.csv") == [f"{bucket}/data/span-1/a.csv"]
+
+
+def drive(root: Path, model: Path, run_id: str, serving: str, *, armed: str = "") -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != failpoints.ENV}
+    env[SERVING_ENV] = serving
+    env.update({failpoints.ENV: armed} if armed else {})
+    return subprocess.run(
+        [sys.executable, "-m", "tests.crash_push_driver", str(root), str(model), run_id],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=env,
+        timeout=300,
+    )
+
+
+CRASH_POINTS = [*failpoints.reached_by(failpoints.OBJECT_STORE), "publish.after_rename"]
+
+
+@pytest.mark.parametrize("point", CRASH_POINTS)
+def test_kill_during_a_push_then_retry_publishes_exactly_one(server, point, tmp_path, monkeypatch):
+    serving = f"{server.new_bucket()}/serving"
+    monkeypatch.setenv(SERVING_ENV, serving)
+    root = tmp_path / "root"
+    first, second = make_model(tmp_path / "a", tag="a"), make_model(tmp_path / "b", tag="b")
+    assert drive(root, first, "run-1", serving).returncode == 0
+    staging = filesystem.location(serving) / "staging"
+
+    killed = drive(root, second, "run-2", serving, armed=point)
+    assert killed.returncode == -signal.SIGKILL, f"{point} was never reached: {killed.stdout}{killed.stderr}"
+    if point != "publish.after_rename":  # before the manifest: the dead push left no version readers accept
+        assert publish.versions(staging) == ["1"] and publish.current_version(staging) == "1"
+        assert history_versions(root) == [("staging", "1")]
+        left = filesystem.listdir(staging)
+        assert any(n.startswith(publish.TEMP_PREFIX) for n in left), left  # it did die mid-way
+    else:  # committed, `current` not switched: a version, recovered by the retry
+        assert publish.versions(staging) == ["1", "2"] and publish.current_version(staging) == "1"
+
+    retry = drive(root, second, "run-3", serving)
+    assert retry.returncode == 0, retry.stderr
+    assert publish.versions(staging) == ["1", "2"] and publish.current_version(staging) == "2"
+    assert sorted(filesystem.listdir(staging)) == ["1", "2", "current"]  # the dead push's leftovers are gone
+    assert fingerprint.model_fingerprint(staging / "2") == fingerprint.model_fingerprint(second)
+    assert sorted(history_versions(root)) == [("staging", "1"), ("staging", "2")]
+    assert check_invariants(root) == []
+
+
+def history_versions(root: Path) -> list[tuple[str, str]]:
+    from tfxgate.governance import store as governance
+
+    return [(row.destination, row.version) for row in governance.history(target(root), "taxi") if row.kind == "push"]
