@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -30,12 +31,28 @@ from tfxgate.governance.target import Destination, GovernedPipeline
 from tfxgate.mlmd import audit
 from tfxgate.mlmd.settings import SqliteMetadata
 from tfxgate.mlmd.store import open_store
-from tfxgate.storage import filesystem
+from tfxgate.storage import failpoints, filesystem
 
 PIPELINE = "taxi"
+REPO = Path(__file__).resolve().parents[1]
 
 
 SERVING_ENV = "TFXGATE_TEST_SERVING"  # a push root on an object store (gs://bucket/serving) instead of ROOT/serving
+
+
+def drive(root: Path, model: Path, run_id: str, *, armed: str = "", serving: str = "") -> subprocess.CompletedProcess:
+    """Runs this driver in a child process, `armed` failpoints set (a SIGKILL ends it with -9)."""
+    env = {k: v for k, v in os.environ.items() if k not in (failpoints.ENV, SERVING_ENV)}
+    env.update({failpoints.ENV: armed} if armed else {})
+    env.update({SERVING_ENV: serving} if serving else {})
+    return subprocess.run(
+        [sys.executable, "-m", "tests.crash_push_driver", str(root), str(model), run_id],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=env,
+        timeout=300,
+    )
 
 
 def target(root: Path) -> GovernedPipeline:

@@ -26,26 +26,13 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO, TAXI_CONFIG, run_cli, run_pipeline
-from tests.crash_push_driver import check_invariants, make_model, target
+from tests.crash_push_driver import check_invariants, drive, make_model, target
 from tfxgate.storage import failpoints
 
 pytestmark = pytest.mark.e2e
 
 # The publish-and-record path, as the GovernedPush executor (and `approve`) goes through it.
 DRIVER_FAILPOINTS = failpoints.reached_by(failpoints.PUSH)
-
-
-def drive(root: Path, model: Path, run_id: str, *, armed: str = "") -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k != failpoints.ENV}
-    env.update({failpoints.ENV: armed} if armed else {})
-    return subprocess.run(
-        [sys.executable, "-m", "tests.crash_push_driver", str(root), str(model), run_id],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        env=env,
-        timeout=300,
-    )
 
 
 def history_versions(root: Path) -> list[tuple[str, str]]:

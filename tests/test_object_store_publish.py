@@ -10,16 +10,12 @@ publishes exactly one.
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
-from tests.crash_push_driver import SERVING_ENV, check_invariants, make_model, target
+from tests.crash_push_driver import SERVING_ENV, check_invariants, drive, make_model, target
 from tfxgate.governance import fingerprint, publish
 from tfxgate.storage import failpoints, filesystem
 
@@ -98,20 +94,6 @@ def test_glob_on_the_store_matches_like_a_local_glob(server):
     assert filesystem.glob(f"{bucket}/data/span-1/a.csv") == [f"{bucket}/data/span-1/a.csv"]
 
 
-def drive(root: Path, model: Path, run_id: str, serving: str, *, armed: str = "") -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k != failpoints.ENV}
-    env[SERVING_ENV] = serving
-    env.update({failpoints.ENV: armed} if armed else {})
-    return subprocess.run(
-        [sys.executable, "-m", "tests.crash_push_driver", str(root), str(model), run_id],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        env=env,
-        timeout=300,
-    )
-
-
 CRASH_POINTS = [*failpoints.reached_by(failpoints.OBJECT_STORE), "publish.after_rename"]
 
 
@@ -121,10 +103,10 @@ def test_kill_during_a_push_then_retry_publishes_exactly_one(server, point, tmp_
     monkeypatch.setenv(SERVING_ENV, serving)
     root = tmp_path / "root"
     first, second = make_model(tmp_path / "a", tag="a"), make_model(tmp_path / "b", tag="b")
-    assert drive(root, first, "run-1", serving).returncode == 0
+    assert drive(root, first, "run-1", serving=serving).returncode == 0
     staging = filesystem.location(serving) / "staging"
 
-    killed = drive(root, second, "run-2", serving, armed=point)
+    killed = drive(root, second, "run-2", serving=serving, armed=point)
     assert killed.returncode == -signal.SIGKILL, f"{point} was never reached: {killed.stdout}{killed.stderr}"
     if point != "publish.after_rename":  # before the manifest: the dead push left no version readers accept
         assert publish.versions(staging) == ["1"] and publish.current_version(staging) == "1"
@@ -134,7 +116,7 @@ def test_kill_during_a_push_then_retry_publishes_exactly_one(server, point, tmp_
     else:  # committed, `current` not switched: a version, recovered by the retry
         assert publish.versions(staging) == ["1", "2"] and publish.current_version(staging) == "1"
 
-    retry = drive(root, second, "run-3", serving)
+    retry = drive(root, second, "run-3", serving=serving)
     assert retry.returncode == 0, retry.stderr
     assert publish.versions(staging) == ["1", "2"] and publish.current_version(staging) == "2"
     assert sorted(filesystem.listdir(staging)) == ["1", "2", "current"]  # the dead push's leftovers are gone

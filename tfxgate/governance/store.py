@@ -90,7 +90,7 @@ def _missing_store(target: GovernedPipeline) -> Optional[Path]:
     puts it, and recovery rebuilds their push records from the manifests.
     """
     missing = target.missing_store
-    published = any(publish.versions(Path(d.directory)) for d in target.destinations.values())
+    published = any(publish.versions(filesystem.location(d.directory)) for d in target.destinations.values())
     if missing is not None and published:
         missing.parent.mkdir(parents=True, exist_ok=True)
         return None
