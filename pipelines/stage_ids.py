@@ -19,25 +19,27 @@ BASELINE = "baseline_model_resolver"
 RESOLVERS = (PREVIOUS_SPAN, PUSHED_SPAN, BASELINE)
 
 
-def stage_ids(config: PipelineConfig) -> list[str]:
+def stage_ids(config: PipelineConfig, *, every: bool = False) -> list[str]:
     """Every node id of the pipeline `build_pipeline(config)` builds, in build order.
 
     For configs/taxi.yaml: Ingest, ImportSchemaGen, Validate, previous_span_resolver,
     pushed_span_resolver, DataDrift, Trainer, baseline_model_resolver, SliceEval, GovernedPush.
+    With `every`, also the stages the config switches off (`--set stages.drift.enabled=false`
+    must not turn the config's `kubeflow.resources.DataDrift` into an error).
     """
     stages = config.stages
     ids = ["Ingest"]
     ids += ["ImportSchemaGen", "Validate"] if config.schema_file is not None else ["Validate", "SchemaGen"]
-    if stages.drift.enabled:
+    if every or stages.drift.enabled:
         ids += [PREVIOUS_SPAN, PUSHED_SPAN, "DataDrift"]
     ids.append("Trainer")
-    if stages.evaluation.enabled:
+    if every or stages.evaluation.enabled:
         ids += [BASELINE, "SliceEval"]
-    if stages.push.enabled:
+    if every or stages.push.enabled:
         ids.append("GovernedPush")
     return ids
 
 
-def container_stages(config: PipelineConfig) -> list[str]:
-    """The stages that run as containers on Kubeflow (every node but the resolvers)."""
-    return [node for node in stage_ids(config) if node not in RESOLVERS]
+def container_stages(config: PipelineConfig, *, every: bool = False) -> list[str]:
+    """The stages that run as containers on Kubeflow (every node but the resolvers); see `stage_ids`."""
+    return [node for node in stage_ids(config, every=every) if node not in RESOLVERS]

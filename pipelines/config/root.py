@@ -425,7 +425,8 @@ def _cross_checks(config: PipelineConfig) -> list[tuple[list[str], str]]:
 
     problems: list[tuple[list[str], str]] = check_destinations(config.stages.push)
     if config.kubeflow is not None:
-        problems += resource_problems(config.kubeflow.resources, stages=container_stages(config))
+        # A switched-off stage's entry is unused, not wrong: only names no build of this config has are refused.
+        problems += resource_problems(config.kubeflow.resources, stages=container_stages(config, every=True))
     uris = [("pipeline.root", config.pipeline.root), ("data.path", config.data.path)]
     if config.metadata.kind == "sqlite":
         uris.append(("metadata.path", config.metadata.path))  # an SQLite file is local; a server store has no path

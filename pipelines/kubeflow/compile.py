@@ -38,6 +38,7 @@ from tfxgate import storage
 from tfxgate.pipelines.config.root import PipelineConfig
 from tfxgate.pipelines.kubeflow import resolvers
 from tfxgate.pipelines.kubeflow.settings import lacks_tfxgate, resource_problems
+from tfxgate.pipelines.stage_ids import container_stages
 
 WHEELS = "_wheels"
 # Ingest's span resolution on Kubeflow: its task's preCacheCheck hook (TFX adds one to FileBasedExampleGen only).
@@ -97,7 +98,8 @@ def compile_kubeflow(config: PipelineConfig, output: Path, *, image: Optional[st
         job = runner.run(pipeline, write_out=False)
     resolvers.apply(job["pipelineSpec"], spanned=config.data.has_span)
     add_ingest_driver(job["pipelineSpec"])
-    problems = resource_problems(kubeflow.resources, stages=container_tasks(job["pipelineSpec"]))
+    switched_off = [s for s in container_stages(config, every=True) if s not in container_stages(config)]
+    problems = resource_problems(kubeflow.resources, stages=container_tasks(job["pipelineSpec"]) + switched_off)
     if problems:
         raise CompileError("; ".join(f"{config.source}: {'.'.join(key)}: {message}" for key, message in problems))
     apply_kubeflow_settings(job, config)
