@@ -9,6 +9,7 @@ import pytest
 from tests.conftest import TAXI_CONFIG, run_cli
 from tfxgate.pipelines.config.root import load_config
 from tfxgate.pipelines.kubeflow import vertex
+from tfxgate.pipelines.kubeflow.settings import DEFAULT_IMAGE
 
 VERTEX = "kubeflow.vertex={project: my-project, region: europe-west4}"
 
@@ -33,7 +34,7 @@ def test_accelerator_and_strategy_become_one_worker_pool_on_the_trainer():
                 "accelerator_count": 2,
             },
             "replica_count": 1,
-            "container_spec": {"image_uri": "gcr.io/tfx-oss-public/tfx:1.16.0"},
+            "container_spec": {"image_uri": DEFAULT_IMAGE},  # the tfxgate image (the Dockerfile), as every task
         }
     ]
     # The trainer module still gets its hyperparameters and strategy from the same custom_config.
@@ -121,7 +122,7 @@ def test_tfx_vertex_client_turns_the_arguments_into_a_valid_custom_job():
     [pool] = parsed.job_spec.worker_pool_specs
     assert pool.machine_spec.accelerator_type.name == "NVIDIA_TESLA_T4"
     assert pool.machine_spec.accelerator_count == 1
-    assert pool.container_spec.image_uri == "gcr.io/tfx-oss-public/tfx:1.16.0"
+    assert pool.container_spec.image_uri == DEFAULT_IMAGE
     assert "tfx.components.trainer.executor.GenericExecutor" in pool.container_spec.command
 
 
