@@ -13,7 +13,7 @@ from typing import Literal
 from tfx import v1 as tfx
 
 from tfxgate.mlmd.store import connection_config
-from tfxgate.pipelines import stages
+from tfxgate.pipelines import stages, tuning
 from tfxgate.pipelines.config.root import PipelineConfig
 from tfxgate.pipelines.stage_ids import stage_ids
 
@@ -56,7 +56,20 @@ def build_pipeline(config: PipelineConfig, *, target: Literal["local", "kubeflow
         gates += drift
         drift_blessing = drift[-1].outputs["drift_blessing"]
 
-    trainer = stages.trainer(config, examples, schema)
+    hyperparameters = None
+    tuned = True
+    if enabled.tune.enabled:
+        reuse = None
+        if target == "local":  # a compiled pipeline has no store to ask: it always tunes (pipelines/tuning.py)
+            decision = tuning.decide(config, ingest_node=example_gen, custom_config=stages.tune_custom_config(config))
+            reuse, tuned = decision.reuse, decision.tune
+        tune, hyperparameters = stages.tune(config, examples, schema, reuse=reuse)
+        if tuned:
+            for gate in gates:  # no search on data the gates refuse
+                tune.add_upstream_node(gate)
+        nodes.append(tune)
+
+    trainer = stages.trainer(config, examples, schema, hyperparameters)
     for gate in gates:
         trainer.add_upstream_node(gate)
     nodes.append(trainer)
@@ -83,8 +96,9 @@ def build_pipeline(config: PipelineConfig, *, target: Literal["local", "kubeflow
         )
 
     built = [node.id for node in nodes]
-    if built != stage_ids(config):  # a new or renamed node: pipelines/stage_ids.py must say so
-        raise AssertionError(f"built nodes {built} != stage_ids {stage_ids(config)} (update pipelines/stage_ids.py)")
+    expected = stage_ids(config, tuned=tuned)
+    if built != expected:  # a new or renamed node: pipelines/stage_ids.py must say so
+        raise AssertionError(f"built nodes {built} != stage_ids {expected} (update pipelines/stage_ids.py)")
     kubeflow = target == "kubeflow"
     return tfx.dsl.Pipeline(
         pipeline_name=config.pipeline.name,

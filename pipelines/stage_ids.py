@@ -16,22 +16,28 @@ if TYPE_CHECKING:
 PREVIOUS_SPAN = "previous_span_resolver"
 PUSHED_SPAN = "pushed_span_resolver"
 BASELINE = "baseline_model_resolver"
-RESOLVERS = (PREVIOUS_SPAN, PUSHED_SPAN, BASELINE)
+# Stands in for the Tuner when `stages.tune.rerun` reuses the last best hyperparameters (pipelines/tuning.py).
+BEST_HYPERPARAMETERS = "best_hyperparameters_importer"
+RESOLVERS = (PREVIOUS_SPAN, PUSHED_SPAN, BASELINE, BEST_HYPERPARAMETERS)
 
 
-def stage_ids(config: PipelineConfig, *, every: bool = False) -> list[str]:
+def stage_ids(config: PipelineConfig, *, every: bool = False, tuned: bool = True) -> list[str]:
     """Every node id of the pipeline `build_pipeline(config)` builds, in build order.
 
     For configs/taxi.yaml: Ingest, ImportSchemaGen, Validate, previous_span_resolver,
     pushed_span_resolver, DataDrift, Trainer, baseline_model_resolver, SliceEval, GovernedPush.
     With `every`, also the stages the config switches off (`--set stages.drift.enabled=false`
-    must not turn the config's `kubeflow.resources.DataDrift` into an error).
+    must not turn the config's `kubeflow.resources.DataDrift` into an error). With `stages.tune`
+    the Tuner comes before the Trainer, or (`tuned=False`: a run that reuses the last search) the
+    importer of its best hyperparameters.
     """
     stages = config.stages
     ids = ["Ingest"]
     ids += ["ImportSchemaGen", "Validate"] if config.schema_file is not None else ["Validate", "SchemaGen"]
     if every or stages.drift.enabled:
         ids += [PREVIOUS_SPAN, PUSHED_SPAN, "DataDrift"]
+    if every or stages.tune.enabled:
+        ids.append("Tuner" if tuned or every else BEST_HYPERPARAMETERS)
     ids.append("Trainer")
     if every or stages.evaluation.enabled:
         ids += [BASELINE, "SliceEval"]

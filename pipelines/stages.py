@@ -100,17 +100,45 @@ def drift(config: PipelineConfig, examples, schema_channel, *, target: str = "lo
     return [previous, pushed, node]
 
 
-def trainer(config: PipelineConfig, examples, schema_channel):
-    """The stock Trainer running `stages.trainer.module_file`."""
+def trainer(config: PipelineConfig, examples, schema_channel, hyperparameters=None):
+    """The stock Trainer running `stages.trainer.module_file` (with the Tuner's best `hyperparameters`)."""
     stage = config.stages.trainer
     return tfx.components.Trainer(
         module_file=str(stage.module_file),
         examples=examples,
         schema=schema_channel,
+        hyperparameters=hyperparameters,
         train_args=tfx.proto.TrainArgs(num_steps=stage.train_steps),
         eval_args=tfx.proto.EvalArgs(num_steps=stage.eval_steps),
         custom_config=stage.custom_config(),
     )
+
+
+def tune(config: PipelineConfig, examples, schema_channel, *, reuse=None):
+    """`stages.tune`: the stock Tuner, or (`reuse`, a `tuning.LastTuning`) the Importer of its last best result.
+
+    Returns the node and its channel of best hyperparameters for the Trainer.
+    """
+    if reuse is not None:
+        importer = tfx.dsl.Importer(
+            source_uri=reuse.uri, artifact_type=standard_artifacts.HyperParameters, reimport=False
+        ).with_id(stage_ids.BEST_HYPERPARAMETERS)
+        return importer, importer.outputs["result"]
+    stage = config.stages.tune
+    tuner = tfx.components.Tuner(
+        module_file=str(config.stages.trainer.module_file),
+        examples=examples,
+        schema=schema_channel,
+        train_args=tfx.proto.TrainArgs(num_steps=stage.train_steps),
+        eval_args=tfx.proto.EvalArgs(num_steps=stage.eval_steps),
+        custom_config=tune_custom_config(config),
+    )
+    return tuner, tuner.outputs["best_hyperparameters"]
+
+
+def tune_custom_config(config: PipelineConfig) -> dict:
+    """The Tuner's custom_config: the trainer's (its columns, defaults) plus `tune`, the search."""
+    return {**config.stages.trainer.custom_config(), "tune": config.stages.tune.custom_config()}
 
 
 def baseline(candidate_model, *, target: str = "local"):

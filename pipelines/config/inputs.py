@@ -48,8 +48,8 @@ class InputProblem(ValueError):
     """A data file that cannot be ingested as it is."""
 
 
-def trainer_problem(module_file: Path) -> Optional[str]:
-    """Why the trainer module cannot serve TFX's Trainer, or None.
+def trainer_problem(module_file: Path, *, function: str = "run_fn") -> Optional[str]:
+    """Why the trainer module cannot serve TFX's Trainer (or, with `function="tuner_fn"`, its Tuner), or None.
 
     >>> trainer_problem(Path("trainers/taxi/trainer.py")) is None
     True
@@ -62,19 +62,20 @@ def trainer_problem(module_file: Path) -> Optional[str]:
     except ValueError as err:  # NUL bytes, bad encoding
         return f"{module_file}: not a Python source file ({err})"
     for node in tree.body:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == "run_fn":
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == function:
             params = node.args.posonlyargs + node.args.args
             if not params and node.args.vararg is None:
-                return f"{module_file}: line {node.lineno}: run_fn takes no argument; TFX calls run_fn(fn_args)"
+                return f"{module_file}: line {node.lineno}: {function} takes no argument; TFX calls {function}(fn_args)"
             return None
         if isinstance(node, ast.Assign | ast.AnnAssign):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            if any(isinstance(t, ast.Name) and t.id == "run_fn" for t in targets):
+            if any(isinstance(t, ast.Name) and t.id == function for t in targets):
                 return None
         if isinstance(node, ast.Import | ast.ImportFrom):
-            if any((alias.asname or alias.name) == "run_fn" for alias in node.names):
+            if any((alias.asname or alias.name) == function for alias in node.names):
                 return None
-    return f"{module_file} defines no top-level run_fn (TFX's Trainer calls run_fn(fn_args))"
+    caller = "Tuner" if function == "tuner_fn" else "Trainer"
+    return f"{module_file} defines no top-level {function} (TFX's {caller} calls {function}(fn_args))"
 
 
 def required_columns(schema: schema_pb2.Schema, *, environment: Optional[str]) -> set[str]:

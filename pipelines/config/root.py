@@ -54,6 +54,7 @@ from tfxgate.pipelines.config.inputs import (
 )
 from tfxgate.pipelines.config.source import ConfigError, YamlSource, apply_overrides, empty_values, place
 from tfxgate.pipelines.config.trainer import Accelerator, Strategy, distribution_config
+from tfxgate.pipelines.config.tune import TuneStage
 from tfxgate.pipelines.kubeflow.settings import KubeflowSection, resource_problems
 from tfxgate.pipelines.stage_ids import container_stages
 from tfxgate.settings import ExistingFile, OutputDir, Section, resolve_path
@@ -276,6 +277,7 @@ class TrainerStage(_Model):
 class Stages(_Model):
     validation: ValidationStage = ValidationStage()
     trainer: TrainerStage
+    tune: TuneStage = TuneStage()
     evaluation: EvaluationStage = EvaluationStage()
     drift: DriftStage = DriftStage()
     push: PushStage
@@ -437,6 +439,10 @@ def _cross_checks(config: PipelineConfig) -> list[tuple[list[str], str]]:
     why = trainer_problem(config.stages.trainer.module_file)
     if why:
         problems.append((["stages", "trainer", "module_file"], why))
+    elif config.stages.tune.enabled:  # the Tuner runs the trainer module's tuner_fn
+        why = trainer_problem(config.stages.trainer.module_file, function="tuner_fn")
+        if why:
+            problems.append((["stages", "tune", "enabled"], why))
     schema = None
     if config.schema_file is not None:
         try:

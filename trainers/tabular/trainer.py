@@ -14,6 +14,11 @@ Which columns it uses, and how, comes from `stages.trainer.hyperparameters`
 * `hidden_units`, `learning_rate`, `batch_size`, `seed`, `stats_rows`,
   `max_vocabulary`, `oov_buckets`.
 
+With `stages.tune`, `tuner_fn` searches `learning_rate`, `batch_size`, `layers`
+and `units` (`layers` hidden layers of `units` each) for the Tuner's steps per
+trial, and `run_fn` trains with the best values found (`fn_args.hyperparameters`,
+the Tuner's output or the last one reused from ML Metadata).
+
 Each column's type (INT, FLOAT or BYTES) is read from the run's schema, so a
 curated schema and an inferred one both work. The SavedModel follows tfxgate's
 trainer contract (README, "Writing your own trainer"):
@@ -146,58 +151,114 @@ def _head(kind, classes):
     return 1, None, "mean_squared_error"
 
 
-def run_fn(fn_args):
-    """TFX Trainer entry point."""
-    hp = dict(fn_args.custom_config or {})
-    tf.keras.utils.set_random_seed(int(hp.get("seed", 42)))
-    names = [*(hp.get("numeric") or []), *(hp.get("categorical") or []), hp["label"]]
-    columns = Columns(hp, _column_types(fn_args.schema_path, names))
-    if not columns.numeric + columns.categorical:
-        raise ValueError("stages.trainer.hyperparameters: no feature column (numeric, categorical)")
-    stats_rows = int(hp.get("stats_rows", 10_000))
-    sample = next(iter(_records(fn_args.train_files).take(stats_rows).batch(stats_rows)))
-    encoder = Encoder(
-        columns.features(sample),
-        numeric=columns.numeric,
-        categorical=columns.categorical,
-        max_vocabulary=int(hp.get("max_vocabulary", 50)),
-        oov_buckets=int(hp.get("oov_buckets", 8)),
-    )
-    y = columns.target(sample).numpy()
-    regression = columns.kind == "regression"
-    # Regression learns the standardised label; the serving output is scaled back to the label's units.
-    y_mean = float(np.nanmean(y)) if regression else 0.0
-    y_std = float(np.nanstd(y)) + 1e-6 if regression else 1.0
+# What `stages.tune.search_space` may name: `layers` hidden layers of `units` each replace `hidden_units`.
+TUNABLE = ("learning_rate", "batch_size", "layers", "units")
 
-    def to_xy(serialized):
-        x, target = encoder(columns.features(serialized)), columns.target(serialized)
-        keep = tf.math.is_finite(target) if regression else target >= 0  # rows without a (known) label
-        target = (target - y_mean) / y_std if regression else target
+
+class Prepared:
+    """The data side of training, shared by every trial of a search and the final fit."""
+
+    def __init__(self, fn_args, hp):
+        names = [*(hp.get("numeric") or []), *(hp.get("categorical") or []), hp["label"]]
+        self.columns = columns = Columns(hp, _column_types(fn_args.schema_path, names))
+        if not columns.numeric + columns.categorical:
+            raise ValueError("stages.trainer.hyperparameters: no feature column (numeric, categorical)")
+        stats_rows = int(hp.get("stats_rows", 10_000))
+        self.sample = next(iter(_records(fn_args.train_files).take(stats_rows).batch(stats_rows)))
+        self.encoder = Encoder(
+            columns.features(self.sample),
+            numeric=columns.numeric,
+            categorical=columns.categorical,
+            max_vocabulary=int(hp.get("max_vocabulary", 50)),
+            oov_buckets=int(hp.get("oov_buckets", 8)),
+        )
+        y = columns.target(self.sample).numpy()
+        self.regression = columns.kind == "regression"
+        # Regression learns the standardised label; the serving output is scaled back to the label's units.
+        self.y_mean = float(np.nanmean(y)) if self.regression else 0.0
+        self.y_std = float(np.nanstd(y)) + 1e-6 if self.regression else 1.0
+        self.width = int(self.to_xy(self.sample)[0].shape[1])
+
+    def to_xy(self, serialized):
+        x, target = self.encoder(self.columns.features(serialized)), self.columns.target(serialized)
+        keep = tf.math.is_finite(target) if self.regression else target >= 0  # rows without a (known) label
+        target = (target - self.y_mean) / self.y_std if self.regression else target
         return tf.boolean_mask(x, keep), tf.boolean_mask(target, keep)
 
-    batch = int(hp.get("batch_size", 64))
-
-    def batches(files, *, shuffle):
+    def batches(self, files, *, batch, shuffle):
         data = _records(files)
         data = data.shuffle(10_000, seed=7) if shuffle else data
-        return data.repeat().batch(batch).map(to_xy).prefetch(tf.data.AUTOTUNE)
+        return data.repeat().batch(batch).map(self.to_xy).prefetch(tf.data.AUTOTUNE)
 
-    units, activation, loss = _head(columns.kind, columns.classes)
-    width = int(to_xy(sample)[0].shape[1])
-    inputs = tf.keras.Input(shape=(width,))
+
+def check_tunable(names):
+    unknown = sorted(set(names) - set(TUNABLE))
+    if unknown:
+        raise ValueError(f"stages.tune.search_space names {unknown}; this trainer tunes {list(TUNABLE)}")
+
+
+def with_tuned(hp, values):
+    """The hyperparameters with the tuned `values` in place (`layers` x `units` -> `hidden_units`)."""
+    check_tunable(values)
+    merged = {**hp, **{k: v for k, v in values.items() if k not in ("layers", "units")}}
+    hidden = list(hp.get("hidden_units", [32, 16]))
+    if "layers" in values or "units" in values:
+        units = int(values.get("units", hidden[0] if hidden else 32))
+        merged["hidden_units"] = [units] * int(values.get("layers", len(hidden) or 1))
+    return merged
+
+
+def _fit(prepared, hp, fn_args, *, verbose):
+    """A model trained for `fn_args.train_steps` with `hp`, and its fit History."""
+    tf.keras.utils.set_random_seed(int(hp.get("seed", 42)))
+    units, activation, loss = _head(prepared.columns.kind, prepared.columns.classes)
+    inputs = tf.keras.Input(shape=(prepared.width,))
     hidden = inputs
     for size in hp.get("hidden_units", [32, 16]):
         hidden = tf.keras.layers.Dense(int(size), activation="relu")(hidden)
     model = tf.keras.Model(inputs, tf.keras.layers.Dense(units, activation=activation)(hidden))
     model.compile(tf.keras.optimizers.Adam(float(hp.get("learning_rate", 0.01))), loss)
-    model.fit(
-        batches(fn_args.train_files, shuffle=True),
+    batch = int(hp.get("batch_size", 64))
+    history = model.fit(
+        prepared.batches(fn_args.train_files, batch=batch, shuffle=True),
         steps_per_epoch=fn_args.train_steps,
-        validation_data=batches(fn_args.eval_files, shuffle=False),
+        validation_data=prepared.batches(fn_args.eval_files, batch=batch, shuffle=False),
         validation_steps=fn_args.eval_steps,
         epochs=1,
-        verbose=2,
+        verbose=verbose,
     )
+    return model, history
+
+
+def tuner_fn(fn_args):
+    """TFX Tuner entry point: `stages.tune` (custom_config `tune`) searched over this trainer's training."""
+    from tfx import v1 as tfx
+
+    from tfxgate.tuning import keras_search
+
+    hp = dict(fn_args.custom_config or {})
+    tune = hp.pop("tune")
+    check_tunable(tune["search_space"])  # an unknown name fails before the first trial
+    prepared = Prepared(fn_args, hp)
+
+    def train_and_score(values):
+        _, history = _fit(prepared, with_tuned(hp, values), fn_args, verbose=0)
+        return {name: float(series[-1]) for name, series in history.history.items()}
+
+    tuner = keras_search.tuner(tune, train_and_score=train_and_score, directory=fn_args.working_dir)
+    return tfx.components.TunerFnResult(tuner=tuner, fit_kwargs={})
+
+
+def run_fn(fn_args):
+    """TFX Trainer entry point; with a Tuner upstream, its best hyperparameters replace the configured ones."""
+    hp = dict(fn_args.custom_config or {})
+    if fn_args.hyperparameters:
+        from tfxgate.tuning import keras_search
+
+        hp = with_tuned(hp, keras_search.best_values(fn_args.hyperparameters))
+    prepared = Prepared(fn_args, hp)
+    model, _ = _fit(prepared, hp, fn_args, verbose=2)
+    columns, encoder, y_mean, y_std = prepared.columns, prepared.encoder, prepared.y_mean, prepared.y_std
 
     @tf.function(input_signature=[_EXAMPLES])
     def serve(examples):

@@ -1,0 +1,1 @@
+"""Hyperparameter search for trainer modules: `stages.tune` as a KerasTuner search (keras_search.py)."""
