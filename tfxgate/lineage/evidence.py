@@ -2,10 +2,11 @@
 
 `collect(store, model_artifact_id=...)` walks the MLMD graph from a Model
 artifact: back to the execution that trained it and the Examples and Schema it
-read; from the Examples to the statistics, anomalies and drift report computed
-on them; forward from the Model to its evaluation, blessing, pushes and the
-governance decisions (approval, rejection, push, rollback: the `tfxgate.*`
-executions tfxgate/mlmd/audit.py records). Artifacts are found by type and by
+read (and the Tuner run behind its best hyperparameters, when tuned); from the
+Examples to the statistics, anomalies and drift report computed on them;
+forward from the Model to its evaluation, blessing, pushes and the governance
+decisions (approval, rejection, push, rollback: the `tfxgate.*` executions
+tfxgate/mlmd/audit.py records). Artifacts are found by type and by
 event/context relations (tfxgate/mlmd/graph.py), never by node id, so the walk
 survives stages being swapped (StatisticsGen -> Validate, Pusher -> GovernedPush).
 When several candidates qualify (a config change re-ran a stage), the one from
@@ -34,6 +35,8 @@ from tfxgate.artifacts.anomalies import Anomalies
 from tfxgate.artifacts.drift_report import Drift
 from tfxgate.artifacts.evaluation import Evaluation, evaluation_of
 from tfxgate.artifacts.examples import Examples
+from tfxgate.artifacts.hyperparameters import Hyperparameters
+from tfxgate.artifacts.hyperparameters import read as read_hyperparameters
 from tfxgate.artifacts.pushed import Push
 from tfxgate.artifacts.schema import Schema
 from tfxgate.artifacts.statistics import Statistics
@@ -70,6 +73,7 @@ class Evidence:
     trainer: Optional[TrainerRun] = None
     examples: Optional[Examples] = None
     schema: Optional[Schema] = None
+    hyperparameters: Optional[Hyperparameters] = None  # the Tuner's best, when the Trainer was tuned
     statistics: Optional[Statistics] = None
     anomalies: Optional[Anomalies] = None
     drift: Optional[Drift] = None
@@ -135,6 +139,9 @@ def collect(store: mlmd.MetadataStore, *, model_artifact_id: int) -> Evidence:
             _data_evidence(graph, evidence, examples, runs)
         if schema_artifact is not None:
             evidence.schema = schema.read(schema_artifact)
+        tuned = [a for _, a in graph.inputs(trainer, type_name="HyperParameters")]
+        if tuned:
+            evidence.hyperparameters = _hyperparameters(graph, tuned[0], evidence.run_id)
     _model_evidence(graph, evidence, model, runs)
     return evidence
 
@@ -157,6 +164,22 @@ def _trainer_run(graph: Graph, execution) -> TrainerRun:
         pipeline=pipelines[0].name if pipelines else None,
         arguments=arguments,
     )
+
+
+TUNER = "tfx.components.tuner.component.Tuner"
+
+
+def _hyperparameters(graph: Graph, artifact, run_id: Optional[str]) -> Hyperparameters:
+    """The Trainer's HyperParameters input, traced to the Tuner run that found it (maybe an earlier run's)."""
+    tuners = [e for e in graph.producers(artifact.id) if graph.execution_type(e) == TUNER]
+    results = graph.outputs(tuners[:1], type_name="TunerResults")
+    found = read_hyperparameters(artifact, results=results[-1] if results else None)
+    if tuners:
+        runs = graph.contexts_of(tuners[0].id, type_name="pipeline_run")
+        found.tuner_execution_id = tuners[0].id
+        found.tuner_run_id = runs[0].name if runs else None
+        found.reused = found.tuner_run_id != run_id
+    return found
 
 
 def _data_evidence(graph: Graph, evidence: Evidence, examples_artifact, runs: list[set[int]]) -> None:

@@ -131,6 +131,8 @@ def tree(evidence: Evidence, *, version: Optional[str] = None) -> Node:
     if evidence.schema is not None:
         count = evidence.schema.feature_count
         run.children.append(Node(f"schema {evidence.schema.artifact_id}: {count} features  {evidence.schema.uri}", []))
+    if evidence.hyperparameters is not None:
+        run.children.append(_hyperparameters_node(evidence.hyperparameters))
     if evidence.statistics is not None:
         splits = ", ".join(f"{s} {v['examples']} examples" for s, v in evidence.statistics.splits.items())
         run.children.append(Node(f"statistics {evidence.statistics.artifact_id}: {splits or 'files not found'}", []))
@@ -146,6 +148,15 @@ def tree(evidence: Evidence, *, version: Optional[str] = None) -> Node:
     decisions = [Node(text.decision_text(g), []) for g in evidence.governance]
     root.children.append(Node("decisions:" if decisions else "decisions: none recorded (no approval step)", decisions))
     return root
+
+
+def _hyperparameters_node(found) -> Node:
+    where = f"Tuner execution {found.tuner_execution_id} in run {found.tuner_run_id}"
+    how = f"reused from {where}" if found.reused else f"found by {where}"
+    if found.tuner_execution_id is None:
+        how = "no Tuner execution recorded as producing them"
+    trials = [Node(text.trial_text(t), []) for t in found.trials]
+    return Node(f"hyperparameters {found.artifact_id}: {text.values_text(found.values)} ({how})", trials)
 
 
 def _evaluation_node(evidence: Evidence) -> Node:

@@ -61,6 +61,7 @@ def card(evidence: Evidence, info: ModelCardInfo) -> Document:
             Section("Owners", [Bullets(info.owners) if info.owners else Paragraph("Not stated.")]),
             _data(evidence),
             _schema(evidence),
+            *_hyperparameters(evidence),
             _drift(evidence),
             _evaluation(evidence),
             _baseline(evidence),
@@ -127,6 +128,29 @@ def _schema(evidence: Evidence) -> Section:
             rows = [[a["split"], a["feature"], a["description"]] for a in anomalies.anomalies]
             section.blocks.append(Table(["split", "feature", "anomaly"], rows))
     return section
+
+
+def _hyperparameters(evidence: Evidence) -> list[Section]:
+    """The Tuner's best hyperparameters the model was trained with (no section when not tuned)."""
+    found = evidence.hyperparameters
+    if found is None:
+        return []
+    section = Section("Hyperparameters")
+    where = f"Tuner execution {found.tuner_execution_id} in run {found.tuner_run_id}"
+    how = f"reused from an earlier search ({where})" if found.reused else f"found by {where}"
+    section.blocks.append(Paragraph(f"Best of the search, {how}: {text.values_text(found.values)}."))
+    if found.values:
+        section.blocks.append(
+            Table(["hyperparameter", "value"], [[k, text.number(v)] for k, v in sorted(found.values.items())])
+        )
+    if found.trials:
+        names = sorted({k for t in found.trials for k in t} - {"trial_id", "score"})
+        rows = [
+            [str(t.get("trial_id")), text.number(t.get("score")), *(text.number(t.get(n)) for n in names)]
+            for t in found.trials
+        ]
+        section.blocks.append(Table(["trial", "score", *names], rows))
+    return [section]
 
 
 def _drift(evidence: Evidence) -> Section:

@@ -21,7 +21,16 @@ from typing import Optional
 
 import ml_metadata as mlmd
 
-from tfxgate.artifacts import anomalies, blessing, drift_report, evaluation, examples, pushed, statistics
+from tfxgate.artifacts import (
+    anomalies,
+    blessing,
+    drift_report,
+    evaluation,
+    examples,
+    hyperparameters,
+    pushed,
+    statistics,
+)
 from tfxgate.mlmd import audit
 from tfxgate.mlmd.graph import Graph
 from tfxgate.mlmd.store import EXECUTION_STATES
@@ -46,6 +55,7 @@ class RunReport:
     seconds: float  # the run's own: first stage start -> last stage end (decisions made later do not count)
     stages: list[dict] = field(default_factory=list)
     data: Optional[dict] = None
+    hyperparameters: Optional[dict] = None  # {artifact_id, values, tuned, trials}: the Trainer's, with stages.tune
     anomalies: Optional[dict] = None
     drift: Optional[dict] = None
     evaluation: Optional[dict] = None
@@ -112,6 +122,7 @@ def from_executions(store: mlmd.MetadataStore, executions, *, pipeline: str, run
     )
     outputs = graph.outputs_by_type(e.id for e in executions)
     report.data = _data(outputs)
+    report.hyperparameters = _hyperparameters(outputs)
     report.anomalies = _anomalies(outputs) or _stopped_anomalies(judged)
     report.drift = _drift(outputs) or _stopped_drift(judged)
     report.evaluation = _evaluation(outputs)
@@ -287,6 +298,16 @@ def _data(outputs: dict) -> Optional[dict]:
         for split, counts in statistics.split_statistics(artifact.uri).items():
             data["splits"].setdefault(split, {}).update(counts)
     return data
+
+
+def _hyperparameters(outputs: dict) -> Optional[dict]:
+    """The best hyperparameters the run's Trainer got: searched in this run (`tuned`), or reused from an earlier one."""
+    found = outputs.get("HyperParameters", [])
+    if not found:
+        return None
+    results = outputs.get("TunerResults", [])
+    facts = hyperparameters.read(found[-1], results=results[-1] if results else None)
+    return {"artifact_id": facts.artifact_id, "values": facts.values, "tuned": bool(results), "trials": facts.trials}
 
 
 def _anomalies(outputs: dict) -> Optional[dict]:

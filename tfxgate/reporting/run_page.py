@@ -16,7 +16,18 @@ from tfxgate.reporting.charts import timeline_svg
 from tfxgate.reporting.run_facts import RunReport
 
 NOT_RECORDED = "<p class='missing'>not recorded</p>"
-SECTIONS = ("Stages", "Data", "Anomalies", "Drift", "Slice evaluation", "Gates", "Decisions", "Pushes", "Lineage")
+SECTIONS = (
+    "Stages",
+    "Data",
+    "Hyperparameters",
+    "Anomalies",
+    "Drift",
+    "Slice evaluation",
+    "Gates",
+    "Decisions",
+    "Pushes",
+    "Lineage",
+)
 _OLD_NAMES = {"Approval": "Decisions", "Push": "Pushes"}  # the sections' names before they listed every one
 
 
@@ -24,7 +35,8 @@ def render(report: RunReport, *, chart_metric: str = "binary_accuracy", minimum:
     """The page; `chart_metric` (and its gate `minimum`) picks the per-slice chart."""
     status = report.status
     title = f"tfxgate run report: {report.pipeline} {report.run_id}"
-    sections = [section(report, name, chart_metric=chart_metric, minimum=minimum) for name in SECTIONS]
+    shown = [name for name in SECTIONS if name != "Hyperparameters" or report.hyperparameters is not None]
+    sections = [section(report, name, chart_metric=chart_metric, minimum=minimum) for name in shown]
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{_e(title)}</title>
 <style>{_STYLE}{drift_html.STYLE}</style></head>
@@ -44,6 +56,7 @@ def section(report: RunReport, name: str, *, chart_metric: str = "binary_accurac
     body = {
         "Stages": lambda: _stages(report),
         "Data": lambda: _data(report.data),
+        "Hyperparameters": lambda: _hyperparameters(report.hyperparameters),
         "Anomalies": lambda: _anomalies(report.anomalies),
         "Drift": lambda: _drift(report.drift),
         "Slice evaluation": lambda: _evaluation(report.evaluation, chart_metric=chart_metric, minimum=minimum),
@@ -140,6 +153,21 @@ def _stages(report: RunReport) -> str:
     rows += [[_e(node), "<b class='fail'>never ran</b>", "", "", ""] for node in report.never_ran]
     table = _table(["stage", "state", "started at (s)", "seconds", "cache hit"], rows)
     return timeline_svg(report.stages) + table
+
+
+def _hyperparameters(found: Optional[dict]) -> str:
+    """The Trainer's best hyperparameters (stages.tune) and the trials of the search, when this run searched."""
+    if found is None:
+        return "<p>not tuned (no stages.tune)</p>"
+    how = "searched in this run" if found["tuned"] else "reused from an earlier run's search (stages.tune.rerun)"
+    values = found["values"] or {}
+    rows = [[_e(name), _e(value)] for name, value in sorted(values.items())]
+    parts = [f"<p>HyperParameters artifact {found['artifact_id']}: {how}</p>", _table(["hyperparameter", "best"], rows)]
+    if found["trials"]:
+        names = sorted({k for t in found["trials"] for k in t} - {"trial_id", "score"})
+        trials = [[_e(t.get("trial_id")), _e(t.get("score")), *(_e(t.get(n)) for n in names)] for t in found["trials"]]
+        parts.append(_table(["trial", "score", *names], trials))
+    return "".join(parts)
 
 
 def _data(data: Optional[dict]) -> str:

@@ -136,3 +136,16 @@ def decision_text(record: Record) -> str:
     why = f": {record.reason!r}" if record.reason else ""
     where = ", ".join(x for x in (record.destination, f"version {record.version}" if record.version else None) if x)
     return f"{record.decision.replace('_', ' ')}{who}{when}{why}" + (f" ({where})" if where else "")
+
+
+def values_text(values: Optional[dict[str, Any]]) -> str:
+    """{learning_rate: 0.03, units: 16} -> "learning_rate=0.03, units=16" (sorted by name)."""
+    if values is None:
+        return "best_hyperparameters.txt not found"
+    return ", ".join(f"{name}={number(v)}" for name, v in sorted(values.items())) or "no values"
+
+
+def trial_text(trial: dict[str, Any]) -> str:
+    """One Tuner trial: "trial 1: score 0.4264 with learning_rate=0.03, units=16"."""
+    values = {k: v for k, v in trial.items() if k not in ("trial_id", "score")}
+    return f"trial {trial.get('trial_id')}: score {number(trial.get('score'))} with {values_text(values)}"
