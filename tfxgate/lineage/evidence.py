@@ -43,7 +43,7 @@ from tfxgate.artifacts.transform import Transform
 from tfxgate.mlmd import audit
 from tfxgate.mlmd.graph import Graph, iso_time, value
 
-__all__ = ["Evidence", "EvidenceError", "TrainerRun", "collect"]
+__all__ = ["Evidence", "EvidenceError", "TrainerRun", "collect", "transform_evidence"]
 
 
 class EvidenceError(LookupError):
@@ -138,7 +138,7 @@ def collect(store: mlmd.MetadataStore, *, model_artifact_id: int) -> Evidence:
         schema_artifact = _prefer(graph, [a for _, a in graph.inputs(trainer, type_name="Schema")], runs)
         graph_artifact = _prefer(graph, [a for _, a in graph.inputs(trainer, type_name="TransformGraph")], runs)
         if graph_artifact is not None:
-            evidence.transform = _transform_evidence(graph, graph_artifact, runs)
+            evidence.transform = transform_evidence(graph, graph_artifact, runs=runs)
         if examples is not None:
             _data_evidence(graph, evidence, examples, runs)
         if schema_artifact is not None:
@@ -167,7 +167,7 @@ def _trainer_run(graph: Graph, execution) -> TrainerRun:
     )
 
 
-def _transform_evidence(graph: Graph, graph_artifact, runs: list[set[int]]) -> Transform:
+def transform_evidence(graph: Graph, graph_artifact, *, runs: list[set[int]]) -> Transform:
     """TransformGraph -> the Transform execution (its module file) and its pre/post-transform statistics."""
     producer = graph.producers(graph_artifact.id)[:1]
     module = (value(producer[0], "module_file") or value(producer[0], "module_path")) if producer else None
