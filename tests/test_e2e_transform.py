@@ -107,3 +107,13 @@ def test_lineage_shows_the_transform_graph_and_its_statistics(taxi_transform_run
     assert tree.returncode == 0, tree.stderr
     assert f"transform graph {transform['graph_id']}: " in tree.stdout
     assert "pre-transform statistics" in tree.stdout and "post-transform statistics" in tree.stdout
+
+
+def test_the_notebook_run_has_the_transform_stage(tmp_path):
+    from tfxgate.pipelines.interactive import interactive
+
+    run = interactive(TAXI_TRANSFORM_CONFIG, root=tmp_path)
+    ids = list(run.nodes)
+    assert ids.index("Validate") < ids.index("Transform") < ids.index("Trainer")
+    assert run.node_with_output("transform_graph") == "Transform"
+    assert run.node_with_output("post_transform_stats") == "Transform"
