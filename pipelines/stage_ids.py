@@ -19,13 +19,16 @@ BASELINE = "baseline_model_resolver"
 # Stands in for the Tuner when `stages.tune.rerun` reuses the last best hyperparameters (pipelines/tuning.py).
 BEST_HYPERPARAMETERS = "best_hyperparameters_importer"
 RESOLVERS = (PREVIOUS_SPAN, PUSHED_SPAN, BASELINE, BEST_HYPERPARAMETERS)
+RESOLVERS = (PREVIOUS_SPAN, PUSHED_SPAN, BASELINE)
+TRANSFORM = "Transform"  # stock TFX Transform (stages.transform)
 
 
 def stage_ids(config: PipelineConfig, *, every: bool = False, tuned: bool = True) -> list[str]:
     """Every node id of the pipeline `build_pipeline(config)` builds, in build order.
 
     For configs/taxi.yaml: Ingest, ImportSchemaGen, Validate, previous_span_resolver,
-    pushed_span_resolver, DataDrift, Trainer, baseline_model_resolver, SliceEval, GovernedPush.
+    pushed_span_resolver, DataDrift, Trainer, baseline_model_resolver, SliceEval, GovernedPush;
+    configs/taxi_transform.yaml adds Transform after Validate.
     With `every`, also the stages the config switches off (`--set stages.drift.enabled=false`
     must not turn the config's `kubeflow.resources.DataDrift` into an error). With `stages.tune`
     the Tuner comes before the Trainer, or (`tuned=False`: a run that reuses the last search) the
@@ -34,6 +37,8 @@ def stage_ids(config: PipelineConfig, *, every: bool = False, tuned: bool = True
     stages = config.stages
     ids = ["Ingest"]
     ids += ["ImportSchemaGen", "Validate"] if config.schema_file is not None else ["Validate", "SchemaGen"]
+    if stages.transform.enabled or (every and stages.transform.module_file is not None):
+        ids.append(TRANSFORM)
     if every or stages.drift.enabled:
         ids += [PREVIOUS_SPAN, PUSHED_SPAN, "DataDrift"]
     if every or stages.tune.enabled:

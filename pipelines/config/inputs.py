@@ -33,6 +33,7 @@ __all__ = [
     "InputProblem",
     "data_files",
     "data_problems",
+    "entry_point_problem",
     "header",
     "is_remote",
     "required_columns",
@@ -48,11 +49,20 @@ class InputProblem(ValueError):
     """A data file that cannot be ingested as it is."""
 
 
-def trainer_problem(module_file: Path, *, function: str = "run_fn") -> Optional[str]:
-    """Why the trainer module cannot serve TFX's Trainer (or, with `function="tuner_fn"`, its Tuner), or None.
+def trainer_problem(module_file: Path) -> Optional[str]:
+    """Why the trainer module cannot serve TFX's Trainer, or None.
 
     >>> trainer_problem(Path("trainers/taxi/trainer.py")) is None
     True
+    """
+    return entry_point_problem(module_file, name="run_fn", caller="TFX's Trainer calls run_fn(fn_args)")
+
+
+def entry_point_problem(module_file: Path, *, name: str, caller: str) -> Optional[str]:
+    """Why `module_file` does not define the top-level function `name` taking an argument, or None.
+
+    Read with `ast`, nothing imported. `caller` says who calls it how, for the message
+    (e.g. "TFX's Transform calls preprocessing_fn(inputs)").
     """
     raw = Path(module_file).read_bytes()
     try:
@@ -62,20 +72,19 @@ def trainer_problem(module_file: Path, *, function: str = "run_fn") -> Optional[
     except ValueError as err:  # NUL bytes, bad encoding
         return f"{module_file}: not a Python source file ({err})"
     for node in tree.body:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == function:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name:
             params = node.args.posonlyargs + node.args.args
             if not params and node.args.vararg is None:
-                return f"{module_file}: line {node.lineno}: {function} takes no argument; TFX calls {function}(fn_args)"
+                return f"{module_file}: line {node.lineno}: {name} takes no argument; {caller}"
             return None
         if isinstance(node, ast.Assign | ast.AnnAssign):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            if any(isinstance(t, ast.Name) and t.id == function for t in targets):
+            if any(isinstance(t, ast.Name) and t.id == name for t in targets):
                 return None
         if isinstance(node, ast.Import | ast.ImportFrom):
-            if any((alias.asname or alias.name) == function for alias in node.names):
+            if any((alias.asname or alias.name) == name for alias in node.names):
                 return None
-    caller = "Tuner" if function == "tuner_fn" else "Trainer"
-    return f"{module_file} defines no top-level {function} (TFX's {caller} calls {function}(fn_args))"
+    return f"{module_file} defines no top-level {name} ({caller})"
 
 
 def required_columns(schema: schema_pb2.Schema, *, environment: Optional[str]) -> set[str]:

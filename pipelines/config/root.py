@@ -47,6 +47,7 @@ from tfxgate.pipelines.config.inputs import (
     InputProblem,
     data_files,
     data_problems,
+    entry_point_problem,
     header,
     is_remote,
     required_columns,
@@ -54,6 +55,7 @@ from tfxgate.pipelines.config.inputs import (
 )
 from tfxgate.pipelines.config.source import ConfigError, YamlSource, apply_overrides, empty_values, place
 from tfxgate.pipelines.config.trainer import Accelerator, Strategy, distribution_config
+from tfxgate.pipelines.config.transform import TransformStage
 from tfxgate.pipelines.config.tune import TuneStage
 from tfxgate.pipelines.kubeflow.settings import KubeflowSection, resource_problems
 from tfxgate.pipelines.stage_ids import container_stages
@@ -276,6 +278,7 @@ class TrainerStage(_Model):
 
 class Stages(_Model):
     validation: ValidationStage = ValidationStage()
+    transform: TransformStage = TransformStage()
     trainer: TrainerStage
     tune: TuneStage = TuneStage()
     evaluation: EvaluationStage = EvaluationStage()
@@ -436,11 +439,15 @@ def _cross_checks(config: PipelineConfig) -> list[tuple[list[str], str]]:
         why = filesystem.check_uri(key, str(value))
         if why:
             problems.append((key.split("."), why))
+    if config.stages.transform.enabled:
+        problems += config.stages.transform.split_problems(set(config.data.splits))
     why = trainer_problem(config.stages.trainer.module_file)
     if why:
         problems.append((["stages", "trainer", "module_file"], why))
     elif config.stages.tune.enabled:  # the Tuner runs the trainer module's tuner_fn
-        why = trainer_problem(config.stages.trainer.module_file, function="tuner_fn")
+        why = entry_point_problem(
+            config.stages.trainer.module_file, name="tuner_fn", caller="TFX's Tuner calls tuner_fn(fn_args)"
+        )
         if why:
             problems.append((["stages", "tune", "enabled"], why))
     schema = None

@@ -2,11 +2,12 @@
 
 `collect(store, model_artifact_id=...)` walks the MLMD graph from a Model
 artifact: back to the execution that trained it and the Examples and Schema it
-read (and the Tuner run behind its best hyperparameters, when tuned); from the
-Examples to the statistics, anomalies and drift report computed on them;
-forward from the Model to its evaluation, blessing, pushes and the governance
-decisions (approval, rejection, push, rollback: the `tfxgate.*` executions
-tfxgate/mlmd/audit.py records). Artifacts are found by type and by
+read (through Transform, whose graph and statistics it records, to the
+examples Transform read; and the Tuner run behind its best hyperparameters,
+when tuned); from the Examples to the statistics, anomalies and drift report computed
+on them; forward from the Model to its evaluation, blessing, pushes and the
+governance decisions (approval, rejection, push, rollback: the `tfxgate.*`
+executions tfxgate/mlmd/audit.py records). Artifacts are found by type and by
 event/context relations (tfxgate/mlmd/graph.py), never by node id, so the walk
 survives stages being swapped (StatisticsGen -> Validate, Pusher -> GovernedPush).
 When several candidates qualify (a config change re-ran a stage), the one from
@@ -31,6 +32,7 @@ from ml_metadata.proto import metadata_store_pb2
 from tfxgate.artifacts import anomalies as anomaly_files
 from tfxgate.artifacts import blessing as blessings
 from tfxgate.artifacts import drift_report, examples, pushed, schema, statistics
+from tfxgate.artifacts import transform as transform_files
 from tfxgate.artifacts.anomalies import Anomalies
 from tfxgate.artifacts.drift_report import Drift
 from tfxgate.artifacts.evaluation import Evaluation, evaluation_of
@@ -40,10 +42,11 @@ from tfxgate.artifacts.hyperparameters import read as read_hyperparameters
 from tfxgate.artifacts.pushed import Push
 from tfxgate.artifacts.schema import Schema
 from tfxgate.artifacts.statistics import Statistics
+from tfxgate.artifacts.transform import Transform
 from tfxgate.mlmd import audit
 from tfxgate.mlmd.graph import Graph, iso_time, value
 
-__all__ = ["Evidence", "EvidenceError", "TrainerRun", "collect"]
+__all__ = ["Evidence", "EvidenceError", "TrainerRun", "collect", "transform_evidence"]
 
 
 class EvidenceError(LookupError):
@@ -74,6 +77,7 @@ class Evidence:
     examples: Optional[Examples] = None
     schema: Optional[Schema] = None
     hyperparameters: Optional[Hyperparameters] = None  # the Tuner's best, when the Trainer was tuned
+    transform: Optional[Transform] = None  # stages.transform: the graph the model was trained (and serves) with
     statistics: Optional[Statistics] = None
     anomalies: Optional[Anomalies] = None
     drift: Optional[Drift] = None
@@ -133,8 +137,12 @@ def collect(store: mlmd.MetadataStore, *, model_artifact_id: int) -> Evidence:
         evidence.trainer = _trainer_run(graph, trainer)
         evidence.pipeline = evidence.trainer.pipeline
         evidence.run_id = evidence.trainer.run_id
-        examples = _prefer(graph, [a for _, a in graph.inputs(trainer, type_name="Examples")], runs)
+        # Behind transformed examples, the examples Transform read: the data evidence is about them.
+        examples = _prefer(graph, [a for _, a in graph.raw_examples(trainer)], runs)
         schema_artifact = _prefer(graph, [a for _, a in graph.inputs(trainer, type_name="Schema")], runs)
+        graph_artifact = _prefer(graph, [a for _, a in graph.inputs(trainer, type_name="TransformGraph")], runs)
+        if graph_artifact is not None:
+            evidence.transform = transform_evidence(graph, graph_artifact, runs=runs)
         if examples is not None:
             _data_evidence(graph, evidence, examples, runs)
         if schema_artifact is not None:
@@ -179,6 +187,21 @@ def _hyperparameters(graph: Graph, artifact, run_id: Optional[str]) -> Hyperpara
         found.tuner_execution_id = tuners[0].id
         found.tuner_run_id = runs[0].name if runs else None
         found.reused = found.tuner_run_id != run_id
+
+
+def transform_evidence(graph: Graph, graph_artifact, *, runs: list[set[int]]) -> Transform:
+    """TransformGraph -> the Transform execution (its module file) and its pre/post-transform statistics."""
+    producer = graph.producers(graph_artifact.id)[:1]
+    module = (value(producer[0], "module_file") or value(producer[0], "module_path")) if producer else None
+    found = transform_files.read_graph(
+        graph_artifact, execution_id=producer[0].id if producer else None, module_file=module
+    )
+    for side in ("pre_transform", "post_transform"):
+        key = f"{side}_stats"
+        stats = [a for link, a in graph.linked(e.id for e in producer) if link.is_output and link.key == key]
+        chosen = _prefer(graph, stats, runs)
+        if chosen is not None:
+            setattr(found, side, transform_files.read_statistics(chosen))
     return found
 
 
@@ -189,6 +212,8 @@ def _data_evidence(graph: Graph, evidence: Evidence, examples_artifact, runs: li
     evidence.examples = examples.read(examples_artifact, quarantine_uri=quarantine.uri if quarantine else None)
     # The drift stage of a *later* span reads these examples as `baseline_examples`: not ours.
     readers = graph.consumers(examples_artifact.id, keys={"examples"})
+    # Transform reads them too; its statistics and anomalies are of its own (evidence.transform).
+    readers = [e for e in readers if not graph.outputs([e], type_name="TransformGraph")]
     stats = _prefer(graph, graph.outputs(readers, type_name="ExampleStatistics"), runs)
     if stats is not None:
         evidence.statistics = statistics.read(stats)

@@ -31,6 +31,7 @@ from tfxgate.artifacts import (
     pushed,
     statistics,
 )
+from tfxgate.lineage.evidence import transform_evidence
 from tfxgate.mlmd import audit
 from tfxgate.mlmd.graph import Graph
 from tfxgate.mlmd.store import EXECUTION_STATES
@@ -56,6 +57,7 @@ class RunReport:
     stages: list[dict] = field(default_factory=list)
     data: Optional[dict] = None
     hyperparameters: Optional[dict] = None  # {artifact_id, values, tuned, trials}: the Trainer's, with stages.tune
+    transform: Optional[dict] = None  # stages.transform: graph, module, pre/post-transform statistics
     anomalies: Optional[dict] = None
     drift: Optional[dict] = None
     evaluation: Optional[dict] = None
@@ -120,9 +122,12 @@ def from_executions(store: mlmd.MetadataStore, executions, *, pipeline: str, run
         blocked_by=judged.blocked_by,
         never_ran=summary.never_ran(judged) if judged.status == "INCOMPLETE" else [],
     )
-    outputs = graph.outputs_by_type(e.id for e in executions)
+    # Transform writes Examples, statistics and anomalies of its own: they are the transform's, not the data's.
+    transforms = [e for e in executions if graph.outputs([e], type_name="TransformGraph")]
+    outputs = graph.outputs_by_type(e.id for e in executions if e not in transforms)
     report.data = _data(outputs)
     report.hyperparameters = _hyperparameters(outputs)
+    report.transform = _transform(graph, transforms)
     report.anomalies = _anomalies(outputs) or _stopped_anomalies(judged)
     report.drift = _drift(outputs) or _stopped_drift(judged)
     report.evaluation = _evaluation(outputs)
@@ -308,6 +313,14 @@ def _hyperparameters(outputs: dict) -> Optional[dict]:
     results = outputs.get("TunerResults", [])
     facts = hyperparameters.read(found[-1], results=results[-1] if results else None)
     return {"artifact_id": facts.artifact_id, "values": facts.values, "tuned": bool(results), "trials": facts.trials}
+
+
+def _transform(graph: Graph, transforms: list) -> Optional[dict]:
+    """The run's Transform (the newest, if several): what tfxgate/lineage/evidence.py records of it."""
+    found = graph.outputs(transforms[-1:], type_name="TransformGraph")
+    if not found:
+        return None
+    return asdict(transform_evidence(graph, found[-1], runs=[graph.run_ids(transforms[-1:])]))
 
 
 def _anomalies(outputs: dict) -> Optional[dict]:

@@ -86,3 +86,29 @@ def best_values(hyperparameters: Optional[dict[str, Any]]) -> dict[str, Any]:
     if not hyperparameters:
         return {}
     return dict(hyperparameters.get("values", {}))
+
+
+def check_names(names, *, tunable: tuple[str, ...]) -> None:
+    """Raises ValueError naming the `stages.tune.search_space` entries a trainer module does not tune."""
+    unknown = sorted(set(names) - set(tunable))
+    if unknown:
+        raise ValueError(f"stages.tune.search_space names {unknown}; this trainer tunes {list(tunable)}")
+
+
+def with_values(hp: dict[str, Any], values: dict[str, Any], *, tunable: tuple[str, ...]) -> dict[str, Any]:
+    """The trainer's hyperparameters with tuned `values` in place.
+
+    `layers` and `units` stand for `hidden_units: [units] * layers` (a list is no KerasTuner
+    value); a missing one keeps the configured `hidden_units`' count or first width.
+
+    >>> with_values({"hidden_units": [32, 16], "learning_rate": 0.01}, {"units": 8},
+    ...             tunable=("learning_rate", "units"))
+    {'hidden_units': [8, 8], 'learning_rate': 0.01}
+    """
+    check_names(values, tunable=tunable)
+    merged = {**hp, **{k: v for k, v in values.items() if k not in ("layers", "units")}}
+    hidden = list(hp.get("hidden_units", [32, 16]))
+    if "layers" in values or "units" in values:
+        units = int(values.get("units", hidden[0] if hidden else 32))
+        merged["hidden_units"] = [units] * int(values.get("layers", len(hidden) or 1))
+    return merged

@@ -191,21 +191,11 @@ class Prepared:
         return data.repeat().batch(batch).map(self.to_xy).prefetch(tf.data.AUTOTUNE)
 
 
-def check_tunable(names):
-    unknown = sorted(set(names) - set(TUNABLE))
-    if unknown:
-        raise ValueError(f"stages.tune.search_space names {unknown}; this trainer tunes {list(TUNABLE)}")
-
-
 def with_tuned(hp, values):
     """The hyperparameters with the tuned `values` in place (`layers` x `units` -> `hidden_units`)."""
-    check_tunable(values)
-    merged = {**hp, **{k: v for k, v in values.items() if k not in ("layers", "units")}}
-    hidden = list(hp.get("hidden_units", [32, 16]))
-    if "layers" in values or "units" in values:
-        units = int(values.get("units", hidden[0] if hidden else 32))
-        merged["hidden_units"] = [units] * int(values.get("layers", len(hidden) or 1))
-    return merged
+    from tfxgate.tuning import keras_search
+
+    return keras_search.with_values(hp, values, tunable=TUNABLE)
 
 
 def _fit(prepared, hp, fn_args, *, verbose):
@@ -238,7 +228,7 @@ def tuner_fn(fn_args):
 
     hp = dict(fn_args.custom_config or {})
     tune = hp.pop("tune")
-    check_tunable(tune["search_space"])  # an unknown name fails before the first trial
+    keras_search.check_names(tune["search_space"], tunable=TUNABLE)  # before the first trial, not in it
     prepared = Prepared(fn_args, hp)
 
     def train_and_score(values):
@@ -252,7 +242,7 @@ def tuner_fn(fn_args):
 def run_fn(fn_args):
     """TFX Trainer entry point; with a Tuner upstream, its best hyperparameters replace the configured ones."""
     hp = dict(fn_args.custom_config or {})
-    if fn_args.hyperparameters:
+    if fn_args.hyperparameters:  # the Tuner's best (TFX's Trainer input `hyperparameters`)
         from tfxgate.tuning import keras_search
 
         hp = with_tuned(hp, keras_search.best_values(fn_args.hyperparameters))
