@@ -10,7 +10,8 @@ artifact, and lineage leads from the model to the Tuner run that found it.
 The last tuning (`last_tuning`) is the newest Tuner execution of this pipeline's
 context that completed or was served from cache; what it searched is read from
 its `custom_config` and what it searched on from its Examples (their span, and
-the input fingerprint of the Ingest run that made them). The current input is
+the input fingerprint of the Ingest run that made them, or made the examples
+Transform transformed for it). The current input is
 what Ingest's own driver resolves now (`current_input`: the same span and
 fingerprint code ExampleGen runs). `due` then applies the rule:
 
@@ -104,9 +105,7 @@ def last_tuning(store, *, pipeline: str) -> Optional[LastTuning]:
         found = graph.outputs([execution], type_name=HYPERPARAMETERS)
         if not found:
             continue
-        examples = [a for _, a in graph.inputs(execution, type_name="Examples")]
-        span = value(examples[0], "span") if examples else None
-        producers = graph.producers(examples[0].id) if examples else []
+        span, fingerprint = _ingested(graph, [a for _, a in graph.inputs(execution, type_name="Examples")])
         raw = value(execution, "custom_config")
         return LastTuning(
             artifact_id=found[-1].id,
@@ -114,9 +113,22 @@ def last_tuning(store, *, pipeline: str) -> Optional[LastTuning]:
             execution_id=execution.id,
             custom_config=json.loads(raw) if raw else None,
             span=span,
-            fingerprint=value(producers[0], FINGERPRINT) if producers else None,
+            fingerprint=fingerprint,
         )
     return None
+
+
+def _ingested(graph: Graph, examples: list) -> tuple[Optional[int], Optional[str]]:
+    """(span, input fingerprint) of the ingestion behind `examples`: Ingest's own, or (Transform's
+    transformed examples) those of the Examples their producer read."""
+    for _ in range(3):  # Ingest -> (Transform ->) Tuner
+        producers = graph.producers(examples[0].id) if examples else []
+        if not producers:
+            return None, None
+        if value(producers[0], FINGERPRINT) is not None:
+            return value(examples[0], "span"), value(producers[0], FINGERPRINT)
+        examples = [a for _, a in graph.inputs(producers[0], type_name="Examples")]
+    return None, None
 
 
 def current_input(ingest_node) -> tuple[Optional[int], Optional[str]]:

@@ -127,7 +127,8 @@ def taxi_transform_run(sample_csv, tmp_path_factory) -> CliRun:
     Session-scoped for every test of the Transform stage (and the Tuner's, which reuses its graph).
     """
     root = tmp_path_factory.mktemp("taxi-transform-e2e")
-    sets = [item for o in small_run_overrides(sample_csv, root) for item in ("--set", o)]
+    tiny_search = ["stages.tune.max_trials=2", "stages.tune.train_steps=5", "stages.tune.eval_steps=2"]
+    sets = [item for o in [*small_run_overrides(sample_csv, root), *tiny_search] for item in ("--set", o)]
     run = run_cli("run", str(TAXI_TRANSFORM_CONFIG), *sets, root=root)
     assert run.returncode == 0, run.stdout + run.stderr
     return run
