@@ -114,6 +114,20 @@ def test_the_notebook_run_has_the_transform_stage(tmp_path):
 
     run = interactive(TAXI_TRANSFORM_CONFIG, root=tmp_path)
     ids = list(run.nodes)
-    assert ids.index("Validate") < ids.index("Transform") < ids.index("Trainer")
+    assert ids.index("Validate") < ids.index("Transform") < ids.index("Tuner") < ids.index("Trainer")
     assert run.node_with_output("transform_graph") == "Transform"
+    assert run.node_with_output("best_hyperparameters") == "Tuner"  # a fresh root: nothing to reuse
     assert run.node_with_output("post_transform_stats") == "Transform"
+
+
+def test_the_tuner_searches_the_transformed_examples_and_lineage_shows_its_result(taxi_transform_run, evidence):
+    out = taxi_transform_run.stdout
+    assert out.index("<- Transform:") < out.index("<- Tuner: complete (") < out.index("<- Trainer:")
+    found = evidence["hyperparameters"]
+    assert set(found["values"]) == {"learning_rate", "units"} and len(found["trials"]) == 2
+    assert found["values"]["units"] in (16, 32) and found["reused"] is False
+    tree = run_cli(
+        "lineage", str(TAXI_TRANSFORM_CONFIG), "1", "--root", str(taxi_transform_run.root), root=taxi_transform_run.root
+    )
+    values = ", ".join(f"{k}={v}" for k, v in sorted(found["values"].items()))
+    assert f"hyperparameters {found['artifact_id']}: {values} (found by Tuner execution " in tree.stdout
