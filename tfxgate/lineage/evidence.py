@@ -187,6 +187,7 @@ def _hyperparameters(graph: Graph, artifact, run_id: Optional[str]) -> Hyperpara
         found.tuner_execution_id = tuners[0].id
         found.tuner_run_id = runs[0].name if runs else None
         found.reused = found.tuner_run_id != run_id
+    return found
 
 
 def transform_evidence(graph: Graph, graph_artifact, *, runs: list[set[int]]) -> Transform:
