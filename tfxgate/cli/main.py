@@ -35,6 +35,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import shlex
 import sys
 from pathlib import Path
 from typing import Optional, Sequence
@@ -90,6 +91,12 @@ def _parser() -> argparse.ArgumentParser:
         help="exit 0 without running when the newest span (or, unversioned, the input files) was already processed",
     )
     run.add_argument("--wait", action="store_true", help="wait for a run already holding this root's lock")
+    run.add_argument(
+        "--full",
+        action="store_true",
+        help="run every stage through TFX even when nothing changed since the last complete run "
+        "(TFX then serves them from its cache and records a run of cached executions)",
+    )
 
     compile_ = commands.add_parser("compile", help="compile the pipeline for Kubeflow Pipelines (KFP v2 spec)")
     add_config_args(compile_)
@@ -354,7 +361,14 @@ def _main(argv: Optional[Sequence[str]]) -> int:
         if args.command == "report":
             return _report(config, run_id=args.run, output=args.output)
         options = console.repeat_options(config=args.config, root=root, overrides=args.overrides)
-        return _run_locked(config, verbose=args.verbose, if_new_data=args.if_new_data, wait=args.wait, options=options)
+        return _run_locked(
+            config,
+            verbose=args.verbose,
+            if_new_data=args.if_new_data,
+            wait=args.wait,
+            full=args.full,
+            options=options,
+        )
     except MetadataError as err:
         print(
             f"tfxgate: {console.metadata_problem(err, config=args.config, root=root, overrides=overrides)}",
@@ -448,7 +462,9 @@ def _submit(config: PipelineConfig, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _run_locked(config: PipelineConfig, *, verbose: bool, if_new_data: bool, wait: bool, options: str) -> int:
+def _run_locked(
+    config: PipelineConfig, *, verbose: bool, if_new_data: bool, wait: bool, full: bool, options: str
+) -> int:
     """One run at a time per root; with `if_new_data`, only when the input changed."""
     from tfxgate.pipelines import schedule
 
@@ -463,7 +479,7 @@ def _run_locked(config: PipelineConfig, *, verbose: bool, if_new_data: bool, wai
                     print(f"tfxgate: {decision.reason}")
                     return EXIT_OK
             processed = schedule.newest_input(config)
-            code, run_id = _run(config, verbose=verbose, options=options)
+            code, run_id = _run(config, verbose=verbose, full=full, options=options)
             if code == EXIT_OK:  # a blocked span is tried again by the next --if-new-data
                 schedule.record_success(config, run_id=run_id, processed=processed)
             return code
@@ -511,15 +527,15 @@ def _compile_vertex(config: PipelineConfig, output: Path) -> int:
     return EXIT_OK
 
 
-def _run(config: PipelineConfig, *, verbose: bool, options: str) -> tuple[int, str]:
+def _run(config: PipelineConfig, *, verbose: bool, full: bool, options: str) -> tuple[int, str]:
     """Runs the pipeline; TFX/Beam/TF/CUDA output goes to `<root>/logs/tfxgate.log` unless `verbose`."""
     log_path = config.pipeline.root / "logs" / "tfxgate.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with console.quiet(log_path, verbose=verbose) as terminal:
-        return _run_pipeline(config, log_path=log_path, options=options, out=terminal)
+        return _run_pipeline(config, log_path=log_path, full=full, options=options, out=terminal)
 
 
-def _run_pipeline(config: PipelineConfig, *, log_path: Path, options: str, out) -> tuple[int, str]:
+def _run_pipeline(config: PipelineConfig, *, log_path: Path, full: bool, options: str, out) -> tuple[int, str]:
     """The run itself; tfxgate's own lines go to `out` (stdout carries TF/Keras/pip output to the log)."""
     print(f"tfxgate: running pipeline '{config.pipeline.name}' from {config.source}", file=out, flush=True)
     print(f"  root {config.pipeline.root}  (full log: {log_path})", file=out, flush=True)
@@ -528,6 +544,22 @@ def _run_pipeline(config: PipelineConfig, *, log_path: Path, options: str, out) 
         from tfxgate.mlmd.store import open_store
 
         open_store(config.metadata, root=config.pipeline.root)
+    from tfxgate.pipelines import unchanged
+
+    def notice(message: str) -> None:
+        print(f"  {message}", file=out, flush=True)
+
+    inputs = unchanged.fingerprint(config)  # as the run starts: what changes during the run is the next run's
+    earlier = None if full else unchanged.unchanged_since(config, inputs, notice=notice)
+    if earlier is not None:
+        print(
+            f"  nothing changed since run {earlier.run_id} (config, the files it names, data, code, ML Metadata):\n"
+            f"  every stage would come from TFX's cache, so none runs; that run's outcome stands: {earlier.status}\n"
+            f"  (its report: {_report_command(options, earlier.run_id)}; run every stage anyway with --full)",
+            file=out,
+            flush=True,
+        )
+        return earlier.exit_code, earlier.run_id
     from tfxgate import storage
     from tfxgate.alerts import runs as alerts
     from tfxgate.cli.alerting import announce
@@ -541,7 +573,7 @@ def _run_pipeline(config: PipelineConfig, *, log_path: Path, options: str, out) 
             detail = f"  {node.error}" if node.error else ""
             print(f"  <- {node.node_id}: {node.state} ({node.seconds:.1f} s){detail}", file=out, flush=True)
 
-    outcome = run_local(config, progress=progress, notice=lambda message: print(f"  {message}", file=out, flush=True))
+    outcome = run_local(config, progress=progress, notice=notice)
     summary = summarize(
         outcome, metadata=config.metadata, config_file=config.source, curated_schema=config.schema_file is not None
     )
@@ -562,7 +594,21 @@ def _run_pipeline(config: PipelineConfig, *, log_path: Path, options: str, out) 
     storage.write_text(config.pipeline.root / "summaries" / f"{_safe(outcome.run_id)}.json", summary.to_json())
     if outcome.fully_cached:
         print("  every stage was served from TFX's cache: nothing changed since the last run", file=out, flush=True)
-    return _STATUS_EXIT[summary.status], outcome.run_id
+    code = _STATUS_EXIT[summary.status]
+    if outcome.succeeded and code in (EXIT_OK, EXIT_BLOCKED):
+        from tfxgate.mlmd.store import open_store
+
+        store = open_store(config.metadata, root=config.pipeline.root)
+        unchanged.record(config, inputs, store, run_id=outcome.run_id, exit_code=code, status=summary.status)
+    else:
+        unchanged.forget(config)
+    return code, outcome.run_id
+
+
+def _report_command(options: str, run_id: str) -> str:
+    """`tfxgate report CONFIG RUN_ID [--root R] [--set ...]` for this invocation's options."""
+    _, config, *rest = shlex.split(options)
+    return shlex.join(["tfxgate", "report", config, run_id, *rest])
 
 
 def _safe(run_id: str) -> str:

@@ -102,6 +102,11 @@ def _armed() -> frozenset[str]:
     return frozenset(n.strip() for n in os.environ.get(ENV, "").split(",") if n.strip())
 
 
+def any_armed() -> bool:
+    """Whether TFXGATE_FAILPOINTS arms anything (a crash test: every step must really run)."""
+    return bool(_armed())
+
+
 def hit(name: str) -> None:
     """SIGKILLs this process when `name` is armed in TFXGATE_FAILPOINTS; otherwise returns at once."""
     armed = _armed()
