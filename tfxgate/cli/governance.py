@@ -112,8 +112,8 @@ def abort_canary(config: PipelineConfig, destination, *, by: str, reason: str):
     from tfxgate.governance import store as governance
 
     done = governance.abort(config.governed(), destination, by=by, reason=reason)
-    if not done.retried:
-        announce(config, [canary_abort(done.record)])
+    # Also on a retry: a kill between the record and the alert must not lose it (at least once).
+    announce(config, [canary_abort(done.record)])
     return done
 
 
