@@ -13,6 +13,8 @@
     tfxgate reopen RUN|--model ID -c CONFIG --by NAME --reason TEXT [--destination NAME] [--root DIR] [--set ...]
     tfxgate rollback PIPELINE [-c CONFIG] --to VERSION --by NAME --reason TEXT [--destination NAME] [--root DIR]
     tfxgate history PIPELINE [-c CONFIG] [--json] [--root DIR]
+    tfxgate promote PIPELINE [-c CONFIG] --by NAME --reason TEXT [--destination NAME] [--root DIR]
+    tfxgate abort PIPELINE [-c CONFIG] --by NAME --reason TEXT [--destination NAME] [--root DIR]
     tfxgate monitor CONFIG --destination NAME --logs FILE [--labels FILE] [--root DIR] [--set ...]
     tfxgate schema adopt RUN [--to schemas/<pipeline>/schema.pbtxt] [--force]
     tfxgate init DIR [--csv FILE --label COLUMN [--label-kind KIND] [--name NAME] [--exclude COLUMN ...]]
@@ -22,7 +24,8 @@ pending approval (or, with --if-new-data, nothing new to run on); 1 a pipeline
 stage failed, a stage was left running, or the metadata store is not ready; 2 the
 config (or the command line) is invalid, or the metadata store cannot be used as
 configured, or a governance decision is refused (nothing pending, already decided,
-rejected model, older model without --allow-older, no such version); 3 another run
+rejected model, older model without --allow-older, no such version, no canary
+candidate to promote or abort); 3 another run
 holds the pipeline's lock; 4 the run is BLOCKED: it ran, but a gate (drift,
 validation, evaluation: not blessed) or a standing rejection of its model kept it
 from pushing or waiting for approval. `--root DIR` isolates a run: metadata, artifacts
@@ -205,6 +208,7 @@ _ROOT_HELP = (
     "pipeline root (artifacts, metadata, logs); overrides pipeline.root, and puts a relative push root "
     "under it (DIR/serving)"
 )
+_PIPELINE_VERBS = ("rollback", "history", "promote", "abort")  # verbs on a pipeline (not a run): -c optional
 _PIPELINE_HELP = "pipeline name (configs/NAME.yaml unless -c says otherwise) or its YAML file"
 
 
@@ -251,6 +255,14 @@ def _add_governance(commands) -> None:
     rollback.add_argument("--by", required=True, help="who decides (recorded in ML Metadata)")
     rollback.add_argument("--reason", required=True, help="why (recorded in ML Metadata)")
     rollback.add_argument("--destination", help="destination name, when the version exists at more than one")
+    for name, help_ in (
+        ("promote", "make a destination's canary (or blue-green) candidate its stable version"),
+        ("abort", "drop a destination's canary (or blue-green) candidate: all traffic back to the stable version"),
+    ):
+        sub = add(name, help_, "pipeline", _PIPELINE_HELP)
+        sub.add_argument("--by", required=True, help="who decides (recorded in ML Metadata)")
+        sub.add_argument("--reason", required=True, help="why (recorded in ML Metadata)")
+        sub.add_argument("--destination", help="destination name, when more than one has a rollout")
     history = add(
         "history", "list a pipeline's pushes and rollbacks with approver, reason and gates", "pipeline", _PIPELINE_HELP
     )
@@ -320,7 +332,7 @@ def _main(argv: Optional[Sequence[str]]) -> int:
     root = getattr(args, "root", None)
     if args.command == "lineage":
         args.config = _config_path(args.config)
-    if args.command in ("rollback", "history") and args.config is None:
+    if args.command in _PIPELINE_VERBS and args.config is None:
         args.config = _config_path(Path(args.pipeline))
         if not args.config.is_file():
             print(
@@ -333,7 +345,7 @@ def _main(argv: Optional[Sequence[str]]) -> int:
     except ConfigError as err:
         print(err, file=sys.stderr)
         return EXIT_CONFIG
-    if args.command in ("rollback", "history") and Path(args.pipeline).suffix in (".yaml", ".yml"):
+    if args.command in _PIPELINE_VERBS and Path(args.pipeline).suffix in (".yaml", ".yml"):
         args.pipeline = config.pipeline.name
     if args.command == "check":
         print(f"{args.config}: OK (pipeline '{config.pipeline.name}', root {config.pipeline.root})")
@@ -359,7 +371,7 @@ def _main(argv: Optional[Sequence[str]]) -> int:
         from tfxgate.cli.monitoring import monitor
 
         return monitor(config, args)
-    if args.command in ("approve", "reject", "reopen", "rollback", "history"):
+    if args.command in ("approve", "reject", "reopen", *_PIPELINE_VERBS):
         from tfxgate.cli.governance import govern
 
         return govern(config, args)

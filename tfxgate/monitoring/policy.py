@@ -4,7 +4,8 @@
   configured sinks (tfxgate/alerts), naming the slices and metrics;
 - `abort_canary`: when the candidate of a canary breached, the canary is
   aborted with `governance.store.abort(..., by="tfxgate-monitor")` and a
-  reason naming the slice (a breach of the stable alone aborts nothing);
+  reason naming the slice, and the `canary_abort` alert is sent (a breach of
+  the stable alone aborts nothing);
 - `retrain`: a retrain request is recorded (`<pipeline root>/retrain_requests.jsonl`,
   one JSON line: destination, version, reasons, at) for a scheduler or a
   person to act on; nothing is trained here.
@@ -23,7 +24,9 @@ from pathlib import Path
 
 from tfxgate.alerts import dispatch
 from tfxgate.alerts.events import Alert, now
+from tfxgate.alerts.runs import canary_abort
 from tfxgate.alerts.settings import AlertsSection
+from tfxgate.governance.store import abort
 from tfxgate.governance.target import GovernedPipeline
 from tfxgate.monitoring.run import Outcome
 
@@ -84,26 +87,26 @@ def _alert(outcome: Outcome, *, target: GovernedPipeline, alerts_section: Alerts
     records = dispatch.send(
         alerts(outcome, pipeline=target.name), alerts_section, journal=target.root / dispatch.JOURNAL
     )
-    return [
-        {
-            "action": "alert",
-            "done": r["delivered"],
-            "detail": f"sink {r['sink']} ({r['kind']})" + (f": {r['error']}" if r["error"] else ""),
-        }
-        for r in records
-    ]
+    return [_delivery("alert", r) for r in records]
+
+
+def _delivery(action: str, record: dict) -> dict:
+    detail = f"sink {record['sink']} ({record['kind']})" + (f": {record['error']}" if record["error"] else "")
+    return {"action": action, "done": record["delivered"], "detail": detail}
 
 
 def _abort(outcome: Outcome, *, target: GovernedPipeline, alerts_section: AlertsSection) -> list[dict]:
     breached = [c for c in outcome.checks if c.role == "candidate" and c.breaches]
     if not breached:
         return [{"action": "abort_canary", "done": False, "detail": "no canary candidate breached"}]
-    from tfxgate.governance.store import abort  # the canary rollout's verb
-
     check = breached[0]
     reason = f"monitoring breach of candidate version {check.version}: {reasons(check)}"
-    abort(target, outcome.destination, by=BY, reason=reason)
-    return [{"action": "abort_canary", "done": True, "detail": reason}]
+    done = abort(target, outcome.destination, by=BY, reason=reason)
+    found = [{"action": "abort_canary", "done": True, "detail": reason}]
+    if alerts_section.sinks and not done.retried:
+        records = dispatch.send([canary_abort(done.record)], alerts_section, journal=target.root / dispatch.JOURNAL)
+        found += [_delivery("canary_abort alert", r) for r in records]
+    return found
 
 
 def _retrain(outcome: Outcome, *, target: GovernedPipeline, alerts_section: AlertsSection) -> list[dict]:

@@ -10,7 +10,6 @@ split with the pushed SavedModel: the reference of prediction drift.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from typing import Optional
@@ -19,7 +18,7 @@ import numpy as np
 
 from tfxgate.artifacts import examples as example_files
 from tfxgate.drift.tables import from_arrow
-from tfxgate.governance import publish
+from tfxgate.governance import publish, rollout_state
 from tfxgate.lineage.evidence import collect
 from tfxgate.mlmd import audit
 from tfxgate.storage import filesystem
@@ -50,13 +49,11 @@ class Baseline:
     evaluation_uri: Optional[str] = None
 
 
-ROLLOUT = "rollout.json"  # a canary's state beside the versions: {"stable": .., "candidate": .., "weight": ..}
-
-
 def served(destination: Location, *, name: str) -> list[Served]:
     """The stable version `current` points at, then the canary's candidate (`rollout.json`) when there is one."""
     destination = filesystem.location(destination)
-    candidate = canary_candidate(destination)
+    state = rollout_state.read(destination)
+    candidate = state.candidate if state is not None else None
     found = []
     for role, version in (("stable", publish.current_version(destination)), ("candidate", candidate)):
         if not version:
@@ -66,15 +63,6 @@ def served(destination: Location, *, name: str) -> list[Served]:
     if not found:
         raise NothingServed(f"destination '{name}' ({destination}) serves no version yet: push a model first")
     return found
-
-
-def canary_candidate(destination: Location) -> Optional[str]:
-    """The candidate version of a canary rollout at `destination`, or None (no rollout, or no candidate now)."""
-    try:
-        state = json.loads(filesystem.read_text(filesystem.location(destination) / ROLLOUT))
-    except FileNotFoundError:
-        return None
-    return (state.get("candidate") or None) if isinstance(state, dict) else None
 
 
 def with_pushed_model(store, item: Served, *, pipeline: str, destination: str) -> Served:
