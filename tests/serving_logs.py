@@ -54,9 +54,12 @@ def predict(model_dir: Path, table: pa.Table) -> np.ndarray:
 
 
 def week(
-    sample_csv: Path, model_dir: Path, out: Path, *, version: str, rows: int = 600, seed: int = 0, drifted: bool = False
+    sample_csv: Path, models: dict[str, Path], out: Path, *, rows: int = 600, seed: int = 0, drifted: bool = False
 ) -> tuple[Path, Path]:
-    """Writes `<out>/logs.csv` (features, request_id, model_version, prediction) and `<out>/labels.csv`."""
+    """Writes `<out>/logs.csv` (features, request_id, model_version, prediction) and `<out>/labels.csv`.
+
+    `models` maps each served version to its pushed SavedModel folder; the requests are dealt to them in turn.
+    """
     rides = pa_csv.read_csv(sample_csv)
     rng = np.random.default_rng(seed)
     picked = rides.take(pa.array(rng.choice(rides.num_rows, size=rows, replace=False)))
@@ -69,8 +72,13 @@ def week(
     requests = picked.drop(["tips"])
     ids = [f"{seed}-{i}" for i in range(rows)]
     logs = requests.append_column("request_id", pa.array(ids))
-    logs = logs.append_column("model_version", pa.array([version] * rows))
-    logs = logs.append_column("prediction", pa.array(predict(model_dir, requests)))
+    versions = np.array([list(models)[i % len(models)] for i in range(rows)], dtype=object)
+    prediction = np.zeros(rows)
+    for version, model_dir in models.items():
+        answered = np.flatnonzero(versions == version)
+        prediction[answered] = predict(model_dir, requests.take(pa.array(answered)))
+    logs = logs.append_column("model_version", pa.array(versions.tolist(), type=pa.string()))
+    logs = logs.append_column("prediction", pa.array(prediction))
     out.mkdir(parents=True, exist_ok=True)
     pa_csv.write_csv(logs, out / "logs.csv")
     pa_csv.write_csv(pa.table({"request_id": ids, "big_tipper": label}), out / "labels.csv")
