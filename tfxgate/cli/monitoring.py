@@ -28,6 +28,7 @@ def slicings(config: PipelineConfig) -> list:
 
 
 def monitor(config: PipelineConfig, args: argparse.Namespace) -> int:
+    from tfxgate.governance.store import GovernanceError
     from tfxgate.mlmd.store import MetadataError
     from tfxgate.monitoring import policy
     from tfxgate.monitoring.logs import LogError
@@ -50,7 +51,7 @@ def monitor(config: PipelineConfig, args: argparse.Namespace) -> int:
             label=config.data.label,
             decision_threshold=config.stages.evaluation.decision_threshold,
         )
-    except (LogError, NothingServed) as err:
+    except (LogError, NothingServed, GovernanceError) as err:
         print(f"tfxgate: {err}", file=sys.stderr)
         return EXIT_CONFIG
     except MetadataError as err:
