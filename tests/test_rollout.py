@@ -19,6 +19,7 @@ from tensorflow_serving.config import model_server_config_pb2
 
 from tests.test_governance_cli import Setup
 from tfxgate.governance import publish, rollout_state, serving_configs
+from tfxgate.lineage.evidence import collect
 from tfxgate.mlmd import audit
 
 
@@ -67,7 +68,13 @@ def test_push_makes_a_candidate_beside_the_stable_version_then_promote(canary, c
     assert (canary.state().stable, canary.state().candidate) == ("1", None)
     assert os.readlink(canary.production / "current") == "1"
 
-    second = canary.push(capsys, "run-2", tag="b")
+    second = canary.pending_run("run-2", tag="b")
+    code, out, err = canary.cli(capsys, "approve", "run-2", "--by", "ana", "--reason", "push b")
+    assert code == 0, err
+    assert out.strip().endswith(
+        f"pushed version 2 -> {canary.production / '2'} (the candidate at 10% of traffic: "
+        "tfxgate promote / tfxgate abort)"
+    )
     state = canary.state()
     assert (state.kind, state.stable, state.candidate, state.weights) == ("canary", "1", "2", {"1": 90, "2": 10})
     assert os.readlink(canary.production / "current") == "1", "the stable version stays current"
@@ -98,6 +105,9 @@ def test_push_makes_a_candidate_beside_the_stable_version_then_promote(canary, c
         "canary healthy",
     )
     assert promotion.model_id == second and promotion.run_id == "run-2"
+    # The lineage walk from the model finds its promotion (`tfxgate lineage`'s decisions).
+    governance = collect(canary.store(), model_artifact_id=second).governance
+    assert [(g.kind, g.version) for g in governance if g.kind != audit.PENDING][-1] == (audit.PROMOTION, "2")
     [model] = tf_serving_config(canary.production).model_config_list.config
     assert list(model.model_version_policy.specific.versions) == [2] and dict(model.version_labels) == {"stable": 2}
 

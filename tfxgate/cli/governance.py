@@ -45,7 +45,7 @@ def govern(config: PipelineConfig, args: argparse.Namespace) -> int:
             else:
                 print(
                     f"tfxgate: approved run {record.run_id}, {model}, for {record.destination} by {record.by}; "
-                    f"pushed version {record.version} -> {done.path} (now current)"
+                    f"pushed version {record.version} -> {done.path} ({_live(target, record)})"
                 )
         elif args.command == "reject":
             done = governance.reject(target, args.run, by=args.by, reason=args.reason, destination=args.destination)
@@ -112,9 +112,20 @@ def abort_canary(config: PipelineConfig, destination, *, by: str, reason: str):
     from tfxgate.governance import store as governance
 
     done = governance.abort(config.governed(), destination, by=by, reason=reason)
-    if not done.retried:
-        announce(config, [canary_abort(done.record)])
+    # Also on a retry: a kill between the record and the alert must not lose it (at least once).
+    announce(config, [canary_abort(done.record)])
     return done
+
+
+def _live(target, record) -> str:
+    """How a pushed version went live: `now current`, or as the canary candidate beside the stable version."""
+    from tfxgate.governance import rollout
+
+    directory = target.destinations[record.destination].directory
+    if rollout.candidate(directory) != record.version:
+        return "now current"
+    weight = target.destinations[record.destination].rollout.weight
+    return f"the candidate at {weight}% of traffic: tfxgate promote / tfxgate abort"
 
 
 def _rolled(done, verb: str, outcome: str) -> None:

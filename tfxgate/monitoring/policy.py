@@ -103,7 +103,7 @@ def _abort(outcome: Outcome, *, target: GovernedPipeline, alerts_section: Alerts
     reason = f"monitoring breach of candidate version {check.version}: {reasons(check)}"
     done = abort(target, outcome.destination, by=BY, reason=reason)
     found = [{"action": "abort_canary", "done": True, "detail": reason}]
-    if alerts_section.sinks and not done.retried:
+    if alerts_section.sinks:  # also after a retried abort: at least once, as `tfxgate abort` sends it
         records = dispatch.send([canary_abort(done.record)], alerts_section, journal=target.root / dispatch.JOURNAL)
         found += [_delivery("canary_abort alert", r) for r in records]
     return found
