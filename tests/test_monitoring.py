@@ -217,3 +217,41 @@ def test_a_wrong_monitoring_section_is_refused_with_its_key(tmp_path, old, new, 
     assert old in MONITORING
     found = problems(write_config(tmp_path, MINIMAL + MONITORING.replace(old, new)))
     assert [(k, m) for k, _, m in found if k == key and message in m], found
+
+
+def test_a_monitoring_run_is_recorded_against_its_model_and_shown_in_its_lineage(tmp_path):
+    from tests.governed_store import build
+    from tfxgate.lineage.evidence import collect
+    from tfxgate.mlmd import monitoring as records
+    from tfxgate.reporting import lineage_tree
+
+    governed = build(tmp_path)
+    breach = {"kind": "concept_drift", "where": "payment_type=Cash", "message": "slice payment_type=Cash: auc fell"}
+    execution_id = records.record(
+        governed.store,
+        pipeline="taxi",
+        destination="production",
+        version="7",
+        role="candidate",
+        logs="week.csv",
+        status="breach",
+        breaches=[breach],
+        measures={"rows": 10},
+        result_uri=str(tmp_path / "result"),
+        model_id=governed.model_id,
+    )
+    records.set_actions(governed.store, execution_id, [{"action": "abort_canary", "done": True, "detail": "why"}])
+    [found] = records.records(governed.store, pipeline="taxi")
+    assert (found.model_id, found.role, found.status, found.result_uri) == (
+        governed.model_id,
+        "candidate",
+        "breach",
+        str(tmp_path / "result"),
+    )
+    assert records.records(governed.store, model_id=governed.second_model_id) == []
+    evidence = collect(governed.store, model_artifact_id=governed.model_id)
+    assert [m.id for m in evidence.monitoring] == [execution_id]
+    drawn = lineage_tree.render(lineage_tree.tree(evidence))
+    assert "production candidate version 7: BREACH (logs week.csv)" in drawn
+    assert "breach: slice payment_type=Cash: auc fell" in drawn and "abort_canary: done: why" in drawn
+    assert json.loads(evidence.to_json())["monitoring"][0]["breaches"] == [breach]
