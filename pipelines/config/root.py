@@ -336,7 +336,7 @@ class PipelineConfig(_Model):
             metadata=self.metadata,
             push_root=filesystem.location(push.root),
             destinations={
-                name: Destination(push.destination_dir(name), d.approval, d.credentials_env)
+                name: Destination(push.destination_dir(name), d.approval, d.credentials_env, d.rollout.policy())
                 for name, d in push.destinations.items()
             },
             card_info=push.model_card,
