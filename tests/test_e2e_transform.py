@@ -117,3 +117,23 @@ def test_the_notebook_run_has_the_transform_stage(tmp_path):
     assert ids.index("Validate") < ids.index("Transform") < ids.index("Trainer")
     assert run.node_with_output("transform_graph") == "Transform"
     assert run.node_with_output("post_transform_stats") == "Transform"
+
+
+def test_report_and_model_card_show_the_transform_statistics(taxi_transform_run, tmp_path):
+    card = (taxi_transform_run.root / "serving" / "staging" / "1" / "model_card.md").read_text()
+    assert "## Feature transform" in card and "taxi_preprocessing/preprocessing.py" in card
+    assert "Pre-transform statistics: " in card and "| fare_xf | numeric |" in card
+    page = tmp_path / "report.html"
+    result = run_cli(
+        "report",
+        str(TAXI_TRANSFORM_CONFIG),
+        "--root",
+        str(taxi_transform_run.root),
+        "--output",
+        str(page),
+        root=taxi_transform_run.root,
+    )
+    assert result.returncode == 0, result.stderr
+    html = page.read_text()
+    assert "<h2>Transform</h2>" in html
+    assert "pre-transform statistics" in html and "company_xf" in html
