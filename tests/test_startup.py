@@ -83,12 +83,12 @@ def test_the_import_trace_names_a_heavy_import_and_its_importer():
         "import time: self [us] | cumulative | imported package\n"
         "import time:       100 |        100 |       scipy.special\n"
         "import time:       100 |        200 |     scipy.stats\n"
-        "import time:       100 |        300 |   tfxgate.components.drift.measures\n"
+        "import time:       100 |        300 |   tfxgate.drift.measures\n"
         "import time:       100 |        400 | tfxgate.pipelines.config.root\n"
         "import time:       100 |        100 | yaml\n"
     )
     assert heavy_imports(stderr) == [
-        "scipy.special <- scipy.stats <- tfxgate.components.drift.measures <- tfxgate.pipelines.config.root"
+        "scipy.special <- scipy.stats <- tfxgate.drift.measures <- tfxgate.pipelines.config.root"
     ]
 
 

@@ -40,6 +40,7 @@ from tfxgate.components.slice_eval.settings import EvaluationStage, check_metric
 from tfxgate.components.validate.config import ValidationStage, check_environment
 from tfxgate.governance.target import Destination, GovernedPipeline
 from tfxgate.mlmd.settings import MetadataSection, SqliteMetadata
+from tfxgate.monitoring.settings import MonitoringSection
 from tfxgate.pipelines.config import label as label_config
 from tfxgate.pipelines.config.beam import BeamSection
 from tfxgate.pipelines.config.inputs import (
@@ -310,6 +311,10 @@ class PipelineConfig(_Model):
     alerts: AlertsSection = Field(
         default_factory=AlertsSection,
         description="Where blocked runs, approvals due and rollbacks are announced (tfxgate/alerts).",
+    )
+    monitoring: MonitoringSection = Field(
+        default_factory=MonitoringSection,
+        description="How `tfxgate monitor` judges serving logs, and what a breach does (tfxgate/monitoring).",
     )
 
     # Where the config came from, for messages and relative paths.

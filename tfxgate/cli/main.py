@@ -15,6 +15,7 @@
     tfxgate history PIPELINE [-c CONFIG] [--json] [--root DIR]
     tfxgate promote PIPELINE [-c CONFIG] --by NAME --reason TEXT [--destination NAME] [--root DIR]
     tfxgate abort PIPELINE [-c CONFIG] --by NAME --reason TEXT [--destination NAME] [--root DIR]
+    tfxgate monitor CONFIG --destination NAME --logs FILE [--labels FILE] [--root DIR] [--set ...]
     tfxgate schema adopt RUN [--to schemas/<pipeline>/schema.pbtxt] [--force]
     tfxgate init DIR [--csv FILE --label COLUMN [--label-kind KIND] [--name NAME] [--exclude COLUMN ...]]
 
@@ -130,6 +131,20 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("run", nargs="?", default="latest", help="run id (as `run` prints it); default: the latest")
     report.add_argument("--root", type=Path, help="pipeline root the run used; overrides pipeline.root")
     report.add_argument("--output", type=Path, help="HTML file to write (default: <root>/reports/<run id>.html)")
+
+    monitor = commands.add_parser(
+        "monitor",
+        help="judge a batch of serving logs of a destination: data, prediction and concept drift",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="exit codes:\n  0  no breach\n  1  an error\n  2  invalid config or command line\n  4  a breach",
+    )
+    add_config_args(monitor)
+    monitor.add_argument("--destination", required=True, help="push destination whose serving logs these are")
+    monitor.add_argument(
+        "--logs", required=True, help="serving log file: CSV, Parquet or JSON lines (local, gs://, s3://)"
+    )
+    monitor.add_argument("--labels", help="labels that arrived later, joined on monitoring.key (same formats)")
+    monitor.add_argument("--root", type=Path, help=_ROOT_HELP)
 
     metadata = commands.add_parser("metadata", help="inspect or prepare the ML Metadata store")
     metadata_commands = metadata.add_subparsers(dest="metadata_command", required=True, metavar="COMMAND")
@@ -359,6 +374,10 @@ def _main(argv: Optional[Sequence[str]]) -> int:
         return _compile(config, args.output, image=args.image)
     if args.command == "submit":
         return _submit(config, args)
+    if args.command == "monitor":
+        from tfxgate.cli.monitoring import monitor
+
+        return monitor(config, args)
     if args.command in ("approve", "reject", "reopen", *_PIPELINE_VERBS):
         from tfxgate.cli.governance import govern
 
