@@ -131,3 +131,23 @@ def test_the_tuner_searches_the_transformed_examples_and_lineage_shows_its_resul
     )
     values = ", ".join(f"{k}={v}" for k, v in sorted(found["values"].items()))
     assert f"hyperparameters {found['artifact_id']}: {values} (found by Tuner execution " in tree.stdout
+
+
+def test_report_and_model_card_show_the_transform_statistics(taxi_transform_run, tmp_path):
+    card = (taxi_transform_run.root / "serving" / "staging" / "1" / "model_card.md").read_text()
+    assert "## Feature transform" in card and "taxi_preprocessing/preprocessing.py" in card
+    assert "Pre-transform statistics: " in card and "| fare_xf | numeric |" in card
+    page = tmp_path / "report.html"
+    result = run_cli(
+        "report",
+        str(TAXI_TRANSFORM_CONFIG),
+        "--root",
+        str(taxi_transform_run.root),
+        "--output",
+        str(page),
+        root=taxi_transform_run.root,
+    )
+    assert result.returncode == 0, result.stderr
+    html = page.read_text()
+    assert "<h2>Transform</h2>" in html
+    assert "pre-transform statistics" in html and "company_xf" in html

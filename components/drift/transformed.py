@@ -16,7 +16,6 @@ lacks (the label's source) is pruned by tft and left out.
 
 from __future__ import annotations
 
-import glob
 import os
 from typing import Optional
 
@@ -30,7 +29,7 @@ def read_records(examples_uri: str, split: str) -> list[bytes]:
     """The serialized tf.Examples of one split of an Examples artifact (gzipped TFRecords)."""
     import tensorflow as tf
 
-    files = sorted(glob.glob(os.path.join(examples_uri, f"Split-{split}", "*")))
+    files = sorted(tf.io.gfile.glob(os.path.join(examples_uri, f"Split-{split}", "*")))  # local or gs://
     if not files:
         raise FileNotFoundError(f"no files in split {split!r} of {examples_uri}")
     return [r.numpy() for r in tf.data.TFRecordDataset(files, compression_type="GZIP")]
