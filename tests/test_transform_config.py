@@ -31,6 +31,7 @@ def test_the_demo_config_places_transform_after_validation():
         "previous_span_resolver",
         "pushed_span_resolver",
         "DataDrift",
+        "Tuner",  # stages.tune: the demo config has both stages
     ]
     assert "Transform" in container_stages(config)
     assert config.kubeflow.resources_for("Transform").cpu == 2
