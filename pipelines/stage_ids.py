@@ -41,7 +41,7 @@ def stage_ids(config: PipelineConfig, *, every: bool = False, tuned: bool = True
         ids.append(TRANSFORM)
     if every or stages.drift.enabled:
         ids += [PREVIOUS_SPAN, PUSHED_SPAN, "DataDrift"]
-    if every or stages.tune.enabled:
+    if stages.tune.enabled:  # like Transform: only when enabled (it needs the module's tuner_fn)
         ids.append("Tuner" if tuned or every else BEST_HYPERPARAMETERS)
     ids.append("Trainer")
     if every or stages.evaluation.enabled:
