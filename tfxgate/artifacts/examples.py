@@ -91,8 +91,20 @@ def read_split(examples_uri: str, split: str):
 
 
 def _decode_split(split_dir: str):
-    import tensorflow as tf
     from tfx_bsl.coders import example_coder
+
+    return example_coder.ExamplesToRecordBatchDecoder().DecodeBatch(read_records(split_dir))
+
+
+def read_records(split_dir: str) -> list[bytes]:
+    """Every serialized tf.Example in a split directory (`<uri>/Split-<name>`), in file order.
+
+    What a model's serving signature takes; `split_records` decodes them too.
+
+    Raises:
+      FileNotFoundError: the directory holds no example file.
+    """
+    import tensorflow as tf
 
     files = sorted(filesystem.glob(os.path.join(split_dir, "*")))
     if not files:
@@ -101,4 +113,16 @@ def _decode_split(split_dir: str):
     # Batched reads: one Python step per 64k records, not per record (1M rows: seconds, not minutes).
     for chunk in tf.data.TFRecordDataset(files, compression_type="GZIP").batch(65536):
         records.extend(chunk.numpy())
-    return example_coder.ExamplesToRecordBatchDecoder().DecodeBatch(records)
+    return records
+
+
+def split_records(examples_uri: str, split: str):
+    """(every serialized tf.Example of one split, the same examples decoded as one Arrow RecordBatch).
+
+    For whoever needs both, e.g. SliceEval's fast engine: the serialized examples
+    go through the model's serving signature, the Arrow columns are sliced on.
+    """
+    from tfx_bsl.coders import example_coder
+
+    records = read_records(os.path.join(examples_uri, f"Split-{split}"))
+    return records, example_coder.ExamplesToRecordBatchDecoder().DecodeBatch(records)
