@@ -22,6 +22,7 @@ from tensorflow_model_analysis.slicer import slicer_lib
 from tensorflow_model_analysis.writers import metrics_plots_and_validations_writer as tfma_writer
 
 from tfxgate.components.slice_eval.gates import SliceMetrics, Verdict
+from tfxgate.components.slice_eval.tfma_config import CANDIDATE
 
 EVAL_CONFIG_FILE = "eval_config.json"  # tfma.writers.eval_config_writer: EVAL_CONFIG_FILE + ".json"
 METRICS_FILE = "metrics-00000-of-00001.tfrecord"  # the `metrics*` shard TFMA's readers glob for
@@ -67,7 +68,7 @@ def write_validation(uri: str, verdict: Verdict, slices: list[SliceMetrics]) -> 
             entry.slice_key.CopyFrom(slicer_lib.serialize_slice_key(keys.get(failure.slice, ())))
             by_slice[failure.slice] = entry
         entry.failures.add(
-            metric_key=metrics_for_slice_pb2.MetricKey(name=failure.metric, model_name="candidate"),
+            metric_key=metrics_for_slice_pb2.MetricKey(name=failure.metric, model_name=CANDIDATE),
             metric_value=metrics_for_slice_pb2.MetricValue(double_value={"value": failure.value}),
             message=failure.message,
         )
