@@ -169,7 +169,8 @@ def load_slices(output_path: str, *, with_baseline: bool, kind: LabelKind = BINA
                 _undefine_single_class(values)
             elif values and kind.kind == "regression" and "mean_squared_error" in values:
                 values["root_mean_squared_error"] = float(np.sqrt(values["mean_squared_error"]))
-    return list(by_slice.values())
+    # One order whoever wrote the file (TFMA's Beam writer follows no order): overall, then by slicing and name.
+    return sorted(by_slice.values(), key=lambda s: (len(s.slicing), s.slicing, s.name))
 
 
 def _confusion(value) -> dict[tuple[int, int], float]:
