@@ -15,6 +15,7 @@ import json
 
 import tensorflow_model_analysis as tfma
 from tfx import v1 as tfx
+from tfx.dsl.components.base import executor_spec
 from tfx.types import standard_artifacts
 
 from tfxgate.components.drift import component as drift_component
@@ -26,7 +27,7 @@ from tfxgate.components.slice_eval.baseline import latest_pushed_model_resolver
 from tfxgate.components.slice_eval.component import SliceEval
 from tfxgate.components.slice_eval.tfma_config import eval_config as slice_eval_config
 from tfxgate.components.validate.component import Validate
-from tfxgate.pipelines import stage_ids
+from tfxgate.pipelines import stage_ids, trainer_cluster
 from tfxgate.pipelines.config.root import PipelineConfig
 from tfxgate.pipelines.kubeflow.resolvers import query_resolver
 
@@ -103,7 +104,12 @@ def drift(config: PipelineConfig, examples, schema_channel, *, target: str = "lo
 def trainer(config: PipelineConfig, examples, schema_channel):
     """The stock Trainer running `stages.trainer.module_file`."""
     stage = config.stages.trainer
+    # Only a multi-process config swaps the executor: a one-process Trainer stays stock TFX.
+    cluster = {}
+    if stage.local_workers > 1:
+        cluster["custom_executor_spec"] = executor_spec.ExecutorClassSpec(trainer_cluster.LoopbackClusterExecutor)
     return tfx.components.Trainer(
+        **cluster,
         module_file=str(stage.module_file),
         examples=examples,
         schema=schema_channel,

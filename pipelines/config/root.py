@@ -256,11 +256,26 @@ class TrainerStage(_Model):
     strategy: Strategy = Field(default="one_device", description="tf.distribute strategy of the trainer module.")
     mixed_precision: bool = False
     per_replica_batch_size: Optional[int] = Field(default=None, gt=0, description="Global batch = this x replicas.")
+    local_workers: int = Field(
+        default=1,
+        ge=1,
+        le=8,
+        description="Processes on this machine (a chief + N-1 workers on loopback); >1 needs multi_worker_mirrored.",
+    )
 
     @model_validator(mode="after")
     def _tpu_needs_a_tpu(self) -> TrainerStage:
         if self.strategy == "tpu" and (self.accelerator is None or "tpu" not in self.accelerator.type.lower()):
             raise ValueError("strategy 'tpu' needs accelerator.type naming a TPU (e.g. tpu-v4-podslice)")
+        return self
+
+    @model_validator(mode="after")
+    def _workers_need_a_multi_worker_strategy(self) -> TrainerStage:
+        if self.local_workers > 1 and self.strategy != "multi_worker_mirrored":
+            raise ValueError(
+                f"local_workers: {self.local_workers} processes need strategy multi_worker_mirrored "
+                f"(got {self.strategy!r}, which trains in one process)"
+            )
         return self
 
     def custom_config(self) -> dict[str, object]:
@@ -269,6 +284,7 @@ class TrainerStage(_Model):
             strategy=self.strategy,
             mixed_precision=self.mixed_precision,
             per_replica_batch_size=self.per_replica_batch_size,
+            local_workers=self.local_workers,
         )
         return {**self.hyperparameters, "distribution": distribution}
 

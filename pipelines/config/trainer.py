@@ -1,4 +1,4 @@
-"""Trainer hardware keys of `stages.trainer`: accelerator, tf.distribute strategy, mixed precision.
+"""Trainer hardware keys of `stages.trainer`: accelerator, tf.distribute strategy, mixed precision, local workers.
 
 The trainer module reads them from TFX's `custom_config` (under `distribution`)
 and builds its model under the chosen strategy; `tfxgate compile --target
@@ -36,10 +36,15 @@ class Accelerator(BaseModel):
 
 
 def distribution_config(
-    *, strategy: Strategy, mixed_precision: bool, per_replica_batch_size: Optional[int]
+    *, strategy: Strategy, mixed_precision: bool, per_replica_batch_size: Optional[int], local_workers: int = 1
 ) -> dict[str, object]:
-    """The `distribution` entry of the Trainer's custom_config (plain JSON values)."""
+    """The `distribution` entry of the Trainer's custom_config (plain JSON values).
+
+    `local_workers` appears only above 1, so a one-process config keeps its cache key.
+    """
     config: dict[str, object] = {"strategy": strategy, "mixed_precision": mixed_precision}
     if per_replica_batch_size is not None:
         config["per_replica_batch_size"] = per_replica_batch_size
+    if local_workers > 1:
+        config["local_workers"] = local_workers
     return config
