@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Strategy = Literal["one_device", "mirrored", "multi_worker_mirrored", "tpu"]
 
@@ -29,6 +29,17 @@ class Accelerator(BaseModel):
     node_selector: Optional[dict[str, str]] = Field(
         default=None, description=f"Node labels; default {{{GKE_ACCELERATOR_LABEL}: <type>}}."
     )
+    topology: Optional[str] = Field(
+        default=None,
+        pattern=r"^[1-9][0-9]*(x[1-9][0-9]*){1,2}$",
+        description="TPU slice topology, e.g. 2x2 or 2x2x1 (Vertex AI's MachineSpec.tpu_topology); TPUs only.",
+    )
+
+    @model_validator(mode="after")
+    def _topology_is_for_tpus(self) -> Accelerator:
+        if self.topology is not None and "tpu" not in self.type.lower():
+            raise ValueError(f"topology {self.topology!r} is for a TPU slice; {self.type!r} is not a TPU")
+        return self
 
     @property
     def node_labels(self) -> dict[str, str]:
