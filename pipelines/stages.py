@@ -15,6 +15,7 @@ import json
 
 import tensorflow_model_analysis as tfma
 from tfx import v1 as tfx
+from tfx.dsl.components.base import executor_spec
 from tfx.types import standard_artifacts
 
 from tfxgate.components.drift import component as drift_component
@@ -26,7 +27,7 @@ from tfxgate.components.slice_eval.baseline import latest_pushed_model_resolver
 from tfxgate.components.slice_eval.component import SliceEval
 from tfxgate.components.slice_eval.tfma_config import eval_config as slice_eval_config
 from tfxgate.components.validate.component import Validate
-from tfxgate.pipelines import stage_ids
+from tfxgate.pipelines import stage_ids, trainer_cluster
 from tfxgate.pipelines.config.root import PipelineConfig
 from tfxgate.pipelines.kubeflow.resolvers import query_resolver
 
@@ -66,13 +67,14 @@ def validate(config: PipelineConfig, examples, schema_channel=None):
     return Validate(examples=examples, schema=schema_channel, config_json=json.dumps(settings, sort_keys=True))
 
 
-def drift(config: PipelineConfig, examples, schema_channel, *, target: str = "local") -> list:
+def drift(config: PipelineConfig, examples, schema_channel, *, target: str = "local", transform_graph=None) -> list:
     """The baseline resolvers and the DataDrift node for `stages.drift`.
 
     Kubeflow's V2 compiler accepts only TFX's stock resolver strategies (it turns
     them into ML Metadata queries; no strategy code runs on the cluster), so there
     both resolvers are stand-ins whose queries the compile replaces
-    (pipelines/kubeflow/resolvers.py).
+    (pipelines/kubeflow/resolvers.py). With `transform_graph`, skew is also
+    measured on the transformed features.
     """
     stage = config.stages.drift
     settings = drift_executor.Settings(
@@ -95,18 +97,41 @@ def drift(config: PipelineConfig, examples, schema_channel, *, target: str = "lo
         schema=schema_channel,
         baseline_examples=previous.outputs[drift_component.EXAMPLES],
         pushed_examples=pushed.outputs[drift_component.EXAMPLES],
+        transform_graph=transform_graph,
         config_json=config_json,
     )
     return [previous, pushed, node]
 
 
-def trainer(config: PipelineConfig, examples, schema_channel):
-    """The stock Trainer running `stages.trainer.module_file`."""
+def transform(config: PipelineConfig, examples, schema_channel):
+    """Stock TFX Transform running `stages.transform.module_file`'s preprocessing_fn on Ingest's examples."""
+    stage = config.stages.transform
+    return tfx.components.Transform(
+        examples=examples,
+        schema=schema_channel,
+        module_file=str(stage.module_file),
+        splits_config=tfx.proto.SplitsConfig(analyze=stage.analyze_splits, transform=stage.transform_splits),
+        custom_config=dict(stage.custom_config) or None,
+        disable_statistics=not stage.statistics,
+    ).with_id(stage_ids.TRANSFORM)
+
+
+def trainer(config: PipelineConfig, examples, schema_channel, *, transform_graph=None):
+    """The stock Trainer running `stages.trainer.module_file`.
+
+    With `transform_graph`, `examples` are Transform's transformed examples (TFX's standard wiring).
+    """
     stage = config.stages.trainer
+    # Only a multi-process config swaps the executor: a one-process Trainer stays stock TFX.
+    cluster = {}
+    if stage.local_workers > 1:
+        cluster["custom_executor_spec"] = executor_spec.ExecutorClassSpec(trainer_cluster.LoopbackClusterExecutor)
     return tfx.components.Trainer(
+        **cluster,
         module_file=str(stage.module_file),
         examples=examples,
         schema=schema_channel,
+        transform_graph=transform_graph,
         train_args=tfx.proto.TrainArgs(num_steps=stage.train_steps),
         eval_args=tfx.proto.EvalArgs(num_steps=stage.eval_steps),
         custom_config=stage.custom_config(),

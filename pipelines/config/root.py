@@ -55,6 +55,7 @@ from tfxgate.pipelines.config.inputs import (
 )
 from tfxgate.pipelines.config.source import ConfigError, YamlSource, apply_overrides, empty_values, place
 from tfxgate.pipelines.config.trainer import Accelerator, Strategy, distribution_config
+from tfxgate.pipelines.config.transform import TransformStage
 from tfxgate.pipelines.kubeflow.settings import KubeflowSection, resource_problems
 from tfxgate.pipelines.stage_ids import container_stages
 from tfxgate.settings import ExistingFile, OutputDir, Section, resolve_path
@@ -257,11 +258,26 @@ class TrainerStage(_Model):
     strategy: Strategy = Field(default="one_device", description="tf.distribute strategy of the trainer module.")
     mixed_precision: bool = False
     per_replica_batch_size: Optional[int] = Field(default=None, gt=0, description="Global batch = this x replicas.")
+    local_workers: int = Field(
+        default=1,
+        ge=1,
+        le=8,
+        description="Processes on this machine (a chief + N-1 workers on loopback); >1 needs multi_worker_mirrored.",
+    )
 
     @model_validator(mode="after")
     def _tpu_needs_a_tpu(self) -> TrainerStage:
         if self.strategy == "tpu" and (self.accelerator is None or "tpu" not in self.accelerator.type.lower()):
             raise ValueError("strategy 'tpu' needs accelerator.type naming a TPU (e.g. tpu-v4-podslice)")
+        return self
+
+    @model_validator(mode="after")
+    def _workers_need_a_multi_worker_strategy(self) -> TrainerStage:
+        if self.local_workers > 1 and self.strategy != "multi_worker_mirrored":
+            raise ValueError(
+                f"local_workers: {self.local_workers} processes need strategy multi_worker_mirrored "
+                f"(got {self.strategy!r}, which trains in one process)"
+            )
         return self
 
     def custom_config(self) -> dict[str, object]:
@@ -270,12 +286,14 @@ class TrainerStage(_Model):
             strategy=self.strategy,
             mixed_precision=self.mixed_precision,
             per_replica_batch_size=self.per_replica_batch_size,
+            local_workers=self.local_workers,
         )
         return {**self.hyperparameters, "distribution": distribution}
 
 
 class Stages(_Model):
     validation: ValidationStage = ValidationStage()
+    transform: TransformStage = TransformStage()
     trainer: TrainerStage
     evaluation: EvaluationStage = EvaluationStage()
     drift: DriftStage = DriftStage()
@@ -439,6 +457,8 @@ def _cross_checks(config: PipelineConfig) -> list[tuple[list[str], str]]:
         why = filesystem.check_uri(key, str(value))
         if why:
             problems.append((key.split("."), why))
+    if config.stages.transform.enabled:
+        problems += config.stages.transform.split_problems(set(config.data.splits))
     why = trainer_problem(config.stages.trainer.module_file)
     if why:
         problems.append((["stages", "trainer", "module_file"], why))
