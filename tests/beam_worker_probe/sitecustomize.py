@@ -11,7 +11,7 @@ _LOG = os.environ.get("TFXGATE_PROBE_LOG")
 if _WATCH and _LOG:
 
     def _record(event, args):
-        if event == "open" and isinstance(args[0], str) and args[0].startswith(_WATCH):
+        if event == "open" and isinstance(args[0], str) and args[0].startswith(_WATCH) and _LOG not in args[0]:
             with open(f"{_LOG}.{os.getpid()}", "a") as log:
                 log.write(f"{os.getpid()} {args[0]}\n")
 
