@@ -148,7 +148,6 @@ def _rules(kinds: dict[str, str]):
 
 def test_executor_writes_the_arrow_copy_only_when_asked(tmp_path, sample_csv):
     from tests.test_ingest_component import execute
-
     from tfxgate.artifacts.examples import read_split
     from tfxgate.components.ingest.component import Ingest
 
