@@ -72,7 +72,8 @@ def run(
     return {
         "benchmark": NAME,
         "data": str(workdir),
-        "rows": {"small": small, "big": big},
+        "rows": big,
+        "small_rows": small,
         "repeats": repeats,
         "runs": records,
         "comparisons": compared,

@@ -195,6 +195,7 @@ def _ingest_in_process(paths, *, examples, block_bytes: int, arrow_copy: bool, *
     """Streams the input block by block into the split files (`streaming.py`); on any error, removes
     what it wrote, so a failed run leaves no partial splits behind."""
     split_dirs = {name: artifact_utils.get_split_uri([examples], name) for name in settings["splits"]}
+    existed = fileio.exists(examples.uri)
     writers = example_files.SplitWriters(split_dirs, examples_uri=examples.uri if arrow_copy else None)
     try:
         result = streaming.ingest_stream(
@@ -203,7 +204,8 @@ def _ingest_in_process(paths, *, examples, block_bytes: int, arrow_copy: bool, *
         writers.close(kinds=result.kinds)
     except BaseException:
         writers.close(kinds=None)
-        for directory in [*split_dirs.values(), os.path.join(examples.uri, ARROW_DIR)]:
+        written = [examples.uri] if not existed else [*split_dirs.values(), os.path.join(examples.uri, ARROW_DIR)]
+        for directory in written:
             if fileio.exists(directory):
                 fileio.rmtree(directory)
         raise
