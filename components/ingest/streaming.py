@@ -145,7 +145,7 @@ def _stream_blocks(blocks: Iterator[FileRows], *, sink, kinds, counted: _Counted
     names = list(splits)
     for rows in blocks:
         texts, problems = text_columns(rows.table, rows.header)
-        own, casts = column_kinds(texts, rules=rules)
+        own, casts = column_kinds(texts, rules=rules, at_least=kinds)
         merged = widest_kinds(kinds, own) if counted.rows_read else widest_kinds(own, kinds)
         if counted.rows_read and merged != kinds:
             return merged  # blocks already written used the narrower kinds
