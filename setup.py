@@ -70,6 +70,7 @@ INSTALL_REQUIRES = [
     "ipython>=7.34,<8",  # notebook display in tfxgate.pipelines.interactive
     "google-cloud-storage>=2.14,<3",  # gs:// in tfxgate.storage.filesystem (also what Beam's gcsio uses)
     "boto3>=1.34,<2",  # s3:// in tfxgate.storage.filesystem
+    "tensorflow-serving-api>=2.16,<2.17",  # ModelServerConfig in tfxgate.governance.serving_configs
     "botocore>=1.34,<2",
 ]
 

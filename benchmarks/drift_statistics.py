@@ -8,7 +8,7 @@ of the second against the curated schema, and the drift of the second vs the
 first:
 
 - ours: pyarrow CSV read + `components/validate/statistics.py` + `tfdv.validate_statistics`
-  (anomalies) + `components/drift/check.py` (all five measures, every feature);
+  (anomalies) + `tfxgate/drift/check.py` (all five measures, every feature);
 - stock: `tfdv.generate_statistics_from_csv` (the Beam pipeline StatisticsGen
   runs) + `tfdv.validate_statistics` with TFDV's drift comparators (L-infinity /
   JSD) on every feature.
@@ -42,9 +42,9 @@ def main() -> None:
 
     from benchmarks.data import taxi_data
     from tfxgate.artifacts.schema import read_schema
-    from tfxgate.components.drift.check import compare_tables
-    from tfxgate.components.drift.tables import from_arrow
     from tfxgate.components.validate.statistics import read_csv_table, statistics_from_arrow
+    from tfxgate.drift.check import compare_tables
+    from tfxgate.drift.tables import from_arrow
 
     schema = read_schema(REPO / "schemas/taxi/schema.pbtxt")
     with tempfile.TemporaryDirectory() as work:

@@ -64,7 +64,7 @@ def validate(examples: Path, work: Path, *, limit) -> str:
 def drift(examples: Path, work: Path, *, limit) -> str:
     from tfxgate.artifacts.examples import SplitTooLarge
     from tfxgate.components.drift import executor
-    from tfxgate.components.drift.check import DEFAULT_THRESHOLDS
+    from tfxgate.drift.check import DEFAULT_THRESHOLDS
 
     settings = executor.Settings(
         policy="warn", thresholds=dict(DEFAULT_THRESHOLDS), features={}, max_in_memory_bytes=limit

@@ -3,7 +3,8 @@
 Ours is `tfxgate run configs/taxi.yaml`; stock is `stock_taxi_pipeline.py`, the
 TFX taxi example with the same data, schema, trainer, EvalConfig and Beam args.
 Each side runs twice on its own root (first run, then a rerun that TFX's cache
-should serve), each run in a fresh process; that pair is repeated `repeats`
+should serve; ours answers an unchanged rerun before importing TFX,
+pipelines/unchanged.py), each run in a fresh process; that pair is repeated `repeats`
 times per side on fresh roots, and the comparisons give each side's median,
 min and max and the ratio of the medians. The rerun is where the two differ by
 design: the stock `LatestBlessedModelStrategy` hands the cached candidate back as
@@ -84,8 +85,13 @@ def _ours(workdir: Path, *, data: Path, rows: Optional[int], run_name: str) -> d
     if rows is not None:  # the default config already points at the sample itself
         command += ["--set", f"data.path={data}"]
     summaries = set((root / "summaries").glob("*.json"))
-    seconds = timed_run(command, log=workdir / "logs" / f"ours-{run_name}.log")
-    [summary_path] = set((root / "summaries").glob("*.json")) - summaries
+    log = workdir / "logs" / f"ours-{run_name}.log"
+    seconds = timed_run(command, log=log)
+    new = set((root / "summaries").glob("*.json")) - summaries
+    if not new:  # nothing changed since the last complete run: decided before TFX, no stage ran
+        assert "nothing changed since run" in log.read_text(), f"no summary and no unchanged-run answer: see {log}"
+        return _record("ours", run_name, command, seconds, 0.0, [], unchanged=True)
+    [summary_path] = new
     summary = json.loads(summary_path.read_text())
     stages = mlmd_stages.stages_of_run(root / "metadata.sqlite", summary["run_id"])
     reported = {stage["node"]: stage["seconds"] for stage in summary["stages"]}

@@ -61,10 +61,10 @@ def TfdvDrift(
 
 def build(data: Path, root: Path) -> tfx.dsl.Pipeline:
     from tfxgate.components.drift import executor as drift_executor
-    from tfxgate.components.drift.check import DEFAULT_THRESHOLDS
     from tfxgate.components.drift.component import DataDrift
     from tfxgate.components.ingest.component import Ingest
     from tfxgate.components.validate.component import Validate
+    from tfxgate.drift.check import DEFAULT_THRESHOLDS
 
     schema_gen = tfx.components.ImportSchemaGen(schema_file=str(SCHEMA))
     ingest = Ingest(input_base=str(data.parent), input_pattern=data.name, splits=SPLITS, schema_text=SCHEMA.read_text())

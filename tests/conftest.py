@@ -96,9 +96,11 @@ def run_cli(*args: str, root: Path, timeout: int = 900, env: Optional[dict] = No
     return CliRun(proc.returncode, proc.stdout, proc.stderr, root)
 
 
-def run_pipeline(sample: Path, root: Path, *extra: str, env: Optional[dict] = None) -> CliRun:
+def run_pipeline(
+    sample: Path, root: Path, *extra: str, env: Optional[dict] = None, flags: tuple[str, ...] = ()
+) -> CliRun:
     sets = [item for o in [*small_run_overrides(sample, root), *extra] for item in ("--set", o)]
-    return run_cli("run", str(TAXI_CONFIG), *sets, root=root, env=env)
+    return run_cli("run", str(TAXI_CONFIG), *sets, *flags, root=root, env=env)
 
 
 @dataclass
@@ -110,11 +112,15 @@ class TaxiRuns:
 
 @pytest.fixture(scope="session")
 def taxi_runs(sample_csv, tmp_path_factory) -> TaxiRuns:
-    """The taxi pipeline from configs/taxi.yaml on the sample: a first run and an unchanged rerun."""
+    """The taxi pipeline from configs/taxi.yaml on the sample: a first run and an unchanged rerun.
+
+    The rerun is `--full`: it goes through TFX, which serves every stage from its
+    cache (a plain unchanged rerun stops before TFX: tests/test_startup.py).
+    """
     root = tmp_path_factory.mktemp("taxi-e2e")
     first = run_pipeline(sample_csv, root)
     assert first.returncode == 0, first.stdout + first.stderr
-    rerun = run_pipeline(sample_csv, root)
+    rerun = run_pipeline(sample_csv, root, flags=("--full",))
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
     return TaxiRuns(first, rerun, root)
 

@@ -347,7 +347,7 @@ def test_the_alerts_section_loads(tmp_path):
     }
     assert config.alerts.sinks["oncall"].sender == "tfxgate@example.com"
     assert config.alerts.sinks["team"].wants("blocked") and not config.alerts.sinks["team"].wants("rollback")
-    assert set(EVENTS) == {"blocked", "failed", "pending_approval", "rollback"}
+    assert set(EVENTS) == {"blocked", "failed", "pending_approval", "rollback", "canary_abort", "monitoring_breach"}
 
 
 @pytest.mark.parametrize(

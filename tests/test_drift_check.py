@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from tests import synthetic_drift
-from tfxgate.components.drift.check import DEFAULT_THRESHOLDS, Thresholds, compare_tables
+from tfxgate.drift.check import DEFAULT_THRESHOLDS, Thresholds, compare_tables
 
 CATEGORICAL = {"city", "channel"}
 

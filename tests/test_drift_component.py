@@ -11,7 +11,7 @@ from tensorflow_metadata.proto.v0 import schema_pb2
 
 from tests import synthetic_drift
 from tfxgate.components.drift import executor, report_payload
-from tfxgate.components.drift.check import compare_tables
+from tfxgate.drift.check import compare_tables
 
 CATEGORICAL = {"city", "channel"}
 

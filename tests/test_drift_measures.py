@@ -1,4 +1,4 @@
-"""Unit tests for components/drift/measures.py, and parity with TFDV's own drift comparator."""
+"""Unit tests for tfxgate/drift/measures.py, and parity with TFDV's own drift comparator."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from tfxgate.components.drift import measures as m
+from tfxgate.drift import measures as m
 
 
 def test_linf_is_the_largest_share_difference_and_names_its_value():

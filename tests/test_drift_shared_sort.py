@@ -14,8 +14,9 @@ import numpy as np
 import pytest
 from scipy import stats as scipy_stats
 
-from tfxgate.components.drift import columns, measures, report_payload
-from tfxgate.components.drift.check import compare_tables
+from tfxgate.components.drift import report_payload
+from tfxgate.drift import columns, measures
+from tfxgate.drift.check import compare_tables
 
 
 def _numeric_column(rng, size, *, shift=0.0):

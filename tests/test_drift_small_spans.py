@@ -15,9 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests import synthetic_drift
-from tfxgate.components.drift import measures
-from tfxgate.components.drift.check import compare_tables
-from tfxgate.components.drift.significance import benjamini_hochberg, chi_square_pvalue, rate_pvalue
+from tfxgate.drift import measures
+from tfxgate.drift.check import compare_tables
+from tfxgate.drift.significance import benjamini_hochberg, chi_square_pvalue, rate_pvalue
 
 CATEGORICAL = {"city", "channel"}
 

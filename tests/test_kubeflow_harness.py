@@ -10,6 +10,11 @@ venv's interpreter, from a working directory outside the checkout, and answers
 the resolver tasks' queries over the artifacts of its earlier tasks and runs,
 as the KFP backend answers them over ML Metadata.
 
+The data (span folders) and the push root are on a GCS emulator (tests/object_store.py,
+a real HTTP server on loopback) that the tasks reach as a cluster's tasks reach
+GCS; the pipeline root stays local: TensorFlow's own `gs://` client talks to
+Google's fixed endpoints only (tests/test_e2e_object_store.py says more).
+
 Two runs: span 1 (compared with the session's local run of the same data:
 same components, outputs, splits, row counts, schema, blessing, push), then
 span 2, where the previous span, the pushed model's span and the baseline model
@@ -22,7 +27,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +34,9 @@ import pytest
 
 from tests.conftest import WheelVenv, dockerfile_env
 from tests.kfp_local import ArtifactRecords, Image, LocalKfpRun, run_spec
+from tfxgate.governance import publish
+from tfxgate.storage import filesystem
+from tfxgate.storage.filesystem import RemotePath
 
 pytestmark = pytest.mark.e2e
 
@@ -44,26 +51,24 @@ class KfpRuns:
     config: Path
     sets: list[str]
     venv: WheelVenv
-
-    @property
-    def serving(self) -> Path:
-        return self.base / "serving"
+    serving: RemotePath  # gs://<bucket>/serving on the emulator
 
 
 @pytest.fixture(scope="module")
-def kfp(sample_csv, wheel_venv, tmp_path_factory) -> KfpRuns:
+def kfp(sample_csv, wheel_venv, gcs_server, tmp_path_factory) -> KfpRuns:
     base = tmp_path_factory.mktemp("kfp-image")
+    bucket = gcs_server.new_bucket("kfp")
+    wheel_venv = dataclasses.replace(wheel_venv, env={**wheel_venv.env, **gcs_server.env})
     work, logs = base / "work", base / "logs"
     work.mkdir()
     logs.mkdir()
     wheel_venv.run([wheel_venv.tfxgate, "init", work / "project"], cwd=work)
     config = work / "project" / "configs" / "taxi.yaml"
-    (base / "data" / "span-1").mkdir(parents=True)
-    shutil.copy(sample_csv, base / "data" / "span-1" / "data.csv")
+    filesystem.upload_file(sample_csv, f"{bucket}/data/span-1/data.csv")
     overrides = [
-        f"data.path={base / 'data' / 'span-{SPAN}' / 'data.csv'}",
+        f"data.path={bucket}/data/span-{{SPAN}}/data.csv",
         f"pipeline.root={base / 'governance'}",  # where `tfxgate history` keeps its store; no run writes there
-        f"stages.push.root={base / 'serving'}",
+        f"stages.push.root={bucket}/serving",
         f"kubeflow.pipeline_root={base / 'kfp-root'}",
         *TRAIN,
     ]
@@ -74,10 +79,9 @@ def kfp(sample_csv, wheel_venv, tmp_path_factory) -> KfpRuns:
     records = ArtifactRecords()
     first = run_spec(spec, base / "kfp-root", run_name="taxi-run-1", image=image, records=records, log_dir=logs)
     # The same rows again as span 2: no drift (the policy blocks), every resolver has run 1 to find.
-    (base / "data" / "span-2").mkdir()
-    shutil.copy(sample_csv, base / "data" / "span-2" / "data.csv")
+    filesystem.upload_file(sample_csv, f"{bucket}/data/span-2/data.csv")
     second = run_spec(spec, base / "kfp-root", run_name="taxi-run-2", image=image, records=records, log_dir=logs)
-    return KfpRuns(first, second, base, config, sets, wheel_venv)
+    return KfpRuns(first, second, base, config, sets, wheel_venv, filesystem.location(f"{bucket}/serving"))
 
 
 def _local_outputs(root: Path) -> dict[str, set[str]]:
@@ -158,8 +162,9 @@ def test_model_trained_and_pushed_like_the_local_run(kfp, taxi_runs):
     assert pushed["metadata"]["model_uri"] == str(model)
     assert pushed["metadata"]["examples_uri"] == run.artifact("Ingest", "examples")["uri"]
     staging = kfp.serving / "staging"
-    assert (staging / "1" / "saved_model.pb").exists()
-    assert not (kfp.serving / "production").exists()
+    assert filesystem.isfile(staging / "1" / "saved_model.pb")
+    assert publish.versions(staging) == ["1"] and publish.current_version(staging) == "1"
+    assert not filesystem.exists(kfp.serving / "production")
     assert list((taxi_runs.root / "serving" / "staging").iterdir()), "the local run pushed too"
 
 
@@ -203,7 +208,7 @@ def test_second_run_drift_and_evaluation_used_them(kfp):
 
 
 def test_push_records_rebuilt_from_the_manifest_match_a_local_runs_and_history_lists_them(kfp, taxi_runs):
-    manifest = json.loads((kfp.serving / "staging" / "1" / "tfxgate-push.json").read_text())
+    manifest = publish.read_manifest(kfp.serving / "staging" / "1")
     assert (manifest["pipeline"], manifest["run_id"]) == ("taxi", "taxi-run-1")
     assert "__value__" not in manifest["gates"]  # Kubeflow hands metadata over as TFX JSON values
     assert manifest["model_uri"] == kfp.first.artifact("Trainer", "model")["uri"]

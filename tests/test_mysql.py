@@ -134,7 +134,7 @@ def production_runs(mariadb, sample_csv, tmp_path_factory) -> ProductionRuns:
     mariadb.resume()
 
     resumed = run_pipeline(sample_csv, root, db.metadata_override, PRODUCTION_BEAM, env=db.env)
-    rerun = run_pipeline(sample_csv, root, db.metadata_override, PRODUCTION_BEAM, env=db.env)
+    rerun = run_pipeline(sample_csv, root, db.metadata_override, PRODUCTION_BEAM, env=db.env, flags=("--full",))
     return ProductionRuns(db, root, interrupted, resumed, rerun)
 
 

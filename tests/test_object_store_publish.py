@@ -129,3 +129,37 @@ def history_versions(root: Path) -> list[tuple[str, str]]:
     from tfxgate.governance import store as governance
 
     return [(row.destination, row.version) for row in governance.history(target(root), "taxi") if row.kind == "push"]
+
+
+def test_a_canary_on_an_object_store(s3_server, tmp_path):
+    """rollout.json is one PUT after the version's manifest; promote moves `current` and the serving configs."""
+    import ml_metadata as mlmd
+    from google.protobuf import text_format
+    from ml_metadata.proto import metadata_store_pb2
+    from tensorflow_serving.config import model_server_config_pb2
+
+    from tfxgate.governance import rollout, rollout_state, serving_configs
+    from tfxgate.governance.rollout_state import RolloutPolicy
+    from tfxgate.mlmd import audit
+
+    production = filesystem.location(s3_server.new_bucket()) / "serving" / "production"
+    canary = RolloutPolicy(kind="canary", weight=20)
+    publish.publish(make_model(tmp_path / "a", tag="a"), production, rollout=canary)
+    publish.publish(make_model(tmp_path / "b", tag="b"), production, rollout=canary)
+    state = rollout_state.read(production)
+    assert (state.stable, state.candidate, state.weights) == ("1", "2", {"1": 80, "2": 20})
+    assert publish.current_version(production) == "1" and publish.versions(production) == ["1", "2"]
+    assert publish.read_manifest(production / "2")["rollout"]["kind"] == "canary"
+    text = filesystem.read_text(production / serving_configs.FOLDER / serving_configs.TF_SERVING)
+    [model] = text_format.Parse(text, model_server_config_pb2.ModelServerConfig()).model_config_list.config
+    assert (model.base_path, dict(model.version_labels)) == (str(production), {"stable": 1, "canary": 2})
+
+    config = metadata_store_pb2.ConnectionConfig()
+    config.sqlite.filename_uri = str(tmp_path / "metadata.sqlite")
+    store = mlmd.MetadataStore(config)
+    record, retried = rollout.promote(
+        store, pipeline="demo", name="production", directory=production, by="bo", reason="ok"
+    )
+    assert (record.kind, record.version, record.previous_version, retried) == (audit.PROMOTION, "2", "1", False)
+    assert publish.current_version(production) == "2" and rollout_state.read(production).candidate is None
+    assert serving_configs.stale(production, rollout_state.read(production)) == []

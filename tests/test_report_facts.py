@@ -18,9 +18,9 @@ from ml_metadata.proto import metadata_store_pb2 as pb
 from tests import synthetic_drift
 from tests.governed_store import _Recorder, build
 from tfxgate.components.drift import executor as drift_executor
-from tfxgate.components.drift.check import compare_tables
 from tfxgate.components.validate import executor as validate_executor
 from tfxgate.components.validate.anomalies import AnomaliesFailed, Finding
+from tfxgate.drift.check import compare_tables
 from tfxgate.mlmd import audit, plan
 from tfxgate.mlmd.settings import SqliteMetadata
 from tfxgate.reporting import run_page

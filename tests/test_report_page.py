@@ -10,7 +10,7 @@ import json
 
 from tests import synthetic_drift
 from tfxgate.components.drift import executor
-from tfxgate.components.drift.check import compare_tables
+from tfxgate.drift.check import compare_tables
 from tfxgate.reporting import charts, drift_html
 from tfxgate.reporting import run_page as page
 from tfxgate.reporting.run_facts import RunReport

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TAXI_CONFIG, run_cli
+from tests.conftest import TAXI_CONFIG, run_cli, small_run_overrides
 from tests.governed_store import build
 from tests.test_governance_cli import Setup
 
@@ -83,12 +83,12 @@ def test_the_import_trace_names_a_heavy_import_and_its_importer():
         "import time: self [us] | cumulative | imported package\n"
         "import time:       100 |        100 |       scipy.special\n"
         "import time:       100 |        200 |     scipy.stats\n"
-        "import time:       100 |        300 |   tfxgate.components.drift.measures\n"
+        "import time:       100 |        300 |   tfxgate.drift.measures\n"
         "import time:       100 |        400 | tfxgate.pipelines.config.root\n"
         "import time:       100 |        100 | yaml\n"
     )
     assert heavy_imports(stderr) == [
-        "scipy.special <- scipy.stats <- tfxgate.components.drift.measures <- tfxgate.pipelines.config.root"
+        "scipy.special <- scipy.stats <- tfxgate.drift.measures <- tfxgate.pipelines.config.root"
     ]
 
 
@@ -137,8 +137,7 @@ def test_governance_commands_import_nothing_heavy(tmp_path):
 def test_run_with_nothing_new_imports_nothing_heavy(tmp_path):
     """`run --if-new-data` on input the last successful run processed answers before building the pipeline.
 
-    (A plain `run` whose stages would all come from TFX's cache still builds and
-    compiles the pipeline, which imports TFX: benchmarks/README.md measures it.)
+    (A plain `run` with nothing changed since the last complete run stops before TFX too: below.)
     """
     from tfxgate.pipelines import schedule
     from tfxgate.pipelines.config.root import load_config
@@ -149,3 +148,21 @@ def test_run_with_nothing_new_imports_nothing_heavy(tmp_path):
     result = cli("run", str(setup.config), "--if-new-data", root=tmp_path)
     assert "no new data for 'demo' since the last successful run; nothing to do" in result.stdout
     assert heavy_imports(result.stderr) == []
+
+
+def test_unchanged_run_answers_before_importing_tfx_and_repeats_the_outcome(taxi_runs, sample_csv):
+    """A plain `run` after the e2e runs: nothing changed, so no stage runs and the last outcome stands."""
+    from tests.test_e2e_taxi import metadata_store
+
+    [_, rerun] = taxi_runs.rerun.summaries()
+    store = metadata_store(taxi_runs.root)
+    executions, artifacts = len(store.get_executions()), len(store.get_artifacts())
+    sets = [item for o in small_run_overrides(sample_csv, taxi_runs.root) for item in ("--set", o)]
+    result = cli("run", str(TAXI_CONFIG), *sets, root=taxi_runs.root)
+    assert f"nothing changed since run {rerun['run_id']}" in result.stdout
+    assert "that run's outcome stands: SUCCEEDED" in result.stdout
+    assert f"tfxgate report {TAXI_CONFIG} {rerun['run_id']} --set" in result.stdout
+    assert heavy_imports(result.stderr) == []
+    assert len(taxi_runs.rerun.summaries()) == 2  # no run was added
+    store = metadata_store(taxi_runs.root)
+    assert (len(store.get_executions()), len(store.get_artifacts())) == (executions, artifacts)

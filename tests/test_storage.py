@@ -139,7 +139,14 @@ def test_every_catalogued_failpoint_is_hit_once_in_the_code_and_documented():
     readme = (repo / "README.md").read_text()
     assert [n for n in failpoints.NAMES if f"`{n}`" not in readme] == []
     every = failpoints.reached_by(
-        failpoints.PUSH, failpoints.PIPELINE, failpoints.APPROVE, failpoints.ROLLBACK, failpoints.OBJECT_STORE
+        failpoints.PUSH,
+        failpoints.PIPELINE,
+        failpoints.APPROVE,
+        failpoints.ROLLBACK,
+        failpoints.OBJECT_STORE,
+        failpoints.CANARY,
+        failpoints.PROMOTE,
+        failpoints.ABORT,
     )
     assert every == list(failpoints.NAMES), "every failpoint is reached by some operation"
     assert failpoints.reached_by(failpoints.ROLLBACK) == ["rollback.after_current", "rollback.after_record"]

@@ -16,10 +16,10 @@ import pytest
 
 from tests import synthetic_drift as synthetic
 from tfxgate.components.drift import executor
-from tfxgate.components.drift.check import compare_tables
 from tfxgate.components.ingest import columns as col
 from tfxgate.components.ingest.ingestion import ingest
 from tfxgate.components.ingest.quarantine import BadRow, from_jsonl, to_jsonl
+from tfxgate.drift.check import compare_tables
 from tfxgate.mlmd.settings import SqliteMetadata
 from tfxgate.reporting.outcome import NodeOutcome, RunOutcome
 from tfxgate.reporting.summary import RunSummary, render, summarize

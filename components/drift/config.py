@@ -24,7 +24,7 @@ from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from tfxgate.components.drift.defaults import DEFAULT_SIGNIFICANCE, DEFAULT_THRESHOLDS
+from tfxgate.drift.defaults import DEFAULT_SIGNIFICANCE, DEFAULT_THRESHOLDS
 from tfxgate.settings import is_remote
 
 SCHEMA_MEASURES = ("linf", "jsd")

@@ -19,8 +19,9 @@ from typing import Optional
 
 from tfxgate.artifacts import drift_report
 from tfxgate.artifacts.examples import check_fits, read_split
-from tfxgate.components.drift import columns, report_payload, tables
-from tfxgate.components.drift.check import DEFAULT_SIGNIFICANCE, DriftReport, Thresholds, compare_tables
+from tfxgate.components.drift import report_payload
+from tfxgate.drift import columns, tables
+from tfxgate.drift.check import DEFAULT_SIGNIFICANCE, DriftReport, Thresholds, compare_tables
 from tfxgate.reporting import drift_html
 from tfxgate.storage import filesystem
 
@@ -215,7 +216,7 @@ def check_serving_columns(schema, present: set[str], *, path: str) -> None:
         )
 
 
-# Why a drift measure can be NaN (components/drift/check.py): it never fires, and is written as null.
+# Why a drift measure can be NaN (tfxgate/drift/check.py): it never fires, and is written as null.
 NOT_MEASURABLE = "not measurable: one side has no values of this feature (the missing rate covers that case)"
 
 

@@ -10,8 +10,8 @@ from typing import Mapping
 
 import numpy as np
 
-from tfxgate.components.drift import columns
-from tfxgate.components.drift.check import DriftReport
+from tfxgate.drift import columns
+from tfxgate.drift.check import DriftReport
 from tfxgate.reporting.drift_html import render_payload
 
 _MAX_CATEGORIES, _NUMERIC_BINS = 12, 20

@@ -87,6 +87,7 @@ class Executor(base_executor.BaseExecutor):
                     manifest=manifest,
                     store=store,
                     with_pushed_model=any(d["action"] == "push" for d in decisions),
+                    rollout=destination.rollout.policy(),
                     before_rename=_card_writer(exec_properties.get("card") or "", model_id=model.id, push=push),
                 )
             elif action == "pending" and store is not None:

@@ -4,13 +4,18 @@
       root: ../serving/taxi              # every destination lives under this directory
       destinations:
         staging:    {path: staging, approval: auto}
-        production: {path: production, approval: manual, credentials_env: TAXI_PROD_TOKEN}
+        production: {path: production, approval: manual, credentials_env: TAXI_PROD_TOKEN,
+                     rollout: {kind: canary, weight: 10}}
 
 A destination is a path *relative to the push root*; the config refuses one that
 leaves it (`..`, an absolute path elsewhere, a symlink pointing out), naming the
 key, because a push writes and renames directories there. `credentials_env` is
 the *name* of an environment variable, never its value: nothing secret is
-stored in config, ML Metadata or a model card. No TFX import here.
+stored in config, ML Metadata or a model card. `rollout` says how a new
+version goes live: `direct` (default: it replaces `current`), `canary` (it
+becomes the candidate beside the stable version with `weight` percent of the
+traffic, until `tfxgate promote` / `tfxgate abort`) or `blue_green` (the same
+at weight 100). No TFX import here.
 """
 
 from __future__ import annotations
@@ -19,14 +24,66 @@ import os
 from pathlib import Path
 from typing import Literal, Optional
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
+from tfxgate.governance.rollout_state import RolloutPolicy
 from tfxgate.reporting.model_card_settings import ModelCardInfo
 from tfxgate.settings import OutputDir, Section
 from tfxgate.storage import filesystem
 from tfxgate.storage.filesystem import Location
 
 ENV_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+
+
+DNS_LABEL_PATTERN = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"  # a Kubernetes (RFC 1035) name: the InferenceService's
+
+
+class Rollout(Section):
+    """How a new version goes live at a destination (README "Canary rollout")."""
+
+    kind: Literal["direct", "canary", "blue_green"] = Field(
+        default="direct",
+        description="direct: replace the live version; canary: candidate beside the stable version at `weight`%; "
+        "blue_green: the same at 100%. Promote or abort with `tfxgate promote` / `tfxgate abort`.",
+    )
+    weight: Optional[int] = Field(
+        default=None,
+        ge=1,
+        le=100,
+        description="The candidate's percent of traffic (canary default 10; blue_green is always 100).",
+    )
+    model_name: Optional[str] = Field(
+        default=None,
+        max_length=63,
+        pattern=DNS_LABEL_PATTERN,
+        description="Model name in the TF Serving config and the KServe InferenceService (default: the destination's).",
+    )
+    namespace: Optional[str] = Field(
+        default=None, max_length=63, pattern=DNS_LABEL_PATTERN, description="KServe namespace of the InferenceService."
+    )
+    storage_uri: Optional[str] = Field(
+        default=None,
+        description="Where KServe reads the versions from (gs://, s3://, pvc://...); default: the destination.",
+    )
+
+    @model_validator(mode="after")
+    def _weight_fits_kind(self) -> Rollout:
+        if self.kind == "direct" and self.weight is not None:
+            raise ValueError("weight is for kind canary or blue_green (a direct push takes all traffic)")
+        if self.kind == "blue_green" and self.weight not in (None, 100):
+            raise ValueError(f"blue_green moves all traffic at once: weight must be 100 (or unset), not {self.weight}")
+        return self
+
+    def policy(self) -> RolloutPolicy:
+        """As governance takes it (values, not the config)."""
+        default = 10 if self.kind == "canary" else 100
+        return RolloutPolicy(
+            kind=self.kind,
+            weight=self.weight if self.weight is not None else default,
+            model_name=self.model_name or "",
+            namespace=self.namespace or "",
+            storage_uri=self.storage_uri or "",
+        )
 
 
 class Destination(Section):
@@ -41,6 +98,7 @@ class Destination(Section):
         pattern=ENV_NAME_PATTERN,
         description="Name of the env var holding the credentials (never the value).",
     )
+    rollout: Rollout = Field(default_factory=Rollout, description="How a new version goes live here.")
 
     @field_validator("path")
     @classmethod

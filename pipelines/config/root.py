@@ -40,6 +40,7 @@ from tfxgate.components.slice_eval.settings import EvaluationStage, check_metric
 from tfxgate.components.validate.config import ValidationStage, check_environment
 from tfxgate.governance.target import Destination, GovernedPipeline
 from tfxgate.mlmd.settings import MetadataSection, SqliteMetadata
+from tfxgate.monitoring.settings import MonitoringSection
 from tfxgate.pipelines.config import label as label_config
 from tfxgate.pipelines.config.beam import BeamSection
 from tfxgate.pipelines.config.inputs import (
@@ -322,6 +323,10 @@ class PipelineConfig(_Model):
         default_factory=AlertsSection,
         description="Where blocked runs, approvals due and rollbacks are announced (tfxgate/alerts).",
     )
+    monitoring: MonitoringSection = Field(
+        default_factory=MonitoringSection,
+        description="How `tfxgate monitor` judges serving logs, and what a breach does (tfxgate/monitoring).",
+    )
 
     # Where the config came from, for messages and relative paths.
     source: Optional[Path] = Field(default=None, exclude=True)
@@ -347,7 +352,7 @@ class PipelineConfig(_Model):
             metadata=self.metadata,
             push_root=filesystem.location(push.root),
             destinations={
-                name: Destination(push.destination_dir(name), d.approval, d.credentials_env)
+                name: Destination(push.destination_dir(name), d.approval, d.credentials_env, d.rollout.policy())
                 for name, d in push.destinations.items()
             },
             card_info=push.model_card,

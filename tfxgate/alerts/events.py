@@ -18,6 +18,8 @@ EVENTS = {
     "failed": "a run FAILED or is INCOMPLETE: a stage failed, or was left running",
     "pending_approval": "a run's model waits for `tfxgate approve` at a destination with manual approval",
     "rollback": "`tfxgate rollback` pointed a destination back at an earlier version",
+    "canary_abort": "a canary (or blue-green) candidate was dropped: `tfxgate abort`, or `tfxgate monitor` on a breach",
+    "monitoring_breach": "`tfxgate monitor` found serving data, predictions or a slice's metrics past a threshold",
 }
 
 
@@ -31,7 +33,7 @@ class Alert:
 
     event: str  # a key of EVENTS
     pipeline: str
-    status: str  # BLOCKED, FAILED, INCOMPLETE, PENDING_APPROVAL, ROLLED_BACK
+    status: str  # BLOCKED, FAILED, INCOMPLETE, PENDING_APPROVAL, ROLLED_BACK, CANARY_ABORTED, MONITORING_BREACH
     reason: str
     run_id: Optional[str] = None
     destination: Optional[str] = None

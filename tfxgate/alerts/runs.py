@@ -1,4 +1,4 @@
-"""The alerts a finished run sends, read from its summary; and the rollback's.
+"""The alerts a finished run sends, read from its summary; and the rollback's and the canary abort's.
 
 A run's alerts follow `summary.judge`'s status, the same rule as the CLI's exit
 code: BLOCKED -> one `blocked` alert; FAILED or INCOMPLETE -> one `failed` alert;
@@ -80,4 +80,19 @@ def rollback(record: Record, *, previous: Optional[str] = None) -> Alert:
         version=record.version,
         run_id=record.run_id or None,
         details={"previous version": previous or record.previous_version or "none", "by": record.by},
+    )
+
+
+def canary_abort(record: Record) -> Alert:
+    """The alert of a canary abort `record` (tfxgate/governance/rollout.py `abort`)."""
+    return Alert(
+        "canary_abort",
+        pipeline=record.pipeline,
+        status="CANARY_ABORTED",
+        reason=f"{record.reason} (by {record.by})",
+        destination=record.destination,
+        model_id=record.model_id,
+        version=record.version,
+        run_id=record.run_id or None,
+        details={"candidate version": record.version, "stable version": record.previous_version or "none"},
     )

@@ -45,7 +45,7 @@ def govern(config: PipelineConfig, args: argparse.Namespace) -> int:
             else:
                 print(
                     f"tfxgate: approved run {record.run_id}, {model}, for {record.destination} by {record.by}; "
-                    f"pushed version {record.version} -> {done.path} (now current)"
+                    f"pushed version {record.version} -> {done.path} ({_live(target, record)})"
                 )
         elif args.command == "reject":
             done = governance.reject(target, args.run, by=args.by, reason=args.reason, destination=args.destination)
@@ -63,6 +63,12 @@ def govern(config: PipelineConfig, args: argparse.Namespace) -> int:
                 f"tfxgate: reopened {model_name(record.model_id, record.model_fingerprint)} for {record.destination} "
                 f"by {record.by}: it can be approved again"
             )
+        elif args.command == "promote":
+            done = governance.promote(target, args.destination, by=args.by, reason=args.reason)
+            _rolled(done, "promoted", "now serves it as stable")
+        elif args.command == "abort":
+            done = abort_canary(config, args.destination, by=args.by, reason=args.reason)
+            _rolled(done, "aborted", f"serves stable version {done.record.previous_version or 'none'} alone")
         else:
             done = governance.rollback(
                 target,
@@ -93,6 +99,44 @@ def govern(config: PipelineConfig, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def abort_canary(config: PipelineConfig, destination, *, by: str, reason: str):
+    """`governance.store.abort`, then the `canary_abort` alert to the config's sinks; returns its Done.
+
+    What `tfxgate abort` runs, and what `tfxgate monitor` calls to abort a canary automatically.
+
+    Raises:
+      GovernanceError: nothing to abort (no rollout, no candidate).
+    """
+    from tfxgate.alerts.runs import canary_abort
+    from tfxgate.cli.alerting import announce
+    from tfxgate.governance import store as governance
+
+    done = governance.abort(config.governed(), destination, by=by, reason=reason)
+    # Also on a retry: a kill between the record and the alert must not lose it (at least once).
+    announce(config, [canary_abort(done.record)])
+    return done
+
+
+def _live(target, record) -> str:
+    """How a pushed version went live: `now current`, or as the canary candidate beside the stable version."""
+    from tfxgate.governance import rollout
+
+    directory = target.destinations[record.destination].directory
+    if rollout.candidate(directory) != record.version:
+        return "now current"
+    weight = target.destinations[record.destination].rollout.weight
+    return f"the candidate at {weight}% of traffic: tfxgate promote / tfxgate abort"
+
+
+def _rolled(done, verb: str, outcome: str) -> None:
+    record = done.record
+    retry = " (a retry: completed now)" if done.retried else ""
+    print(
+        f"tfxgate: {verb} candidate version {record.version} at {record.destination} by {record.by}: "
+        f"{record.destination} {outcome}{retry}"
+    )
+
+
 def _history(rows, *, as_json: bool) -> int:
     from tfxgate.governance.decisions import short
 
@@ -104,14 +148,19 @@ def _history(rows, *, as_json: bool) -> int:
         return EXIT_OK
     print(f"{'':2}{'when (UTC)':<27}{'what':<10}{'destination':<13}{'version':<9}{'by':<16}model / reason / gates")
     for r in rows:
-        mark = "* " if r.current else "  "
+        mark = "* " if r.current else "c " if r.candidate else "  "
         gates = ", ".join(f"{g} {'ok' if ok else 'FAILED'}" for g, ok in r.gates.items()) or "-"
         model = f"model {r.model_id} ({short(r.fingerprint)})" if r.fingerprint else f"model {r.model or '-'}"
         print(f"{mark}{r.at:<27}{r.kind:<10}{r.destination:<13}{r.version or '-':<9}{r.by:<16}{model}")
         print(f"{'':77}reason: {r.reason}")
         if r.kind == "push":
             print(f"{'':77}gates: {gates}  (run {r.run_id})")
+        elif r.kind in ("promote", "abort"):
+            print(f"{'':77}candidate {r.version} (stable was {r.previous_version or 'none'})  (run {r.run_id})")
         elif r.kind in ("pending", "rejection", "reopen"):
             print(f"{'':77}run {r.run_id}{': ' + r.state if r.state else ''}")
-    print("* = current version of its destination")
+    print(
+        "* = current version of its destination"
+        + (", c = its canary candidate" if any(r.candidate for r in rows) else "")
+    )
     return EXIT_OK

@@ -13,6 +13,9 @@
     tfxgate reopen RUN|--model ID -c CONFIG --by NAME --reason TEXT [--destination NAME] [--root DIR] [--set ...]
     tfxgate rollback PIPELINE [-c CONFIG] --to VERSION --by NAME --reason TEXT [--destination NAME] [--root DIR]
     tfxgate history PIPELINE [-c CONFIG] [--json] [--root DIR]
+    tfxgate promote PIPELINE [-c CONFIG] --by NAME --reason TEXT [--destination NAME] [--root DIR]
+    tfxgate abort PIPELINE [-c CONFIG] --by NAME --reason TEXT [--destination NAME] [--root DIR]
+    tfxgate monitor CONFIG --destination NAME --logs FILE [--labels FILE] [--root DIR] [--set ...]
     tfxgate schema adopt RUN [--to schemas/<pipeline>/schema.pbtxt] [--force]
     tfxgate init DIR [--csv FILE --label COLUMN [--label-kind KIND] [--name NAME] [--exclude COLUMN ...]]
 
@@ -21,7 +24,8 @@ pending approval (or, with --if-new-data, nothing new to run on); 1 a pipeline
 stage failed, a stage was left running, or the metadata store is not ready; 2 the
 config (or the command line) is invalid, or the metadata store cannot be used as
 configured, or a governance decision is refused (nothing pending, already decided,
-rejected model, older model without --allow-older, no such version); 3 another run
+rejected model, older model without --allow-older, no such version, no canary
+candidate to promote or abort); 3 another run
 holds the pipeline's lock; 4 the run is BLOCKED: it ran, but a gate (drift,
 validation, evaluation: not blessed) or a standing rejection of its model kept it
 from pushing or waiting for approval. `--root DIR` isolates a run: metadata, artifacts
@@ -35,6 +39,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import shlex
 import sys
 from pathlib import Path
 from typing import Optional, Sequence
@@ -90,6 +95,12 @@ def _parser() -> argparse.ArgumentParser:
         help="exit 0 without running when the newest span (or, unversioned, the input files) was already processed",
     )
     run.add_argument("--wait", action="store_true", help="wait for a run already holding this root's lock")
+    run.add_argument(
+        "--full",
+        action="store_true",
+        help="run every stage through TFX even when nothing changed since the last complete run "
+        "(TFX then serves them from its cache and records a run of cached executions)",
+    )
 
     compile_ = commands.add_parser("compile", help="compile the pipeline for Kubeflow Pipelines (KFP v2 spec)")
     add_config_args(compile_)
@@ -120,6 +131,20 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("run", nargs="?", default="latest", help="run id (as `run` prints it); default: the latest")
     report.add_argument("--root", type=Path, help="pipeline root the run used; overrides pipeline.root")
     report.add_argument("--output", type=Path, help="HTML file to write (default: <root>/reports/<run id>.html)")
+
+    monitor = commands.add_parser(
+        "monitor",
+        help="judge a batch of serving logs of a destination: data, prediction and concept drift",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="exit codes:\n  0  no breach\n  1  an error\n  2  invalid config or command line\n  4  a breach",
+    )
+    add_config_args(monitor)
+    monitor.add_argument("--destination", required=True, help="push destination whose serving logs these are")
+    monitor.add_argument(
+        "--logs", required=True, help="serving log file: CSV, Parquet or JSON lines (local, gs://, s3://)"
+    )
+    monitor.add_argument("--labels", help="labels that arrived later, joined on monitoring.key (same formats)")
+    monitor.add_argument("--root", type=Path, help=_ROOT_HELP)
 
     metadata = commands.add_parser("metadata", help="inspect or prepare the ML Metadata store")
     metadata_commands = metadata.add_subparsers(dest="metadata_command", required=True, metavar="COMMAND")
@@ -190,6 +215,7 @@ _ROOT_HELP = (
     "pipeline root (artifacts, metadata, logs); overrides pipeline.root, and puts a relative push root "
     "under it (DIR/serving)"
 )
+_PIPELINE_VERBS = ("rollback", "history", "promote", "abort")  # verbs on a pipeline (not a run): -c optional
 _PIPELINE_HELP = "pipeline name (configs/NAME.yaml unless -c says otherwise) or its YAML file"
 
 
@@ -236,6 +262,14 @@ def _add_governance(commands) -> None:
     rollback.add_argument("--by", required=True, help="who decides (recorded in ML Metadata)")
     rollback.add_argument("--reason", required=True, help="why (recorded in ML Metadata)")
     rollback.add_argument("--destination", help="destination name, when the version exists at more than one")
+    for name, help_ in (
+        ("promote", "make a destination's canary (or blue-green) candidate its stable version"),
+        ("abort", "drop a destination's canary (or blue-green) candidate: all traffic back to the stable version"),
+    ):
+        sub = add(name, help_, "pipeline", _PIPELINE_HELP)
+        sub.add_argument("--by", required=True, help="who decides (recorded in ML Metadata)")
+        sub.add_argument("--reason", required=True, help="why (recorded in ML Metadata)")
+        sub.add_argument("--destination", help="destination name, when more than one has a rollout")
     history = add(
         "history", "list a pipeline's pushes and rollbacks with approver, reason and gates", "pipeline", _PIPELINE_HELP
     )
@@ -305,7 +339,7 @@ def _main(argv: Optional[Sequence[str]]) -> int:
     root = getattr(args, "root", None)
     if args.command == "lineage":
         args.config = _config_path(args.config)
-    if args.command in ("rollback", "history") and args.config is None:
+    if args.command in _PIPELINE_VERBS and args.config is None:
         args.config = _config_path(Path(args.pipeline))
         if not args.config.is_file():
             print(
@@ -318,7 +352,7 @@ def _main(argv: Optional[Sequence[str]]) -> int:
     except ConfigError as err:
         print(err, file=sys.stderr)
         return EXIT_CONFIG
-    if args.command in ("rollback", "history") and Path(args.pipeline).suffix in (".yaml", ".yml"):
+    if args.command in _PIPELINE_VERBS and Path(args.pipeline).suffix in (".yaml", ".yml"):
         args.pipeline = config.pipeline.name
     if args.command == "check":
         print(f"{args.config}: OK (pipeline '{config.pipeline.name}', root {config.pipeline.root})")
@@ -340,7 +374,11 @@ def _main(argv: Optional[Sequence[str]]) -> int:
         return _compile(config, args.output, image=args.image)
     if args.command == "submit":
         return _submit(config, args)
-    if args.command in ("approve", "reject", "reopen", "rollback", "history"):
+    if args.command == "monitor":
+        from tfxgate.cli.monitoring import monitor
+
+        return monitor(config, args)
+    if args.command in ("approve", "reject", "reopen", *_PIPELINE_VERBS):
         from tfxgate.cli.governance import govern
 
         return govern(config, args)
@@ -354,7 +392,14 @@ def _main(argv: Optional[Sequence[str]]) -> int:
         if args.command == "report":
             return _report(config, run_id=args.run, output=args.output)
         options = console.repeat_options(config=args.config, root=root, overrides=args.overrides)
-        return _run_locked(config, verbose=args.verbose, if_new_data=args.if_new_data, wait=args.wait, options=options)
+        return _run_locked(
+            config,
+            verbose=args.verbose,
+            if_new_data=args.if_new_data,
+            wait=args.wait,
+            full=args.full,
+            options=options,
+        )
     except MetadataError as err:
         print(
             f"tfxgate: {console.metadata_problem(err, config=args.config, root=root, overrides=overrides)}",
@@ -448,7 +493,9 @@ def _submit(config: PipelineConfig, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _run_locked(config: PipelineConfig, *, verbose: bool, if_new_data: bool, wait: bool, options: str) -> int:
+def _run_locked(
+    config: PipelineConfig, *, verbose: bool, if_new_data: bool, wait: bool, full: bool, options: str
+) -> int:
     """One run at a time per root; with `if_new_data`, only when the input changed."""
     from tfxgate.pipelines import schedule
 
@@ -463,7 +510,7 @@ def _run_locked(config: PipelineConfig, *, verbose: bool, if_new_data: bool, wai
                     print(f"tfxgate: {decision.reason}")
                     return EXIT_OK
             processed = schedule.newest_input(config)
-            code, run_id = _run(config, verbose=verbose, options=options)
+            code, run_id = _run(config, verbose=verbose, full=full, options=options)
             if code == EXIT_OK:  # a blocked span is tried again by the next --if-new-data
                 schedule.record_success(config, run_id=run_id, processed=processed)
             return code
@@ -511,15 +558,15 @@ def _compile_vertex(config: PipelineConfig, output: Path) -> int:
     return EXIT_OK
 
 
-def _run(config: PipelineConfig, *, verbose: bool, options: str) -> tuple[int, str]:
+def _run(config: PipelineConfig, *, verbose: bool, full: bool, options: str) -> tuple[int, str]:
     """Runs the pipeline; TFX/Beam/TF/CUDA output goes to `<root>/logs/tfxgate.log` unless `verbose`."""
     log_path = config.pipeline.root / "logs" / "tfxgate.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with console.quiet(log_path, verbose=verbose) as terminal:
-        return _run_pipeline(config, log_path=log_path, options=options, out=terminal)
+        return _run_pipeline(config, log_path=log_path, full=full, options=options, out=terminal)
 
 
-def _run_pipeline(config: PipelineConfig, *, log_path: Path, options: str, out) -> tuple[int, str]:
+def _run_pipeline(config: PipelineConfig, *, log_path: Path, full: bool, options: str, out) -> tuple[int, str]:
     """The run itself; tfxgate's own lines go to `out` (stdout carries TF/Keras/pip output to the log)."""
     print(f"tfxgate: running pipeline '{config.pipeline.name}' from {config.source}", file=out, flush=True)
     print(f"  root {config.pipeline.root}  (full log: {log_path})", file=out, flush=True)
@@ -528,6 +575,22 @@ def _run_pipeline(config: PipelineConfig, *, log_path: Path, options: str, out) 
         from tfxgate.mlmd.store import open_store
 
         open_store(config.metadata, root=config.pipeline.root)
+    from tfxgate.pipelines import unchanged
+
+    def notice(message: str) -> None:
+        print(f"  {message}", file=out, flush=True)
+
+    inputs = unchanged.fingerprint(config)  # as the run starts: what changes during the run is the next run's
+    earlier = None if full else unchanged.unchanged_since(config, inputs, notice=notice)
+    if earlier is not None:
+        print(
+            f"  nothing changed since run {earlier.run_id} (config, the files it names, data, code, ML Metadata):\n"
+            f"  every stage would come from TFX's cache, so none runs; that run's outcome stands: {earlier.status}\n"
+            f"  (its report: {_report_command(options, earlier.run_id)}; run every stage anyway with --full)",
+            file=out,
+            flush=True,
+        )
+        return earlier.exit_code, earlier.run_id
     from tfxgate import storage
     from tfxgate.alerts import runs as alerts
     from tfxgate.cli.alerting import announce
@@ -541,7 +604,7 @@ def _run_pipeline(config: PipelineConfig, *, log_path: Path, options: str, out) 
             detail = f"  {node.error}" if node.error else ""
             print(f"  <- {node.node_id}: {node.state} ({node.seconds:.1f} s){detail}", file=out, flush=True)
 
-    outcome = run_local(config, progress=progress, notice=lambda message: print(f"  {message}", file=out, flush=True))
+    outcome = run_local(config, progress=progress, notice=notice)
     summary = summarize(
         outcome, metadata=config.metadata, config_file=config.source, curated_schema=config.schema_file is not None
     )
@@ -562,7 +625,21 @@ def _run_pipeline(config: PipelineConfig, *, log_path: Path, options: str, out) 
     storage.write_text(config.pipeline.root / "summaries" / f"{_safe(outcome.run_id)}.json", summary.to_json())
     if outcome.fully_cached:
         print("  every stage was served from TFX's cache: nothing changed since the last run", file=out, flush=True)
-    return _STATUS_EXIT[summary.status], outcome.run_id
+    code = _STATUS_EXIT[summary.status]
+    if outcome.succeeded and code in (EXIT_OK, EXIT_BLOCKED):
+        from tfxgate.mlmd.store import open_store
+
+        store = open_store(config.metadata, root=config.pipeline.root)
+        unchanged.record(config, inputs, store, run_id=outcome.run_id, exit_code=code, status=summary.status)
+    else:
+        unchanged.forget(config)
+    return code, outcome.run_id
+
+
+def _report_command(options: str, run_id: str) -> str:
+    """`tfxgate report CONFIG RUN_ID [--root R] [--set ...]` for this invocation's options."""
+    _, config, *rest = shlex.split(options)
+    return shlex.join(["tfxgate", "report", config, run_id, *rest])
 
 
 def _safe(run_id: str) -> str:

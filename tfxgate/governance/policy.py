@@ -15,6 +15,7 @@ from typing import Callable, Literal, Optional, Sequence
 
 from tfxgate.governance.gates import GateResult, all_passed
 from tfxgate.governance.publish import Published, publish
+from tfxgate.governance.rollout_state import RolloutPolicy
 
 Approval = Literal["auto", "manual"]
 Decision = Optional[Literal["approved", "rejected"]]
@@ -50,6 +51,7 @@ def carry_out(
     fingerprint: Optional[str] = None,
     manifest: Optional[dict] = None,
     before_rename: Optional[Callable[[Path, str], None]] = None,
+    rollout: Optional[RolloutPolicy] = None,
 ) -> tuple[Action, Optional[Published]]:
     """Decides for one destination and, when the action is `push`, publishes atomically.
 
@@ -61,6 +63,12 @@ def carry_out(
     if action != "push":
         return action, None
     published = publish(
-        source, destination, root=root, fingerprint=fingerprint, manifest=manifest, before_rename=before_rename
+        source,
+        destination,
+        root=root,
+        fingerprint=fingerprint,
+        manifest=manifest,
+        before_rename=before_rename,
+        rollout=rollout,
     )
     return action, published

@@ -6,6 +6,7 @@
       current -> 3          the live version: a symlink, or a one-line file where symlinks are unsupported
       .incoming-4-<pid>/    a push in progress (hidden; removed by the next push if its writer died)
       .push.lock            serialises pushes and pointer switches on this destination (`storage.file_lock`)
+      rollout.json          only under `rollout: canary | blue_green`: stable + candidate (governance/rollout_state.py)
 
 A version is written completely into a hidden temporary directory *inside the
 destination* (same filesystem, so the final `rename` is atomic), every file and
@@ -17,6 +18,14 @@ new pointer file) over the old one (`storage.replace_symlink`,
 `storage.write_text`), so a reader sees the old version or the new one, never
 a mix. A process killed at any point leaves at most a hidden
 temporary directory; the next push removes it and succeeds.
+
+At a destination under a staged rollout (`rollout_state.RolloutPolicy.staged`)
+the new version goes live as the *candidate* beside the stable one: the
+pointer switch is replaced by one atomic write of `rollout.json` (then the
+serving configs), and `current` keeps naming the stable version. A first push
+there has nothing to compare with and becomes stable at once. `switch_current`
+(rollback, completing a killed push) keeps `rollout.json` in step: the state is
+written first, as the commit point, then `current`.
 
 A push is identified by (model fingerprint, destination), not by the run that
 made it: `publish` first looks for a version whose manifest has the same
@@ -38,6 +47,7 @@ the same number proves it was a push's, and reuses the number.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime
 import errno
 import hashlib
@@ -50,7 +60,9 @@ from pathlib import Path
 from typing import Callable, Iterator, Optional
 
 from tfxgate import storage
+from tfxgate.governance import rollout_state, serving_configs
 from tfxgate.governance.fingerprint import model_fingerprint
+from tfxgate.governance.rollout_state import Change, RolloutPolicy
 from tfxgate.storage import failpoints, filesystem
 from tfxgate.storage.filesystem import Location, RemotePath
 
@@ -63,6 +75,7 @@ AFTER_FSYNC = failpoints.named("publish.after_fsync")
 AFTER_MANIFEST = failpoints.named("publish.after_manifest")
 AFTER_RENAME = failpoints.named("publish.after_rename")
 AFTER_CURRENT = failpoints.named("publish.after_current")
+AFTER_ROLLOUT_STATE = failpoints.named("publish.after_rollout_state")
 MID_UPLOAD = failpoints.named("publish.mid_upload")
 AFTER_VERSION_COPY = failpoints.named("publish.after_version_copy")
 
@@ -196,6 +209,7 @@ def publish(
     manifest: Optional[dict] = None,
     before_rename: Optional[Callable[[Path, str], None]] = None,
     on_file: Optional[Callable[[int, Path], None]] = None,
+    rollout: Optional[RolloutPolicy] = None,
 ) -> Published:
     """Copies `source` to the next version of `destination` atomically and makes it `current`.
 
@@ -213,6 +227,8 @@ def publish(
       before_rename: called with the complete temporary version directory and the version it becomes, just
         before it is renamed into place (the model card is written here).
       on_file: called after each file is copied, with the count and the relative path.
+      rollout: the destination's rollout policy; a staged one (canary, blue-green) makes the new version the
+        candidate beside the stable one instead of `current` (module docstring). Recorded in the manifest.
 
     Raises:
       PublishError: nothing was published (the message says why).
@@ -232,6 +248,7 @@ def publish(
                 manifest=manifest,
                 before_rename=before_rename,
                 on_file=on_file,
+                rollout=rollout,
             )
     remote = isinstance(destination, RemotePath)
     with locked(destination):
@@ -247,9 +264,11 @@ def publish(
         version = str(int(existing[-1]) + 1 if existing else 1)
         written = {"destination": destination.name, **(manifest or {}), "fingerprint": fingerprint}
         written = {**written, "version": version, "at": written.get("at") or _now()}
+        if rollout is not None and rollout.staged:
+            written["rollout"] = dataclasses.asdict(rollout)  # what completes this push if it is killed
         write = _write_remote if remote else _write_local
         final = write(source, destination, version, manifest=written, before_rename=before_rename, on_file=on_file)
-        _point(destination, version)
+        _go_live(destination, version, policy=rollout, manifest=written)
         failpoints.hit(AFTER_CURRENT)
         if remote:
             filesystem.remove_tree(_hidden(destination, version))
@@ -285,8 +304,13 @@ def _write_local(source: Path, destination: Path, version: str, *, manifest: dic
     return final
 
 
-def switch_current(destination: Location, version: str, *, root: Optional[Location] = None) -> Optional[str]:
+def switch_current(
+    destination: Location, version: str, *, root: Optional[Location] = None, change: Optional[Change] = None
+) -> Optional[str]:
     """Points `current` at an existing `version` atomically; returns the version it pointed at before.
+
+    Under a rollout, `rollout.json` is first rewritten with `version` as stable (`change` says why: rollback,
+    promote), then `current`, then the serving configs.
 
     Raises:
       PublishError: no such version at this destination.
@@ -299,8 +323,77 @@ def switch_current(destination: Location, version: str, *, root: Optional[Locati
             known = ", ".join(versions(destination)) or "none"
             raise PublishError(f"no version {version} at {destination} (versions: {known})")
         previous = current_version(destination)
+        state = rollout_state.read(destination)
+        if state is not None:
+            change = change or Change("rollback", version, previous=previous or "", at=_now())
+            state = rollout_state.stable(state, version=version, change=change)
+            rollout_state.write(destination, state)
         _point(destination, version)
+        if state is not None:
+            serving_configs.write(destination, state)
         return previous
+
+
+def point_current(destination: Location, version: str) -> None:
+    """Points `current` at `version` and nothing else: for the rollout, which wrote `rollout.json` first."""
+    with locked(destination):
+        _point(filesystem.location(destination), version)
+
+
+def finish_push(destination: Location, version: str) -> Optional[str]:
+    """Completes a push killed between its version and going live: `current`, or the candidate under a rollout.
+
+    Callers (`push_records.record_push`, a retried approve) call it for the
+    newest version when `current` does not name it. Under a rollout that is
+    the normal state of a candidate, so nothing is done for the stable version,
+    the candidate, or a dropped one (aborted or replaced). Returns the version
+    `current` named before.
+    """
+    destination = filesystem.location(destination)
+    with locked(destination):
+        previous = current_version(destination)
+        state = rollout_state.read(destination)
+        if state is not None and (version in (state.stable, state.candidate) or version in state.dropped):
+            return previous
+        if version not in versions(destination):
+            raise PublishError(f"no version {version} at {destination} (versions: {', '.join(versions(destination))})")
+        manifest = read_manifest(destination / version) or {}
+        known = manifest.get("rollout")
+        policy = RolloutPolicy(**known) if isinstance(known, dict) else None
+        _go_live(destination, version, policy=policy, manifest=manifest)
+        return previous
+
+
+def _go_live(destination: Location, version: str, *, policy: Optional[RolloutPolicy], manifest: dict) -> None:
+    """A new version's last step: `current` (direct), or one write of `rollout.json` first (module docstring)."""
+    state = rollout_state.read(destination)
+    if state is None and (policy is None or not policy.staged):
+        _point(destination, version)  # a direct destination: as always
+        return
+    stable = current_version(destination)
+    change = Change(
+        "push",
+        version,
+        previous=stable or "",
+        by=str(manifest.get("by") or ""),
+        reason=str(manifest.get("reason") or ""),
+        at=str(manifest.get("at") or _now()),
+    )
+    policy = policy or RolloutPolicy()  # a push without a staged policy to a rolled-out destination: direct now
+    if policy.staged and stable is not None:
+        base = state or rollout_state.RolloutState(kind=policy.kind, stable=stable)
+        new = rollout_state.staged(base, candidate=version, policy=policy, change=change)
+    elif state is not None:
+        dropped = state.dropped + ((state.candidate,) if state.candidate else ())
+        new = rollout_state.stable(state.with_policy(policy), version=version, change=change)
+        new = rollout_state.with_change(new, candidate=None, dropped=dropped)
+    else:
+        new = rollout_state.first(policy, version=version, change=change)
+    rollout_state.write(destination, new)
+    failpoints.hit(AFTER_ROLLOUT_STATE)
+    if new.stable == version:
+        _point(destination, version)
+    serving_configs.write(destination, new)
 
 
 def _now() -> str:
@@ -326,6 +419,8 @@ def _remove_abandoned(destination: Path) -> None:
         if path.name.startswith(TEMP_PREFIX):
             shutil.rmtree(path, ignore_errors=True)
     for path in storage.abandoned_temporaries(destination / CURRENT):
+        path.unlink(missing_ok=True)
+    for path in storage.abandoned_temporaries(destination / rollout_state.STATE):
         path.unlink(missing_ok=True)
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from tfxgate.governance import publish
+from tfxgate.governance.rollout_state import RolloutPolicy
 from tfxgate.mlmd import audit
 from tfxgate.storage import failpoints, filesystem
 
@@ -62,6 +63,7 @@ def publish_and_record(
     store=None,
     with_pushed_model: bool = True,
     before_rename: Optional[Callable[[Path, str], None]] = None,
+    rollout: Optional[RolloutPolicy] = None,
 ) -> publish.Published:
     """One push as GovernedPush makes it: publish (or reuse) the version, then its record when there is a store.
 
@@ -70,7 +72,13 @@ def publish_and_record(
     """
     fingerprint = manifest["fingerprint"]
     done = publish.publish(
-        source, directory, root=root, fingerprint=fingerprint, manifest=manifest, before_rename=before_rename
+        source,
+        directory,
+        root=root,
+        fingerprint=fingerprint,
+        manifest=manifest,
+        before_rename=before_rename,
+        rollout=rollout,
     )
     if store is not None:
         saved = publish.read_manifest(done.path) or manifest  # a reused version keeps its first manifest
@@ -84,8 +92,8 @@ def record_push(
     """The tfxgate.Push record of a published version: the existing one for this model and destination, or a new one.
 
     The newest version without a record, not yet `current`, is a push that
-    died between its rename and its pointer switch: `current` is switched to
-    it first, completing that push.
+    died between its rename and its pointer switch: it goes live first
+    (`publish.finish_push`: `current`, or the candidate under a rollout), completing that push.
 
     Args:
       store: a writable ML Metadata store.
@@ -103,7 +111,7 @@ def record_push(
     previous = done.previous
     if publish.current_version(done.destination) != done.version:
         if publish.versions(done.destination)[-1:] == [done.version]:
-            previous = publish.switch_current(done.destination, done.version)
+            previous = publish.finish_push(done.destination, done.version)
     model_id = manifest.get("model_id") if _known_model(store, manifest) else None
     pushed = None
     if with_pushed_model:

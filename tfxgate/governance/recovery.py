@@ -12,7 +12,10 @@ governance lock. For each destination, under its push lock:
 - a tfxgate.Push whose version is gone gets `state` = "failed" (one whose
   version predates manifests gets its manifest written from the record);
 - a tfxgate.Push without its PushedModel output (killed before the runner
-  linked the component's own) gets it linked, or a new one.
+  linked the component's own) gets it linked, or a new one;
+- under a canary/blue-green rollout, what a kill left after a `rollout.json`
+  write is completed (`rollout.reconcile`: `current`, a lost promote/abort
+  record, the serving configs).
 
 Then, when no live run can own them (this process holds the run lock, or it is
 free and held meanwhile), executions of the pipeline left RUNNING are marked
@@ -32,7 +35,7 @@ from typing import Callable, Iterator
 from ml_metadata.proto import metadata_store_pb2
 
 from tfxgate import storage
-from tfxgate.governance import publish, push_records
+from tfxgate.governance import publish, push_records, rollout
 from tfxgate.governance.fingerprint import model_fingerprint
 from tfxgate.governance.target import GovernedPipeline
 from tfxgate.mlmd import audit
@@ -50,6 +53,7 @@ class Reconciled:
     failed: int = 0  # push records whose version is gone, marked failed
     linked: int = 0  # push records given their PushedModel
     abandoned: int = 0  # RUNNING executions of dead processes marked FAILED
+    rollout: int = 0  # rollout repairs: `current` put in step, promote/abort records rebuilt, serving configs
 
 
 def reconcile(store, target: GovernedPipeline, *, log: Callable[[str], None]) -> Reconciled:
@@ -66,6 +70,8 @@ def reconcile(store, target: GovernedPipeline, *, log: Callable[[str], None]) ->
             _records_without_versions(store, directory, pushes, log=log, done=done)
             pushes = _pushes(store, target, name)
             _records_without_pushed_model(store, directory, pushes, log=log, done=done)
+            if exists:
+                done.rollout += rollout.reconcile(store, pipeline=target.name, name=name, directory=directory, log=log)
     with _no_live_run(target.root) as safe:
         if safe:
             _abandoned_executions(store, target, log=log, done=done)

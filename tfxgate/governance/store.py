@@ -5,6 +5,8 @@
     tfxgate reopen  RUN|--model ID -c CONFIG --by NAME --reason TEXT [--destination NAME]
     tfxgate rollback PIPELINE -c CONFIG --to VERSION --by NAME --reason TEXT [--destination NAME]
     tfxgate history  PIPELINE -c CONFIG [--json]
+    tfxgate promote  PIPELINE -c CONFIG --by NAME --reason TEXT [--destination NAME]
+    tfxgate abort    PIPELINE -c CONFIG --by NAME --reason TEXT [--destination NAME]
 
 An approval is for the exact Model artifact the run left pending (a
 tfxgate.PendingApproval in ML Metadata): `approve` publishes that artifact's
@@ -33,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Optional
 
-from tfxgate.governance import decisions, policy, publish, push_records, recovery
+from tfxgate.governance import decisions, policy, publish, push_records, recovery, rollout
 from tfxgate.governance import gates as gate_results
 from tfxgate.governance.target import GovernedPipeline
 from tfxgate.mlmd import audit
@@ -177,6 +179,7 @@ def approve(
             root=target.push_root,
             fingerprint=model.fingerprint,
             manifest=manifest,
+            rollout=target.destinations[name].rollout,
             before_rename=card_writer(
                 lambda: store,
                 model_id=model.id,
@@ -280,6 +283,11 @@ def rollback(
     if len(holding) > 1:
         raise GovernanceError(f"version {to} exists at {', '.join(holding)}: name one with --destination")
     [name] = holding
+    if rollout.candidate(dirs[name]) == to:
+        raise GovernanceError(
+            f"version {to} is the candidate at {name}: make it stable with "
+            f"tfxgate promote {pipeline} -c {target.source} --destination {name} --by NAME --reason TEXT"
+        )
     with governed(target) as store:
         directory = dirs[name]
         found = [
@@ -301,7 +309,11 @@ def rollback(
             # `current` moved without a record: a rollback killed before its record; this retry records it.
             previous, retried = recorded.version, True
         else:
-            previous, retried = publish.switch_current(directory, to, root=target.push_root), False
+            change = rollout.Change(
+                "rollback", to, previous=publish.current_version(directory) or "", by=by, reason=reason, at=audit.now()
+            )
+            previous = publish.switch_current(directory, to, root=target.push_root, change=change)
+            retried = False
             failpoints.hit(ROLLBACK_AFTER_CURRENT)
         pushes = [r for r in found if r.kind == audit.PUSH and r.version == to]
         model_id = pushes[-1].model_id if pushes else None
@@ -322,6 +334,60 @@ def rollback(
         return Done(done, directory / to, retried=retried)
 
 
+def promote(target: GovernedPipeline, destination: Optional[str] = None, *, by: str, reason: str) -> Done:
+    """Makes the candidate of a destination under a canary/blue-green rollout its stable version.
+
+    Audited as tfxgate.Promotion (governance/rollout.py). `destination` may be
+    omitted when exactly one destination has a candidate.
+
+    Raises:
+      GovernanceError: no rollout or no candidate there (a retry of a promote that was made returns it, `retried`).
+    """
+    return _rollout_verb(rollout.promote, target, destination, by=by, reason=reason, verb="promote")
+
+
+def abort(target: GovernedPipeline, destination: Optional[str] = None, *, by: str, reason: str) -> Done:
+    """Drops the candidate of a destination under a canary/blue-green rollout: all traffic to its stable version.
+
+    Audited as tfxgate.CanaryAbort. `tfxgate monitor` calls this to abort a canary automatically; the
+    caller sends the `canary_abort` alert (tfxgate/alerts/runs.py `canary_abort`, cli/governance.py
+    `abort_canary` does both).
+
+    Raises:
+      GovernanceError: no rollout or no candidate there (a retry of an abort that was made returns it, `retried`).
+    """
+    return _rollout_verb(rollout.abort, target, destination, by=by, reason=reason, verb="abort")
+
+
+def _rollout_verb(act, target: GovernedPipeline, destination: Optional[str], *, by: str, reason: str, verb: str):
+    _require(by=by, reason=reason)
+    dirs = {n: d.directory for n, d in target.destinations.items()}
+    if destination is not None and destination not in dirs:
+        raise GovernanceError(f"no destination {destination!r} in stages.push.destinations ({', '.join(dirs)})")
+    if destination is None:
+        with_candidate = [n for n, d in dirs.items() if rollout.candidate(d) is not None]
+        staged = [n for n, d in target.destinations.items() if d.rollout.staged]
+        if len(with_candidate) > 1:
+            raise GovernanceError(f"{', '.join(with_candidate)} have a candidate: name one with --destination")
+        found = with_candidate or staged
+        if len(found) != 1:
+            what = "a canary or blue-green rollout" if not found else "one"
+            raise GovernanceError(
+                f"cannot {verb}: name the destination with --destination "
+                f"({len(found)} destinations have {what}: {', '.join(found) or 'none'})"
+            )
+        destination = found[0]
+    directory = dirs[destination]
+    with governed(target) as store:
+        try:
+            record, retried = act(
+                store, pipeline=target.name, name=destination, directory=directory, by=by, reason=reason
+            )
+        except rollout.RolloutRefused as refused:
+            raise GovernanceError(str(refused)) from None
+    return Done(record, directory / record.version, retried=retried)
+
+
 @dataclass(frozen=True)
 class HistoryRow:
     kind: str  # push | rollback | rejection | reopen | pending
@@ -337,10 +403,15 @@ class HistoryRow:
     model_id: Optional[int] = None
     fingerprint: str = ""  # the model's content fingerprint (`sha256:...`)
     state: str = ""  # pending: waiting | superseded: ... | rejected ...; push: "failed" when its version is gone
+    previous_version: str = ""  # rollback / promote / abort: the version served before
+    candidate: bool = False  # a push whose version is its destination's canary/blue-green candidate now
 
 
 def history(target: GovernedPipeline, pipeline: str) -> list[HistoryRow]:
-    """Every push, rollback, rejection and reopen, then the runs still pending; `current` marks what is served."""
+    """Every push, rollback, rejection, reopen, promotion and canary abort, then the runs still pending.
+
+    `current` marks the version each destination serves (its stable one under a rollout), `candidate` its canary.
+    """
     _same_pipeline(target, pipeline)
     if _missing_store(target) is not None:
         return []
@@ -354,11 +425,12 @@ def history(target: GovernedPipeline, pipeline: str) -> list[HistoryRow]:
 
 
 def _history_rows(target: GovernedPipeline, book: decisions.Book) -> list[HistoryRow]:
-    shown = (audit.PUSH, audit.ROLLBACK, audit.REJECTION, audit.REOPEN)
+    shown = (audit.PUSH, audit.ROLLBACK, audit.REJECTION, audit.REOPEN, audit.PROMOTION, audit.CANARY_ABORT)
     found = [r for r in book.records if r.kind in shown]
     found += [p for p in book.records if p.kind == audit.PENDING and book.state(p) == "waiting"]
     found += [p for p in book.records if p.kind == audit.PENDING and book.state(p).startswith("superseded")]
     serving = {n: publish.current_version(d.directory) for n, d in target.destinations.items()}
+    candidates = {n: rollout.candidate(d.directory) for n, d in target.destinations.items()}
     rows = []
     for r in found:
         model = book.model(r.model_id)
@@ -377,6 +449,8 @@ def _history_rows(target: GovernedPipeline, book: decisions.Book) -> list[Histor
                 model_id=r.model_id,
                 fingerprint=book.fingerprint(r),
                 state=book.state(r) if r.kind == audit.PENDING else r.state,
+                previous_version=r.previous_version if r.kind != audit.PUSH else "",
+                candidate=r.kind == audit.PUSH and candidates.get(r.destination) == r.version,
             )
         )
     return rows
@@ -388,6 +462,8 @@ _HISTORY_KINDS = {
     audit.REJECTION: "rejection",
     audit.REOPEN: "reopen",
     audit.PENDING: "pending",
+    audit.PROMOTION: "promote",
+    audit.CANARY_ABORT: "abort",
 }
 
 
@@ -445,7 +521,7 @@ def _approved_again(target: GovernedPipeline, push: audit.Record) -> Optional[Do
     if publish.current_version(directory) != push.version:
         if publish.versions(directory)[-1:] != [push.version]:
             return None  # a later push or rollback: approving again is not a retry (refused as already approved)
-        publish.switch_current(directory, push.version, root=target.push_root)
+        publish.finish_push(directory, push.version)
     return Done(push, directory / push.version, retried=True)
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Optional
 
+from tfxgate.governance.rollout_state import RolloutPolicy
 from tfxgate.mlmd.settings import MetadataSection, SqliteMetadata
 from tfxgate.storage.filesystem import Location
 
@@ -21,6 +22,7 @@ class Destination:
     directory: Location  # a Path, or a filesystem.RemotePath on an object store
     approval: str = "auto"  # auto | manual
     credentials_env: Optional[str] = None
+    rollout: RolloutPolicy = RolloutPolicy()  # direct (the default): a push replaces `current`
 
 
 @dataclass(frozen=True)

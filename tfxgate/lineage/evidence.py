@@ -5,7 +5,8 @@ artifact: back to the execution that trained it and the Examples and Schema it
 read; from the Examples to the statistics, anomalies and drift report computed
 on them; forward from the Model to its evaluation, blessing, pushes and the
 governance decisions (approval, rejection, push, rollback: the `tfxgate.*`
-executions tfxgate/mlmd/audit.py records). Artifacts are found by type and by
+executions tfxgate/mlmd/audit.py records) and the monitoring of its serving
+logs (`tfxgate.Monitor`, tfxgate/mlmd/monitoring.py). Artifacts are found by type and by
 event/context relations (tfxgate/mlmd/graph.py), never by node id, so the walk
 survives stages being swapped (StatisticsGen -> Validate, Pusher -> GovernedPush).
 When several candidates qualify (a config change re-ran a stage), the one from
@@ -38,6 +39,7 @@ from tfxgate.artifacts.pushed import Push
 from tfxgate.artifacts.schema import Schema
 from tfxgate.artifacts.statistics import Statistics
 from tfxgate.mlmd import audit
+from tfxgate.mlmd import monitoring as monitor_records
 from tfxgate.mlmd.graph import Graph, iso_time, value
 
 __all__ = ["Evidence", "EvidenceError", "TrainerRun", "collect"]
@@ -76,6 +78,7 @@ class Evidence:
     evaluation: Optional[Evaluation] = None
     pushes: list[Push] = field(default_factory=list)
     governance: list[audit.Record] = field(default_factory=list)
+    monitoring: list[monitor_records.MonitorRecord] = field(default_factory=list)  # `tfxgate monitor` of this model
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -214,6 +217,7 @@ def _model_evidence(graph: Graph, evidence: Evidence, model, runs: list[set[int]
         if r.model_id == model.id or (r.kind == audit.ROLLBACK and r.version in versions and evidence.pipeline)
     ]
     evidence.governance = sorted(mine, key=lambda r: (r.at or "", r.id))
+    evidence.monitoring = monitor_records.records(graph.store, model_id=model.id)
 
 
 def _prefer(graph: Graph, artifacts: list, runs: list[set[int]]) -> Optional[Any]:

@@ -1,4 +1,4 @@
-"""The governance audit trail in ML Metadata: who pushed, approved, rejected or rolled back which model.
+"""The governance audit trail in ML Metadata: who pushed, approved, rejected, rolled back or promoted which model.
 
 Every decision is an MLMD execution of one of the types below, with string
 properties `pipeline`, `run_id`, `destination`, `version`, `by`, `reason`,
@@ -35,7 +35,10 @@ PUSH, APPROVAL, REJECTION, ROLLBACK, PENDING = (
     "tfxgate.PendingApproval",
 )
 REOPEN = "tfxgate.Reopen"  # a rejection lifted explicitly (`tfxgate reopen`, tfxgate/governance/store.py)
-KINDS = (PUSH, APPROVAL, REJECTION, ROLLBACK, PENDING, REOPEN)
+# A canary's candidate made stable / dropped (`tfxgate promote` / `abort`, tfxgate/governance/rollout.py):
+# `version` is the candidate's, `previous_version` the stable one before.
+PROMOTION, CANARY_ABORT = "tfxgate.Promotion", "tfxgate.CanaryAbort"
+KINDS = (PUSH, APPROVAL, REJECTION, ROLLBACK, PENDING, REOPEN, PROMOTION, CANARY_ABORT)
 PROPERTIES = (
     "pipeline",
     "run_id",
@@ -100,6 +103,8 @@ _DECISIONS = {
     ROLLBACK: "rollback",
     PENDING: "pending_approval",
     REOPEN: "reopen",
+    PROMOTION: "promotion",
+    CANARY_ABORT: "canary_abort",
 }
 
 

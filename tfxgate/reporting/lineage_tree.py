@@ -6,7 +6,8 @@ pushed, collects its evidence with the walker (tfxgate/lineage/evidence.py)
 and draws it:
 
     model -> trainer run -> examples (span, fingerprints), schema, statistics,
-    anomalies, drift, evaluation (gates per slice), decisions (who, when, why)
+    anomalies, drift, evaluation (gates per slice), decisions (who, when, why),
+    monitoring (each `tfxgate monitor` of its serving logs: verdict, breaches, actions)
 """
 
 from __future__ import annotations
@@ -145,7 +146,22 @@ def tree(evidence: Evidence, *, version: Optional[str] = None) -> Node:
         run.children.append(_evaluation_node(evidence))
     decisions = [Node(text.decision_text(g), []) for g in evidence.governance]
     root.children.append(Node("decisions:" if decisions else "decisions: none recorded (no approval step)", decisions))
+    if evidence.monitoring:
+        root.children.append(Node("monitoring:", [_monitoring_node(m) for m in evidence.monitoring]))
     return root
+
+
+def _monitoring_node(record) -> Node:
+    """One `tfxgate monitor` of this model: when, where, the verdict, each breach and what the policy did."""
+    label = (
+        f"{record.at} {record.destination} {record.role} version {record.version}: {record.status.upper()} "
+        f"(logs {record.logs})"
+    )
+    children = [Node(f"breach: {b['message']}", []) for b in record.breaches]
+    children += [
+        Node(f"{a['action']}: {'done' if a['done'] else 'not done'}: {a['detail']}", []) for a in record.actions
+    ]
+    return Node(label, children)
 
 
 def _evaluation_node(evidence: Evidence) -> Node:

@@ -31,6 +31,9 @@ PIPELINE = "pipeline"  # only inside a pipeline run (TFX's launcher around Gover
 APPROVE = "approve"  # `tfxgate approve`'s own steps (then it goes through the PUSH ones)
 ROLLBACK = "rollback"  # `tfxgate rollback`
 OBJECT_STORE = "object-store push"  # the publish path when the destination is gs:// or s3:// (no atomic rename)
+CANARY = "canary push"  # the publish path at a destination under `rollout: canary | blue_green`
+PROMOTE = "promote"  # `tfxgate promote`
+ABORT = "abort"  # `tfxgate abort` (and `tfxgate monitor` aborting a canary)
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,13 @@ CATALOGUE: tuple[Failpoint, ...] = (
         "object store: the model is copied to `<version>/`, its manifest not yet written",
         (OBJECT_STORE,),
     ),
-    Failpoint("publish.after_current", "`current` points at the new version", (PUSH,)),
+    Failpoint(
+        "publish.after_rollout_state",
+        "rollout.json names the new version (the candidate; the stable one on a first push); "
+        "`current` and the serving configs not yet updated",
+        (CANARY,),
+    ),
+    Failpoint("publish.after_current", "`current` points at the new version (the candidate is live)", (PUSH, CANARY)),
     Failpoint("push.after_record", "the tfxgate.Push record of a version is in ML Metadata", (PUSH,)),
     Failpoint(
         "push.after_executor",
@@ -74,6 +83,23 @@ CATALOGUE: tuple[Failpoint, ...] = (
     ),
     Failpoint("rollback.after_current", "`rollback` switched `current`; no tfxgate.Rollback record yet", (ROLLBACK,)),
     Failpoint("rollback.after_record", "`rollback` wrote its tfxgate.Rollback record", (ROLLBACK,)),
+    Failpoint(
+        "promote.after_state",
+        "`promote` wrote rollout.json (the candidate is stable); `current` not switched, no tfxgate.Promotion record",
+        (PROMOTE,),
+    ),
+    Failpoint("promote.after_current", "`promote` switched `current`; no tfxgate.Promotion record yet", (PROMOTE,)),
+    Failpoint(
+        "promote.after_record",
+        "`promote` wrote its tfxgate.Promotion record; serving configs not rewritten",
+        (PROMOTE,),
+    ),
+    Failpoint(
+        "abort.after_state", "`abort` wrote rollout.json (no candidate); no tfxgate.CanaryAbort record yet", (ABORT,)
+    ),
+    Failpoint(
+        "abort.after_record", "`abort` wrote its tfxgate.CanaryAbort record; serving configs not rewritten", (ABORT,)
+    ),
 )
 NAMES: dict[str, str] = {f.name: f.when for f in CATALOGUE}
 
@@ -91,7 +117,7 @@ def named(name: str) -> str:
 
 def reached_by(*operations: str) -> list[str]:
     """The failpoints any of these operations reaches, in catalogue order: `reached_by(APPROVE, PUSH)`."""
-    unknown = set(operations) - {PUSH, PIPELINE, APPROVE, ROLLBACK, OBJECT_STORE}
+    unknown = set(operations) - {PUSH, PIPELINE, APPROVE, ROLLBACK, OBJECT_STORE, CANARY, PROMOTE, ABORT}
     if unknown:
         raise ValueError(f"unknown operation(s) {', '.join(sorted(unknown))}")
     return [f.name for f in CATALOGUE if set(f.reached_by) & set(operations)]
@@ -100,6 +126,11 @@ def reached_by(*operations: str) -> list[str]:
 @functools.lru_cache(maxsize=1)
 def _armed() -> frozenset[str]:
     return frozenset(n.strip() for n in os.environ.get(ENV, "").split(",") if n.strip())
+
+
+def any_armed() -> bool:
+    """Whether TFXGATE_FAILPOINTS arms anything (a crash test: every step must really run)."""
+    return bool(_armed())
 
 
 def hit(name: str) -> None:

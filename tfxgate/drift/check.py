@@ -29,9 +29,9 @@ from typing import Mapping, Optional
 
 import numpy as np
 
-from tfxgate.components.drift import columns, measures
-from tfxgate.components.drift.defaults import DEFAULT_SIGNIFICANCE, DEFAULT_THRESHOLDS
-from tfxgate.components.drift.significance import (
+from tfxgate.drift import columns, measures
+from tfxgate.drift.defaults import DEFAULT_SIGNIFICANCE, DEFAULT_THRESHOLDS
+from tfxgate.drift.significance import (
     DISTRIBUTION,
     MISSING,
     NONFINITE,
