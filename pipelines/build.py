@@ -3,7 +3,7 @@
 The only place that knows the order of stages and how their channels connect.
 Each node comes from one function of `stages.py` (config -> node): tfxgate's
 Ingest, Validate, DataDrift, SliceEval and GovernedPush, with stock TFX's
-schema import/inference and Trainer between them.
+schema import/inference, Transform (optional) and Trainer between them.
 """
 
 from __future__ import annotations
@@ -49,14 +49,23 @@ def build_pipeline(config: PipelineConfig, *, target: Literal["local", "kubeflow
     # "ignored", so the validation gate of the push passes: it is not configured to judge.
     anomalies = validate.outputs["anomalies"]
     gates = [validate]  # nodes that must pass before training starts
+    # Transform (stock TFX) after validation: the Trainer reads its transformed examples and
+    # graph, and the skew check applies the same graph to the serving sample.
+    training_examples, transform_graph = examples, None
+    if enabled.transform.enabled:
+        transform = stages.transform(config, examples, schema)
+        transform.add_upstream_node(validate)
+        nodes.append(transform)
+        training_examples = transform.outputs["transformed_examples"]
+        transform_graph = transform.outputs["transform_graph"]
     drift_blessing = None
     if enabled.drift.enabled:
-        drift = stages.drift(config, examples, schema, target=target)
+        drift = stages.drift(config, examples, schema, target=target, transform_graph=transform_graph)
         nodes += drift
         gates += drift
         drift_blessing = drift[-1].outputs["drift_blessing"]
 
-    trainer = stages.trainer(config, examples, schema)
+    trainer = stages.trainer(config, training_examples, schema, transform_graph=transform_graph)
     for gate in gates:
         trainer.add_upstream_node(gate)
     nodes.append(trainer)

@@ -12,6 +12,9 @@ overrides and can sample the input file first:
     display(run.section("Drift"))   # a section of the run report
     run.run_all()                   # the remaining stages, in pipeline order
 
+With `stages.transform` (configs/taxi_transform.yaml) the stock Transform node is
+one of them: `run.run_until("Transform"); run.show("Transform", "post_transform_stats")`.
+
 Only IPython runs components (TFX's InteractiveContext is a no-op elsewhere).
 """
 

@@ -70,13 +70,14 @@ def validate(config: PipelineConfig, examples, schema_channel=None):
     return Validate(examples=examples, schema=schema_channel, config_json=json.dumps(settings, sort_keys=True))
 
 
-def drift(config: PipelineConfig, examples, schema_channel, *, target: str = "local") -> list:
+def drift(config: PipelineConfig, examples, schema_channel, *, target: str = "local", transform_graph=None) -> list:
     """The baseline resolvers and the DataDrift node for `stages.drift`.
 
     Kubeflow's V2 compiler accepts only TFX's stock resolver strategies (it turns
     them into ML Metadata queries; no strategy code runs on the cluster), so there
     both resolvers are stand-ins whose queries the compile replaces
-    (pipelines/kubeflow/resolvers.py).
+    (pipelines/kubeflow/resolvers.py). With `transform_graph`, skew is also
+    measured on the transformed features.
     """
     stage = config.stages.drift
     settings = drift_executor.Settings(
@@ -100,18 +101,36 @@ def drift(config: PipelineConfig, examples, schema_channel, *, target: str = "lo
         schema=schema_channel,
         baseline_examples=previous.outputs[drift_component.EXAMPLES],
         pushed_examples=pushed.outputs[drift_component.EXAMPLES],
+        transform_graph=transform_graph,
         config_json=config_json,
     )
     return [previous, pushed, node]
 
 
-def trainer(config: PipelineConfig, examples, schema_channel):
-    """The stock Trainer running `stages.trainer.module_file`."""
+def transform(config: PipelineConfig, examples, schema_channel):
+    """Stock TFX Transform running `stages.transform.module_file`'s preprocessing_fn on Ingest's examples."""
+    stage = config.stages.transform
+    return tfx.components.Transform(
+        examples=examples,
+        schema=schema_channel,
+        module_file=str(stage.module_file),
+        splits_config=tfx.proto.SplitsConfig(analyze=stage.analyze_splits, transform=stage.transform_splits),
+        custom_config=dict(stage.custom_config) or None,
+        disable_statistics=not stage.statistics,
+    ).with_id(stage_ids.TRANSFORM)
+
+
+def trainer(config: PipelineConfig, examples, schema_channel, *, transform_graph=None):
+    """The stock Trainer running `stages.trainer.module_file`.
+
+    With `transform_graph`, `examples` are Transform's transformed examples (TFX's standard wiring).
+    """
     stage = config.stages.trainer
     return tfx.components.Trainer(
         module_file=str(stage.module_file),
         examples=examples,
         schema=schema_channel,
+        transform_graph=transform_graph,
         train_args=tfx.proto.TrainArgs(num_steps=stage.train_steps),
         eval_args=tfx.proto.EvalArgs(num_steps=stage.eval_steps),
         custom_config=stage.custom_config(),

@@ -26,6 +26,7 @@ from tests.mariadb import MariaDB, ServerUnavailable
 
 REPO = Path(__file__).resolve().parents[1]
 TAXI_CONFIG = REPO / "configs" / "taxi.yaml"
+TAXI_TRANSFORM_CONFIG = REPO / "configs" / "taxi_transform.yaml"
 
 
 def taxi_csv() -> Path:
@@ -123,6 +124,19 @@ def taxi_runs(sample_csv, tmp_path_factory) -> TaxiRuns:
     rerun = run_pipeline(sample_csv, root, flags=("--full",))
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
     return TaxiRuns(first, rerun, root)
+
+
+@pytest.fixture(scope="session")
+def taxi_transform_run(sample_csv, tmp_path_factory) -> CliRun:
+    """configs/taxi_transform.yaml (stock TFX Transform before the Trainer) on the sample: one run.
+
+    Session-scoped for every test of the Transform stage (and the Tuner's, which reuses its graph).
+    """
+    root = tmp_path_factory.mktemp("taxi-transform-e2e")
+    sets = [item for o in small_run_overrides(sample_csv, root) for item in ("--set", o)]
+    run = run_cli("run", str(TAXI_TRANSFORM_CONFIG), *sets, root=root)
+    assert run.returncode == 0, run.stdout + run.stderr
+    return run
 
 
 @pytest.fixture

@@ -284,3 +284,20 @@ def test_an_image_without_tfxgate_is_refused_unless_named_explicitly(tmp_path):
     assert spec["deploymentSpec"]["executors"]["Trainer_executor"]["container"]["image"] == (
         "gcr.io/tfx-oss-public/tfx:1.16.0"
     )
+
+
+def test_transform_is_a_task_with_its_resources_and_module_wheel(compiled):
+    """configs/taxi_transform.yaml: a Transform task feeding the Trainer; the others have none."""
+    config, spec_yaml, _ = compiled
+    spec = next(yaml.safe_load_all(spec_yaml.read_text()))
+    tasks = spec["root"]["dag"]["tasks"]
+    if not config.stages.transform.enabled:
+        assert "Transform" not in tasks
+        return
+    assert "Transform" in tasks["Trainer"]["dependentTasks"]
+    assert "Validate" in tasks["Transform"]["dependentTasks"]
+    container = spec["deploymentSpec"]["executors"]["Transform_executor"]["container"]
+    expected = config.kubeflow.resources_for("Transform")
+    assert container["resources"]["cpuRequest"] == expected.cpu == 2
+    assert container["resources"]["resourceMemoryRequest"] == expected.memory
+    assert f"preprocessing@{config.kubeflow.pipeline_root}/_wheels/tfx_user_code_Transform" in spec_yaml.read_text()

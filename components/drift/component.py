@@ -3,7 +3,8 @@
     examples (this span) ───────────────┐
     previous span (MLMD) ───────────────┤
     span of the pushed model (MLMD) ────┼─> DataDrift ─> drift_report (JSON + HTML), drift_blessing
-    schema ─────────────────────────────┘
+    schema ─────────────────────────────┤
+    transform graph (optional) ─────────┘  skew also on the transformed features
 
 `PreviousSpanStrategy` finds, through ML Metadata, the Examples of the latest
 span before this one (the `span` property any ExampleGen sets); never another
@@ -112,8 +113,12 @@ def DataDrift(
     config_json: tfx.dsl.components.Parameter[str],
     baseline_examples: tfx.dsl.components.InputArtifact[standard_artifacts.Examples] = None,
     pushed_examples: tfx.dsl.components.InputArtifact[standard_artifacts.Examples] = None,
+    transform_graph: tfx.dsl.components.InputArtifact[standard_artifacts.TransformGraph] = None,
 ) -> None:
-    """Drift (this span vs the previous one and vs the pushed model's) and skew (vs serving data), gated by policy."""
+    """Drift (this span vs the previous one and vs the pushed model's) and skew (vs serving data), gated by policy.
+
+    With a transform graph (stages.transform), skew is measured on the raw and on the transformed features.
+    """
     from tfx.utils import io_utils
 
     from tfxgate.artifacts.schema import read_schema
@@ -132,6 +137,7 @@ def DataDrift(
         schema=schema_proto,
         settings=settings,
         output_dir=drift_report.uri,
+        transform_graph_uri=transform_graph.uri if transform_graph is not None else None,
     )
     drift_report.set_string_custom_property("drifted_features", ",".join(name for r in reports for name in r.flagged))
     drift_blessing.set_int_custom_property("blessed", int(blessed or settings.policy != "block"))

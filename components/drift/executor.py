@@ -19,7 +19,7 @@ from typing import Optional
 
 from tfxgate.artifacts import drift_report
 from tfxgate.artifacts.examples import check_fits, read_split
-from tfxgate.components.drift import report_payload
+from tfxgate.components.drift import report_payload, transformed
 from tfxgate.drift import columns, tables
 from tfxgate.drift.check import DEFAULT_SIGNIFICANCE, DriftReport, Thresholds, compare_tables
 from tfxgate.reporting import drift_html
@@ -99,6 +99,7 @@ def run(
     schema,
     settings: Settings,
     output_dir: str,
+    transform_graph_uri: Optional[str] = None,
 ) -> tuple[list[DriftReport], bool]:
     """Runs the drift and skew checks; returns the reports and whether the data is blessed.
 
@@ -106,6 +107,8 @@ def run(
       baselines: comparison kind (`DRIFT`: the previous span, `PUSHED_DRIFT`: the
         span the pushed model was trained on) -> (examples uri, display name);
         a kind without a baseline (first run, nothing pushed yet) is skipped.
+      transform_graph_uri: Transform's graph (stages.transform): skew is then also
+        measured on the transformed features (kind `skew_transformed`).
 
     Raises:
       ValueError: a per-feature threshold names a feature this span does not have.
@@ -163,8 +166,51 @@ def run(
             )
         )
         pairs["skew"] = (current, serving)
+        if transform_graph_uri:
+            reports.append(
+                transformed_skew(
+                    transform_graph_uri,
+                    examples_uri=examples_uri,
+                    serving_table=serving_table,
+                    thresholds=thresholds_for(settings, None, kind="skew"),
+                    significance=settings.significance,
+                    names=(examples_name, settings.serving),
+                    pairs=pairs,
+                )
+            )
     write_report(reports, pairs, output_dir=output_dir, policy=settings.policy)
     return reports, not any(r.flagged for r in reports)
+
+
+def transformed_skew(
+    transform_graph_uri: str,
+    *,
+    examples_uri: str,
+    serving_table,
+    thresholds: Thresholds,
+    significance: float,
+    names: tuple[str, str],
+    pairs: dict,
+) -> DriftReport:
+    """Skew of the transformed features: the transform graph applied to this span's training split and
+    to the serving sample (components/drift/transformed.py); adds the compared columns to `pairs`."""
+    view = transformed.TransformedView(transform_graph_uri)
+    base, base_categorical = view.columns(transformed.read_records(examples_uri, SPLIT))
+    records = transformed.table_records(serving_table, view.raw_spec)
+    serving, serving_categorical = view.columns(records, present=set(serving_table.column_names))
+    base, serving = columns.Span(base), columns.Span(serving)
+    pairs[transformed.SKEW_TRANSFORMED] = (base, serving)
+    return compare_tables(
+        base,
+        serving,
+        categorical=serving_categorical,
+        baseline_categorical=base_categorical,
+        thresholds=thresholds,
+        significance=significance,
+        kind=transformed.SKEW_TRANSFORMED,
+        baseline_name=f"{names[0]}, transformed",
+        current_name=f"{names[1]}, transformed",
+    )
 
 
 def check_threshold_features(features: dict, *, present: set[str], examples_name: str) -> None:

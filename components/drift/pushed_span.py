@@ -2,6 +2,7 @@
 
     PushedModel (pushed=1, newest) <- OUTPUT of the push execution
       <- INPUT Model <- OUTPUT of the Trainer execution <- INPUT Examples
+      (<- Transform: the examples it read, when the Trainer read transformed ones)
 
 The push execution is whichever recorded the PushedModel as its output: the
 stock Pusher, tfxgate's GovernedPush, or a `tfxgate.Push` recorded outside a
@@ -38,8 +39,11 @@ def latest_pushed_model_id(store) -> Optional[int]:
 
 
 def trained_on_examples_id(store, model_id: int) -> Optional[int]:
-    """The Examples artifact the Trainer execution that produced `model_id` read."""
-    examples = _inputs_of_producer(Graph(store), model_id, type_name="Examples")
+    """The Examples artifact the Trainer execution that produced `model_id` read (the raw examples
+    behind transformed ones: drift compares raw spans)."""
+    graph = Graph(store)
+    producers = graph.producers(model_id)
+    examples = {a.id for _, a in graph.raw_examples(producers[0])} if producers else set()
     return max(examples) if examples else None
 
 

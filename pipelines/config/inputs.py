@@ -33,6 +33,7 @@ __all__ = [
     "InputProblem",
     "data_files",
     "data_problems",
+    "entry_point_problem",
     "header",
     "is_remote",
     "required_columns",
@@ -54,6 +55,15 @@ def trainer_problem(module_file: Path) -> Optional[str]:
     >>> trainer_problem(Path("trainers/taxi/trainer.py")) is None
     True
     """
+    return entry_point_problem(module_file, name="run_fn", caller="TFX's Trainer calls run_fn(fn_args)")
+
+
+def entry_point_problem(module_file: Path, *, name: str, caller: str) -> Optional[str]:
+    """Why `module_file` does not define the top-level function `name` taking an argument, or None.
+
+    Read with `ast`, nothing imported. `caller` says who calls it how, for the message
+    (e.g. "TFX's Transform calls preprocessing_fn(inputs)").
+    """
     raw = Path(module_file).read_bytes()
     try:
         tree = ast.parse(raw, filename=str(module_file))
@@ -62,19 +72,19 @@ def trainer_problem(module_file: Path) -> Optional[str]:
     except ValueError as err:  # NUL bytes, bad encoding
         return f"{module_file}: not a Python source file ({err})"
     for node in tree.body:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == "run_fn":
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name:
             params = node.args.posonlyargs + node.args.args
             if not params and node.args.vararg is None:
-                return f"{module_file}: line {node.lineno}: run_fn takes no argument; TFX calls run_fn(fn_args)"
+                return f"{module_file}: line {node.lineno}: {name} takes no argument; {caller}"
             return None
         if isinstance(node, ast.Assign | ast.AnnAssign):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            if any(isinstance(t, ast.Name) and t.id == "run_fn" for t in targets):
+            if any(isinstance(t, ast.Name) and t.id == name for t in targets):
                 return None
         if isinstance(node, ast.Import | ast.ImportFrom):
-            if any((alias.asname or alias.name) == "run_fn" for alias in node.names):
+            if any((alias.asname or alias.name) == name for alias in node.names):
                 return None
-    return f"{module_file} defines no top-level run_fn (TFX's Trainer calls run_fn(fn_args))"
+    return f"{module_file} defines no top-level {name} ({caller})"
 
 
 def required_columns(schema: schema_pb2.Schema, *, environment: Optional[str]) -> set[str]:

@@ -55,6 +55,7 @@ from tfxgate.pipelines.config.inputs import (
 )
 from tfxgate.pipelines.config.source import ConfigError, YamlSource, apply_overrides, empty_values, place
 from tfxgate.pipelines.config.trainer import Accelerator, Strategy, distribution_config
+from tfxgate.pipelines.config.transform import TransformStage
 from tfxgate.pipelines.kubeflow.settings import KubeflowSection, resource_problems
 from tfxgate.pipelines.stage_ids import container_stages
 from tfxgate.settings import ExistingFile, OutputDir, Section, resolve_path
@@ -282,6 +283,7 @@ class TrainerStage(_Model):
 
 class Stages(_Model):
     validation: ValidationStage = ValidationStage()
+    transform: TransformStage = TransformStage()
     trainer: TrainerStage
     evaluation: EvaluationStage = EvaluationStage()
     drift: DriftStage = DriftStage()
@@ -452,6 +454,8 @@ def _cross_checks(config: PipelineConfig) -> list[tuple[list[str], str]]:
         why = filesystem.check_uri(key, str(value))
         if why:
             problems.append((key.split("."), why))
+    if config.stages.transform.enabled:
+        problems += config.stages.transform.split_problems(set(config.data.splits))
     why = trainer_problem(config.stages.trainer.module_file)
     if why:
         problems.append((["stages", "trainer", "module_file"], why))

@@ -2,7 +2,8 @@
 
 `collect(store, model_artifact_id=...)` walks the MLMD graph from a Model
 artifact: back to the execution that trained it and the Examples and Schema it
-read; from the Examples to the statistics, anomalies and drift report computed
+read (through Transform, whose graph and statistics it records, to the
+examples Transform read); from the Examples to the statistics, anomalies and drift report computed
 on them; forward from the Model to its evaluation, blessing, pushes and the
 governance decisions (approval, rejection, push, rollback: the `tfxgate.*`
 executions tfxgate/mlmd/audit.py records) and the monitoring of its serving
@@ -31,6 +32,7 @@ from ml_metadata.proto import metadata_store_pb2
 from tfxgate.artifacts import anomalies as anomaly_files
 from tfxgate.artifacts import blessing as blessings
 from tfxgate.artifacts import drift_report, examples, pushed, schema, statistics
+from tfxgate.artifacts import transform as transform_files
 from tfxgate.artifacts.anomalies import Anomalies
 from tfxgate.artifacts.drift_report import Drift
 from tfxgate.artifacts.evaluation import Evaluation, evaluation_of
@@ -38,11 +40,12 @@ from tfxgate.artifacts.examples import Examples
 from tfxgate.artifacts.pushed import Push
 from tfxgate.artifacts.schema import Schema
 from tfxgate.artifacts.statistics import Statistics
+from tfxgate.artifacts.transform import Transform
 from tfxgate.mlmd import audit
 from tfxgate.mlmd import monitoring as monitor_records
 from tfxgate.mlmd.graph import Graph, iso_time, value
 
-__all__ = ["Evidence", "EvidenceError", "TrainerRun", "collect"]
+__all__ = ["Evidence", "EvidenceError", "TrainerRun", "collect", "transform_evidence"]
 
 
 class EvidenceError(LookupError):
@@ -72,6 +75,7 @@ class Evidence:
     trainer: Optional[TrainerRun] = None
     examples: Optional[Examples] = None
     schema: Optional[Schema] = None
+    transform: Optional[Transform] = None  # stages.transform: the graph the model was trained (and serves) with
     statistics: Optional[Statistics] = None
     anomalies: Optional[Anomalies] = None
     drift: Optional[Drift] = None
@@ -132,8 +136,12 @@ def collect(store: mlmd.MetadataStore, *, model_artifact_id: int) -> Evidence:
         evidence.trainer = _trainer_run(graph, trainer)
         evidence.pipeline = evidence.trainer.pipeline
         evidence.run_id = evidence.trainer.run_id
-        examples = _prefer(graph, [a for _, a in graph.inputs(trainer, type_name="Examples")], runs)
+        # Behind transformed examples, the examples Transform read: the data evidence is about them.
+        examples = _prefer(graph, [a for _, a in graph.raw_examples(trainer)], runs)
         schema_artifact = _prefer(graph, [a for _, a in graph.inputs(trainer, type_name="Schema")], runs)
+        graph_artifact = _prefer(graph, [a for _, a in graph.inputs(trainer, type_name="TransformGraph")], runs)
+        if graph_artifact is not None:
+            evidence.transform = transform_evidence(graph, graph_artifact, runs=runs)
         if examples is not None:
             _data_evidence(graph, evidence, examples, runs)
         if schema_artifact is not None:
@@ -162,6 +170,22 @@ def _trainer_run(graph: Graph, execution) -> TrainerRun:
     )
 
 
+def transform_evidence(graph: Graph, graph_artifact, *, runs: list[set[int]]) -> Transform:
+    """TransformGraph -> the Transform execution (its module file) and its pre/post-transform statistics."""
+    producer = graph.producers(graph_artifact.id)[:1]
+    module = (value(producer[0], "module_file") or value(producer[0], "module_path")) if producer else None
+    found = transform_files.read_graph(
+        graph_artifact, execution_id=producer[0].id if producer else None, module_file=module
+    )
+    for side in ("pre_transform", "post_transform"):
+        key = f"{side}_stats"
+        stats = [a for link, a in graph.linked(e.id for e in producer) if link.is_output and link.key == key]
+        chosen = _prefer(graph, stats, runs)
+        if chosen is not None:
+            setattr(found, side, transform_files.read_statistics(chosen))
+    return found
+
+
 def _data_evidence(graph: Graph, evidence: Evidence, examples_artifact, runs: list[set[int]]) -> None:
     """Examples -> quarantine (its sibling), statistics, anomalies, drift report and blessing."""
     ingest = graph.producers(examples_artifact.id)
@@ -169,6 +193,8 @@ def _data_evidence(graph: Graph, evidence: Evidence, examples_artifact, runs: li
     evidence.examples = examples.read(examples_artifact, quarantine_uri=quarantine.uri if quarantine else None)
     # The drift stage of a *later* span reads these examples as `baseline_examples`: not ours.
     readers = graph.consumers(examples_artifact.id, keys={"examples"})
+    # Transform reads them too; its statistics and anomalies are of its own (evidence.transform).
+    readers = [e for e in readers if not graph.outputs([e], type_name="TransformGraph")]
     stats = _prefer(graph, graph.outputs(readers, type_name="ExampleStatistics"), runs)
     if stats is not None:
         evidence.statistics = statistics.read(stats)

@@ -107,6 +107,18 @@ class Graph:
             if link.artifact_id in by_id and self.type_of(by_id[link.artifact_id]) == type_name
         ]
 
+    def raw_examples(self, execution: metadata_store_pb2.Execution) -> list[tuple[str, Any]]:
+        """(input key, Examples) the execution read, seen through Transform: transformed examples
+        (a producer that also wrote a TransformGraph) stand for the examples that Transform read."""
+        found = []
+        for key, artifact in self.inputs(execution, type_name="Examples"):
+            producer = self.producers(artifact.id)[:1]
+            if producer and self.outputs(producer, type_name="TransformGraph"):
+                found += [(key, a) for k, a in self.inputs(producer[0], type_name="Examples") if k == "examples"]
+            else:
+                found.append((key, artifact))
+        return found
+
     def contexts_of(self, execution_id: int, *, type_name: str) -> list[metadata_store_pb2.Context]:
         try:
             found = self.store.get_contexts_by_execution(execution_id)

@@ -5,7 +5,7 @@ stock Pusher and the governed push both set it), steps to the Model that was
 pushed, collects its evidence with the walker (tfxgate/lineage/evidence.py)
 and draws it:
 
-    model -> trainer run -> examples (span, fingerprints), schema, statistics,
+    model -> trainer run -> examples (span, fingerprints), schema, transform graph, statistics,
     anomalies, drift, evaluation (gates per slice), decisions (who, when, why),
     monitoring (each `tfxgate monitor` of its serving logs: verdict, breaches, actions)
 """
@@ -132,6 +132,8 @@ def tree(evidence: Evidence, *, version: Optional[str] = None) -> Node:
     if evidence.schema is not None:
         count = evidence.schema.feature_count
         run.children.append(Node(f"schema {evidence.schema.artifact_id}: {count} features  {evidence.schema.uri}", []))
+    if evidence.transform is not None:
+        run.children.append(_transform_node(evidence.transform))
     if evidence.statistics is not None:
         splits = ", ".join(f"{s} {v['examples']} examples" for s, v in evidence.statistics.splits.items())
         run.children.append(Node(f"statistics {evidence.statistics.artifact_id}: {splits or 'files not found'}", []))
@@ -149,6 +151,17 @@ def tree(evidence: Evidence, *, version: Optional[str] = None) -> Node:
     if evidence.monitoring:
         root.children.append(Node("monitoring:", [_monitoring_node(m) for m in evidence.monitoring]))
     return root
+
+
+def _transform_node(transform) -> Node:
+    children = [Node(f"module {transform.module_file}", [])] if transform.module_file else []
+    for side in (transform.pre_transform, transform.post_transform):
+        if side is not None:
+            name = "pre-transform" if side is transform.pre_transform else "post-transform"
+            rows = "files not found" if side.examples is None else f"{side.examples} examples"
+            children.append(Node(f"{name} statistics {side.artifact_id}: {rows}, {len(side.features)} features", []))
+    features = ", ".join(transform.transformed_features) or "schema not found"
+    return Node(f"transform graph {transform.graph_id}: {features}  {transform.graph_uri}", children)
 
 
 def _monitoring_node(record) -> Node:

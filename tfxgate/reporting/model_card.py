@@ -19,7 +19,7 @@ from typing import Optional, Union
 from tfxgate import storage
 from tfxgate.lineage.evidence import Evidence
 from tfxgate.mlmd import audit
-from tfxgate.reporting import text
+from tfxgate.reporting import text, transform_facts
 from tfxgate.reporting.document import Bullets, Document, Paragraph, Section, Table, to_html, to_markdown
 from tfxgate.reporting.model_card_settings import ModelCardInfo
 
@@ -61,6 +61,7 @@ def card(evidence: Evidence, info: ModelCardInfo) -> Document:
             Section("Owners", [Bullets(info.owners) if info.owners else Paragraph("Not stated.")]),
             _data(evidence),
             _schema(evidence),
+            _transform(evidence),
             _drift(evidence),
             _evaluation(evidence),
             _baseline(evidence),
@@ -126,6 +127,17 @@ def _schema(evidence: Evidence) -> Section:
         if anomalies.anomalies:
             rows = [[a["split"], a["feature"], a["description"]] for a in anomalies.anomalies]
             section.blocks.append(Table(["split", "feature", "anomaly"], rows))
+    return section
+
+
+def _transform(evidence: Evidence) -> Section:
+    if evidence.transform is None:
+        return Section("Feature transform", [Paragraph("No Transform stage: the trainer module reads raw features.")])
+    section = Section("Feature transform", [Paragraph(transform_facts.headline(evidence.transform))])
+    section.blocks.append(Paragraph("The pushed model applies this graph to raw tf.Examples (training = serving)."))
+    for title, examples, rows in transform_facts.sides(evidence.transform):
+        section.blocks.append(Paragraph(f"{title.capitalize()}: {examples} examples."))
+        section.blocks.append(Table(transform_facts.STATISTICS_HEADER, rows))
     return section
 
 

@@ -22,6 +22,7 @@ from typing import Optional
 import ml_metadata as mlmd
 
 from tfxgate.artifacts import anomalies, blessing, drift_report, evaluation, examples, pushed, statistics
+from tfxgate.lineage.evidence import transform_evidence
 from tfxgate.mlmd import audit
 from tfxgate.mlmd.graph import Graph
 from tfxgate.mlmd.store import EXECUTION_STATES
@@ -46,6 +47,7 @@ class RunReport:
     seconds: float  # the run's own: first stage start -> last stage end (decisions made later do not count)
     stages: list[dict] = field(default_factory=list)
     data: Optional[dict] = None
+    transform: Optional[dict] = None  # stages.transform: graph, module, pre/post-transform statistics
     anomalies: Optional[dict] = None
     drift: Optional[dict] = None
     evaluation: Optional[dict] = None
@@ -110,8 +112,11 @@ def from_executions(store: mlmd.MetadataStore, executions, *, pipeline: str, run
         blocked_by=judged.blocked_by,
         never_ran=summary.never_ran(judged) if judged.status == "INCOMPLETE" else [],
     )
-    outputs = graph.outputs_by_type(e.id for e in executions)
+    # Transform writes Examples, statistics and anomalies of its own: they are the transform's, not the data's.
+    transforms = [e for e in executions if graph.outputs([e], type_name="TransformGraph")]
+    outputs = graph.outputs_by_type(e.id for e in executions if e not in transforms)
     report.data = _data(outputs)
+    report.transform = _transform(graph, transforms)
     report.anomalies = _anomalies(outputs) or _stopped_anomalies(judged)
     report.drift = _drift(outputs) or _stopped_drift(judged)
     report.evaluation = _evaluation(outputs)
@@ -287,6 +292,14 @@ def _data(outputs: dict) -> Optional[dict]:
         for split, counts in statistics.split_statistics(artifact.uri).items():
             data["splits"].setdefault(split, {}).update(counts)
     return data
+
+
+def _transform(graph: Graph, transforms: list) -> Optional[dict]:
+    """The run's Transform (the newest, if several): what tfxgate/lineage/evidence.py records of it."""
+    found = graph.outputs(transforms[-1:], type_name="TransformGraph")
+    if not found:
+        return None
+    return asdict(transform_evidence(graph, found[-1], runs=[graph.run_ids(transforms[-1:])]))
 
 
 def _anomalies(outputs: dict) -> Optional[dict]:

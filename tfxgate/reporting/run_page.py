@@ -11,12 +11,23 @@ from __future__ import annotations
 import html
 from typing import Optional
 
-from tfxgate.reporting import drift_html, slice_html
+from tfxgate.reporting import drift_html, slice_html, transform_facts
 from tfxgate.reporting.charts import timeline_svg
 from tfxgate.reporting.run_facts import RunReport
 
 NOT_RECORDED = "<p class='missing'>not recorded</p>"
-SECTIONS = ("Stages", "Data", "Anomalies", "Drift", "Slice evaluation", "Gates", "Decisions", "Pushes", "Lineage")
+SECTIONS = (
+    "Stages",
+    "Data",
+    "Transform",
+    "Anomalies",
+    "Drift",
+    "Slice evaluation",
+    "Gates",
+    "Decisions",
+    "Pushes",
+    "Lineage",
+)
 _OLD_NAMES = {"Approval": "Decisions", "Push": "Pushes"}  # the sections' names before they listed every one
 
 
@@ -44,6 +55,7 @@ def section(report: RunReport, name: str, *, chart_metric: str = "binary_accurac
     body = {
         "Stages": lambda: _stages(report),
         "Data": lambda: _data(report.data),
+        "Transform": lambda: _transform(report.transform),
         "Anomalies": lambda: _anomalies(report.anomalies),
         "Drift": lambda: _drift(report.drift),
         "Slice evaluation": lambda: _evaluation(report.evaluation, chart_metric=chart_metric, minimum=minimum),
@@ -164,6 +176,16 @@ def _data(data: Optional[dict]) -> str:
         parts.append("<p>first quarantined rows:</p>" + _table(["file", "row", "column", "reason"], bad))
     if data["quarantine"]:
         parts.append(f"<p>quarantine: <code>{_e(data['quarantine'])}</code></p>")
+    return "".join(parts)
+
+
+def _transform(transform: Optional[dict]) -> str:
+    if transform is None:
+        return "<p class='missing'>no Transform stage in this run</p>"
+    parts = [f"<p>{_e(transform_facts.headline(transform))}</p>"]
+    for title, examples, rows in transform_facts.sides(transform):
+        parts.append(f"<p>{_e(title)}: {_e(examples)} examples</p>")
+        parts.append(_table(transform_facts.STATISTICS_HEADER, [[_e(cell) for cell in row] for row in rows]))
     return "".join(parts)
 
 
