@@ -48,6 +48,8 @@ def ingest(config: PipelineConfig):
         engine=data.engine,
         null_values=data.null_values,
         split_key=data.split_key,
+        block_bytes=data.block_bytes,
+        # The Arrow copy stays: Validate, always in the pipeline, reads it (as DataDrift does).
     )
 
 
@@ -64,6 +66,8 @@ def validate(config: PipelineConfig, examples, schema_channel=None):
     settings = stage.settings()
     if not stage.enabled:
         settings.update(default="ignore", anomalies={}, features={})
+    if config.runner.max_in_memory_bytes is not None:  # unset stays out, so existing cache keys hold
+        settings["max_in_memory_bytes"] = config.runner.max_in_memory_bytes
     return Validate(examples=examples, schema=schema_channel, config_json=json.dumps(settings, sort_keys=True))
 
 
@@ -84,6 +88,7 @@ def drift(config: PipelineConfig, examples, schema_channel, *, target: str = "lo
         serving=stage.serving,
         significance=stage.significance,
         null_values=list(config.data.null_values),
+        max_in_memory_bytes=config.runner.max_in_memory_bytes,
     )
     config_json = json.dumps(dataclasses.asdict(settings), sort_keys=True)
     if target == "local":

@@ -156,6 +156,12 @@ class DataSection(_Model):
     max_bad_rows: Union[int, float] = Field(
         default=0, description="Bad rows tolerated (quarantined): a count, or a fraction (0.01) of the rows read."
     )
+    block_bytes: Optional[int] = Field(
+        default=None,
+        ge=1,
+        description="The in-process engine reads and converts a CSV this many bytes at a time (memory holds a "
+        "block or two, never the span). Default: 16 MiB.",
+    )
 
     @field_validator("max_bad_rows")
     @classmethod
@@ -310,6 +316,13 @@ class Stages(_Model):
 class RunnerSection(_Model):
     kind: Literal["local"] = "local"
     beam: BeamSection = BeamSection()
+    max_in_memory_bytes: Optional[int] = Field(
+        default=None,
+        ge=1,
+        description="The largest split (bytes as Arrow columns) a stage loads whole into memory: above it "
+        "Validate hands its statistics over to TFDV on Beam and DataDrift refuses, naming this key, instead "
+        "of swapping. Default: 2 GiB.",
+    )
 
 
 class PipelineConfig(_Model):
