@@ -54,6 +54,7 @@ def _pipeline(side: str, data: Path, root: Path, *, statistics=False, workers=No
             splits=SPLITS,
             schema_text=schema.read_text() if schema else None,
             engine="beam" if workers else "auto",  # the Beam engine is what the workers scale
+            arrow_copy=False,  # nothing here reads it (StatisticsGen reads the TFRecords)
         )
     else:
         node = stock_example_gen(data)

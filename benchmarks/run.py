@@ -29,6 +29,7 @@ from benchmarks import (
     startup,
     tables,
     taxi_pipeline,
+    trainer_overhead,
     validate_drift_1m,
 )
 from benchmarks.process import REPO, SideFailed
@@ -41,6 +42,7 @@ BENCHMARKS = {
     beam_workers.NAME: beam_workers.run,
     ingest_stats_workers.NAME: ingest_stats_workers.run,
     validate_drift_1m.NAME: validate_drift_1m.run,
+    trainer_overhead.NAME: trainer_overhead.run,
 }
 
 

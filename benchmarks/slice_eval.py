@@ -1,14 +1,16 @@
-"""Benchmark: SliceEval vs the stock TFX Evaluator on the same examples, model and slices.
+"""Benchmark: SliceEval (fast and beam engines) vs the stock TFX Evaluator on the same examples, model and slices.
 
     python -m benchmarks.slice_eval [--rows 200000] [--repeat 3] [--workdir DIR]
 
 One tfxgate pipeline run (train steps kept small) produces the examples and the
 model; then, in this one process, the stock Evaluator's executor and SliceEval's
-executor each evaluate that model on that eval split with the equivalent config
-(same slices — features and crosses, 20+ slices — same metrics, same Beam args),
-timed the same way, `--repeat` times each, alternating (the first executor in
-the process also pays TFMA's one-off warm-up; the median leaves it out). Prints
-each side's median, min and max and the ratio of the medians, and writes
+executor with each engine (`fast`: in process; `beam`: TFMA on Beam) evaluate
+that model on that eval split with the equivalent config (same slices — features
+and crosses, 20+ slices — same metrics, same Beam args), timed the same way,
+`--repeat` times each, interleaved (the first executor in the process also pays
+TFMA's one-off warm-up; the median leaves it out). Checks that both engines
+reported the same metrics (within 1e-6) and the same blessing. Prints each
+side's median, min and max and the ratio of the medians, and writes
 `benchmarks/results/slice_eval.json` for `benchmarks/tables.py`.
 """
 
@@ -65,6 +67,24 @@ def _timed(label: str, fn) -> float:
     return seconds
 
 
+def _parity(fast_dir: Path, beam_dir: Path) -> str:
+    """Whether both engines reported the same metrics (within 1e-6) and the same blessing, in words."""
+    import math
+
+    def values(folder: Path) -> dict:
+        data = json.loads((folder / "evaluation/report.json").read_text())
+        cells = {(r["slice"], m): v["value"] for r in data["slices"] for m, v in r["metrics"].items()}
+        return {"blessed": data["blessed"], "cells": cells}
+
+    fast, beam = values(fast_dir), values(beam_dir)
+    worst = max(
+        (abs(a - b) for k, a in fast["cells"].items() if (b := beam["cells"].get(k)) is not None and a is not None),
+        default=math.nan,
+    )
+    same = fast["blessed"] == beam["blessed"] and set(fast["cells"]) == set(beam["cells"]) and worst <= 1e-6
+    return f"engines at parity: {same} (largest difference {worst:.1e}, {len(fast['cells'])} slice x metric cells)"
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.slice_eval")
     parser.add_argument("--rows", type=int, default=200_000)
@@ -102,12 +122,12 @@ def main(argv=None) -> int:
         evaluation.uri, blessing.uri = str(workdir / name / "evaluation"), str(workdir / name / "blessing")
         return {"evaluation": [evaluation], "blessing": [blessing]}
 
-    def ours_once(name: str) -> None:
+    def ours_once(name: str, engine: str) -> None:
         ours_executor.Executor(context).Do(
             {"examples": [examples], "model": [model]},
             outputs(name, SliceEvaluation),
             {
-                "settings": config.stages.evaluation.model_dump_json(),
+                "settings": config.stages.evaluation.model_copy(update={"engine": engine}).model_dump_json(),
                 "label": config.data.label,
                 "example_split": "eval",
             },
@@ -123,12 +143,14 @@ def main(argv=None) -> int:
             },
         )
 
-    ours, stock = [], []
+    fast, beam_engine, stock = [], [], []
     for repeat in range(args.repeat):
-        ours.append(_timed(f"tfxgate SliceEval #{repeat}", functools.partial(ours_once, f"ours-{repeat}")))
+        fast.append(_timed(f"SliceEval fast #{repeat}", functools.partial(ours_once, f"fast-{repeat}", "fast")))
         stock.append(_timed(f"stock Evaluator #{repeat}", functools.partial(stock_once, f"stock-{repeat}")))
-    report = json.loads((workdir / "ours-0/evaluation/report.json").read_text())
-    print(f"  slices: {len(report['slices'])} (SliceEval), rows: {args.rows}")
+        beam_engine.append(_timed(f"SliceEval beam #{repeat}", functools.partial(ours_once, f"beam-{repeat}", "beam")))
+    report = json.loads((workdir / "fast-0/evaluation/report.json").read_text())
+    parity = _parity(workdir / "fast-0", workdir / "beam-0")
+    print(f"  slices: {len(report['slices'])} (SliceEval), rows: {args.rows}; {parity}")
     from benchmarks.run import machine
     from benchmarks.tables import render
 
@@ -139,13 +161,20 @@ def main(argv=None) -> int:
         "repeats": args.repeat,
         "comparisons": [
             comparison(
-                "evaluation s (executor in process)",
-                ours=ours,
+                "evaluation s, fast engine (default)",
+                ours=fast,
                 stock=stock,
-                ours_label="SliceEval",
+                ours_label="SliceEval fast",
                 stock_label="Evaluator",
-                note=f"{len(report['slices'])} slices, evaluated on the eval split",
-            )
+                note=f"{len(report['slices'])} slices, evaluated on the eval split; {parity}",
+            ),
+            comparison(
+                "evaluation s, beam engine (TFMA on Beam)",
+                ours=beam_engine,
+                stock=stock,
+                ours_label="SliceEval beam",
+                stock_label="Evaluator",
+            ),
         ],
         "machine": machine(load_before=load_before, note=args.note),
     }

@@ -15,6 +15,7 @@ import json
 
 import tensorflow_model_analysis as tfma
 from tfx import v1 as tfx
+from tfx.dsl.components.base import executor_spec
 from tfx.types import standard_artifacts
 
 from tfxgate.components.drift import component as drift_component
@@ -26,7 +27,7 @@ from tfxgate.components.slice_eval.baseline import latest_pushed_model_resolver
 from tfxgate.components.slice_eval.component import SliceEval
 from tfxgate.components.slice_eval.tfma_config import eval_config as slice_eval_config
 from tfxgate.components.validate.component import Validate
-from tfxgate.pipelines import stage_ids
+from tfxgate.pipelines import stage_ids, trainer_cluster
 from tfxgate.pipelines.config.root import PipelineConfig
 from tfxgate.pipelines.kubeflow.resolvers import query_resolver
 
@@ -47,6 +48,8 @@ def ingest(config: PipelineConfig):
         engine=data.engine,
         null_values=data.null_values,
         split_key=data.split_key,
+        block_bytes=data.block_bytes,
+        # The Arrow copy stays: Validate, always in the pipeline, reads it (as DataDrift does).
     )
 
 
@@ -63,6 +66,8 @@ def validate(config: PipelineConfig, examples, schema_channel=None):
     settings = stage.settings()
     if not stage.enabled:
         settings.update(default="ignore", anomalies={}, features={})
+    if config.runner.max_in_memory_bytes is not None:  # unset stays out, so existing cache keys hold
+        settings["max_in_memory_bytes"] = config.runner.max_in_memory_bytes
     return Validate(examples=examples, schema=schema_channel, config_json=json.dumps(settings, sort_keys=True))
 
 
@@ -83,6 +88,7 @@ def drift(config: PipelineConfig, examples, schema_channel, *, target: str = "lo
         serving=stage.serving,
         significance=stage.significance,
         null_values=list(config.data.null_values),
+        max_in_memory_bytes=config.runner.max_in_memory_bytes,
     )
     config_json = json.dumps(dataclasses.asdict(settings), sort_keys=True)
     if target == "local":
@@ -122,7 +128,12 @@ def trainer(config: PipelineConfig, examples, schema_channel, *, transform_graph
     with `hyperparameters`, it trains with the Tuner's best (`fn_args.hyperparameters`).
     """
     stage = config.stages.trainer
+    # Only a multi-process config swaps the executor: a one-process Trainer stays stock TFX.
+    cluster = {}
+    if stage.local_workers > 1:
+        cluster["custom_executor_spec"] = executor_spec.ExecutorClassSpec(trainer_cluster.LoopbackClusterExecutor)
     return tfx.components.Trainer(
+        **cluster,
         module_file=str(stage.module_file),
         examples=examples,
         schema=schema_channel,

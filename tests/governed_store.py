@@ -238,7 +238,7 @@ def build(tmp: Path) -> GovernedStore:
         current_model_id=model.id,
         blessing_message="BLESSED, judged without a baseline",
     )
-    evaluation = rec.artifact("tfxgate.SliceEvaluation", art / "eval1")
+    evaluation = rec.artifact("ModelEvaluation", art / "eval1")
     _slice_report(art / "eval1", baseline=None)
     rec.execute(
         "SliceEval",
@@ -297,7 +297,7 @@ def build(tmp: Path) -> GovernedStore:
     blessing2 = rec.artifact(
         "ModelBlessing", art / "blessing2", blessed=1, current_model_id=model2.id, baseline_model=model.uri
     )
-    evaluation2 = rec.artifact("tfxgate.SliceEvaluation", art / "eval2")
+    evaluation2 = rec.artifact("ModelEvaluation", art / "eval2")
     _slice_report(art / "eval2", baseline=model.uri)
     rec.execute(
         "SliceEval",

@@ -98,3 +98,68 @@ def test_dataflow_needs_project_region_and_temp_location():
 def test_unknown_runner_is_rejected():
     message = beam_error("{runner: samza}")
     assert "runner.beam.runner" in message and "'samza'" in message
+
+
+def test_portable_keys_become_beam_flags():
+    section = beam(
+        "{runner: portable, job_endpoint: 'localhost:8099', environment_type: EXTERNAL,"
+        " environment_config: 'localhost:50000', sdk_worker_parallelism: 2, options: [--job_server_timeout=600]}"
+    )
+    assert section.pipeline_args() == [
+        "--runner=PortableRunner",
+        "--job_endpoint=localhost:8099",
+        "--environment_type=EXTERNAL",
+        "--environment_config=localhost:50000",
+        "--sdk_worker_parallelism=2",
+        "--job_server_timeout=600",
+    ]
+    from apache_beam.options.pipeline_options import PipelineOptions, PortableOptions
+
+    parsed = PipelineOptions(section.pipeline_args()).view_as(PortableOptions)
+    assert (parsed.job_endpoint, parsed.environment_type, parsed.environment_config) == (
+        "localhost:8099",
+        "EXTERNAL",
+        "localhost:50000",
+    )
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        (
+            "{runner: flink, options: [--parallelism=many]}",
+            "runner.beam.options[0]: Beam refuses --parallelism=many: argument --parallelism: invalid int value",
+        ),
+        (
+            "{runner: portable, job_endpoint: 'l:1', options: [--save_main_session, --job_server_timeout=soon]}",
+            "runner.beam.options[1]: Beam refuses --job_server_timeout=soon",
+        ),
+        ("{runner: portable, environment_type: DOCKER}", "runner.beam.job_endpoint: runner 'portable' needs a job"),
+        (
+            "{runner: portable, job_endpoint: 'l:1', environment_type: EXTERNAL}",
+            "runner.beam.environment_config: environment_type EXTERNAL needs the worker pool's host:port",
+        ),
+        (
+            "{runner: direct, job_endpoint: 'l:1', sdk_worker_parallelism: 2}",
+            "runner.beam.job_endpoint, runner.beam.sdk_worker_parallelism: only the portable runners",
+        ),
+        (
+            "{runner: portable, job_endpoint: 'l:1', options: ['--job_endpoint=other:2']}",
+            "--job_endpoint=other:2: set it once, with runner.beam.job_endpoint",
+        ),
+        ("{runner: portable, job_endpoint: 'l:1', environment_type: KUBERNETES}", "environment_type"),
+        ("{runner: spark, sdk_worker_parallelism: -1}", "sdk_worker_parallelism"),
+    ],
+)
+def test_portable_settings_beam_refuses_name_the_config_key(section, message):
+    assert message in beam_error(section)
+
+
+@pytest.mark.parametrize("name", ["taxi-dataflow", "taxi-flink", "taxi-spark"])
+def test_example_cluster_configs_pass_check(name):
+    from tests.conftest import REPO
+
+    config = load_config(REPO / "configs" / f"{name}.yaml")
+    args = config.runner.beam.pipeline_args()
+    assert args[0] in ("--runner=DataflowRunner", "--runner=PortableRunner")
+    assert str(config.data.path).startswith("gs://") and config.kubeflow.pipeline_root.startswith("gs://")

@@ -41,7 +41,8 @@ def test_good_model_is_blessed_with_a_report_of_every_slice(taxi_runs):
     assert {name for name, n in counts.items() if n < 100} == set(data["too_small_to_judge"])
     page = (report_dir / "report.html").read_text()
     assert "<svg" in page and "Slices, worst first" in page
-    assert (report_dir / "tfma").is_dir()  # TFMA's own output, loadable with tfma.load_eval_result
+    # TFMA's on-disk format at the artifact's root (tests/test_e2e_slice_eval_engines.py loads it with TFMA).
+    assert (report_dir / "eval_config.json").is_file() and list(report_dir.glob("metrics-*"))
     assert rerun["report"] == first["report"]  # the cached rerun reports the same evaluation
 
 

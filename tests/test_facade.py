@@ -41,7 +41,6 @@ def test_custom_artifact_types_resolve_by_their_type_name():
 
     from tfxgate.components.drift.component import DriftBlessing, DriftReport
     from tfxgate.components.ingest.component import Quarantine
-    from tfxgate.components.slice_eval.component import SliceEvaluation
 
-    for artifact_type in (Quarantine, SliceEvaluation, DriftReport, DriftBlessing):
+    for artifact_type in (Quarantine, DriftReport, DriftBlessing):
         assert import_utils.import_class_by_path(artifact_type.TYPE_NAME) is artifact_type

@@ -26,7 +26,7 @@ def recorded_facts(root: Path) -> dict:
     config = load_config(TAXI_CONFIG, overrides=[f"pipeline.root={root}"])
     store = open_store(config.metadata, root=root, read_only=True)
     [examples] = store.get_artifacts_by_type("Examples")
-    [evaluation] = store.get_artifacts_by_type("tfxgate.SliceEvaluation")
+    [evaluation] = store.get_artifacts_by_type("ModelEvaluation")
     slices = json.loads((Path(evaluation.uri) / "report.json").read_text())["slices"]
     [overall] = [s for s in slices if s["slice"] == "Overall"]
     return {

@@ -92,6 +92,10 @@ def test_gke_accelerator_labels_translate_to_vertex_names(label, expected):
             ["kubeflow.vertex.workers=2"],
             "kubeflow.vertex.workers: 2 machines need stages.trainer.strategy multi_worker_mirrored",
         ),
+        (
+            ["stages.trainer.strategy=multi_worker_mirrored", "stages.trainer.local_workers=2"],
+            "stages.trainer.local_workers: 2 loopback processes are for one machine",
+        ),
     ],
 )
 def test_hardware_vertex_cannot_provide_is_named(overrides, message):
@@ -106,20 +110,72 @@ def test_our_accelerator_names_are_vertex_ais():
     assert set(vertex.ACCELERATOR_TYPES) <= set(AcceleratorType.__members__)
 
 
-def test_tfx_vertex_client_turns_the_arguments_into_a_valid_custom_job():
-    """TFX's own VertexJobClient builds the CustomJob from our args; Vertex's proto accepts every field."""
+def _custom_job(custom_config):
+    """The CustomJob TFX's own VertexJobClient builds from our arguments, parsed by Vertex's proto-plus type."""
     from google.cloud.aiplatform_v1.types import CustomJob
     from tfx.extensions.google_cloud_ai_platform import training_clients
 
-    custom = vertex.training_custom_config(
-        config("stages.trainer.accelerator={type: nvidia-tesla-t4, count: 1}", "stages.trainer.strategy=mirrored")
-    )
-    args = dict(custom["ai_platform_training_args"])
+    args = dict(custom_config["ai_platform_training_args"])
     args.pop("project")  # TFX's runner pops it before building the job
     client = training_clients.VertexJobClient.__new__(training_clients.VertexJobClient)  # no cloud client needed
     job = client.create_training_job({}, {}, {}, "tfx.components.trainer.executor.GenericExecutor", args, None, None)
-    parsed = CustomJob(job)  # proto-plus refuses unknown field names and enum values
-    [pool] = parsed.job_spec.worker_pool_specs
+    return CustomJob(job)  # refuses unknown field names and enum values
+
+
+def test_gpu_chief_and_workers_become_valid_vertex_pools_each_running_the_trainer():
+    job = _custom_job(
+        vertex.training_custom_config(
+            config(
+                "stages.trainer.accelerator={type: nvidia-tesla-a100, count: 2}",
+                "stages.trainer.strategy=multi_worker_mirrored",
+                "kubeflow.vertex.workers=3",
+            )
+        )
+    )
+    chief, workers = job.job_spec.worker_pool_specs
+    assert (chief.replica_count, workers.replica_count) == (1, 2)
+    for pool in (chief, workers):
+        assert pool.machine_spec.machine_type == "a2-highgpu-2g"
+        assert pool.machine_spec.accelerator_type.name == "NVIDIA_TESLA_A100"
+        assert pool.machine_spec.accelerator_count == 2
+        assert "tfx.components.trainer.executor.GenericExecutor" in pool.container_spec.command
+
+
+def test_tpu_topology_becomes_a_valid_vertex_tpu_pool():
+    custom = vertex.training_custom_config(
+        config(
+            "stages.trainer.accelerator={type: tpu-v5-lite-podslice, count: 4, topology: 2x2}",
+            "stages.trainer.strategy=tpu",
+        )
+    )
+    [pool] = _custom_job(custom).job_spec.worker_pool_specs
+    assert pool.machine_spec.machine_type == "ct5lp-hightpu-4t"
+    assert pool.machine_spec.accelerator_type.name == "TPU_V5_LITEPOD"
+    assert (pool.machine_spec.accelerator_count, pool.machine_spec.tpu_topology) == (4, "2x2")
+    assert custom["distribution"]["strategy"] == "tpu"
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("stages.trainer.accelerator={type: nvidia-l4, topology: 2x2}", "topology '2x2' is for a TPU slice"),
+        ("stages.trainer.accelerator={type: tpu-v4-podslice, topology: big}", "stages.trainer.accelerator.topology"),
+    ],
+)
+def test_a_topology_off_a_tpu_or_malformed_names_the_key(override, message):
+    from tfxgate.pipelines.config.root import ConfigError
+
+    with pytest.raises(ConfigError) as err:
+        config(override)
+    assert message in str(err.value) and "stages.trainer.accelerator" in str(err.value)
+
+
+def test_tfx_vertex_client_turns_the_arguments_into_a_valid_custom_job():
+    """TFX's own VertexJobClient builds the CustomJob from our args; Vertex's proto accepts every field."""
+    custom = vertex.training_custom_config(
+        config("stages.trainer.accelerator={type: nvidia-tesla-t4, count: 1}", "stages.trainer.strategy=mirrored")
+    )
+    [pool] = _custom_job(custom).job_spec.worker_pool_specs
     assert pool.machine_spec.accelerator_type.name == "NVIDIA_TESLA_T4"
     assert pool.machine_spec.accelerator_count == 1
     assert pool.container_spec.image_uri == DEFAULT_IMAGE

@@ -9,7 +9,7 @@ Trainer need Keras 2 (`tf_keras`).
 The package is layered (see README "Architecture"; `lint-imports` holds it):
 `tfxgate.cli` -> `tfxgate.pipelines` -> `tfxgate.components` -> the core library
 (`tfxgate.monitoring`, `alerts`, `governance`, `reporting`, `lineage`, `artifacts`, `mlmd`, `drift`, `storage`,
-`settings`). This facade sits beside the layers and only re-exports.
+`training`, `settings`). This facade sits beside the layers and only re-exports.
 """
 
 import importlib

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from tfxgate.artifacts import drift_report
-from tfxgate.artifacts.examples import read_split
+from tfxgate.artifacts.examples import check_fits, read_split
 from tfxgate.components.drift import report_payload, transformed
 from tfxgate.drift import columns, tables
 from tfxgate.drift.check import DEFAULT_SIGNIFICANCE, DriftReport, Thresholds, compare_tables
@@ -44,6 +44,7 @@ class Settings:
     serving: Optional[str] = None
     significance: float = DEFAULT_SIGNIFICANCE
     null_values: Optional[list[str]] = None  # `data.null_values`, for the serving CSV
+    max_in_memory_bytes: Optional[int] = None  # `runner.max_in_memory_bytes`; None: the default bound
 
     @classmethod
     def from_json(cls, text: str) -> Settings:
@@ -77,6 +78,19 @@ def categorical_from_schema(schema, names: set[str]) -> set[str]:
     return {f.name for f in schema.feature if f.int_domain.is_categorical and f.name in names}
 
 
+def _read_bounded(examples_uri: str, settings: Settings):
+    """The split DataDrift compares, read whole; refused (SplitTooLarge, naming the key) above the memory bound."""
+    check_fits(
+        examples_uri,
+        SPLIT,
+        limit=settings.max_in_memory_bytes,
+        stage="DataDrift",
+        beyond="its exact measures (KS, Wasserstein, PSI) need every value of a feature in memory: raise the "
+        "bound where the machine has the memory, or disable stages.drift for spans this large",
+    )
+    return read_split(examples_uri, SPLIT)
+
+
 def run(
     *,
     examples_uri: str,
@@ -100,7 +114,7 @@ def run(
       ValueError: a per-feature threshold names a feature this span does not have.
       FileNotFoundError: the serving data source is gone.
     """
-    current, strings = tables.from_arrow(read_split(examples_uri, SPLIT))
+    current, strings = tables.from_arrow(_read_bounded(examples_uri, settings))
     check_threshold_features(settings.features, present=set(current), examples_name=examples_name)
     schema_categorical = categorical_from_schema(schema, set(current))
     categorical = strings | schema_categorical
@@ -116,7 +130,7 @@ def run(
             continue
         baseline_uri, baseline_name = baselines[kind]
         if baseline_uri not in spans:
-            table, base_strings = tables.from_arrow(read_split(baseline_uri, SPLIT))
+            table, base_strings = tables.from_arrow(_read_bounded(baseline_uri, settings))
             spans[baseline_uri] = (columns.Span(table), base_strings | schema_categorical)
         base, base_categorical = spans[baseline_uri]
         reports.append(

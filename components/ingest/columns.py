@@ -79,16 +79,21 @@ def _is_utf8(value: bytes) -> bool:
     return True
 
 
-def infer_kind(text: pa.Array) -> tuple[Optional[str], Optional[pa.Array]]:
+def infer_kind(text: pa.Array, *, at_least: Optional[str] = None) -> tuple[Optional[str], Optional[pa.Array]]:
     """CsvExampleGen's inference on one column of strings: (kind, parsed values or None).
 
     The kind is None when every cell is empty; the parsed values (int64/float64)
-    are handed to `convert` so a numeric column is cast only once.
+    are handed to `convert` so a numeric column is cast only once. `at_least`: a
+    kind other parts of the input already gave the column; narrower kinds are
+    not tried (the merged kind is the same), which saves the failing casts.
     """
     if text.null_count == len(text):
         return None, None
+    if at_least == BYTES:
+        return BYTES, None
     trimmed = None
-    for kind, target in ((INT, pa.int64()), (FLOAT, pa.float64())):
+    attempts = ((INT, pa.int64()), (FLOAT, pa.float64()))
+    for kind, target in attempts[1:] if at_least == FLOAT else attempts:
         for candidate in (text, trimmed):
             if candidate is None:
                 trimmed = candidate = pc.utf8_trim_whitespace(text)

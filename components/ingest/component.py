@@ -62,6 +62,10 @@ class IngestSpec(ComponentSpec):
         # JSON lists: the cell texts read as missing values; the columns hashed for a row's split.
         "null_values": ExecutionParameter(type=str, optional=True),
         "split_key": ExecutionParameter(type=str, optional=True),
+        # The in-process engine's CSV block size in bytes (unset: shards.SHARD_BYTES).
+        "block_bytes": ExecutionParameter(type=int, optional=True),
+        # 0: no stage reads the Arrow copy of the splits, so none is written (unset: written).
+        "arrow_copy": ExecutionParameter(type=int, optional=True),
     }
     INPUTS = {}
     OUTPUTS = {
@@ -163,6 +167,8 @@ class Ingest(base_component.BaseComponent):
         engine: str = "auto",
         null_values: Optional[Sequence[str]] = None,
         split_key: Optional[Sequence[str]] = None,
+        block_bytes: Optional[int] = None,
+        arrow_copy: bool = True,
     ):
         """Args mirror the config's `data` section (see README.md)."""
         split_config = tfx.proto.SplitConfig(
@@ -189,6 +195,9 @@ class Ingest(base_component.BaseComponent):
                 engine=engine,
                 null_values=json.dumps(list(null_values)) if null_values is not None else None,
                 split_key=json.dumps(sorted(split_key)) if split_key else None,
+                # Defaults stay unset, so configs that do not use them keep their cache keys.
+                block_bytes=block_bytes,
+                arrow_copy=None if arrow_copy else 0,
                 examples=tfx.dsl.Channel(type=standard_artifacts.Examples),
                 quarantine=tfx.dsl.Channel(type=Quarantine),
             )

@@ -35,15 +35,17 @@ from tfx.proto import example_gen_pb2
 from tfx.types import artifact_utils
 from tfx.utils import proto_utils
 
+from tfxgate.artifacts.examples import ARROW_DIR
 from tfxgate.components.ingest import (
     beam_ingest,
     object_store_input,  # noqa: F401  (fileio for s3://, gs:// on an emulator)
     shards,
+    streaming,
 )
 from tfxgate.components.ingest import examples as example_files
 from tfxgate.components.ingest.arrow_csv import InputError, check_same_header
 from tfxgate.components.ingest.columns import rules_from_schema
-from tfxgate.components.ingest.ingestion import check_key, ingest
+from tfxgate.components.ingest.ingestion import check_key
 from tfxgate.components.ingest.null_values import DEFAULT_NULL_VALUES
 from tfxgate.components.ingest.quarantine import QUARANTINE_FILE, enforce_policy, from_jsonl, to_jsonl
 from tfxgate.components.ingest.splits import split_key_columns
@@ -87,7 +89,13 @@ class Executor(base_beam_executor.BaseBeamExecutor):
         if choose_engine(exec_properties.get("engine") or "auto", self._beam_pipeline_args) == "beam":
             outcome = self._ingest_with_beam(paths, examples=examples, **settings)
         else:
-            outcome = _ingest_in_process(paths, examples=examples, **settings)
+            outcome = _ingest_in_process(
+                paths,
+                examples=examples,
+                block_bytes=exec_properties.get("block_bytes") or shards.SHARD_BYTES,
+                arrow_copy=exec_properties.get("arrow_copy") is None or bool(exec_properties["arrow_copy"]),
+                **settings,
+            )
 
         # Orchestrators differ on whether output directories exist (the local
         # launcher makes them, Kubeflow's container entrypoint does not).
@@ -183,15 +191,26 @@ def _plan(path: str, data_format: str) -> shards.FilePlan:
         return shards.plan_csv(path, handle) if data_format == "csv" else shards.plan_parquet(path, handle)
 
 
-def _ingest_in_process(paths, *, examples, max_bad_rows, **settings) -> Outcome:
-    result = ingest([(path, _read(path)) for path in paths], max_bad_rows=max_bad_rows, **settings)
-    for position, name in enumerate(result.split_names):
-        columns, length = result.split_columns(position)
-        batch = example_files.feature_lists(columns, result.kinds, length=length)
-        example_files.write_split(artifact_utils.get_split_uri([examples], name), example_files.serialize_batch(batch))
-        example_files.write_arrow_copy(examples.uri, name, batch)  # what Validate and DataDrift read
+def _ingest_in_process(paths, *, examples, block_bytes: int, arrow_copy: bool, **settings) -> Outcome:
+    """Streams the input block by block into the split files (`streaming.py`); on any error, removes
+    what it wrote, so a failed run leaves no partial splits behind."""
+    split_dirs = {name: artifact_utils.get_split_uri([examples], name) for name in settings["splits"]}
+    existed = fileio.exists(examples.uri)
+    writers = example_files.SplitWriters(split_dirs, examples_uri=examples.uri if arrow_copy else None)
+    try:
+        result = streaming.ingest_stream(
+            paths, open_file=lambda path: fileio.open(path, "rb"), sink=writers, block_bytes=block_bytes, **settings
+        )
+        writers.close(kinds=result.kinds)
+    except BaseException:
+        writers.close(kinds=None)
+        written = [examples.uri] if not existed else [*split_dirs.values(), os.path.join(examples.uri, ARROW_DIR)]
+        for directory in written:
+            if fileio.exists(directory):
+                fileio.rmtree(directory)
+        raise
     return Outcome(
-        rows_per_split=result.rows_per_split(),
+        rows_per_split=result.rows_per_split,
         rows_read=result.rows_read,
         quarantine_text=to_jsonl(result.bad_rows),
         bad_rows=len(result.bad_rows),
@@ -222,8 +241,3 @@ def input_files(input_base: str, patterns: list[str]) -> list[str]:
     if not paths:
         raise InputError(f"no input file matches {[os.path.join(input_base, p) for p in patterns]}")
     return paths
-
-
-def _read(path: str) -> bytes:
-    with fileio.open(path, "rb") as handle:
-        return handle.read()

@@ -154,14 +154,19 @@ def text_columns(table: pa.Table, header: list[str]) -> tuple[dict[str, pa.Array
     return texts, problems
 
 
-def column_kinds(texts: dict[str, pa.Array], *, rules: dict[str, col.ColumnRule]):
-    """The schema's kind of each column, or the inferred one; and the values inference already cast."""
-    kinds, casts = {}, {}
+def column_kinds(texts: dict[str, pa.Array], *, rules: dict[str, col.ColumnRule], at_least=None):
+    """The schema's kind of each column, or the inferred one; and the values inference already cast.
+
+    `at_least`: kinds other parts of the input gave (see `columns.infer_kind`); the
+    result may then be narrower than this part's own inference only where it
+    cannot change the merged kind.
+    """
+    kinds, casts, at_least = {}, {}, at_least or {}
     for name, text in texts.items():
         if name in rules:
             kinds[name] = rules[name].kind
         else:
-            kinds[name], casts[name] = col.infer_kind(text)
+            kinds[name], casts[name] = col.infer_kind(text, at_least=at_least.get(name))
     return kinds, casts
 
 

@@ -59,42 +59,67 @@ def plan_csv(path: str, handle, *, shard_bytes: int = SHARD_BYTES) -> FilePlan:
     Raises:
       InputError: when the file is empty or has an empty header line.
     """
-    digest = hashlib.sha256()
-    buffer = b""
-    while b"\n" not in buffer:
-        block = handle.read(_READ_BYTES)
-        if not block:
-            break
-        digest.update(block)
-        buffer += block
-    if not buffer.strip():
-        raise InputError(f"empty input: {path} has no header and no rows")
-    header_end = buffer.find(b"\n") + 1 if b"\n" in buffer else len(buffer)
-    header_line = buffer[:header_end]
-    header = parse_header(header_line.rstrip(b"\n"))
-    if not any(header):
-        raise InputError(f"empty input: {path} has an empty header line")
-    plan = FilePlan(path, header, "")
-    position, line, quotes = header_end, 2, header_line.count(b'"') % 2
-    buffer, at_end = buffer[header_end:], False
-    while buffer or not at_end:
-        while not at_end and len(buffer) < shard_bytes:
-            block = handle.read(_READ_BYTES)
-            digest.update(block)
-            buffer, at_end = buffer + block, not block
-        cut = len(buffer) if at_end else _record_boundary(buffer, quotes_before=quotes, near=shard_bytes)
-        if not cut:  # no record ends in the buffer (a huge quoted value): read on
-            block = handle.read(_READ_BYTES)
-            digest.update(block)
-            buffer, at_end = buffer + block, not block
-            continue
-        if buffer[:cut].strip():
-            plan.shards.append(Shard(path, position, position + cut, line, header_line))
-        line += buffer.count(b"\n", 0, cut)
-        quotes = (quotes + buffer.count(b'"', 0, cut)) % 2
-        position, buffer = position + cut, buffer[cut:]
-    plan.sha256 = digest.hexdigest()
+    blocks = CsvBlocks(path, handle, block_bytes=shard_bytes)
+    plan = FilePlan(path, [], "", [shard for shard, _ in blocks])
+    plan.header, plan.sha256 = blocks.header, blocks.sha256
     return plan
+
+
+class CsvBlocks:
+    """Iterates a CSV file as (shard, its bytes), cut at record boundaries about `block_bytes` apart.
+
+    One pass, holding at most about two blocks: what Ingest's in-process engine
+    parses block by block, and what `plan_csv` records as Beam shards. `header`
+    is known after construction, `sha256` (of the whole file) after the last block.
+
+    Raises:
+      InputError: when the file is empty or has an empty header line (on construction).
+    """
+
+    def __init__(self, path: str, handle, *, block_bytes: int = SHARD_BYTES):
+        self.path, self._handle, self._block_bytes = path, handle, max(int(block_bytes), 1)
+        self._digest = hashlib.sha256()
+        buffer = b""
+        while b"\n" not in buffer:
+            block = self._read()
+            if not block:
+                break
+            buffer += block
+        if not buffer.strip():
+            raise InputError(f"empty input: {path} has no header and no rows")
+        header_end = buffer.find(b"\n") + 1 if b"\n" in buffer else len(buffer)
+        self.header_line = buffer[:header_end]
+        self.header = parse_header(self.header_line.rstrip(b"\n"))
+        if not any(self.header):
+            raise InputError(f"empty input: {path} has an empty header line")
+        self._start, self._buffer = header_end, buffer[header_end:]
+        self.sha256: str = ""
+
+    def _read(self) -> bytes:
+        block = self._handle.read(min(_READ_BYTES, self._block_bytes))  # buffer: about two blocks at most
+        self._digest.update(block)
+        return block
+
+    def __iter__(self):
+        position, line = self._start, 2
+        quotes = self.header_line.count(b'"') % 2
+        buffer, at_end = self._buffer, False
+        self._buffer = b""
+        while buffer or not at_end:
+            while not at_end and len(buffer) < self._block_bytes:
+                block = self._read()
+                buffer, at_end = buffer + block, not block
+            cut = len(buffer) if at_end else _record_boundary(buffer, quotes_before=quotes, near=self._block_bytes)
+            if not cut:  # no record ends in the buffer (a huge quoted value): read on
+                block = self._read()
+                buffer, at_end = buffer + block, not block
+                continue
+            if buffer[:cut].strip():
+                yield Shard(self.path, position, position + cut, line, self.header_line), buffer[:cut]
+            line += buffer.count(b"\n", 0, cut)
+            quotes = (quotes + buffer.count(b'"', 0, cut)) % 2
+            position, buffer = position + cut, buffer[cut:]
+        self.sha256 = self._digest.hexdigest()
 
 
 def _record_boundary(buffer: bytes, *, quotes_before: int, near: int) -> int:
@@ -116,6 +141,11 @@ def _record_boundary(buffer: bytes, *, quotes_before: int, near: int) -> int:
         quotes += buffer.count(b'"', newline, following if following >= 0 else len(buffer))
         newline = following
     return 0
+
+
+def parse_csv_shard(shard: Shard, data: bytes, *, null_values: Sequence[str] = DEFAULT_NULL_VALUES) -> FileRows:
+    """Parses a CSV shard's bytes (as `CsvBlocks` yields them) into raw columns with file line numbers."""
+    return read_csv_bytes(shard.path, shard.header + data, first_line=shard.first_line, null_values=null_values)
 
 
 def plan_parquet(path: str, handle) -> FilePlan:
@@ -140,12 +170,7 @@ def read_shard(shard: Shard, handle, *, null_values: Sequence[str] = DEFAULT_NUL
     """Parses one shard into raw columns with file line numbers (see `arrow_csv`)."""
     if shard.header:
         handle.seek(shard.start)
-        return read_csv_bytes(
-            shard.path,
-            shard.header + handle.read(shard.stop - shard.start),
-            first_line=shard.first_line,
-            null_values=null_values,
-        )
+        return parse_csv_shard(shard, handle.read(shard.stop - shard.start), null_values=null_values)
     parquet = pq.ParquetFile(handle)
     table = parquet.read_row_groups(list(range(shard.start, shard.stop)))
     lines = np.arange(shard.first_line, shard.first_line + table.num_rows, dtype=np.int64)

@@ -19,13 +19,13 @@ from tfxgate.components.slice_eval.executor import Executor
 from tfxgate.components.slice_eval.label_kinds import BINARY_LABEL, LabelKind
 from tfxgate.components.slice_eval.settings import EvaluationStage
 
-
-class SliceEvaluation(types.Artifact):
-    """The evaluation report: report.json, report.html and TFMA's own output under tfma/."""
-
-    # `module.Class`: Kubeflow V2 containers import custom artifact classes by
-    # type name; the facade (tfxgate/__init__.py) resolves it lazily.
-    TYPE_NAME = "tfxgate.SliceEvaluation"
+# The evaluation output is TFX's standard `ModelEvaluation`, not a subtype: TFX
+# checks a channel's type by class name (`ChannelParameter.type_check`), so a
+# subtype would be refused wherever a stock component or resolver expects a
+# ModelEvaluation. Its directory is what a stock Evaluator's holds (TFMA's format
+# at the root: `tfma.load_eval_result(uri)`), plus report.json and report.html.
+# README, "Outputs". Kept under its old name for the facade.
+SliceEvaluation = standard_artifacts.ModelEvaluation
 
 
 class SliceEvalSpec(ComponentSpec):

@@ -1,8 +1,11 @@
-"""SliceEval executor: run TFMA on the eval split, judge per slice, write the blessing and report.
+"""SliceEval executor: evaluate the eval split per slice, judge, write the blessing and report.
 
-Thin by design: unpack artifacts, run TFMA's Beam API (`ExtractEvaluateAndWriteResults`)
-on the candidate (and the baseline, in the same pass), then hand the loaded
-metrics to the pure `gates.judge` and `report` modules.
+Thin by design: unpack artifacts, compute the metrics of the candidate (and the
+baseline, in the same pass) with the configured engine — `fast`
+(`fast_engine.py`, in process) or `beam` (TFMA's `ExtractEvaluateAndWriteResults`)
+— both writing TFMA's format at the artifact's root; read them back with the one
+reader (`tfma_config.load_slices`), hand them to the pure `gates.judge` and
+`report` modules, and write a TFMA ValidationResult that agrees with the blessing.
 """
 
 from __future__ import annotations
@@ -22,21 +25,13 @@ from tfx.utils import io_utils, path_utils
 from tfx_bsl.public.tfxio import TFExampleRecord
 
 from tfxgate.artifacts import evaluation as evaluation_files
-from tfxgate.components.slice_eval import gates
+from tfxgate.components.slice_eval import gates, tfma_output
 from tfxgate.components.slice_eval.label_kinds import LabelKind
 from tfxgate.components.slice_eval.settings import Buckets, EvaluationStage
-from tfxgate.components.slice_eval.tfma_config import (
-    BASELINE,
-    CANDIDATE,
-    add_bucket_columns,
-    eval_config,
-    load_slices,
-)
+from tfxgate.components.slice_eval.slicing import add_bucket_columns
+from tfxgate.components.slice_eval.tfma_config import BASELINE, CANDIDATE, eval_config, load_slices
 from tfxgate.reporting import slice_html as report
 from tfxgate.storage import strict_json
-
-TFMA_DIR = "tfma"
-
 
 # Why a metric in report.json can be null (TFMA's NaN), e.g. AUC on a slice with one label class.
 UNDEFINED_METRIC = "metric undefined on this slice (e.g. AUC where every example has the same label)"
@@ -56,10 +51,47 @@ class Executor(base_beam_executor.BaseBeamExecutor):
         split_uri = artifact_utils.get_split_uri([examples], exec_properties["example_split"])
         kind = LabelKind(exec_properties.get("label_kind") or "binary", exec_properties.get("num_classes") or 2)
         config = eval_config(stage, label=exec_properties["label"], with_baseline=baseline is not None, kind=kind)
-        shared = [self._shared_model(model, config, CANDIDATE)]
+        models = {CANDIDATE: path_utils.serving_model_path(model.uri)}
         if baseline is not None:
-            shared.append(self._shared_model(baseline, config, BASELINE))
-        output_path = os.path.join(evaluation.uri, TFMA_DIR)
+            models[BASELINE] = path_utils.serving_model_path(baseline.uri)
+        if stage.engine == "fast":
+            from tfxgate.components.slice_eval import fast_engine  # TF's SavedModel loading, only where used
+
+            label = exec_properties["label"]
+            metrics = fast_engine.evaluate(
+                examples.uri, exec_properties["example_split"], models=models, stage=stage, label=label, kind=kind
+            )
+            tfma_output.write_metrics(
+                evaluation.uri, metrics, eval_config=config, data_location=split_uri, model_locations=models
+            )
+        else:
+            self._run_tfma(split_uri, models, config, stage, evaluation.uri)
+        slices = load_slices(evaluation.uri, with_baseline=baseline is not None, kind=kind)
+        verdict = gates.judge(slices, stage)
+        rows = gates.rows(slices, verdict, stage, kind)
+        baseline_uri = baseline.uri if baseline is not None else None
+        data = gates.report_data(rows, verdict, metrics=stage.computed_metrics(kind), baseline_uri=baseline_uri)
+        fallback = {"binary": "binary_accuracy", "multiclass": "accuracy", "regression": "mean_absolute_error"}
+        chart_metric = next(iter([*stage.thresholds, *stage.overall]), fallback[kind.kind])
+        gate = stage.thresholds.get(chart_metric) or stage.overall.get(chart_metric)
+        io_utils.write_string_file(
+            os.path.join(evaluation.uri, evaluation_files.EVALUATION_JSON),
+            strict_json.dumps(data, reason=UNDEFINED_METRIC, indent=2),
+        )
+        page = report.report_html(
+            data, title=f"Slice evaluation of {model.uri}", chart_metric=chart_metric, minimum=gate and gate.min
+        )
+        io_utils.write_string_file(os.path.join(evaluation.uri, evaluation_files.EVALUATION_HTML), page)
+        logging.info("SliceEval (%s engine): %s", stage.engine, verdict.headline())
+        tfma_output.write_validation(evaluation.uri, verdict, slices)
+        _write_blessing(blessing, verdict, model=model, baseline=baseline)
+
+    def _run_tfma(self, split_uri: str, models: dict[str, str], config, stage: EvaluationStage, output_path: str):
+        """The `beam` engine: TFMA on Beam over the split, writing its output at `output_path`."""
+        shared = [
+            tfma.default_eval_shared_model(eval_saved_model_path=path, eval_config=config, model_name=name)
+            for name, path in models.items()
+        ]
         buckets = [s for s in stage.slices if isinstance(s, Buckets)]
         with self._make_beam_pipeline() as pipeline:
             _ = (
@@ -76,32 +108,6 @@ class Executor(base_beam_executor.BaseBeamExecutor):
                     output_path=output_path,
                 )
             )
-
-        slices = load_slices(output_path, with_baseline=baseline is not None, kind=kind)
-        verdict = gates.judge(slices, stage)
-        rows = gates.rows(slices, verdict, stage, kind)
-        baseline_uri = baseline.uri if baseline is not None else None
-        data = gates.report_data(rows, verdict, metrics=stage.computed_metrics(kind), baseline_uri=baseline_uri)
-        fallback = {"binary": "binary_accuracy", "multiclass": "accuracy", "regression": "mean_absolute_error"}
-        chart_metric = next(iter([*stage.thresholds, *stage.overall]), fallback[kind.kind])
-        gate = stage.thresholds.get(chart_metric) or stage.overall.get(chart_metric)
-        io_utils.write_string_file(
-            os.path.join(evaluation.uri, evaluation_files.EVALUATION_JSON),
-            strict_json.dumps(data, reason=UNDEFINED_METRIC, indent=2),
-        )
-        page = report.report_html(
-            data, title=f"Slice evaluation of {model.uri}", chart_metric=chart_metric, minimum=gate and gate.min
-        )
-        io_utils.write_string_file(os.path.join(evaluation.uri, evaluation_files.EVALUATION_HTML), page)
-        logging.info("SliceEval: %s", verdict.headline())
-        _write_blessing(blessing, verdict, model=model, baseline=baseline)
-
-    def _shared_model(self, model: types.Artifact, config, name: str):
-        return tfma.default_eval_shared_model(
-            eval_saved_model_path=path_utils.serving_model_path(model.uri),
-            eval_config=config,
-            model_name=name,
-        )
 
 
 def _write_blessing(blessing: types.Artifact, verdict: gates.Verdict, *, model, baseline) -> None:

@@ -28,6 +28,7 @@ class SliceMetrics:
     name: str  # "Overall" or "payment_type=Cash"
     values: dict[str, float]
     baseline: Optional[dict[str, float]] = None
+    key: tuple = ()  # TFMA's slice key: (("payment_type", b"Cash"),); () overall
 
     @property
     def example_count(self) -> int:

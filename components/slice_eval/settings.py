@@ -14,7 +14,7 @@ checked against the tables of `label_kinds.py`, which
 from __future__ import annotations
 
 import math
-from typing import Optional, Union
+from typing import Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -119,6 +119,11 @@ class GapGate(_Model):
 
 class EvaluationStage(_Model):
     enabled: bool = True
+    engine: Literal["fast", "beam"] = Field(
+        default="fast",
+        description="fast: one pass in process, for evaluation data that fits in memory;"
+        " beam: TFMA on Beam, for bigger data (and the parity reference).",
+    )
     slices: list[Slice] = Field(
         default_factory=lambda: [[]],
         description="[] overall, [f] one feature, [f, g] a cross, {feature, buckets} numeric ranges.",

@@ -12,14 +12,13 @@ import json
 from typing import Iterable, Optional
 
 import numpy as np
-import pyarrow as pa
 import tensorflow_model_analysis as tfma
 from tensorflow_model_analysis.proto import config_pb2
 
 from tfxgate.components.slice_eval import label_kinds
 from tfxgate.components.slice_eval.gates import OVERALL, SliceMetrics
 from tfxgate.components.slice_eval.label_kinds import BINARY_LABEL, DERIVED, LabelKind
-from tfxgate.components.slice_eval.settings import METRICS, NEED_BOTH_CLASSES, THRESHOLDED, Buckets, EvaluationStage
+from tfxgate.components.slice_eval.settings import METRICS, NEED_BOTH_CLASSES, THRESHOLDED, EvaluationStage
 
 CANDIDATE = "candidate"
 BASELINE = "baseline"
@@ -130,22 +129,6 @@ def _attach_overall_thresholds(stage: EvaluationStage, metrics: list[config_pb2.
         )
 
 
-def add_bucket_columns(batch: pa.RecordBatch, buckets: list[Buckets]) -> pa.RecordBatch:
-    """Adds `<feature>_bucket` string columns (e.g. `[6,12)`) that TFMA then slices on."""
-    for spec in buckets:
-        if spec.feature not in batch.schema.names:
-            raise ValueError(f"bucketed slice: feature {spec.feature!r} is not in the evaluation data")
-        column = batch.column(batch.schema.get_field_index(spec.feature))
-        labels = []
-        for values in column.to_pylist():
-            labels.append([spec.label(float(values[0])).encode()] if values else None)
-        # pyarrow 10 has no RecordBatch.append_column.
-        batch = pa.RecordBatch.from_arrays(
-            [*batch.columns, pa.array(labels, type=pa.list_(pa.binary()))], [*batch.schema.names, spec.column]
-        )
-    return batch
-
-
 def load_slices(output_path: str, *, with_baseline: bool, kind: LabelKind = BINARY_LABEL) -> list[SliceMetrics]:
     """TFMA's written metrics -> one SliceMetrics per slice (candidate and baseline values)."""
     by_slice: dict[tuple, SliceMetrics] = {}
@@ -160,6 +143,7 @@ def load_slices(output_path: str, *, with_baseline: bool, kind: LabelKind = BINA
                 name=slice_name(key),
                 values={},
                 baseline={} if with_baseline else None,
+                key=key,
             )
             by_slice[key] = item
         for entry in record.metric_keys_and_values:
@@ -185,7 +169,8 @@ def load_slices(output_path: str, *, with_baseline: bool, kind: LabelKind = BINA
                 _undefine_single_class(values)
             elif values and kind.kind == "regression" and "mean_squared_error" in values:
                 values["root_mean_squared_error"] = float(np.sqrt(values["mean_squared_error"]))
-    return list(by_slice.values())
+    # One order whoever wrote the file (TFMA's Beam writer follows no order): overall, then by slicing and name.
+    return sorted(by_slice.values(), key=lambda s: (len(s.slicing), s.slicing, s.name))
 
 
 def _confusion(value) -> dict[tuple[int, int], float]:

@@ -35,7 +35,9 @@ def Validate(
     settings = executor.Settings.from_json(config_json)
     splits = artifact_utils.decode_split_names(examples.split_names)
     statistics.split_names = anomalies.split_names = artifact_utils.encode_split_names(splits)
-    stats = executor.compute_statistics(examples.uri, splits, statistics_uri=statistics.uri)
+    stats = executor.compute_statistics(
+        examples.uri, splits, statistics_uri=statistics.uri, max_in_memory_bytes=settings.max_in_memory_bytes
+    )
     if schema is not None:
         schema_proto = read_schema(io_utils.get_only_uri_in_dir(schema.uri))
     else:  # an inferred schema declares no environments: check every feature

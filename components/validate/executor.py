@@ -18,7 +18,7 @@ from typing import Optional
 
 from tfxgate import storage
 from tfxgate.artifacts.anomalies import KEPT_SUMMARY
-from tfxgate.artifacts.examples import read_split
+from tfxgate.artifacts.examples import SplitTooLarge, check_fits, read_split
 from tfxgate.artifacts.kept import kept_dir
 from tfxgate.components.validate.anomalies import Finding, classify, enforce
 from tfxgate.components.validate.statistics import statistics_from_arrow
@@ -35,6 +35,7 @@ class Settings:
     default: str = "fail"
     anomalies: dict = field(default_factory=dict)
     features: dict = field(default_factory=dict)
+    max_in_memory_bytes: Optional[int] = None  # `runner.max_in_memory_bytes`; None: the default bound
 
     @classmethod
     def from_json(cls, text: str) -> Settings:
@@ -47,14 +48,39 @@ def _write(path: str, proto) -> None:
         handle.write(proto.SerializeToString())
 
 
-def compute_statistics(examples_uri: str, splits: list[str], *, statistics_uri: str) -> dict:
-    """Statistics of every split, written in StatisticsGen's layout; split -> proto."""
+def compute_statistics(
+    examples_uri: str, splits: list[str], *, statistics_uri: str, max_in_memory_bytes: Optional[int] = None
+) -> dict:
+    """Statistics of every split, written in StatisticsGen's layout; split -> proto.
+
+    A split that fits `max_in_memory_bytes` (`runner.max_in_memory_bytes`) is read
+    whole and summarised with Arrow; a bigger one is handed over to TFDV's Beam
+    statistics (as StatisticsGen computes them), which stream the TFRecords.
+    """
     found = {}
     for split in splits:
-        table = read_split(examples_uri, split)
-        found[split] = statistics_from_arrow(table, name=split)
+        try:
+            check_fits(
+                examples_uri, split, limit=max_in_memory_bytes, stage="Validate", beyond="TFDV on Beam computes them"
+            )
+        except SplitTooLarge as err:
+            logging.info("%s", err)
+            found[split] = statistics_on_beam(examples_uri, split)
+        else:
+            found[split] = statistics_from_arrow(read_split(examples_uri, split), name=split)
         _write(os.path.join(statistics_uri, f"Split-{split}", STATISTICS_FILE), found[split])
     return found
+
+
+def statistics_on_beam(examples_uri: str, split: str):
+    """TFDV's statistics of one split's TFRecords, on Beam (DirectRunner): memory bounded by Beam's bundles."""
+    import tensorflow_data_validation as tfdv
+
+    pattern = os.path.join(examples_uri, f"Split-{split}", "*")
+    stats = tfdv.generate_statistics_from_tfrecord(data_location=pattern)
+    for dataset in stats.datasets:
+        dataset.name = split
+    return stats
 
 
 def infer_schema(statistics: dict):

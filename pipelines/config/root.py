@@ -158,6 +158,12 @@ class DataSection(_Model):
     max_bad_rows: Union[int, float] = Field(
         default=0, description="Bad rows tolerated (quarantined): a count, or a fraction (0.01) of the rows read."
     )
+    block_bytes: Optional[int] = Field(
+        default=None,
+        ge=1,
+        description="The in-process engine reads and converts a CSV this many bytes at a time (memory holds a "
+        "block or two, never the span). Default: 16 MiB.",
+    )
 
     @field_validator("max_bad_rows")
     @classmethod
@@ -260,11 +266,26 @@ class TrainerStage(_Model):
     strategy: Strategy = Field(default="one_device", description="tf.distribute strategy of the trainer module.")
     mixed_precision: bool = False
     per_replica_batch_size: Optional[int] = Field(default=None, gt=0, description="Global batch = this x replicas.")
+    local_workers: int = Field(
+        default=1,
+        ge=1,
+        le=8,
+        description="Processes on this machine (a chief + N-1 workers on loopback); >1 needs multi_worker_mirrored.",
+    )
 
     @model_validator(mode="after")
     def _tpu_needs_a_tpu(self) -> TrainerStage:
         if self.strategy == "tpu" and (self.accelerator is None or "tpu" not in self.accelerator.type.lower()):
             raise ValueError("strategy 'tpu' needs accelerator.type naming a TPU (e.g. tpu-v4-podslice)")
+        return self
+
+    @model_validator(mode="after")
+    def _workers_need_a_multi_worker_strategy(self) -> TrainerStage:
+        if self.local_workers > 1 and self.strategy != "multi_worker_mirrored":
+            raise ValueError(
+                f"local_workers: {self.local_workers} processes need strategy multi_worker_mirrored "
+                f"(got {self.strategy!r}, which trains in one process)"
+            )
         return self
 
     def custom_config(self) -> dict[str, object]:
@@ -273,6 +294,7 @@ class TrainerStage(_Model):
             strategy=self.strategy,
             mixed_precision=self.mixed_precision,
             per_replica_batch_size=self.per_replica_batch_size,
+            local_workers=self.local_workers,
         )
         return {**self.hyperparameters, "distribution": distribution}
 
@@ -297,6 +319,13 @@ class Stages(_Model):
 class RunnerSection(_Model):
     kind: Literal["local"] = "local"
     beam: BeamSection = BeamSection()
+    max_in_memory_bytes: Optional[int] = Field(
+        default=None,
+        ge=1,
+        description="The largest split (bytes as Arrow columns) a stage loads whole into memory: above it "
+        "Validate hands its statistics over to TFDV on Beam and DataDrift refuses, naming this key, instead "
+        "of swapping. Default: 2 GiB.",
+    )
 
 
 class PipelineConfig(_Model):

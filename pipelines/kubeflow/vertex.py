@@ -23,7 +23,9 @@ file sets no command or args; the image is `kubeflow.image`.
 
 `multi_worker_mirrored` with `workers: N` becomes Vertex's chief pool (1 replica)
 plus a worker pool (N-1 replicas) on the same machine and accelerator; Vertex
-sets `TF_CONFIG` on each, which `MultiWorkerMirroredStrategy` reads.
+sets `TF_CONFIG` on each, which `MultiWorkerMirroredStrategy` reads (the taxi
+trainer exports from the chief only: tfxgate.training.cluster.model_dir). A TPU
+accelerator's `topology` becomes the pool's `tpu_topology`.
 No TFX import: this is plain data.
 """
 
@@ -70,10 +72,11 @@ _MACHINES = {
     "NVIDIA_H100_MEGA_80GB": {8: "a3-megagpu-8g"},
     "NVIDIA_H200_141GB": {8: "a3-ultragpu-8g"},
     "NVIDIA_B200": {8: "a4-highgpu-8g"},
+    "TPU_V5_LITEPOD": {n: f"ct5lp-hightpu-{n}t" for n in (1, 4, 8)},
 }
 CPU_MACHINE = "n1-standard-4"
 N1_GPU_MACHINE = "n1-standard-8"  # K80, P4, P100, V100, T4 attach to N1 machines
-TPU_MACHINE = "cloud-tpu"
+TPU_MACHINE = "cloud-tpu"  # TPU v2/v3; v5e has its own machine types (ct5lp-hightpu-Nt)
 
 
 class VertexError(ValueError):
@@ -100,10 +103,8 @@ def machine_type(accelerator_name: Optional[str], count: int) -> str:
     """The default machine for an accelerator and count (`kubeflow.vertex.machine_type` overrides it)."""
     if accelerator_name is None:
         return CPU_MACHINE
-    if accelerator_name.startswith("TPU_"):
-        return TPU_MACHINE
     if accelerator_name not in _MACHINES:
-        return N1_GPU_MACHINE
+        return TPU_MACHINE if accelerator_name.startswith("TPU_") else N1_GPU_MACHINE
     machines = _MACHINES[accelerator_name]
     if count not in machines:
         raise VertexError(
@@ -116,6 +117,11 @@ def machine_type(accelerator_name: Optional[str], count: int) -> str:
 def worker_pool_specs(config: PipelineConfig) -> list[dict[str, Any]]:
     """Vertex AI `WorkerPoolSpec`s (as JSON-able dicts) for the configured Trainer hardware."""
     trainer, vertex = config.stages.trainer, config.kubeflow.vertex
+    if trainer.local_workers > 1:
+        raise VertexError(
+            f"stages.trainer.local_workers: {trainer.local_workers} loopback processes are for one machine; "
+            "on Vertex AI set kubeflow.vertex.workers (one replica per machine)"
+        )
     if vertex.workers > 1 and trainer.strategy != "multi_worker_mirrored":
         raise VertexError(
             f"kubeflow.vertex.workers: {vertex.workers} machines need stages.trainer.strategy "
@@ -127,6 +133,8 @@ def worker_pool_specs(config: PipelineConfig) -> list[dict[str, Any]]:
         machine["machine_type"] = vertex.machine_type or machine_type(name, trainer.accelerator.count)
         machine["accelerator_type"] = name
         machine["accelerator_count"] = trainer.accelerator.count
+        if trainer.accelerator.topology is not None:
+            machine["tpu_topology"] = trainer.accelerator.topology
     else:
         machine["machine_type"] = vertex.machine_type or CPU_MACHINE
 

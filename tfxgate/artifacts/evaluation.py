@@ -1,4 +1,4 @@
-"""Reader of SliceEval's SliceEvaluation artifact (`report.json`, `report.html`) with its ModelBlessing.
+"""Reader of SliceEval's evaluation artifact (`report.json`, `report.html`, TFMA's format) with its ModelBlessing.
 
 `report.json` holds the verdict, `failures` [{message, ...}], `failing_slices`,
 `too_small_to_judge` and every slice x metric (`slices`, worst first), as
@@ -17,6 +17,25 @@ from tfxgate.artifacts import blessing as blessings
 
 EVALUATION_JSON = "report.json"
 EVALUATION_HTML = "report.html"
+# SliceEval's `evaluation` output: TFX's standard type; runs recorded before it was
+# (tfxgate <= 0.1 on this store) have the old custom type.
+EVALUATION_TYPES = ("ModelEvaluation", "tfxgate.SliceEvaluation")
+OLD_TFMA_DIR = "tfma"  # where those older runs kept TFMA's output, below the artifact's root
+
+
+def tfma_dir(uri: str) -> str:
+    """The directory holding TFMA's output (eval_config.json, metrics, validations) of an evaluation.
+
+    The artifact's root, whichever engine wrote it (SliceEval's `fast` or `beam`, or
+    a stock Evaluator); `tfma/` below it for evaluations written before that.
+    """
+    old = Path(uri) / OLD_TFMA_DIR
+    return str(old) if old.is_dir() and not (Path(uri) / "eval_config.json").exists() else uri
+
+
+def evaluation_outputs(outputs: dict) -> list:
+    """SliceEval's evaluation artifacts among an execution's outputs ({type name: [artifacts]}), either type."""
+    return [a for name in EVALUATION_TYPES for a in outputs.get(name, [])]
 
 
 @dataclass

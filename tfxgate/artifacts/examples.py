@@ -24,6 +24,15 @@ from tfxgate.storage import filesystem
 
 BAD_ROWS_JSONL = "bad_rows.jsonl"
 ARROW_DIR = "arrow"  # Ingest's Arrow copy of each split: `<uri>/arrow/Split-<name>.arrow`
+# The config key bounding what a stage loads into memory at once, and its default.
+MEMORY_KEY = "runner.max_in_memory_bytes"
+DEFAULT_MAX_IN_MEMORY_BYTES = 2 << 30
+# In-memory Arrow bytes per byte of gzipped tf.Example (taxi data: ~6); for splits without Ingest's sidecar.
+_GZIP_EXPANSION = 8
+
+
+class SplitTooLarge(MemoryError):
+    """A split is bigger than the stage may load into memory (`runner.max_in_memory_bytes`)."""
 
 
 @dataclass
@@ -90,9 +99,46 @@ def read_split(examples_uri: str, split: str):
     return _decode_split(os.path.join(examples_uri, f"Split-{split}"))
 
 
+def split_bytes(examples_uri: str, split: str) -> int:
+    """About how many bytes the split takes in memory as Arrow columns (what `read_split` returns).
+
+    Ingest records it beside its Arrow copy (`Split-<name>.json`); for another
+    ExampleGen's output it is estimated from the gzipped TFRecords' size.
+    """
+    sidecar = os.path.join(examples_uri, ARROW_DIR, f"Split-{split}.json")
+    if filesystem.isfile(sidecar):
+        return int(json.loads(filesystem.read_text(sidecar))["bytes"])
+    files = filesystem.glob(os.path.join(examples_uri, f"Split-{split}", "*"))
+    return _GZIP_EXPANSION * sum(filesystem.stat(path)[0] for path in files)
+
+
+def check_fits(examples_uri: str, split: str, *, limit: Optional[int], stage: str, beyond: str) -> None:
+    """Raises SplitTooLarge, naming the split, its size, the bound and `MEMORY_KEY`, when the split is over
+    `limit` (None: `DEFAULT_MAX_IN_MEMORY_BYTES`); `beyond` says what the user can do instead."""
+    limit = DEFAULT_MAX_IN_MEMORY_BYTES if limit is None else limit
+    size = split_bytes(examples_uri, split)
+    if size > limit:
+        raise SplitTooLarge(
+            f"{stage}: split {split!r} of {examples_uri} takes about {size / 2**20:.0f} MiB in memory, above "
+            f"{MEMORY_KEY}={limit} ({limit / 2**20:.0f} MiB); {beyond}"
+        )
+
+
 def _decode_split(split_dir: str):
-    import tensorflow as tf
     from tfx_bsl.coders import example_coder
+
+    return example_coder.ExamplesToRecordBatchDecoder().DecodeBatch(read_records(split_dir))
+
+
+def read_records(split_dir: str) -> list[bytes]:
+    """Every serialized tf.Example in a split directory (`<uri>/Split-<name>`), in file order.
+
+    What a model's serving signature takes; `split_records` decodes them too.
+
+    Raises:
+      FileNotFoundError: the directory holds no example file.
+    """
+    import tensorflow as tf
 
     files = sorted(filesystem.glob(os.path.join(split_dir, "*")))
     if not files:
@@ -101,4 +147,16 @@ def _decode_split(split_dir: str):
     # Batched reads: one Python step per 64k records, not per record (1M rows: seconds, not minutes).
     for chunk in tf.data.TFRecordDataset(files, compression_type="GZIP").batch(65536):
         records.extend(chunk.numpy())
-    return example_coder.ExamplesToRecordBatchDecoder().DecodeBatch(records)
+    return records
+
+
+def split_records(examples_uri: str, split: str):
+    """(every serialized tf.Example of one split, the same examples decoded as one Arrow RecordBatch).
+
+    For whoever needs both, e.g. SliceEval's fast engine: the serialized examples
+    go through the model's serving signature, the Arrow columns are sliced on.
+    """
+    from tfx_bsl.coders import example_coder
+
+    records = read_records(os.path.join(examples_uri, f"Split-{split}"))
+    return records, example_coder.ExamplesToRecordBatchDecoder().DecodeBatch(records)

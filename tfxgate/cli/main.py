@@ -17,6 +17,7 @@
     tfxgate abort PIPELINE [-c CONFIG] --by NAME --reason TEXT [--destination NAME] [--root DIR]
     tfxgate monitor CONFIG --destination NAME --logs FILE [--labels FILE] [--root DIR] [--set ...]
     tfxgate schema adopt RUN [--to schemas/<pipeline>/schema.pbtxt] [--force]
+    tfxgate beam-cluster up [--workers N] [--state-dir DIR] | status | down
     tfxgate init DIR [--csv FILE --label COLUMN [--label-kind KIND] [--name NAME] [--exclude COLUMN ...]]
 
 Exit codes (RUN_EXIT_CODES, also in `tfxgate run --help`): 0 success: pushed, or
@@ -45,7 +46,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 import tfxgate
-from tfxgate.cli import console
+from tfxgate.cli import beam_cluster, console
 from tfxgate.pipelines.config.root import ConfigError, PipelineConfig, load_config, not_checked
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_LOCKED, EXIT_BLOCKED = 0, 1, 2, 3, 4
@@ -197,6 +198,7 @@ def _parser() -> argparse.ArgumentParser:
         "--exclude", action="append", default=[], metavar="COLUMN", help="a column that is not a feature (repeatable)"
     )
     _add_governance(commands)
+    beam_cluster.add_parser(commands)
     return parser
 
 
@@ -335,6 +337,8 @@ def _main(argv: Optional[Sequence[str]]) -> int:
         return _adopt(args)
     if args.command == "init":
         return _init(args)
+    if args.command == "beam-cluster":
+        return beam_cluster.run(args)
     overrides = list(args.overrides)
     root = getattr(args, "root", None)
     if args.command == "lineage":

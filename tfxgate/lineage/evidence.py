@@ -36,7 +36,7 @@ from tfxgate.artifacts import drift_report, examples, pushed, schema, statistics
 from tfxgate.artifacts import transform as transform_files
 from tfxgate.artifacts.anomalies import Anomalies
 from tfxgate.artifacts.drift_report import Drift
-from tfxgate.artifacts.evaluation import Evaluation, evaluation_of
+from tfxgate.artifacts.evaluation import EVALUATION_TYPES, Evaluation, evaluation_of
 from tfxgate.artifacts.examples import Examples
 from tfxgate.artifacts.hyperparameters import Hyperparameters
 from tfxgate.artifacts.hyperparameters import read as read_hyperparameters
@@ -253,7 +253,8 @@ def _model_evidence(graph: Graph, evidence: Evidence, model, runs: list[set[int]
     blessing = _prefer(graph, judged, runs)
     if blessing is not None:
         producer = graph.producers(blessing.id)[:1]
-        report = _prefer(graph, graph.outputs(producer, type_name="tfxgate.SliceEvaluation"), runs)
+        reports = [a for name in EVALUATION_TYPES for a in graph.outputs(producer, type_name=name)]
+        report = _prefer(graph, reports, runs)
         settings = value(producer[0], "settings") if producer else None
         evidence.evaluation = evaluation_of(blessing, report=report, settings=settings)
     evidence.pushes = [pushed.read(p) for p in graph.outputs(graph.consumers(model.id), type_name="PushedModel")]

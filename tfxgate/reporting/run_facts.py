@@ -371,7 +371,7 @@ def _stopped_anomalies(judged: summary.RunSummary) -> Optional[dict]:
 
 
 def _evaluation(outputs: dict) -> Optional[dict]:
-    evaluations = outputs.get("tfxgate.SliceEvaluation", [])
+    evaluations = evaluation.evaluation_outputs(outputs)
     blessings = outputs.get("ModelBlessing", [])
     if not evaluations and not blessings:
         return None

@@ -183,7 +183,7 @@ def read_run(
         summary.blessed = bool(found.blessed)
         summary.baseline_model = found.baseline_model
         summary.baseline_model_id = _model_id(store, found.baseline_model)
-    for artifact in outputs.get("tfxgate.SliceEvaluation", []):
+    for artifact in evaluation.evaluation_outputs(outputs):
         _read_slice_report(summary, artifact.uri)
     for artifact in outputs.get("PushedModel", []):
         push = pushed.read(artifact)

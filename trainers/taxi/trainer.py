@@ -17,15 +17,24 @@ TFX packages every `.py` file in this module's folder into a wheel and hashes
 it for the Trainer's cache key: keep this file alone in its folder.
 
 Hyperparameters come from the config's `stages.trainer.hyperparameters`
-(TFX `custom_config`): batch_size, learning_rate, hidden_units. The config's
+(TFX `custom_config`): batch_size, learning_rate, hidden_units, seed, and
+`validate` (a validation pass over `eval_steps` eval batches during `fit`; off
+by default: SliceEval judges the model on the eval split). The config's
 `strategy`, `mixed_precision` and `per_replica_batch_size` arrive under
 `custom_config["distribution"]`: the model is built under that tf.distribute
 strategy (`mirrored` without a GPU falls back to one device, with a warning).
+
+Under `multi_worker_mirrored` every process of the cluster runs this `run_fn`
+(TF_CONFIG: Vertex AI's replicas, or `stages.trainer.local_workers` processes on
+loopback); each writes what it did to `model_run/tasks/<type>-<index>.json` and
+only the chief's export stays (tfxgate.training.cluster.model_dir).
 """
 
 import logging
 
 import tensorflow as tf
+
+from tfxgate.training import cluster, inputs, record
 
 LABEL_KEY = "big_tipper"
 
@@ -106,30 +115,25 @@ def preprocess(features):
     return tf.concat(dense, axis=1)
 
 
-def _dataset(file_patterns, batch_size, *, shuffle):
-    files = sorted(f for pattern in file_patterns for f in tf.io.gfile.glob(pattern))
-    data = tf.data.TFRecordDataset(files, compression_type="GZIP")
-    if shuffle:
-        data = data.shuffle(10_000, seed=7, reshuffle_each_iteration=True)
-    data = data.repeat().batch(batch_size)
-
-    def to_xy(serialized):
-        features = parse_examples(serialized)
-        return preprocess(features), label_of(features)
-
-    return data.map(to_xy, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+def _to_xy(serialized):
+    features = parse_examples(serialized)
+    return preprocess(features), label_of(features)
 
 
 def distribution_strategy(name):
     """The tf.distribute strategy `name` names, on the devices this machine has."""
+    if name == "multi_worker_mirrored":
+        # Reads TF_CONFIG (set by Vertex AI, or by tfxgate for stages.trainer.local_workers), before
+        # anything else touches the TF runtime. RING: collectives that work on CPUs as on GPUs.
+        ring = tf.distribute.experimental.CommunicationImplementation.RING
+        options = tf.distribute.experimental.CommunicationOptions(implementation=ring)
+        return tf.distribute.MultiWorkerMirroredStrategy(communication_options=options)
     gpus = tf.config.list_logical_devices("GPU")
     if name == "mirrored":
         if not gpus:
             logging.warning("strategy 'mirrored' requested but no GPU is visible: training on one device (CPU)")
             return tf.distribute.OneDeviceStrategy("/cpu:0")
         return tf.distribute.MirroredStrategy()
-    if name == "multi_worker_mirrored":
-        return tf.distribute.MultiWorkerMirroredStrategy()  # reads TF_CONFIG set by the cluster
     if name == "tpu":
         resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
         tf.config.experimental_connect_to_cluster(resolver)
@@ -185,17 +189,18 @@ def run_fn(fn_args):
         batch_size,
     )
     tf.keras.utils.set_random_seed(int(hp.get("seed", 42)))
-    train = _dataset(fn_args.train_files, batch_size, shuffle=True)
-    evaluation = _dataset(fn_args.eval_files, batch_size, shuffle=False)
+    train = inputs.example_batches(fn_args.train_files, _to_xy, batch_size=batch_size, shuffle=True)
     width = int(train.element_spec[0].shape[-1])
     with strategy.scope():
         model = _model(width, [int(u) for u in hp.get("hidden_units", [32, 16])], float(hp.get("learning_rate", 1e-3)))
-    model.fit(
-        train,
-        steps_per_epoch=fn_args.train_steps,
-        validation_data=evaluation,
-        validation_steps=fn_args.eval_steps,
-        epochs=1,
-        verbose=2,
-    )
-    model.save(fn_args.serving_model_dir, save_format="tf", signatures=_signatures(model))
+    # SliceEval judges the model on the eval split; a validation pass here would only print a loss.
+    validation = {}
+    if hp.get("validate"):
+        evaluation = inputs.example_batches(fn_args.eval_files, _to_xy, batch_size=batch_size, shuffle=False)
+        validation = {"validation_data": evaluation, "validation_steps": fn_args.eval_steps}
+    callbacks = [record.task_record(fn_args.model_run_dir)]
+    model.fit(train, steps_per_epoch=fn_args.train_steps, epochs=1, verbose=2, callbacks=callbacks, **validation)
+    # Every task saves (a collective step); only the chief's copy stays. No layer traces: the
+    # signatures are what serving and SliceEval call, and Keras rebuilds Dense layers from config.
+    with cluster.model_dir(fn_args.serving_model_dir) as target:
+        model.save(target, save_format="tf", signatures=_signatures(model), save_traces=False)

@@ -1,0 +1,144 @@
+"""SliceEval's two engines on the taxi model: the same metrics, TFMA's format, one blessing.
+
+Reuses the session's taxi run (tests/conftest.py), whose SliceEval ran the
+default `fast` engine; here the `beam` engine (TFMA on Beam) evaluates the same
+model on the same eval split with the same config, and every metric x slice must
+agree within 1e-6 (AUC included: see tests/test_slice_eval_parity.py). Both
+outputs are TFMA's on-disk format at the artifact's root, so
+`tfma.load_eval_result` and `tfma.load_validation_result` read them, and the
+validation result agrees with the blessing. No training here.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import TAXI_CONFIG, small_run_overrides
+
+pytestmark = pytest.mark.e2e
+
+
+def _single(folder: Path) -> Path:
+    [found] = sorted(folder.iterdir())
+    return found
+
+
+@pytest.fixture(scope="module")
+def engines(taxi_runs, sample_csv, tmp_path_factory) -> dict:
+    """The fast engine's evaluation (from the pipeline run) and the beam engine's on the same inputs."""
+    from tfx.dsl.components.base.base_beam_executor import BaseBeamExecutor
+    from tfx.types import artifact_utils, standard_artifacts
+
+    from tfxgate.components.slice_eval import executor
+    from tfxgate.pipelines.config.root import load_config
+
+    root = taxi_runs.root
+    config = load_config(TAXI_CONFIG, overrides=small_run_overrides(sample_csv, root))
+    examples, model = standard_artifacts.Examples(), standard_artifacts.Model()
+    examples.uri = str(_single(root / "artifacts/Ingest/examples"))
+    examples.split_names = artifact_utils.encode_split_names(["train", "eval"])
+    model.uri = str(_single(root / "artifacts/Trainer/model"))
+    work = tmp_path_factory.mktemp("beam-engine")
+    evaluation, blessing = standard_artifacts.ModelEvaluation(), standard_artifacts.ModelBlessing()
+    evaluation.uri, blessing.uri = str(work / "evaluation"), str(work / "blessing")
+    stage = config.stages.evaluation.model_copy(update={"engine": "beam"})
+    context = BaseBeamExecutor.Context(beam_pipeline_args=config.runner.beam.pipeline_args(), tmp_dir=str(work))
+    executor.Executor(context).Do(
+        {"examples": [examples], "model": [model]},
+        {"evaluation": [evaluation], "blessing": [blessing]},
+        {"settings": stage.model_dump_json(), "label": config.data.label, "example_split": "eval"},
+    )
+    return {
+        "fast": (_single(root / "artifacts/SliceEval/evaluation"), _single(root / "artifacts/SliceEval/blessing")),
+        "beam": (Path(evaluation.uri), Path(blessing.uri)),
+        "default_engine": config.stages.evaluation.engine,
+    }
+
+
+def test_both_engines_compute_the_same_metrics_on_every_slice(engines):
+    from tfxgate.artifacts import evaluation
+    from tfxgate.components.slice_eval.tfma_config import load_slices
+
+    assert engines["default_engine"] == "fast"
+    fast, beam = (
+        {s.name: s.values for s in load_slices(str(engines[e][0]), with_baseline=False)} for e in ("fast", "beam")
+    )
+    assert set(fast) == set(beam) and len(fast) > 10
+    differences = [
+        f"{name}: {metric} beam {beam[name][metric]!r} fast {value!r}"
+        for name, values in fast.items()
+        for metric, value in values.items()
+        if not (math.isnan(value) and math.isnan(beam[name][metric]))
+        and abs(value - beam[name][metric]) > 1e-6 * max(1.0, abs(value))
+    ]
+    assert differences == [] and all(set(fast[n]) == set(beam[n]) for n in fast)
+    # The reader of tfxgate.artifacts sees the same report from either engine.
+    reports = [evaluation.read(str(engines[e][0])) for e in ("fast", "beam")]
+    assert [r["blessed"] for r in reports] == [True, True]
+    assert [r["too_small_to_judge"] for r in reports][0] == reports[1]["too_small_to_judge"]
+    assert [r["slice"] for r in reports[0]["slices"]] == [r["slice"] for r in reports[1]["slices"]]
+
+
+@pytest.mark.parametrize("engine", ["fast", "beam"])
+def test_tfma_reads_the_evaluation_at_its_root_and_agrees_with_the_blessing(engines, engine):
+    import tensorflow_model_analysis as tfma
+
+    from tfxgate.artifacts import evaluation as evaluation_files
+
+    uri, blessing_uri = engines[engine]
+    assert evaluation_files.tfma_dir(str(uri)) == str(uri)
+    result = tfma.load_eval_result(str(uri))
+    overall = dict(result.slicing_metrics)[()]
+    auc = overall[""][""]["auc"]["doubleValue"]
+    assert 0.8 < auc <= 1.0
+    assert {(("payment_type", "Cash"),), (("trip_start_hour_bucket", "[0,6)"),)} <= set(dict(result.slicing_metrics))
+    assert [spec.feature_keys for spec in result.config.slicing_specs][:2] == [[], ["payment_type"]]
+    validation = tfma.load_validation_result(str(uri))
+    assert validation.validation_ok is (blessing_uri / "BLESSED").exists() is True
+
+
+def test_a_failed_gate_is_a_failed_tfma_validation_on_its_slice(engines, tmp_path):
+    """Not blessed -> validation_ok false, with tfxgate's message on the failing slice."""
+    import tensorflow_model_analysis as tfma
+
+    from tfxgate.components.slice_eval import gates, tfma_output
+    from tfxgate.components.slice_eval.settings import EvaluationStage
+    from tfxgate.components.slice_eval.tfma_config import load_slices
+
+    slices = load_slices(str(engines["fast"][0]), with_baseline=False)
+    verdict = gates.judge(slices, EvaluationStage(min_examples=1, thresholds={"binary_accuracy": {"min": 0.99}}))
+    tfma_output.write_validation(str(tmp_path), verdict, slices)
+    validation = tfma.load_validation_result(str(tmp_path))
+    assert validation.validation_ok is False
+    failures = {
+        tfma.slicer.slicer_lib.deserialize_slice_key(entry.slice_key): entry.failures[0].message
+        for entry in validation.metric_validations_per_slice
+    }
+    assert failures[()].startswith("Overall: binary_accuracy ") and "< min 0.99" in failures[()]
+    assert len(failures) == len(verdict.failing_slices)
+
+
+def test_the_evaluation_is_a_standard_model_evaluation_a_stock_consumer_accepts(taxi_runs):
+    from tfx.types import channel_utils, standard_artifacts
+    from tfx.types.component_spec import ChannelParameter
+
+    from tfxgate.mlmd.store import open_store
+    from tfxgate.pipelines.config.root import load_config
+
+    config = load_config(TAXI_CONFIG, overrides=[f"pipeline.root={taxi_runs.root}"])
+    store = open_store(config.metadata, root=taxi_runs.root, read_only=True)
+    assert len(store.get_artifacts_by_type("ModelEvaluation")) == 1
+    assert store.get_artifacts_by_type("tfxgate.SliceEvaluation") == []
+    from tfxgate.components.slice_eval.component import SliceEval
+
+    node = SliceEval(
+        examples=channel_utils.as_channel([standard_artifacts.Examples()]),
+        model=channel_utils.as_channel([standard_artifacts.Model()]),
+        stage=config.stages.evaluation,
+        label="big_tipper",
+    )
+    # What any component declaring a ModelEvaluation input checks (tfx/types/component_spec.py).
+    ChannelParameter(type=standard_artifacts.ModelEvaluation).type_check("evaluation", node.outputs["evaluation"])
