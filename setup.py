@@ -72,6 +72,9 @@ INSTALL_REQUIRES = [
     "boto3>=1.34,<2",  # s3:// in tfxgate.storage.filesystem
     "tensorflow-serving-api>=2.16,<2.17",  # ModelServerConfig in tfxgate.governance.serving_configs
     "botocore>=1.34,<2",
+    "tensorflow-transform>=1.16,<1.17",  # the transform graph in DataDrift's transformed-skew check
+    "keras-tuner>=1.4,<1.5",  # the Tuner stage's search (tfxgate.tuning)
+    "grpcio>=1.48,<2",  # readiness checks of `tfxgate beam-cluster` (Beam's job service and worker pools)
 ]
 
 setup(

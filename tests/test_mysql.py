@@ -101,7 +101,12 @@ def test_login_problems_name_the_store_and_never_the_password(mariadb, tmp_path)
 # metadata and the multi-processing DirectRunner (2 workers). The first run loses
 # its server while the Trainer runs; the second resumes after the restart; the
 # third is an unchanged rerun.
-PRODUCTION_BEAM = "runner.beam={runner: direct, direct_running_mode: multi_processing, direct_num_workers: 2}"
+# SliceEval on its Beam engine (TFMA, the path for data beyond memory): the in-process fast
+# engine would leave the multi-processing DirectRunner no stage to run after the Trainer.
+PRODUCTION_BEAM = (
+    "runner.beam={runner: direct, direct_running_mode: multi_processing, direct_num_workers: 2}",
+    "stages.evaluation.engine=beam",
+)
 
 
 @dataclass
@@ -118,7 +123,7 @@ def production_runs(mariadb, sample_csv, tmp_path_factory) -> ProductionRuns:
     db = mariadb.create_database("taxi_e2e")
     root = tmp_path_factory.mktemp("mariadb-e2e")
     assert metadata_check(db, root, "--upgrade").returncode == 0
-    sets = [*small_run_overrides(sample_csv, root), db.metadata_override, PRODUCTION_BEAM]
+    sets = [*small_run_overrides(sample_csv, root), db.metadata_override, *PRODUCTION_BEAM]
     args = [str(Path(sys.executable).parent / "tfxgate"), "run", str(TAXI_CONFIG)]
     args += [item for s in sets for item in ("--set", s)]
 
@@ -133,8 +138,8 @@ def production_runs(mariadb, sample_csv, tmp_path_factory) -> ProductionRuns:
     interrupted = CliRun(proc.returncode, "".join(lines) + stdout, stderr, root)
     mariadb.resume()
 
-    resumed = run_pipeline(sample_csv, root, db.metadata_override, PRODUCTION_BEAM, env=db.env)
-    rerun = run_pipeline(sample_csv, root, db.metadata_override, PRODUCTION_BEAM, env=db.env, flags=("--full",))
+    resumed = run_pipeline(sample_csv, root, db.metadata_override, *PRODUCTION_BEAM, env=db.env)
+    rerun = run_pipeline(sample_csv, root, db.metadata_override, *PRODUCTION_BEAM, env=db.env, flags=("--full",))
     return ProductionRuns(db, root, interrupted, resumed, rerun)
 
 

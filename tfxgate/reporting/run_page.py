@@ -36,7 +36,8 @@ def render(report: RunReport, *, chart_metric: str = "binary_accuracy", minimum:
     """The page; `chart_metric` (and its gate `minimum`) picks the per-slice chart."""
     status = report.status
     title = f"tfxgate run report: {report.pipeline} {report.run_id}"
-    shown = [name for name in SECTIONS if name != "Hyperparameters" or report.hyperparameters is not None]
+    optional = {"Hyperparameters": report.hyperparameters, "Transform": report.transform}  # only runs that have one
+    shown = [name for name in SECTIONS if optional.get(name, True) is not None]
     sections = [section(report, name, chart_metric=chart_metric, minimum=minimum) for name in shown]
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{_e(title)}</title>
