@@ -155,9 +155,9 @@ def record(
     links = []
     if model_id is not None:
         [model] = store.get_artifacts_by_id([model_id])
-        links.append((model, _event(metadata_store_pb2.Event.INPUT, "model")))
+        links.append((model, event(metadata_store_pb2.Event.INPUT, "model")))
     if pushed_model is not None:
-        links.append((pushed_model, _event(metadata_store_pb2.Event.OUTPUT, "pushed_model")))
+        links.append((pushed_model, event(metadata_store_pb2.Event.OUTPUT, "pushed_model")))
     contexts = [c for c in (_context(store, "pipeline", pipeline), _run_context(store, pipeline, run_id)) if c]
     execution_id, artifact_ids, _ = store.put_execution(execution, links, contexts)
     pushed_id = artifact_ids[-1] if pushed_model is not None else None
@@ -247,9 +247,9 @@ def mark_state(store, record_id: int, state: str) -> None:
 
 def link_output(store, record_id: int, artifact: metadata_store_pb2.Artifact) -> None:
     """Makes an existing PushedModel the OUTPUT of a record that has none (the component's own, once published)."""
-    event = _event(metadata_store_pb2.Event.OUTPUT, "pushed_model")
-    event.execution_id, event.artifact_id = record_id, artifact.id
-    store.put_events([event])
+    output = event(metadata_store_pb2.Event.OUTPUT, "pushed_model")
+    output.execution_id, output.artifact_id = record_id, artifact.id
+    store.put_events([output])
 
 
 def record_pipeline_decisions(store, *, execution_id: int, pipeline: str, run_id: str) -> list[Record]:
@@ -323,11 +323,12 @@ def _model_and_pushed(graph: Graph, linked: list) -> tuple:
     return model, pushed
 
 
-def _event(kind, key: str) -> metadata_store_pb2.Event:
-    event = metadata_store_pb2.Event(type=kind)
-    event.path.steps.add().key = key
-    event.path.steps.add().index = 0
-    return event
+def event(kind, key: str) -> metadata_store_pb2.Event:
+    """An event whose path names the artifact by key (and index 0), as TFX writes its own events."""
+    made = metadata_store_pb2.Event(type=kind)
+    made.path.steps.add().key = key
+    made.path.steps.add().index = 0
+    return made
 
 
 def _execution_type(store, kind: str) -> int:

@@ -20,7 +20,7 @@ from typing import Optional
 
 from ml_metadata.proto import metadata_store_pb2
 
-from tfxgate.mlmd.audit import now
+from tfxgate.mlmd.audit import event, now
 from tfxgate.mlmd.graph import Graph, value
 
 MONITOR = "tfxgate.Monitor"
@@ -81,14 +81,14 @@ def record(
     for artifact_id, key in ((model_id, "model"), (pushed_model_id, "pushed_model")):
         if artifact_id is not None:
             [artifact] = store.get_artifacts_by_id([artifact_id])
-            links.append((artifact, _event(metadata_store_pb2.Event.INPUT, key)))
+            links.append((artifact, event(metadata_store_pb2.Event.INPUT, key)))
     result = metadata_store_pb2.Artifact(
         type_id=_result_type(store),
         uri=result_uri,
         state=metadata_store_pb2.Artifact.LIVE,
     )
     result.custom_properties["status"].string_value = status
-    links.append((result, _event(metadata_store_pb2.Event.OUTPUT, "result")))
+    links.append((result, event(metadata_store_pb2.Event.OUTPUT, "result")))
     context = store.get_context_by_type_and_name("pipeline", pipeline)
     execution_id, _, _ = store.put_execution(execution, links, [context] if context is not None else [])
     return execution_id
@@ -144,9 +144,3 @@ def _execution_type(store) -> int:
 
 def _result_type(store) -> int:
     return store.put_artifact_type(metadata_store_pb2.ArtifactType(name=RESULT), can_add_fields=True)
-
-
-def _event(kind, key: str) -> metadata_store_pb2.Event:
-    event = metadata_store_pb2.Event(type=kind)
-    event.path.steps.add().key = key
-    return event
