@@ -200,12 +200,12 @@ class WheelVenv:
     def tfxgate(self) -> Path:
         return self.venv / "bin" / "tfxgate"
 
-    def run(self, command: list, *, cwd: Path, timeout: int = 300) -> subprocess.CompletedProcess:
-        """Runs `command` in this environment; fails the test, with its output, unless it exits 0."""
+    def run(self, command: list, *, cwd: Path, timeout: int = 300, exit_code: int = 0) -> subprocess.CompletedProcess:
+        """Runs `command` in this environment; fails the test, with its output, unless it exits `exit_code`."""
         result = subprocess.run(
             [str(part) for part in command], cwd=cwd, env=self.env, capture_output=True, text=True, timeout=timeout
         )
-        assert result.returncode == 0, f"{command}: exit {result.returncode}\n{result.stdout}\n{result.stderr}"
+        assert result.returncode == exit_code, f"{command}: exit {result.returncode}\n{result.stdout}\n{result.stderr}"
         return result
 
 

@@ -169,6 +169,38 @@ def run_spec(
     return run
 
 
+def rerun_task(
+    spec_path: Path,
+    run: LocalKfpRun,
+    task: str,
+    *,
+    run_name: str,
+    parameters: dict[str, Any],
+    image: Image,
+    log_dir: Path,
+    timeout: int = 600,
+) -> dict[str, list[dict[str, Any]]]:
+    """Executes one container task of `run` again as run `run_name`, with its inputs from `run`; returns its outputs.
+
+    `parameters` replace constants of the task's parameters (e.g. its settings with another push root),
+    as a second compile with other values would; everything else is what `run_spec` gives the task.
+    Nothing is added to any `ArtifactRecords`: no later task reads these outputs.
+    """
+    spec = next(yaml.safe_load_all(spec_path.read_text()))
+    found = spec["root"]["dag"]["tasks"][task]
+    component = spec["components"][found["componentRef"]["name"]]
+    container = spec["deploymentSpec"]["executors"][component["executorLabel"]]["container"]
+    again = LocalKfpRun(name=run_name, root=run.root.parent / run_name, outputs=run.outputs)
+    executor_input = _executor_input(task, found, component, again)
+    unknown = set(parameters) - set(executor_input["inputs"]["parameterValues"])
+    if unknown:
+        raise KeyError(f"task {task} has no parameters {sorted(unknown)}")
+    executor_input["inputs"]["parameterValues"].update(parameters)
+    log = log_dir / f"{run_name}-{task}.log"
+    _run_container(task, container["command"], container["args"], executor_input, image=image, log=log, timeout=timeout)
+    return _published_outputs(executor_input)
+
+
 def _producers(task: dict) -> set[str]:
     artifacts = task.get("inputs", {}).get("artifacts", {}).values()
     return {source["taskOutputArtifact"]["producerTask"] for source in artifacts if "taskOutputArtifact" in source}

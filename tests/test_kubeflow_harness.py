@@ -20,7 +20,12 @@ same components, outputs, splits, row counts, schema, blessing, push), then
 span 2, where the previous span, the pushed model's span and the baseline model
 resolve to run 1's artifacts. The push records a Kubeflow task leaves (manifest
 and PushedModel properties, no ML Metadata) become, through `tfxgate history`,
-records of the same shape as a local run's.
+records of the same shape as a local run's; its pending decision for the
+manual `production` (a pending file beside the push root) becomes the
+PendingApproval that `tfxgate approve`, run from the wheel venv, pushes to
+`gs://.../production/1`. The push path once more on S3 (moto on loopback):
+run 1's GovernedPush task alone executed again with the push root on
+`s3://` (`kfp_local.rerun_task`), the rest of the pipeline is not run a third time.
 """
 
 from __future__ import annotations
@@ -33,8 +38,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import WheelVenv, dockerfile_env
-from tests.kfp_local import ArtifactRecords, Image, LocalKfpRun, run_spec
-from tfxgate.governance import publish
+from tests.kfp_local import ArtifactRecords, Image, LocalKfpRun, rerun_task, run_spec
+from tfxgate.governance import fingerprint, publish
 from tfxgate.storage import filesystem
 from tfxgate.storage.filesystem import RemotePath
 
@@ -52,6 +57,8 @@ class KfpRuns:
     sets: list[str]
     venv: WheelVenv
     serving: RemotePath  # gs://<bucket>/serving on the emulator
+    spec: Path
+    image: Image
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +88,33 @@ def kfp(sample_csv, wheel_venv, gcs_server, tmp_path_factory) -> KfpRuns:
     # The same rows again as span 2: no drift (the policy blocks), every resolver has run 1 to find.
     filesystem.upload_file(sample_csv, f"{bucket}/data/span-2/data.csv")
     second = run_spec(spec, base / "kfp-root", run_name="taxi-run-2", image=image, records=records, log_dir=logs)
-    return KfpRuns(first, second, base, config, sets, wheel_venv, filesystem.location(f"{bucket}/serving"))
+    serving = filesystem.location(f"{bucket}/serving")
+    return KfpRuns(first, second, base, config, sets, wheel_venv, serving, spec, image)
+
+
+@dataclass
+class Decided:
+    """`tfxgate history --json` before and after `tfxgate approve taxi-run-1` (from the wheel venv)."""
+
+    before: list[dict]
+    approve: object  # the approve command's CompletedProcess
+    after: list[dict]
+
+
+@pytest.fixture(scope="module")
+def decided(kfp) -> Decided:
+    before = _history(kfp)
+    approve = kfp.venv.run(
+        [kfp.venv.tfxgate, "approve", "taxi-run-1", "-c", kfp.config, "--by", "ana", "--reason", "kfp run 1 ok"]
+        + kfp.sets,
+        cwd=kfp.base / "work",
+    )
+    return Decided(before, approve, _history(kfp))
+
+
+def _history(kfp: KfpRuns) -> list[dict]:
+    command = [kfp.venv.tfxgate, "history", kfp.config, "--json", *kfp.sets]
+    return json.loads(kfp.venv.run(command, cwd=kfp.base / "work").stdout)
 
 
 def _local_outputs(root: Path) -> dict[str, set[str]]:
@@ -166,6 +199,10 @@ def test_model_trained_and_pushed_like_the_local_run(kfp, taxi_runs):
     assert publish.versions(staging)[0] == "1"  # run 2 may add version 2 (or reuse 1 for the very same model)
     assert not filesystem.exists(kfp.serving / "production")
     assert list((taxi_runs.root / "serving" / "staging").iterdir()), "the local run pushed too"
+    # production (manual) waits: no store in the task, so the decision is a file beside the push root
+    pending = json.loads(filesystem.read_text(kfp.serving / ".pending" / "taxi" / "production" / "taxi-run-1.json"))
+    assert (pending["decision"], pending["destination"], pending["run_id"]) == ("pending", "production", "taxi-run-1")
+    assert (pending["model_uri"], pending["fingerprint"]) == (str(model), pushed["metadata"]["model_fingerprint"])
 
 
 def test_first_run_resolves_nothing(kfp):
@@ -207,15 +244,13 @@ def test_second_run_drift_and_evaluation_used_them(kfp):
     assert blessing["baseline_model"] == kfp.first.artifact("Trainer", "model")["uri"]  # TFX's baseline key
 
 
-def test_push_records_rebuilt_from_the_manifest_match_a_local_runs_and_history_lists_them(kfp, taxi_runs):
+def test_push_records_rebuilt_from_the_manifest_match_a_local_runs_and_history_lists_them(kfp, decided, taxi_runs):
     manifest = publish.read_manifest(kfp.serving / "staging" / "1")
     assert (manifest["pipeline"], manifest["run_id"]) == ("taxi", "taxi-run-1")
     assert "__value__" not in manifest["gates"]  # Kubeflow hands metadata over as TFX JSON values
     assert manifest["model_uri"] == kfp.first.artifact("Trainer", "model")["uri"]
 
-    history = json.loads(
-        kfp.venv.run([kfp.venv.tfxgate, "history", kfp.config, "--json", *kfp.sets], cwd=kfp.base / "work").stdout
-    )
+    history = [h for h in decided.before if h["kind"] == "push"]
     pushes = [(h["kind"], h["destination"], h["version"], h["run_id"]) for h in history]
     # The seeded trainer on the same rows may make the very same model: its push then reuses version 1.
     expected = []
@@ -237,6 +272,82 @@ def test_push_records_rebuilt_from_the_manifest_match_a_local_runs_and_history_l
     assert json.loads(kfp_record.gates) == json.loads(
         kfp.first.artifact("GovernedPush", "pushed_model")["metadata"]["gates"]
     )
+
+
+def test_history_lists_the_kubeflow_runs_pending_decisions_one_per_model(kfp, decided):
+    waiting = [(h["destination"], h["run_id"], h["state"]) for h in decided.before if h["kind"] == "pending"]
+    # A pending decision binds to the model: run 2's very same model (seeded trainer, same rows) adds none.
+    runs = {}
+    for run in (kfp.first, kfp.second):
+        runs.setdefault(run.artifact("GovernedPush", "pushed_model")["metadata"]["model_fingerprint"], run.name)
+    assert waiting == [("production", run, "waiting") for run in runs.values()]
+
+
+def test_approve_pushes_the_kubeflow_runs_model_to_production_on_the_emulator(kfp, decided):
+    production = kfp.serving / "production"
+    model = kfp.first.artifact("Trainer", "model")["uri"]
+    assert "approved run taxi-run-1" in decided.approve.stdout and f"{production}/1" in decided.approve.stdout
+    assert publish.versions(production) == ["1"] and publish.current_version(production) == "1"
+    assert filesystem.isfile(production / "1" / "saved_model.pb")
+    assert fingerprint.model_fingerprint(production / "1") == fingerprint.model_fingerprint(publish.serving_dir(model))
+    manifest = publish.read_manifest(production / "1")
+    assert (manifest["decision"], manifest["by"], manifest["reason"]) == ("approved", "ana", "kfp run 1 ok")
+    assert (manifest["pipeline"], manifest["run_id"], manifest["model_uri"]) == ("taxi", "taxi-run-1", model)
+    approved = [
+        (h["kind"], h["version"], h["by"], h["reason"], h["run_id"], h["current"])
+        for h in decided.after
+        if h["destination"] == "production"
+    ]
+    assert approved[0] == ("push", "1", "ana", "kfp run 1 ok", "taxi-run-1", True)
+    assert [h for h in decided.after if h["kind"] == "pending" and h["run_id"] == "taxi-run-1"] == []
+
+
+def test_refused_decisions_on_the_kubeflow_run_exit_2_with_the_reason(kfp, decided):
+    def approve(run: str) -> str:
+        command = [kfp.venv.tfxgate, "approve", run, "-c", kfp.config, "--by", "bo", "--reason", "again", *kfp.sets]
+        return kfp.venv.run(command, cwd=kfp.base / "work", exit_code=2).stderr
+
+    unknown = approve("taxi-run-9")
+    assert "cannot approve: run taxi-run-9 has no model pending approval" in unknown
+    assert "already approved for production by ana" in approve("taxi-run-1")
+
+
+@pytest.fixture(scope="module")
+def s3_push(kfp, s3_server) -> tuple[RemotePath, dict]:
+    """Run 1's GovernedPush task alone, executed again with the push root on the S3 server (moto)."""
+    import yaml
+
+    serving = filesystem.location(f"{s3_server.new_bucket('kfp')}/serving")
+    spec = next(yaml.safe_load_all(kfp.spec.read_text()))
+    parameters = spec["root"]["dag"]["tasks"]["GovernedPush"]["inputs"]["parameters"]
+    settings = json.loads(parameters["settings"]["runtimeValue"]["constant"])
+    image = dataclasses.replace(kfp.image, env={**kfp.image.env, **s3_server.env})
+    outputs = rerun_task(
+        kfp.spec,
+        kfp.first,
+        "GovernedPush",
+        run_name="taxi-run-1-s3",
+        parameters={"settings": json.dumps({**settings, "root": str(serving)})},
+        image=image,
+        log_dir=kfp.base / "logs",
+    )
+    [pushed] = outputs["pushed_model"]
+    return serving, pushed
+
+
+def test_the_push_path_on_s3(kfp, s3_push):
+    serving, pushed = s3_push
+    staging = serving / "staging"
+    model = kfp.first.artifact("Trainer", "model")["uri"]
+    assert pushed["metadata"]["pushed"] == 1
+    assert pushed["metadata"]["pushed_destination"] == f"{staging}/1"
+    assert publish.versions(staging) == ["1"] and publish.current_version(staging) == "1"
+    assert sorted(filesystem.listdir(staging)) == ["1", "current"]  # no hidden upload prefix left behind
+    assert fingerprint.model_fingerprint(staging / "1") == pushed["metadata"]["model_fingerprint"]
+    manifest = publish.read_manifest(staging / "1")
+    assert (manifest["run_id"], manifest["model_uri"], manifest["decision"]) == ("taxi-run-1-s3", model, "push")
+    assert not filesystem.exists(serving / "production")
+    assert filesystem.isfile(serving / ".pending" / "taxi" / "production" / "taxi-run-1-s3.json")
 
 
 def _push_record(root: Path) -> tuple[object, set[str]]:

@@ -163,3 +163,68 @@ def test_a_canary_on_an_object_store(s3_server, tmp_path):
     assert (record.kind, record.version, record.previous_version, retried) == (audit.PROMOTION, "2", "1", False)
     assert publish.current_version(production) == "2" and rollout_state.read(production).candidate is None
     assert serving_configs.stale(production, rollout_state.read(production)) == []
+
+
+def test_a_pending_decision_left_on_the_store_is_rebuilt_and_approved_from_there(server, tmp_path, monkeypatch):
+    """A Kubeflow task's pending decision: a file beside the push root, no store; approve publishes it there."""
+    import json
+
+    from tfxgate.governance import push_records
+    from tfxgate.governance import store as governance
+    from tfxgate.mlmd import audit
+    from tfxgate.mlmd.store import open_store
+
+    serving = f"{server.new_bucket()}/serving"
+    monkeypatch.setenv(SERVING_ENV, serving)
+    root = tmp_path / "root"  # no store here yet: the run was elsewhere
+    model = make_model(tmp_path / "model", tag="kfp")
+    found = fingerprint.model_fingerprint(model)
+    gates = json.dumps({"evaluation": {"passed": True, "detail": "blessed"}})
+    pending = push_records.manifest(
+        fingerprint=found,
+        model_id=7,  # an id of KFP's store, not of this one
+        model_uri=str(model),
+        pipeline="taxi",
+        run_id="taxi-run-1",
+        gates=gates,
+        destination="production",
+        decision="pending",
+        by=audit.MANUAL,
+        reason=audit.PENDING_REASON,
+    )
+    written = push_records.write_pending(filesystem.location(serving), pending)
+    assert str(written) == f"{serving}/.pending/taxi/production/taxi-run-1.json"
+    governed = target(root)
+
+    [row] = governance.history(governed, "taxi")
+    assert (row.kind, row.destination, row.run_id, row.state, row.fingerprint) == (
+        "pending",
+        "production",
+        "taxi-run-1",
+        "waiting",
+        found,
+    )
+    with pytest.raises(governance.GovernanceError, match="run taxi-run-9 has no model pending approval.*taxi-run-1"):
+        governance.approve(governed, "taxi-run-9", by="ana", reason="looks good")
+
+    done = governance.approve(governed, "taxi-run-1", by="ana", reason="looks good")
+    production = filesystem.location(serving) / "production"
+    assert str(done.path) == f"{serving}/production/1"
+    assert publish.versions(production) == ["1"] and publish.current_version(production) == "1"
+    assert fingerprint.model_fingerprint(production / "1") == found
+    manifest = publish.read_manifest(production / "1")
+    assert (manifest["decision"], manifest["by"], manifest["run_id"], manifest["model_uri"]) == (
+        "approved",
+        "ana",
+        "taxi-run-1",
+        str(model),
+    )
+    rows = [(r.kind, r.destination, r.version, r.by, r.run_id, r.current) for r in governance.history(governed, "taxi")]
+    assert rows == [("push", "production", "1", "ana", "taxi-run-1", True)]
+    with pytest.raises(governance.GovernanceError, match="already approved for production by ana.*version 1"):
+        governance.approve(governed, "taxi-run-1", by="bo", reason="again")
+
+    store = open_store(governed.metadata, root=root, read_only=True)
+    [record] = audit.records(store, pipeline="taxi", kinds=[audit.PENDING])
+    assert (record.recovered, record.at, record.model_fingerprint) == ("1", pending["at"], found)
+    assert [r.by for r in audit.records(store, pipeline="taxi", kinds=[audit.APPROVAL])] == ["ana"]

@@ -11,8 +11,9 @@ notebook runs), it writes the audit records (tfxgate.Push,
 tfxgate.PendingApproval) there itself, as it pushes
 (`governance.push_records`); the first push's record gets the component's own
 PushedModel linked once TFX has published it. A Kubeflow task reaches no
-store: its record travels as the manifest and these properties, and
-`recovery.reconcile` rebuilds it.
+store: a push's record travels as the manifest and these properties, a pending
+decision as a pending file beside the push root (`push_records.write_pending`),
+and `recovery.reconcile` rebuilds both.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from tfxgate.artifacts import anomalies
 from tfxgate.components.governed_push.settings import PushStage
 from tfxgate.governance import gates, policy, publish, push_records
 from tfxgate.governance.fingerprint import model_fingerprint
+from tfxgate.mlmd import audit
 from tfxgate.mlmd.graph import value
 from tfxgate.reporting.card_hook import card_writer
 from tfxgate.storage import failpoints, filesystem
@@ -100,6 +102,21 @@ class Executor(base_executor.BaseExecutor):
                     run_id=run_id,
                     gates=gates.to_json(results),
                 )
+            elif action == "pending":  # no store (a Kubeflow task): the decision waits beside the push root
+                pending = push_records.manifest(
+                    fingerprint=fingerprint,
+                    model_id=model.id,
+                    model_uri=model.uri,
+                    pipeline=pipeline,
+                    run_id=run_id,
+                    gates=gates.to_json(results),
+                    destination=name,
+                    decision="pending",
+                    by=audit.MANUAL,
+                    reason=audit.PENDING_REASON,
+                )
+                written = push_records.write_pending(filesystem.location(stage.root), pending)
+                logging.info("GovernedPush: %s pending approval, recorded at %s", name, written)
             decisions.append(
                 {
                     "destination": name,

@@ -7,11 +7,16 @@ store; a process killed between the rename and the record). Every writer goes
 through `record_push` / `record_pending`, which first look for the record by
 (fingerprint, destination, kind): a retried, recovered or runner-side write
 never adds a second one. The version's manifest (publish.MANIFEST) holds what
-a record is rebuilt from.
+a push record is rebuilt from; a pending decision made where no store is
+reachable (a Kubeflow task) is written as the same manifest, with decision
+`pending`, to `<push root>/.pending/<pipeline>/<destination>/<run id>.json`
+(`write_pending`, one atomic write), and rebuilt from there.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -19,8 +24,10 @@ from tfxgate.governance import publish
 from tfxgate.governance.rollout_state import RolloutPolicy
 from tfxgate.mlmd import audit
 from tfxgate.storage import failpoints, filesystem
+from tfxgate.storage.filesystem import Location
 
 AFTER_RECORD = failpoints.named("push.after_record")
+PENDING_FOLDER = ".pending"  # under the push root; hidden, like a push in progress: no version, no destination
 
 
 def manifest(
@@ -141,9 +148,21 @@ def record_push(
 
 
 def record_pending(
-    store, *, destination: str, fingerprint: str, model_id: Optional[int], pipeline: str, run_id: str, gates: str
+    store,
+    *,
+    destination: str,
+    fingerprint: str,
+    model_id: Optional[int],
+    pipeline: str,
+    run_id: str,
+    gates: str,
+    at: str = "",
+    recovered: bool = False,
 ) -> audit.Record:
-    """This model's tfxgate.PendingApproval at this destination: the first one (its approve command) or a new one."""
+    """This model's tfxgate.PendingApproval at this destination: the first one (its approve command) or a new one.
+
+    `at` and `recovered`: a record rebuilt from a pending file (`write_pending`) keeps its time and says so.
+    """
     found = audit.find(store, kind=audit.PENDING, destination=destination, model_fingerprint=fingerprint)
     if found:
         return found[0]
@@ -153,12 +172,57 @@ def record_pending(
         pipeline=pipeline,
         run_id=run_id,
         destination=destination,
-        by="policy:manual",
+        by=audit.MANUAL,
         reason=audit.PENDING_REASON,
         gates=gates,
         model_fingerprint=fingerprint,
         model_id=model_id,
+        at=at,
+        recovered=recovered,
     )
+
+
+def write_pending(push_root: Location, manifest: dict) -> Location:
+    """Records a pending decision where no ML Metadata store is reachable (a Kubeflow task); returns its file.
+
+    `manifest` is `manifest(..., destination=NAME, decision="pending", by=audit.MANUAL,
+    reason=audit.PENDING_REASON)`: the model's uri and fingerprint, the gates, pipeline and run. One
+    write (atomic on a disk, one PUT on an object store) to `pending_file`; `recovery.reconcile` turns it into
+    the tfxgate.PendingApproval that `approve` and `history` read. Written again by a retried task: same file.
+    """
+    path = pending_file(push_root, pipeline=manifest["pipeline"], destination=manifest["destination"], run=manifest)
+    return filesystem.write_json(path, manifest)
+
+
+def pending_file(push_root: Location, *, pipeline: str, destination: str, run: dict) -> Location:
+    """`<push root>/.pending/<pipeline>/<destination>/<run id>.json` (run ids made file-name safe)."""
+    name = re.sub(r"[^A-Za-z0-9._-]", "-", run["run_id"]) or "unknown-run"
+    return filesystem.location(push_root) / PENDING_FOLDER / pipeline / destination / f"{name}.json"
+
+
+def pending_decisions(push_root: Location, *, pipeline: str, destination: str) -> list[dict]:
+    """The pending files `write_pending` left for this pipeline and destination, in file-name order.
+
+    Raises:
+      ValueError: a file that is not a pending decision's manifest (named in the message).
+    """
+    folder = filesystem.location(push_root) / PENDING_FOLDER / pipeline / destination
+    found = []
+    for name in filesystem.listdir(folder):
+        if not name.endswith(".json"):
+            continue
+        try:
+            manifest = json.loads(filesystem.read_text(folder / name))
+        except ValueError as err:
+            raise ValueError(f"{folder / name}: not a pending decision's JSON ({err})") from err
+        missing = [k for k in ("fingerprint", "model_uri", "run_id", "gates") if not manifest.get(k)]
+        if manifest.get("decision") != "pending" or missing:
+            raise ValueError(
+                f"{folder / name}: not a pending decision (decision {manifest.get('decision')!r}, "
+                f"missing {', '.join(missing) or 'nothing'})"
+            )
+        found.append(manifest)
+    return found
 
 
 def names_version(store, record: audit.Record, path: Path) -> bool:

@@ -13,6 +13,9 @@ governance lock. For each destination, under its push lock:
   version predates manifests gets its manifest written from the record);
 - a tfxgate.Push without its PushedModel output (killed before the runner
   linked the component's own) gets it linked, or a new one;
+- a pending file (`push_records.write_pending`: a Kubeflow task's pending
+  decision) that no tfxgate.PendingApproval names gets one rebuilt from it,
+  `recovered` = "1", its Model registered in this store by uri (`audit.model_at`);
 - under a canary/blue-green rollout, what a kill left after a `rollout.json`
   write is completed (`rollout.reconcile`: `current`, a lost promote/abort
   record, the serving configs).
@@ -52,6 +55,7 @@ class Reconciled:
     recovered: int = 0  # push records rebuilt from manifests
     failed: int = 0  # push records whose version is gone, marked failed
     linked: int = 0  # push records given their PushedModel
+    pending: int = 0  # pending approvals rebuilt from pending files
     abandoned: int = 0  # RUNNING executions of dead processes marked FAILED
     rollout: int = 0  # rollout repairs: `current` put in step, promote/abort records rebuilt, serving configs
 
@@ -60,6 +64,7 @@ def reconcile(store, target: GovernedPipeline, *, log: Callable[[str], None]) ->
     """Repairs what a crash left between `target`'s push root and `store` (see the module docstring)."""
     done = Reconciled()
     for name, destination in target.destinations.items():
+        _pending_without_records(store, target, name, log=log, done=done)
         directory = filesystem.location(destination.directory)
         pushes = _pushes(store, target, name)
         exists = filesystem.is_dir(directory)
@@ -101,6 +106,29 @@ def _versions_without_records(store, target, name: str, directory, pushes, *, lo
         log(
             f"recovery: {name} version {version} had no push record; "
             f"rebuilt from its manifest (record {record.id}, run {manifest.get('run_id') or 'unknown'})"
+        )
+
+
+def _pending_without_records(store, target: GovernedPipeline, name: str, *, log, done: Reconciled) -> None:
+    for pending in push_records.pending_decisions(target.push_root, pipeline=target.name, destination=name):
+        fingerprint = pending["fingerprint"]
+        if audit.find(store, kind=audit.PENDING, destination=name, model_fingerprint=fingerprint):
+            continue  # recorded (by an earlier recovery, or the run's own executor)
+        record = push_records.record_pending(
+            store,
+            destination=name,
+            fingerprint=fingerprint,
+            model_id=audit.model_at(store, pending["model_uri"]),
+            pipeline=target.name,
+            run_id=pending["run_id"],
+            gates=pending["gates"],
+            at=pending.get("at") or "",
+            recovered=True,
+        )
+        done.pending += 1
+        log(
+            f"recovery: run {pending['run_id']} left its model pending approval for {name} "
+            f"(a run without this store); rebuilt its record {record.id} from its pending file"
         )
 
 

@@ -87,12 +87,15 @@ def governed(target: GovernedPipeline, *, wait: bool = True) -> Iterator[object]
 def _missing_store(target: GovernedPipeline) -> Optional[Path]:
     """The embedded store's file when the pipeline never ran here and nothing was published; else None.
 
-    Versions in the push root without a local store were published by runs elsewhere
+    Versions (or pending files) in the push root without a local store were left by runs elsewhere
     (a Kubeflow task reaches no store): the store is then created where the config
-    puts it, and recovery rebuilds their push records from the manifests.
+    puts it, and recovery rebuilds their records from the manifests.
     """
     missing = target.missing_store
-    published = any(publish.versions(filesystem.location(d.directory)) for d in target.destinations.values())
+    published = any(publish.versions(filesystem.location(d.directory)) for d in target.destinations.values()) or any(
+        push_records.pending_decisions(target.push_root, pipeline=target.name, destination=name)
+        for name in target.destinations
+    )
     if missing is not None and published:
         missing.parent.mkdir(parents=True, exist_ok=True)
         return None

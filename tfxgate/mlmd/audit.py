@@ -55,6 +55,7 @@ PROPERTIES = (
 )
 FAILED = "failed"  # a record's `state` when its version directory is gone
 AUTO = "policy:auto"  # `by` of a push the pipeline made itself under approval `auto`
+MANUAL = "policy:manual"  # `by` of a PendingApproval: the destination's approval is manual
 AUTO_REASON = "every gate passed; destination approval is auto"
 PENDING_REASON = "every gate passed; destination approval is manual: waiting for `tfxgate approve`"
 
@@ -181,6 +182,21 @@ def new_pushed_model(
     return artifact
 
 
+def model_at(store, uri: str) -> int:
+    """The id of the Model artifact at `uri` in this store, registered (LIVE, no producer) when there is none.
+
+    For a model trained where this store was not reachable (a Kubeflow run's: its artifact is in the
+    KFP backend's store), so that a decision about it has its Model input as every other decision does.
+    """
+    for found in store.get_artifacts_by_type("Model"):
+        if found.uri == uri:
+            return found.id
+    type_id = store.put_artifact_type(metadata_store_pb2.ArtifactType(name="Model"), can_omit_fields=True)
+    artifact = metadata_store_pb2.Artifact(type_id=type_id, uri=uri, state=metadata_store_pb2.Artifact.LIVE)
+    [artifact_id] = store.put_artifacts([artifact])
+    return artifact_id
+
+
 def records(store, *, pipeline: Optional[str], kinds: Iterable[str] = KINDS) -> list[Record]:
     """The pipeline's governance records of these kinds (every pipeline's when `pipeline` is None), oldest first."""
     graph = Graph(store)
@@ -291,9 +307,7 @@ def record_pipeline_decisions(store, *, execution_id: int, pipeline: str, run_id
             written.append(found[0])
             continue
         if kind == PENDING:
-            written.append(
-                record(store, PENDING, destination=name, by="policy:manual", reason=PENDING_REASON, **common)
-            )
+            written.append(record(store, PENDING, destination=name, by=MANUAL, reason=PENDING_REASON, **common))
             continue
         pushed = output
         if not first_push:
