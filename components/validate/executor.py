@@ -72,12 +72,20 @@ def compute_statistics(
     return found
 
 
-def statistics_on_beam(examples_uri: str, split: str):
-    """TFDV's statistics of one split's TFRecords, on Beam (DirectRunner): memory bounded by Beam's bundles."""
+def statistics_on_beam(examples_uri: str, split: str, *, pipeline_args: Optional[list[str]] = None):
+    """TFDV's statistics of one split's TFRecords, on Beam: memory bounded by Beam's bundles.
+
+    `pipeline_args`: Beam flags (`runner.beam`'s, e.g. a portable job service); None: the DirectRunner.
+    """
     import tensorflow_data_validation as tfdv
 
     pattern = os.path.join(examples_uri, f"Split-{split}", "*")
-    stats = tfdv.generate_statistics_from_tfrecord(data_location=pattern)
+    options = None
+    if pipeline_args:
+        from apache_beam.options.pipeline_options import PipelineOptions
+
+        options = PipelineOptions(pipeline_args)
+    stats = tfdv.generate_statistics_from_tfrecord(data_location=pattern, pipeline_options=options)
     for dataset in stats.datasets:
         dataset.name = split
     return stats

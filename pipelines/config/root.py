@@ -323,8 +323,8 @@ class RunnerSection(_Model):
         default=None,
         ge=1,
         description="The largest split (bytes as Arrow columns) a stage loads whole into memory: above it "
-        "Validate hands its statistics over to TFDV on Beam and DataDrift refuses, naming this key, instead "
-        "of swapping. Default: 2 GiB.",
+        "Validate hands its statistics over to TFDV on Beam instead of swapping (DataDrift reads its splits "
+        "batch by batch and is not bounded by it). Default: 2 GiB.",
     )
 
 
