@@ -1,4 +1,4 @@
-"""DataDrift reads a split one record batch at a time and summarises it (issue 20): memory flat in the rows.
+"""DataDrift and Validate read a split one record batch at a time and summarise it (issue 20): memory flat in the rows.
 
 The split reader (`examples.split_batches`) never holds more than the batch it
 hands out (plus the one being read), from Ingest's Arrow copy or from the
@@ -137,3 +137,19 @@ def test_a_feature_changing_type_between_batches_is_refused_naming_it():
     summarizer.add({"a": np.array([1.0, 2.0])}, categorical=set(), rows=2)
     with pytest.raises(ValueError, match=r"feature 'a' of split 'train' of /x is a string from row 2 on"):
         summarizer.add({"a": np.array(["x"], dtype=object)}, categorical={"a"}, rows=1)
+
+
+def test_validate_statistics_from_batches_equal_those_of_the_whole_table(spans):
+    from tfxgate.components.validate.statistics import statistics_from_arrow, statistics_from_batches
+
+    uri, _ = spans
+    batches = split_batches(uri, "train")  # a generator: one batch at a time, as Validate reads it
+    [streamed] = statistics_from_batches(batches, name="train").datasets
+    [whole] = statistics_from_arrow(read_split(uri, "train"), name="train").datasets
+    assert [f.path.step[0] for f in streamed.features] == [f.path.step[0] for f in whole.features]
+    for mine, theirs in zip(streamed.features, whole.features, strict=True):
+        if mine.HasField("num_stats"):  # merged moments: equal to the last bits, not bit for bit
+            for field in ("mean", "std_dev"):
+                assert getattr(mine.num_stats, field) == pytest.approx(getattr(theirs.num_stats, field), rel=1e-12)
+                setattr(mine.num_stats, field, getattr(theirs.num_stats, field))
+        assert mine == theirs, mine.path.step[0]  # counts, min/max, median, both histograms, top values

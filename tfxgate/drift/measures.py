@@ -217,14 +217,23 @@ def quantile_edges(sorted_values: np.ndarray, *, bins: int = 10, counts=None) ->
     if counts is None:
         edges = np.unique(np.quantile(sorted_values, quantiles, method="inverted_cdf"))
     else:
-        cumulative = np.cumsum(counts)
-        size = int(cumulative[-1])
-        # numpy's inverted_cdf: index ceil(n*q) - 1 of the expanded sample, as its virtual index computes it.
-        virtual = size * quantiles - 1
-        below = np.floor(virtual)
-        index = np.clip(below + ((virtual - below) > 0), 0, size - 1)
-        edges = np.unique(sorted_values[np.searchsorted(cumulative, index, side="right")])
+        edges = np.unique(inverted_cdf(sorted_values, counts, quantiles))
     return edges[edges < sorted_values[-1]]
+
+
+def inverted_cdf(sorted_values: np.ndarray, counts: np.ndarray, quantiles: np.ndarray) -> np.ndarray:
+    """`np.quantile(..., method="inverted_cdf")` of the sample holding each value `counts` times (ascending values).
+
+    >>> inverted_cdf(np.array([1.0, 2.0, 5.0]), np.array([2, 1, 1]), np.array([0.0, 0.5, 0.75, 1.0])).tolist()
+    [1.0, 1.0, 2.0, 5.0]
+    """
+    cumulative = np.cumsum(counts)
+    size = int(cumulative[-1])
+    # numpy's inverted_cdf: index ceil(n*q) - 1 of the expanded sample, as its virtual index computes it.
+    virtual = size * quantiles - 1
+    below = np.floor(virtual)
+    index = np.clip(below + ((virtual - below) > 0), 0, size - 1)
+    return sorted_values[np.searchsorted(cumulative, index, side="right")]
 
 
 def bin_counts(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
