@@ -5,7 +5,7 @@ hands out (plus the one being read), from Ingest's Arrow copy or from the
 TFRecords; the drift numbers of a span summarised batch by batch equal those of
 the whole table (`compare_tables` on `read_split`); a numeric column with more
 distinct values than `columns.MAX_DISTINCT` is compressed, within the pinned
-tolerance.
+tolerance; Validate's statistics merged over batches equal those of the whole table.
 """
 
 from __future__ import annotations
