@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from tfx import v1 as tfx
+from tfx.orchestration.pipeline import Pipeline
 
 from tfxgate.mlmd.store import connection_config
 from tfxgate.pipelines import stages, tuning
@@ -18,7 +18,7 @@ from tfxgate.pipelines.config.root import PipelineConfig
 from tfxgate.pipelines.stage_ids import stage_ids
 
 
-def build_pipeline(config: PipelineConfig, *, target: Literal["local", "kubeflow"] = "local") -> tfx.dsl.Pipeline:
+def build_pipeline(config: PipelineConfig, *, target: Literal["local", "kubeflow"] = "local") -> Pipeline:
     """Builds the TFX pipeline a config describes (nothing runs here).
 
     For `target="kubeflow"` the artifacts go under `kubeflow.pipeline_root`, there
@@ -113,7 +113,7 @@ def build_pipeline(config: PipelineConfig, *, target: Literal["local", "kubeflow
     if built != expected:  # a new or renamed node: pipelines/stage_ids.py must say so
         raise AssertionError(f"built nodes {built} != stage_ids {expected} (update pipelines/stage_ids.py)")
     kubeflow = target == "kubeflow"
-    return tfx.dsl.Pipeline(
+    return Pipeline(
         pipeline_name=config.pipeline.name,
         pipeline_root=config.kubeflow.pipeline_root if kubeflow else str(config.pipeline.root / "artifacts"),
         components=nodes,

@@ -14,8 +14,14 @@ import dataclasses
 import json
 
 import tensorflow_model_analysis as tfma
-from tfx import v1 as tfx
+from tfx.components.schema_gen.component import SchemaGen
+from tfx.components.schema_gen.import_schema_gen.component import ImportSchemaGen
+from tfx.components.trainer.component import Trainer
+from tfx.components.transform.component import Transform
+from tfx.components.tuner.component import Tuner
 from tfx.dsl.components.base import executor_spec
+from tfx.dsl.components.common.importer import Importer
+from tfx.proto import trainer_pb2, transform_pb2
 from tfx.types import standard_artifacts
 
 from tfxgate.components.drift import component as drift_component
@@ -56,8 +62,8 @@ def ingest(config: PipelineConfig):
 def schema(config: PipelineConfig, statistics=None):
     """The curated schema when the config names one, else one SchemaGen infers from `statistics`."""
     if config.schema_file is not None:
-        return tfx.components.ImportSchemaGen(schema_file=str(config.schema_file))
-    return tfx.components.SchemaGen(statistics=statistics, infer_feature_shape=False)
+        return ImportSchemaGen(schema_file=str(config.schema_file))
+    return SchemaGen(statistics=statistics, infer_feature_shape=False)
 
 
 def validate(config: PipelineConfig, examples, schema_channel=None):
@@ -111,11 +117,11 @@ def drift(config: PipelineConfig, examples, schema_channel, *, target: str = "lo
 def transform(config: PipelineConfig, examples, schema_channel):
     """Stock TFX Transform running `stages.transform.module_file`'s preprocessing_fn on Ingest's examples."""
     stage = config.stages.transform
-    return tfx.components.Transform(
+    return Transform(
         examples=examples,
         schema=schema_channel,
         module_file=str(stage.module_file),
-        splits_config=tfx.proto.SplitsConfig(analyze=stage.analyze_splits, transform=stage.transform_splits),
+        splits_config=transform_pb2.SplitsConfig(analyze=stage.analyze_splits, transform=stage.transform_splits),
         custom_config=dict(stage.custom_config) or None,
         disable_statistics=not stage.statistics,
     ).with_id(stage_ids.TRANSFORM)
@@ -132,15 +138,15 @@ def trainer(config: PipelineConfig, examples, schema_channel, *, transform_graph
     cluster = {}
     if stage.local_workers > 1:
         cluster["custom_executor_spec"] = executor_spec.ExecutorClassSpec(trainer_cluster.LoopbackClusterExecutor)
-    return tfx.components.Trainer(
+    return Trainer(
         **cluster,
         module_file=str(stage.module_file),
         examples=examples,
         schema=schema_channel,
         hyperparameters=hyperparameters,
         transform_graph=transform_graph,
-        train_args=tfx.proto.TrainArgs(num_steps=stage.train_steps),
-        eval_args=tfx.proto.EvalArgs(num_steps=stage.eval_steps),
+        train_args=trainer_pb2.TrainArgs(num_steps=stage.train_steps),
+        eval_args=trainer_pb2.EvalArgs(num_steps=stage.eval_steps),
         custom_config=stage.custom_config(),
     )
 
@@ -151,18 +157,18 @@ def tune(config: PipelineConfig, examples, schema_channel, *, transform_graph=No
     Returns the node and its channel of best hyperparameters for the Trainer.
     """
     if reuse is not None:
-        importer = tfx.dsl.Importer(
+        importer = Importer(
             source_uri=reuse.uri, artifact_type=standard_artifacts.HyperParameters, reimport=False
         ).with_id(stage_ids.BEST_HYPERPARAMETERS)
         return importer, importer.outputs["result"]
     stage = config.stages.tune
-    tuner = tfx.components.Tuner(
+    tuner = Tuner(
         module_file=str(config.stages.trainer.module_file),
         examples=examples,
         schema=schema_channel,
         transform_graph=transform_graph,
-        train_args=tfx.proto.TrainArgs(num_steps=stage.train_steps),
-        eval_args=tfx.proto.EvalArgs(num_steps=stage.eval_steps),
+        train_args=trainer_pb2.TrainArgs(num_steps=stage.train_steps),
+        eval_args=trainer_pb2.EvalArgs(num_steps=stage.eval_steps),
         custom_config=tune_custom_config(config),
     )
     return tuner, tuner.outputs["best_hyperparameters"]

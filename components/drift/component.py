@@ -19,9 +19,11 @@ drift is then not checked (skew still is, when a serving source is configured).
 from typing import Dict, List, Optional
 
 from tfx import types
-from tfx import v1 as tfx
+from tfx.dsl.component.experimental.annotations import InputArtifact, OutputArtifact, Parameter
+from tfx.dsl.component.experimental.decorators import component
 from tfx.dsl.components.common import resolver
 from tfx.types import standard_artifacts
+from tfx.types.channel import Channel
 
 from tfxgate.components.drift import executor, pushed_span
 
@@ -91,29 +93,29 @@ class PushedModelSpanStrategy(resolver.ResolverStrategy):
 
 
 def pushed_span_resolver(current_examples):
-    return tfx.dsl.Resolver(
+    return resolver.Resolver(
         strategy_class=PushedModelSpanStrategy,
-        **{EXAMPLES: tfx.dsl.Channel(type=standard_artifacts.Examples), CURRENT: current_examples},
+        **{EXAMPLES: Channel(type=standard_artifacts.Examples), CURRENT: current_examples},
     ).with_id("pushed_span_resolver")
 
 
 def previous_span_resolver(current_examples):
-    return tfx.dsl.Resolver(
+    return resolver.Resolver(
         strategy_class=PreviousSpanStrategy,
-        **{EXAMPLES: tfx.dsl.Channel(type=standard_artifacts.Examples), CURRENT: current_examples},
+        **{EXAMPLES: Channel(type=standard_artifacts.Examples), CURRENT: current_examples},
     ).with_id("previous_span_resolver")
 
 
-@tfx.dsl.components.component
+@component
 def DataDrift(
-    examples: tfx.dsl.components.InputArtifact[standard_artifacts.Examples],
-    schema: tfx.dsl.components.InputArtifact[standard_artifacts.Schema],
-    drift_report: tfx.dsl.components.OutputArtifact[DriftReport],
-    drift_blessing: tfx.dsl.components.OutputArtifact[DriftBlessing],
-    config_json: tfx.dsl.components.Parameter[str],
-    baseline_examples: tfx.dsl.components.InputArtifact[standard_artifacts.Examples] = None,
-    pushed_examples: tfx.dsl.components.InputArtifact[standard_artifacts.Examples] = None,
-    transform_graph: tfx.dsl.components.InputArtifact[standard_artifacts.TransformGraph] = None,
+    examples: InputArtifact[standard_artifacts.Examples],
+    schema: InputArtifact[standard_artifacts.Schema],
+    drift_report: OutputArtifact[DriftReport],
+    drift_blessing: OutputArtifact[DriftBlessing],
+    config_json: Parameter[str],
+    baseline_examples: InputArtifact[standard_artifacts.Examples] = None,
+    pushed_examples: InputArtifact[standard_artifacts.Examples] = None,
+    transform_graph: InputArtifact[standard_artifacts.TransformGraph] = None,
 ) -> None:
     """Drift (this span vs the previous one and vs the pushed model's) and skew (vs serving data), gated by policy.
 

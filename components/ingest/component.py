@@ -14,7 +14,6 @@ import os
 import re
 from typing import Optional, Sequence, Union
 
-from tfx import v1 as tfx
 from tfx.components.example_gen import driver as example_gen_driver
 from tfx.components.example_gen import utils
 from tfx.dsl.components.base import base_component, executor_spec
@@ -22,6 +21,7 @@ from tfx.dsl.io import fileio
 from tfx.proto import example_gen_pb2, range_config_pb2
 from tfx.types import standard_artifacts
 from tfx.types.artifact import Artifact
+from tfx.types.channel import Channel
 from tfx.types.component_spec import ChannelParameter, ComponentSpec, ExecutionParameter
 from tfx.utils import proto_utils
 
@@ -171,8 +171,8 @@ class Ingest(base_component.BaseComponent):
         arrow_copy: bool = True,
     ):
         """Args mirror the config's `data` section (see README.md)."""
-        split_config = tfx.proto.SplitConfig(
-            splits=[tfx.proto.SplitConfig.Split(name=name, hash_buckets=n) for name, n in splits.items()]
+        split_config = example_gen_pb2.SplitConfig(
+            splits=[example_gen_pb2.SplitConfig.Split(name=name, hash_buckets=n) for name, n in splits.items()]
         )
         if key:
             split_config.partition_feature_name = key
@@ -184,10 +184,10 @@ class Ingest(base_component.BaseComponent):
         super().__init__(
             IngestSpec(
                 input_base=input_base,
-                input_config=tfx.proto.Input(
-                    splits=[tfx.proto.Input.Split(name="single_split", pattern=input_pattern)]
+                input_config=example_gen_pb2.Input(
+                    splits=[example_gen_pb2.Input.Split(name="single_split", pattern=input_pattern)]
                 ),
-                output_config=tfx.proto.Output(split_config=split_config),
+                output_config=example_gen_pb2.Output(split_config=split_config),
                 range_config=range_config,
                 data_format=data_format,
                 schema=schema_text,
@@ -198,7 +198,7 @@ class Ingest(base_component.BaseComponent):
                 # Defaults stay unset, so configs that do not use them keep their cache keys.
                 block_bytes=block_bytes,
                 arrow_copy=None if arrow_copy else 0,
-                examples=tfx.dsl.Channel(type=standard_artifacts.Examples),
-                quarantine=tfx.dsl.Channel(type=Quarantine),
+                examples=Channel(type=standard_artifacts.Examples),
+                quarantine=Channel(type=Quarantine),
             )
         )

@@ -14,8 +14,9 @@ from __future__ import annotations
 from typing import Dict, List, Optional
 
 from tfx import types
-from tfx import v1 as tfx
 from tfx.dsl.components.common import resolver
+from tfx.types import standard_artifacts
+from tfx.types.channel import Channel
 
 from tfxgate.artifacts import blessing, pushed
 from tfxgate.mlmd.graph import Graph
@@ -56,7 +57,7 @@ class LatestPushedModelStrategy(resolver.ResolverStrategy):
 
 def latest_pushed_model_resolver(candidate_model):
     """A Resolver node running LatestPushedModelStrategy over this pipeline's Models, passing `candidate_model`."""
-    return tfx.dsl.Resolver(
+    return resolver.Resolver(
         strategy_class=LatestPushedModelStrategy,
-        **{MODEL: tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model), CANDIDATE: candidate_model},
+        **{MODEL: Channel(type=standard_artifacts.Model), CANDIDATE: candidate_model},
     )

@@ -13,17 +13,18 @@ Without a curated schema (no `schema` input) the schema is inferred from the
 train split, as SchemaGen would, and the data is checked against it.
 """
 
-from tfx import v1 as tfx
+from tfx.dsl.component.experimental.annotations import InputArtifact, OutputArtifact, Parameter
+from tfx.dsl.component.experimental.decorators import component
 from tfx.types import standard_artifacts
 
 
-@tfx.dsl.components.component
+@component
 def Validate(
-    examples: tfx.dsl.components.InputArtifact[standard_artifacts.Examples],
-    statistics: tfx.dsl.components.OutputArtifact[standard_artifacts.ExampleStatistics],
-    anomalies: tfx.dsl.components.OutputArtifact[standard_artifacts.ExampleAnomalies],
-    config_json: tfx.dsl.components.Parameter[str],
-    schema: tfx.dsl.components.InputArtifact[standard_artifacts.Schema] = None,
+    examples: InputArtifact[standard_artifacts.Examples],
+    statistics: OutputArtifact[standard_artifacts.ExampleStatistics],
+    anomalies: OutputArtifact[standard_artifacts.ExampleAnomalies],
+    config_json: Parameter[str],
+    schema: InputArtifact[standard_artifacts.Schema] = None,
 ) -> None:
     """TFDV-format statistics with Arrow, TFDV's anomalies against the schema, gated by policy."""
     from tfx.types import artifact_utils

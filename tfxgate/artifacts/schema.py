@@ -7,12 +7,15 @@ SchemaGen) is a directory holding one `*.pbtxt`.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
 from google.protobuf import text_format
 from tensorflow_metadata.proto.v0 import schema_pb2
+
+log = logging.getLogger(__name__)
 
 
 class SchemaFileError(ValueError):
@@ -65,6 +68,7 @@ def schema_features(uri: str) -> Optional[list[dict]]:
     try:
         schema = read_schema(files[0])
     except SchemaFileError:
+        log.exception("schema %s is unreadable; shown without its features", files[0])
         return None
     return [{"name": f.name, "type": schema_pb2.FeatureType.Name(f.type)} for f in schema.feature]
 

@@ -134,8 +134,6 @@ def record(
 
     `at` defaults to now; a record rebuilt from a manifest keeps the manifest's time (and `recovered`).
     """
-    type_id = _execution_type(store, kind)
-    execution = metadata_store_pb2.Execution(type_id=type_id, last_known_state=metadata_store_pb2.Execution.COMPLETE)
     values = dict(
         pipeline=pipeline,
         run_id=run_id,
@@ -150,8 +148,7 @@ def record(
         recovered="1" if recovered else "",
         state="",
     )
-    for key, text in values.items():
-        execution.properties[key].string_value = text
+    execution = string_execution(store, kind, PROPERTIES, values)
     links = []
     if model_id is not None:
         [model] = store.get_artifacts_by_id([model_id])
@@ -240,7 +237,8 @@ def mark_state(store, record_id: int, state: str) -> None:
     """Sets a record's `state` property (e.g. "failed": its version directory is gone); the record stays."""
     [execution] = store.get_executions_by_id([record_id])
     [execution_type] = store.get_execution_types_by_id([execution.type_id])
-    _execution_type(store, execution_type.name)  # a store written before `state` existed gains the property
+    # a store written before `state` existed gains the property
+    execution_type_id(store, execution_type.name, PROPERTIES)
     execution.properties["state"].string_value = state
     store.put_execution(execution, [], [])
 
@@ -331,11 +329,25 @@ def event(kind, key: str) -> metadata_store_pb2.Event:
     return made
 
 
-def _execution_type(store, kind: str) -> int:
-    execution_type = metadata_store_pb2.ExecutionType(name=kind)
-    for key in PROPERTIES:
+def execution_type_id(store, name: str, properties: Iterable[str]) -> int:
+    """Registers (or finds) tfxgate's execution type `name`, every property a string.
+
+    `can_add_fields`: a store written by an older tfxgate gains the properties added since.
+    """
+    execution_type = metadata_store_pb2.ExecutionType(name=name)
+    for key in properties:
         execution_type.properties[key] = metadata_store_pb2.STRING
     return store.put_execution_type(execution_type, can_add_fields=True)
+
+
+def string_execution(store, name: str, properties: Iterable[str], values: dict) -> metadata_store_pb2.Execution:
+    """A COMPLETE execution of tfxgate's type `name` holding `values` (strings) as its properties, not yet put."""
+    execution = metadata_store_pb2.Execution(
+        type_id=execution_type_id(store, name, properties), last_known_state=metadata_store_pb2.Execution.COMPLETE
+    )
+    for key, text in values.items():
+        execution.properties[key].string_value = text
+    return execution
 
 
 def _context(store, type_name: str, name: str):

@@ -20,7 +20,7 @@ from typing import Optional
 
 from ml_metadata.proto import metadata_store_pb2
 
-from tfxgate.mlmd.audit import event, now
+from tfxgate.mlmd.audit import event, now, string_execution
 from tfxgate.mlmd.graph import Graph, value
 
 MONITOR = "tfxgate.Monitor"
@@ -61,8 +61,6 @@ def record(
     pushed_model_id: Optional[int] = None,
 ) -> int:
     """Writes one monitoring execution with its events, result artifact and pipeline context; returns its id."""
-    type_id = _execution_type(store)
-    execution = metadata_store_pb2.Execution(type_id=type_id, last_known_state=metadata_store_pb2.Execution.COMPLETE)
     values = dict(
         pipeline=pipeline,
         destination=destination,
@@ -75,8 +73,7 @@ def record(
         actions="[]",
         at=now(),
     )
-    for key, text in values.items():
-        execution.properties[key].string_value = text
+    execution = string_execution(store, MONITOR, PROPERTIES, values)
     links = []
     for artifact_id, key in ((model_id, "model"), (pushed_model_id, "pushed_model")):
         if artifact_id is not None:
@@ -133,13 +130,6 @@ def records(store, *, pipeline: Optional[str] = None, model_id: Optional[int] = 
             )
         )
     return found
-
-
-def _execution_type(store) -> int:
-    wanted = metadata_store_pb2.ExecutionType(name=MONITOR)
-    for prop in PROPERTIES:
-        wanted.properties[prop] = metadata_store_pb2.STRING
-    return store.put_execution_type(wanted, can_add_fields=True)
 
 
 def _result_type(store) -> int:

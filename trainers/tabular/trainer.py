@@ -222,7 +222,7 @@ def _fit(prepared, hp, fn_args, *, verbose):
 
 def tuner_fn(fn_args):
     """TFX Tuner entry point: `stages.tune` (custom_config `tune`) searched over this trainer's training."""
-    from tfx import v1 as tfx
+    from tfx.components.tuner.component import TunerFnResult
 
     from tfxgate.tuning import keras_search
 
@@ -236,7 +236,7 @@ def tuner_fn(fn_args):
         return {name: float(series[-1]) for name, series in history.history.items()}
 
     tuner = keras_search.tuner(tune, train_and_score=train_and_score, directory=fn_args.working_dir)
-    return tfx.components.TunerFnResult(tuner=tuner, fit_kwargs={})
+    return TunerFnResult(tuner=tuner, fit_kwargs={})
 
 
 def run_fn(fn_args):
