@@ -26,7 +26,7 @@ router, each pool and each SDK worker the pools fork), sampled every 0.25 s
 while the stage runs (an SDK worker that grows in its last quarter second
 before exiting is under-reported). The table lists the largest process and the
 sum over the processes; the result JSON keeps every process. Results of the
-portable side go to `scale_10m_portable.json`.
+portable side go to `scale_10m_portable_<N>w.json`.
 
 Run: `python -m benchmarks.scale_10m --workdir /tmp/scale [--rows 10000000] [--repeat 3]
 [--runner portable --workers 2]`.
@@ -152,7 +152,7 @@ def _portable_result(records, *, big: int, small: int, repeats: int, workers: in
             )
         )
     return {
-        "benchmark": f"{NAME}_portable",
+        "benchmark": f"{NAME}_portable_{workers}w",
         "data": str(workdir),
         "rows": big,
         "small_rows": small,
