@@ -5,7 +5,12 @@ streamed blocks, tf.Examples, Arrow copy) on `--data` into `--examples`;
 `--stage validate` computes the statistics of every split and TFDV's anomalies
 against the taxi schema (Validate's executor); `--stage drift` compares the
 train split with itself as the previous span (DataDrift's executor: the work of
-two spans). `--max-in-memory-bytes` is `runner.max_in_memory_bytes`. Writes
+two spans). `--max-in-memory-bytes` is `runner.max_in_memory_bytes`.
+`--beam-args` (a JSON list of Beam flags, e.g. a portable job service's) runs
+the stage's Beam path there: Ingest's Beam engine (the executor's
+`_ingest_with_beam`: shards, tf.Examples, no Arrow copy) and Validate's TFDV
+statistics on Beam; DataDrift has no Beam path and reads its splits in the
+driver, batch by batch, either way. Writes
 `{"seconds", "peak_rss_mib", "outcome"}` to `--report`; a stage that refuses
 (over the memory bound) reports the refusal as its outcome, not a crash.
 """
@@ -22,7 +27,7 @@ SCHEMA = Path(__file__).resolve().parents[1] / "schemas" / "taxi" / "schema.pbtx
 SPLITS = {"train": 2, "eval": 1}
 
 
-def ingest(data: Path, examples: Path, *, block_bytes) -> str:
+def ingest(data: Path, examples: Path, *, block_bytes, beam_args=None) -> str:
     from tfx.types import artifact_utils, standard_artifacts
 
     from tfxgate.components.ingest import executor
@@ -31,6 +36,24 @@ def ingest(data: Path, examples: Path, *, block_bytes) -> str:
     artifact = standard_artifacts.Examples()
     artifact.uri = str(examples)
     artifact.split_names = artifact_utils.encode_split_names(list(SPLITS))
+    if beam_args:
+        from tfx.dsl.components.base import base_beam_executor
+
+        context = base_beam_executor.BaseBeamExecutor.Context(
+            beam_pipeline_args=beam_args, tmp_dir=str(examples.parent / "tmp"), unique_id="scale"
+        )
+        outcome = executor.Executor(context)._ingest_with_beam(
+            [str(data)],
+            examples=artifact,
+            data_format="csv",
+            splits=SPLITS,
+            rules={},
+            key=None,
+            split_key=None,
+            null_values=executor.DEFAULT_NULL_VALUES,
+            max_bad_rows=0,
+        )
+        return f"rows per split {outcome.rows_per_split} (Beam engine)"
     outcome = executor._ingest_in_process(
         [str(data)],
         examples=artifact,
@@ -47,13 +70,16 @@ def ingest(data: Path, examples: Path, *, block_bytes) -> str:
     return f"rows per split {outcome.rows_per_split}"
 
 
-def validate(examples: Path, work: Path, *, limit) -> str:
+def validate(examples: Path, work: Path, *, limit, beam_args=None) -> str:
     from tfxgate.artifacts.schema import read_schema
     from tfxgate.components.validate import executor
 
-    stats = executor.compute_statistics(
-        str(examples), list(SPLITS), statistics_uri=str(work / "statistics"), max_in_memory_bytes=limit
-    )
+    if beam_args:
+        stats = {s: executor.statistics_on_beam(str(examples), s, pipeline_args=beam_args) for s in SPLITS}
+    else:
+        stats = executor.compute_statistics(
+            str(examples), list(SPLITS), statistics_uri=str(work / "statistics"), max_in_memory_bytes=limit
+        )
     settings = executor.Settings(environment="TRAINING", default="warn")
     findings = executor.check_anomalies(
         stats, read_schema(str(SCHEMA)), settings=settings, anomalies_uri=str(work / "anomalies")
@@ -92,6 +118,7 @@ def main() -> None:
     parser.add_argument("--report", type=Path, required=True)
     parser.add_argument("--block-bytes", type=int)
     parser.add_argument("--max-in-memory-bytes", type=int)
+    parser.add_argument("--beam-args", type=json.loads, help="JSON list of Beam flags: the stage's Beam path there")
     args = parser.parse_args()
     # Imports before the clock, as in the other benchmarks: the seconds are the stage's work.
     import tensorflow  # noqa: F401
@@ -103,9 +130,9 @@ def main() -> None:
 
     began = time.monotonic()
     if args.stage == "ingest":
-        outcome = ingest(args.data, args.examples, block_bytes=args.block_bytes)
+        outcome = ingest(args.data, args.examples, block_bytes=args.block_bytes, beam_args=args.beam_args)
     elif args.stage == "validate":
-        outcome = validate(args.examples, args.work, limit=args.max_in_memory_bytes)
+        outcome = validate(args.examples, args.work, limit=args.max_in_memory_bytes, beam_args=args.beam_args)
     else:
         outcome = drift(args.examples, args.work, limit=args.max_in_memory_bytes)
     seconds = time.monotonic() - began

@@ -1,5 +1,6 @@
 """`runner.max_in_memory_bytes`: stages that load a whole split check its size first; above the bound
-Validate hands its statistics over to TFDV on Beam, DataDrift refuses naming the key (no swapping)."""
+Validate hands its statistics over to TFDV on Beam (no swapping). DataDrift reads its splits batch by batch
+and is not bounded by the key any more (tests/test_drift_streaming.py)."""
 
 from __future__ import annotations
 
@@ -43,21 +44,6 @@ def test_a_split_over_the_bound_is_refused_naming_the_key(examples_uri):
     check_fits(examples_uri, "train", limit=1 << 20, stage="DataDrift", beyond="x")
     with pytest.raises(SplitTooLarge, match=f"DataDrift: split 'train' of {examples_uri} .* above {MEMORY_KEY}=100 "):
         check_fits(examples_uri, "train", limit=100, stage="DataDrift", beyond="x")
-
-
-def test_drift_refuses_a_span_over_the_bound(examples_uri, tmp_path):
-    from tfxgate.components.drift import executor as drift
-
-    settings = drift.Settings(policy="block", thresholds={}, features={}, max_in_memory_bytes=100)
-    with pytest.raises(SplitTooLarge, match=r"runner.max_in_memory_bytes=100 .*disable stages.drift"):
-        drift.run(
-            examples_uri=examples_uri,
-            examples_name="Examples 1",
-            baselines={},
-            schema=None,
-            settings=settings,
-            output_dir=str(tmp_path),
-        )
 
 
 def test_validate_hands_a_split_over_the_bound_to_tfdv_on_beam(examples_uri, tmp_path):

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from tfxgate.artifacts import drift_report
-from tfxgate.artifacts.examples import check_fits, read_split
+from tfxgate.artifacts.examples import split_batches
 from tfxgate.components.drift import report_payload, transformed
 from tfxgate.drift import columns, tables
 from tfxgate.drift.check import DEFAULT_SIGNIFICANCE, DriftReport, Thresholds, compare_tables
@@ -44,7 +44,7 @@ class Settings:
     serving: Optional[str] = None
     significance: float = DEFAULT_SIGNIFICANCE
     null_values: Optional[list[str]] = None  # `data.null_values`, for the serving CSV
-    max_in_memory_bytes: Optional[int] = None  # `runner.max_in_memory_bytes`; None: the default bound
+    max_in_memory_bytes: Optional[int] = None  # `runner.max_in_memory_bytes`: unused here (splits are read in batches)
 
     @classmethod
     def from_json(cls, text: str) -> Settings:
@@ -78,17 +78,24 @@ def categorical_from_schema(schema, names: set[str]) -> set[str]:
     return {f.name for f in schema.feature if f.int_domain.is_categorical and f.name in names}
 
 
-def _read_bounded(examples_uri: str, settings: Settings):
-    """The split DataDrift compares, read whole; refused (SplitTooLarge, naming the key) above the memory bound."""
-    check_fits(
-        examples_uri,
-        SPLIT,
-        limit=settings.max_in_memory_bytes,
-        stage="DataDrift",
-        beyond="its exact measures (KS, Wasserstein, PSI) need every value of a feature in memory: raise the "
-        "bound where the machine has the memory, or disable stages.drift for spans this large",
+def summarise_split(examples_uri: str, *, schema_categorical: set[str]) -> tuple[columns.Summary, set[str]]:
+    """The compared split's summary, read one record batch at a time (memory flat in the rows), and its strings.
+
+    `runner.max_in_memory_bytes` no longer bounds DataDrift: it never holds the split
+    (a numeric feature keeps at most `columns.MAX_DISTINCT` distinct values).
+    """
+    return tables.summarise(
+        split_batches(examples_uri, SPLIT),
+        categorical=schema_categorical,
+        source=f"split {SPLIT!r} of {examples_uri}",
     )
-    return read_split(examples_uri, SPLIT)
+
+
+def _schema_categorical(schema) -> set[str]:
+    """The schema's categorical INT features (all of them; a feature absent from the data is never compared)."""
+    if schema is None:
+        return set()
+    return {f.name for f in schema.feature if f.int_domain.is_categorical}
 
 
 def run(
@@ -114,14 +121,14 @@ def run(
       ValueError: a per-feature threshold names a feature this span does not have.
       FileNotFoundError: the serving data source is gone.
     """
-    current, strings = tables.from_arrow(_read_bounded(examples_uri, settings))
+    schema_categorical = _schema_categorical(schema)
+    current, strings = summarise_split(examples_uri, schema_categorical=schema_categorical)
     check_threshold_features(settings.features, present=set(current), examples_name=examples_name)
-    schema_categorical = categorical_from_schema(schema, set(current))
-    categorical = strings | schema_categorical
-    # Spans cache each column's sorted values and counts for every comparison and the report page;
-    # one Span per baseline artifact, so a baseline used by both comparisons is read and sorted once.
+    categorical = strings | (schema_categorical & set(current))
+    # One summary per artifact (distinct values with counts, value counts), read batch by batch, serves
+    # every comparison and the report page; a baseline used by both comparisons is read once.
     # Each side keeps its own string columns: a type change is reported, not fed to a numeric measure.
-    current, spans = columns.Span(current), {}
+    spans = {}
     reports, pairs = [], {}
     for kind in (DRIFT, PUSHED_DRIFT):
         if kind not in baselines:
@@ -130,8 +137,8 @@ def run(
             continue
         baseline_uri, baseline_name = baselines[kind]
         if baseline_uri not in spans:
-            table, base_strings = tables.from_arrow(_read_bounded(baseline_uri, settings))
-            spans[baseline_uri] = (columns.Span(table), base_strings | schema_categorical)
+            base, base_strings = summarise_split(baseline_uri, schema_categorical=schema_categorical)
+            spans[baseline_uri] = (base, base_strings | (schema_categorical & set(base)))
         base, base_categorical = spans[baseline_uri]
         reports.append(
             compare_tables(

@@ -54,16 +54,18 @@ def column_histograms(base: columns.Span, cur: columns.Span, feature: str, *, ca
         labels = top[:_MAX_CATEGORIES]
         shares = [_shares([counts_b.get(k, 0) for k in labels]), _shares([counts_c.get(k, 0) for k in labels])]
     else:
-        finite = [base.numeric(feature).finite, cur.numeric(feature).finite]  # sorted: ends are min and max
-        low = min((v[0] for v in finite if v.size), default=0.0)
-        high = max((v[-1] for v in finite if v.size), default=0.0)
+        summaries = [base.numeric(feature), cur.numeric(feature)]  # distinct values, sorted: ends are min and max
+        low = min((c.values[0] for c in summaries if c.values.size), default=0.0)
+        high = max((c.values[-1] for c in summaries if c.values.size), default=0.0)
         high = high if high > low else low + 1
         edges = np.linspace(low, high, _NUMERIC_BINS + 1)
         labels = [f"{edges[i]:.3g}" for i in range(_NUMERIC_BINS)]
-        # np.histogram's own count for explicit edges (it sorts, then searches the edges), minus the sort.
-        counts = [
-            np.diff(np.append(np.searchsorted(v, edges[:-1]), np.searchsorted(v, edges[-1], "right"))) for v in finite
-        ]
+        # np.histogram's own count for explicit edges (it sorts, then searches the edges), on the counted values.
+        counts = []
+        for c in summaries:
+            cumulative = np.concatenate([[0], np.cumsum(c.counts)])
+            at = np.append(np.searchsorted(c.values, edges[:-1]), np.searchsorted(c.values, edges[-1], "right"))
+            counts.append(np.diff(cumulative[at]))
         shares = [_shares(c) for c in counts]
     return {"labels": labels, "baseline": shares[0], "current": shares[1]}
 

@@ -18,10 +18,10 @@ from typing import Optional
 
 from tfxgate import storage
 from tfxgate.artifacts.anomalies import KEPT_SUMMARY
-from tfxgate.artifacts.examples import SplitTooLarge, check_fits, read_split
+from tfxgate.artifacts.examples import SplitTooLarge, check_fits, split_batches
 from tfxgate.artifacts.kept import kept_dir
 from tfxgate.components.validate.anomalies import Finding, classify, enforce
-from tfxgate.components.validate.statistics import statistics_from_arrow
+from tfxgate.components.validate.statistics import statistics_from_batches
 
 STATISTICS_FILE = "FeatureStats.pb"  # tfx.components.statistics_gen.stats_artifact_utils.BINARY_PB_BASENAME
 ANOMALIES_FILE = "SchemaDiff.pb"  # tfx.components.example_validator.executor.DEFAULT_FILE_NAME
@@ -53,9 +53,10 @@ def compute_statistics(
 ) -> dict:
     """Statistics of every split, written in StatisticsGen's layout; split -> proto.
 
-    A split that fits `max_in_memory_bytes` (`runner.max_in_memory_bytes`) is read
-    whole and summarised with Arrow; a bigger one is handed over to TFDV's Beam
-    statistics (as StatisticsGen computes them), which stream the TFRecords.
+    A split that fits `max_in_memory_bytes` (`runner.max_in_memory_bytes`) is
+    summarised with Arrow, one record batch at a time (memory flat in the rows);
+    a bigger one is handed over to TFDV's Beam statistics (as StatisticsGen
+    computes them), which stream the TFRecords.
     """
     found = {}
     for split in splits:
@@ -67,17 +68,25 @@ def compute_statistics(
             logging.info("%s", err)
             found[split] = statistics_on_beam(examples_uri, split)
         else:
-            found[split] = statistics_from_arrow(read_split(examples_uri, split), name=split)
+            found[split] = statistics_from_batches(split_batches(examples_uri, split), name=split)
         _write(os.path.join(statistics_uri, f"Split-{split}", STATISTICS_FILE), found[split])
     return found
 
 
-def statistics_on_beam(examples_uri: str, split: str):
-    """TFDV's statistics of one split's TFRecords, on Beam (DirectRunner): memory bounded by Beam's bundles."""
+def statistics_on_beam(examples_uri: str, split: str, *, pipeline_args: Optional[list[str]] = None):
+    """TFDV's statistics of one split's TFRecords, on Beam: memory bounded by Beam's bundles.
+
+    `pipeline_args`: Beam flags (`runner.beam`'s, e.g. a portable job service); None: the DirectRunner.
+    """
     import tensorflow_data_validation as tfdv
 
     pattern = os.path.join(examples_uri, f"Split-{split}", "*")
-    stats = tfdv.generate_statistics_from_tfrecord(data_location=pattern)
+    options = None
+    if pipeline_args:
+        from apache_beam.options.pipeline_options import PipelineOptions
+
+        options = PipelineOptions(pipeline_args)
+    stats = tfdv.generate_statistics_from_tfrecord(data_location=pattern, pipeline_options=options)
     for dataset in stats.datasets:
         dataset.name = split
     return stats

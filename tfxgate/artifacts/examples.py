@@ -99,6 +99,41 @@ def read_split(examples_uri: str, split: str):
     return _decode_split(os.path.join(examples_uri, f"Split-{split}"))
 
 
+# Rows per record batch when a split is read batch by batch from its TFRecords.
+BATCH_ROWS = 65536
+
+
+def split_batches(examples_uri: str, split: str, *, batch_rows: int = BATCH_ROWS):
+    """One split's tf.Examples as Arrow record batches (list columns), one batch in memory at a time.
+
+    From Ingest's Arrow copy (an IPC file: each of its record batches, one block
+    of Ingest's, is read when it is yielded), else from the gzipped TFRecords,
+    `batch_rows` records decoded at a time. What `read_split` returns whole.
+
+    Raises:
+      FileNotFoundError: `Split-<split>` holds no example file (and there is no Arrow copy).
+    """
+    arrow_copy = os.path.join(examples_uri, ARROW_DIR, f"Split-{split}.arrow")
+    if filesystem.isfile(arrow_copy):
+        import pyarrow as pa
+
+        with filesystem.open_input(arrow_copy) as handle:
+            reader = pa.ipc.open_file(handle)
+            for index in range(reader.num_record_batches):
+                yield reader.get_batch(index)
+        return
+    import tensorflow as tf
+    from tfx_bsl.coders import example_coder
+
+    split_dir = os.path.join(examples_uri, f"Split-{split}")
+    files = sorted(filesystem.glob(os.path.join(split_dir, "*")))
+    if not files:
+        raise FileNotFoundError(f"no example files in {split_dir}")
+    decoder = example_coder.ExamplesToRecordBatchDecoder()
+    for chunk in tf.data.TFRecordDataset(files, compression_type="GZIP").batch(batch_rows):
+        yield decoder.DecodeBatch(list(chunk.numpy()))
+
+
 def split_bytes(examples_uri: str, split: str) -> int:
     """About how many bytes the split takes in memory as Arrow columns (what `read_split` returns).
 

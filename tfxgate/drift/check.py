@@ -245,18 +245,19 @@ def _categorical(name: str, base: columns.CategoricalColumn, cur: columns.Catego
 
 
 def _numeric(name: str, base: columns.NumericColumn, cur: columns.NumericColumn) -> FeatureDrift:
-    finite_b, finite_c = base.finite, cur.finite
-    if finite_b.size == 0 or finite_c.size == 0:
+    if base.finite_size == 0 or cur.finite_size == 0:
         jsd = float("nan")
     else:
         # Finite values only: ±inf would stretch the equal-width buckets to infinity (`nonfinite` counts them).
         jsd = measures.jensen_shannon_divergence(
-            measures.standard_histogram(finite_b), measures.standard_histogram(finite_c)
+            measures.standard_histogram(base.values, counts=base.counts),
+            measures.standard_histogram(cur.values, counts=cur.counts),
         )
-    ecdf = measures.compare_sorted(finite_b, finite_c)
+    sides = {"expected_counts": base.counts, "actual_counts": cur.counts}
+    ecdf = measures.compare_sorted(base.values, cur.values, **sides)
     values = {
         "jsd": jsd,
-        "psi": measures.psi_sorted(finite_b, finite_c),
+        "psi": measures.psi_sorted(base.values, cur.values, **sides),
         "ks": ecdf.ks.statistic,
         "wasserstein": measures.relative_distance(ecdf.wasserstein, base.std),
         "missing": measures.missing_rate_delta(base.missing, base.size, cur.missing, cur.size),
@@ -273,5 +274,5 @@ def _numeric(name: str, base: columns.NumericColumn, cur: columns.NumericColumn)
         "missing_count": {"baseline": base.missing, "current": cur.missing},
         "nonfinite_count": {"baseline": base.nonfinite, "current": cur.nonfinite},
     }
-    n = {"baseline": int(finite_b.size), "current": int(finite_c.size)}
+    n = {"baseline": base.finite_size, "current": cur.finite_size}
     return FeatureDrift(name, "numeric", values, {}, [], detail, n, tests)

@@ -5,13 +5,25 @@ Each measure used to sort (or count) the raw values on its own: KS, Wasserstein
 categorical column was turned into strings row by row three times. A `Span`
 instead computes, per feature and on first use, what the measures need:
 
-- numeric: the non-NaN values sorted once (`NumericColumn`), from which KS,
-  Wasserstein and PSI read (measures.py's `*_sorted` functions), plus the
-  NaN count and the standard deviation of the finite values;
+- numeric: the distinct finite values, ascending, with how often each occurs
+  (`NumericColumn`), from which KS, Wasserstein, PSI and the histograms read
+  (measures.py's `*_sorted` functions take the counts), plus the NaN and ±inf
+  counts and the standard deviation of the finite values;
 - categorical: the value counts (`CategoricalColumn`), counted in Arrow (or
   on the distinct values of a float column), plus the missing count.
 
-The executor keeps one `Span` per Examples artifact, so a baseline shared by
+Both summaries are mergeable, so a split is summarised record batch by record
+batch (`Accumulator`, fed by `tables.summarise`) and never held whole: memory
+grows with the distinct values, not the rows. A numeric column with more than
+`MAX_DISTINCT` distinct values is compressed (`compress`): its minimum, its
+maximum and every value holding at least 2/`MAX_DISTINCT` of the rows stay
+exact, the others merge into runs of about equal count, each at its mean. KS,
+Wasserstein and PSI are then approximate (`NumericColumn.exact` is False): each
+compression moves the empirical CDF by at most about 2/`MAX_DISTINCT` of the
+rows (tests/test_drift_streaming.py pins the tolerance). The mean and standard
+deviation stay exact (merged moments).
+
+The executor keeps one summary per Examples artifact, so a baseline shared by
 two comparisons (previous span and pushed model's span) is summarised once.
 Pure numpy/pyarrow, no TFX import.
 """
@@ -26,36 +38,43 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+# Distinct values a numeric column keeps exactly (16 bytes each: 4 MiB a column); above it, `compress`.
+MAX_DISTINCT = 1 << 18
+
 
 @dataclass(frozen=True)
 class NumericColumn:
-    """A numeric column's sorted non-NaN values (±inf kept at the ends) and its size.
+    """A numeric column's distinct finite values (ascending) with their counts, and its size.
 
     Attributes:
       size: rows, missing included.
-      present: the non-NaN values, ascending.
-      std: standard deviation of the finite values in row order (0.0 if none).
+      values: the distinct finite values, ascending (or, when not `exact`, the compressed points).
+      counts: how many rows hold each value (int64).
+      std: standard deviation of the finite values (0.0 if none).
+      neg_inf, pos_inf: rows holding -inf / +inf.
+      exact: False once the values were compressed (more than `MAX_DISTINCT` distinct).
     """
 
     size: int
-    present: np.ndarray
+    values: np.ndarray
+    counts: np.ndarray
     std: float
+    neg_inf: int = 0
+    pos_inf: int = 0
+    exact: bool = True
 
     @property
-    def missing(self) -> int:
-        return self.size - self.present.size
+    def finite_size(self) -> int:
+        return int(self.counts.sum())
 
     @property
     def nonfinite(self) -> int:
         """How many values are +inf or -inf."""
-        return self.present.size - self.finite.size
+        return self.neg_inf + self.pos_inf
 
     @property
-    def finite(self) -> np.ndarray:
-        """The finite values, ascending (a view: ±inf sliced off the ends)."""
-        low = np.searchsorted(self.present, -np.inf, side="right")
-        high = np.searchsorted(self.present, np.inf, side="left")
-        return self.present[low:high]
+    def missing(self) -> int:
+        return self.size - self.finite_size - self.nonfinite
 
 
 @dataclass(frozen=True)
@@ -67,14 +86,79 @@ class CategoricalColumn:
     counts: dict[str, float]
 
 
-def numeric_column(values: np.ndarray) -> NumericColumn:
-    values = np.asarray(values).astype(float)
-    nan = np.isnan(values)
-    present = np.sort(values[~nan]) if nan.any() else np.sort(values)
-    finite = values[np.isfinite(values)]
-    # Row order, not sorted order, so the sum (and the last bits of std) match np.std on the raw column.
-    std = float(np.std(finite)) if finite.size else 0.0
-    return NumericColumn(values.size, present, std)
+def numeric_column(values: np.ndarray, *, max_distinct: int = MAX_DISTINCT) -> NumericColumn:
+    """The summary of one whole column (NaN is missing)."""
+    accumulator = NumericAccumulator(max_distinct=max_distinct)
+    accumulator.add(values)
+    return accumulator.column(size=np.asarray(values).size)
+
+
+class NumericAccumulator:
+    """A numeric column summarised batch by batch: distinct finite values with counts, ±inf, merged moments."""
+
+    def __init__(self, *, max_distinct: int = MAX_DISTINCT):
+        self.max_distinct = max_distinct
+        self.values, self.counts = np.empty(0), np.empty(0, dtype=np.int64)
+        self.neg_inf = self.pos_inf = 0
+        self.n, self.mean, self.m2 = 0, 0.0, 0.0
+        self.exact = True
+
+    def add(self, values: np.ndarray) -> None:
+        values = np.asarray(values).astype(float)
+        finite = values[np.isfinite(values)]
+        self.neg_inf += int(np.count_nonzero(values == -np.inf))
+        self.pos_inf += int(np.count_nonzero(values == np.inf))
+        if finite.size == 0:
+            return
+        # Chan et al.'s merge of (n, mean, M2); on one batch it is numpy's own mean and variance.
+        mean = float(np.mean(finite))
+        m2 = float(np.sum((finite - mean) ** 2))
+        total = self.n + finite.size
+        delta = mean - self.mean
+        self.mean += delta * finite.size / total
+        self.m2 += m2 + delta * delta * self.n * finite.size / total
+        self.n = total
+        distinct, counts = np.unique(finite, return_counts=True)
+        if self.values.size:
+            distinct, counts = _merge(self.values, self.counts, distinct, counts)
+        if distinct.size > self.max_distinct:
+            distinct, counts = compress(distinct, counts, points=self.max_distinct // 2)
+            self.exact = False
+        self.values, self.counts = distinct, counts
+
+    def column(self, *, size: int) -> NumericColumn:
+        std = math.sqrt(self.m2 / self.n) if self.n else 0.0
+        return NumericColumn(size, self.values, self.counts, std, self.neg_inf, self.pos_inf, self.exact)
+
+
+def _merge(values_a, counts_a, values_b, counts_b) -> tuple[np.ndarray, np.ndarray]:
+    values, where = np.unique(np.concatenate([values_a, values_b]), return_inverse=True)
+    counts = np.bincount(where, weights=np.concatenate([counts_a, counts_b]), minlength=values.size)
+    return values, counts.astype(np.int64)  # exact: counts stay far below 2**53
+
+
+def compress(values: np.ndarray, counts: np.ndarray, *, points: int) -> tuple[np.ndarray, np.ndarray]:
+    """About `points` weighted points for many distinct values (ascending, with counts).
+
+    The minimum, the maximum and every value holding at least 1/`points` of the
+    rows are kept as they are; the values between them are merged into runs of
+    about 1/`points` of the rows each, placed at the run's mean. The empirical
+    CDF moves by at most one run's share at any point.
+    """
+    total = int(counts.sum())
+    heavy = counts * points >= total
+    heavy[0] = heavy[-1] = True
+    band = (np.cumsum(counts) - counts) * points // total  # which 1/points slice of the rows a value starts in
+    starts = np.ones(values.size, dtype=bool)
+    starts[1:] = (band[1:] != band[:-1]) | heavy[1:] | heavy[:-1]
+    group = np.cumsum(starts) - 1
+    merged_counts = np.bincount(group, weights=counts).astype(np.int64)
+    sums = np.bincount(group, weights=values * counts)
+    merged = sums / merged_counts
+    merged[heavy[starts]] = values[starts][heavy[starts]]  # a kept value stays exact (no rounding of its mean)
+    if np.any(np.diff(merged) <= 0):  # rounding made two means equal: merge them again
+        merged, merged_counts = _merge(merged, merged_counts, np.empty(0), np.empty(0, dtype=np.int64))
+    return merged, merged_counts
 
 
 def categorical_column(values: np.ndarray) -> CategoricalColumn:
@@ -112,6 +196,21 @@ def _sorted_counts(keys: list, counts: np.ndarray) -> dict[str, float]:
     return {str(k): float(c) for k, c in sorted(zip(keys, counts.tolist(), strict=True))}
 
 
+class CategoricalAccumulator:
+    """A categorical column's value counts, summed batch by batch (the keys of `categorical_column`)."""
+
+    def __init__(self):
+        self.counts: dict[str, float] = {}
+
+    def add(self, values: np.ndarray) -> None:
+        for key, count in categorical_column(values).counts.items():
+            self.counts[key] = self.counts.get(key, 0.0) + count
+
+    def column(self, *, size: int) -> CategoricalColumn:
+        counts = dict(sorted(self.counts.items()))
+        return CategoricalColumn(size, size - int(sum(counts.values())), counts)
+
+
 class Span(Mapping):
     """A table of columns (feature -> 1-D array) with its per-feature summaries cached.
 
@@ -141,6 +240,78 @@ class Span(Mapping):
         if name not in self._categorical:
             self._categorical[name] = categorical_column(self.table[name])
         return self._categorical[name]
+
+
+class Summary(Span):
+    """A span known only by its summaries (`Summarizer`): the feature names, no raw values."""
+
+    def __init__(self, numeric: dict[str, NumericColumn], categorical: dict[str, CategoricalColumn]):
+        super().__init__({})
+        self._numeric, self._categorical = dict(numeric), dict(categorical)
+        self._names = sorted(set(numeric) | set(categorical))
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        raise KeyError(f"{name!r}: a summarised span keeps no raw values (use .numeric/.categorical)")
+
+    def __contains__(self, name) -> bool:
+        return name in self._numeric or name in self._categorical
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def numeric(self, name: str) -> NumericColumn:
+        return self._numeric[name]
+
+    def categorical(self, name: str) -> CategoricalColumn:
+        return self._categorical[name]
+
+
+class Summarizer:
+    """Feeds tables of columns (one record batch each) into per-feature accumulators; `summary()` at the end.
+
+    Each feature is summarised as what it is: categorical when it is in
+    `categorical` (the string columns, plus the schema's categorical INT
+    features), numeric otherwise. A feature absent from a batch counts as missing
+    in that batch's rows. A feature that is a string in one batch and a number in
+    another is refused, naming it.
+    """
+
+    def __init__(self, *, max_distinct: int = MAX_DISTINCT, source: str = "the data"):
+        self.max_distinct, self.source = max_distinct, source
+        self.rows = 0
+        self._accumulators: dict[str, object] = {}
+
+    def add(self, table: Mapping[str, np.ndarray], *, categorical: set[str], rows: int) -> None:
+        """One batch of `rows` rows: feature -> 1-D array, `categorical` naming the categorical features."""
+        for name, values in table.items():
+            kind = CategoricalAccumulator if name in categorical else NumericAccumulator
+            found = self._accumulators.get(name)
+            if found is None:
+                found = self._accumulators[name] = (
+                    kind() if kind is CategoricalAccumulator else kind(max_distinct=self.max_distinct)
+                )
+            elif not isinstance(found, kind):
+                raise ValueError(
+                    f"feature {name!r} of {self.source} is {'a string' if name in categorical else 'numeric'} "
+                    f"from row {self.rows} on but was {'numeric' if kind is CategoricalAccumulator else 'a string'} "
+                    "before: one type per feature"
+                )
+            found.add(values)
+        self.rows += rows
+
+    @property
+    def categorical(self) -> set[str]:
+        return {n for n, a in self._accumulators.items() if isinstance(a, CategoricalAccumulator)}
+
+    def summary(self) -> Summary:
+        numeric, categorical = {}, {}
+        for name, accumulator in self._accumulators.items():
+            target = categorical if isinstance(accumulator, CategoricalAccumulator) else numeric
+            target[name] = accumulator.column(size=self.rows)
+        return Summary(numeric, categorical)
 
 
 def span(table: Mapping[str, np.ndarray]) -> Span:

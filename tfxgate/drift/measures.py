@@ -153,22 +153,28 @@ def _align(hist_a: Histogram, hist_b: Histogram) -> tuple[np.ndarray, np.ndarray
     return np.asarray(counts_a, dtype=float), np.asarray(counts_b, dtype=float)
 
 
-def standard_histogram(values: np.ndarray, *, num_buckets: int = 10) -> Histogram:
+def standard_histogram(values: np.ndarray, *, counts=None, num_buckets: int = 10) -> Histogram:
     """Equal-width buckets over [min, max], like TFDV's STANDARD histogram.
 
-    NaNs are counted apart; a constant feature gives one point bucket.
+    NaNs are counted apart; a constant feature gives one point bucket. `counts`:
+    how many times each value occurs (a summarised column, `columns.NumericColumn`;
+    None: once each).
     """
     values = np.asarray(values, dtype=float)
     nan = np.isnan(values)
-    finite = values[~nan]
+    weights = np.ones(values.size) if counts is None else np.asarray(counts, dtype=float)
+    num_nan = float(weights[nan].sum())
+    finite, weights = values[~nan], weights[~nan]
     if finite.size == 0:
-        return Histogram([], float(nan.sum()))
+        return Histogram([], num_nan)
     low, high = float(finite.min()), float(finite.max())
     if low == high:
-        return Histogram([(low, high, float(finite.size))], float(nan.sum()))
-    counts, edges = np.histogram(finite, bins=num_buckets, range=(low, high))
-    buckets = [(float(edges[i]), float(edges[i + 1]), float(counts[i])) for i in range(num_buckets)]
-    return Histogram(buckets, float(nan.sum()))
+        return Histogram([(low, high, float(weights.sum()))], num_nan)
+    bucket_counts, edges = np.histogram(
+        finite, bins=num_buckets, range=(low, high), weights=None if counts is None else weights
+    )
+    buckets = [(float(edges[i]), float(edges[i + 1]), float(bucket_counts[i])) for i in range(num_buckets)]
+    return Histogram(buckets, num_nan)
 
 
 # Pseudo-count added to every bin (Jeffreys' / Krichevsky-Trofimov's 1/2): with 70 rows, an empty
@@ -192,19 +198,42 @@ def psi(expected: np.ndarray, actual: np.ndarray, *, bins: int = 10, smoothing: 
     return _psi_of_counts(bin_counts(expected, edges), bin_counts(actual, edges), smoothing=smoothing)
 
 
-def quantile_edges(sorted_values: np.ndarray, *, bins: int = 10) -> np.ndarray:
+def quantile_edges(sorted_values: np.ndarray, *, bins: int = 10, counts=None) -> np.ndarray:
     """Inner bin edges at the quantiles of `sorted_values` (ascending, finite, non-empty).
 
     Edges are values of the sample (inverted CDF, no interpolation between two
     values), equal edges are merged (ties, rounded values) and an edge at the
     maximum is dropped: bin k holds `edges[k-1] < x <= edges[k]`, so every bin
     holds at least one baseline value. A constant sample gives no edge (one bin).
+    `counts`: how often each (distinct) value occurs; the edges are those of the
+    sample with every value repeated that often (numpy's "inverted_cdf" indices).
 
     >>> quantile_edges(np.array([1.0, 1.0, 1.0, 1.0, 2.0, 3.0]), bins=3).tolist()
     [1.0]
+    >>> quantile_edges(np.array([1.0, 2.0, 3.0]), bins=3, counts=np.array([4, 1, 1])).tolist()
+    [1.0]
     """
-    edges = np.unique(np.quantile(sorted_values, np.linspace(0, 1, bins + 1)[1:-1], method="inverted_cdf"))
+    quantiles = np.linspace(0, 1, bins + 1)[1:-1]
+    if counts is None:
+        edges = np.unique(np.quantile(sorted_values, quantiles, method="inverted_cdf"))
+    else:
+        edges = np.unique(inverted_cdf(sorted_values, counts, quantiles))
     return edges[edges < sorted_values[-1]]
+
+
+def inverted_cdf(sorted_values: np.ndarray, counts: np.ndarray, quantiles: np.ndarray) -> np.ndarray:
+    """`np.quantile(..., method="inverted_cdf")` of the sample holding each value `counts` times (ascending values).
+
+    >>> inverted_cdf(np.array([1.0, 2.0, 5.0]), np.array([2, 1, 1]), np.array([0.0, 0.5, 0.75, 1.0])).tolist()
+    [1.0, 1.0, 2.0, 5.0]
+    """
+    cumulative = np.cumsum(counts)
+    size = int(cumulative[-1])
+    # numpy's inverted_cdf: index ceil(n*q) - 1 of the expanded sample, as its virtual index computes it.
+    virtual = size * quantiles - 1
+    below = np.floor(virtual)
+    index = np.clip(below + ((virtual - below) > 0), 0, size - 1)
+    return sorted_values[np.searchsorted(cumulative, index, side="right")]
 
 
 def bin_counts(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
@@ -294,26 +323,45 @@ class ECDFComparison:
     wasserstein: float
 
 
-def compare_sorted(expected: np.ndarray, actual: np.ndarray) -> ECDFComparison:
+def compare_sorted(
+    expected: np.ndarray, actual: np.ndarray, *, expected_counts=None, actual_counts=None
+) -> ECDFComparison:
     """`ks` and `wasserstein` of two finite samples already sorted ascending.
 
     Equal to `ks(expected, actual)` (scipy's `ks_2samp`, method "auto") and
     `wasserstein(expected, actual)`: the statistic and distance are computed on
     the same merged points with the same arithmetic; samples of at most 10,000
     values go through scipy itself, whose exact p-value also rounds the statistic.
+    `*_counts`: how often each value occurs (a summarised column: distinct values
+    with their counts, `columns.NumericColumn`); None: once each.
     """
-    if expected.size == 0 or actual.size == 0:
+    size_e = expected.size if expected_counts is None else int(np.sum(expected_counts))
+    size_a = actual.size if actual_counts is None else int(np.sum(actual_counts))
+    if size_e == 0 or size_a == 0:
         return ECDFComparison(KS(float("nan"), float("nan")), float("nan"))
-    # Both inputs are sorted runs, so a stable (tim)sort merges them in linear time.
-    values = np.sort(np.concatenate([expected, actual]), kind="stable")
-    diffs = np.searchsorted(expected, values, side="right") / expected.size
-    diffs -= np.searchsorted(actual, values, side="right") / actual.size
+    if expected_counts is None and actual_counts is None:
+        # Both inputs are sorted runs, so a stable (tim)sort merges them in linear time.
+        values = np.sort(np.concatenate([expected, actual]), kind="stable")
+    else:
+        values = np.union1d(expected, actual)  # equal values add no gap to W1 and no step to the CDFs
+    diffs = _cdf(expected, expected_counts, values) / size_e
+    diffs -= _cdf(actual, actual_counts, values) / size_a
     # Both CDFs are 1 at the last point, so W1 sums over the gaps before it, as _cdf_distance does.
     distance = float(np.sum(np.abs(diffs[:-1]) * np.diff(values)))
-    if max(expected.size, actual.size) <= _KS_EXACT_MAX_N:
-        result = scipy_stats.ks_2samp(expected, actual)
+    if max(size_e, size_a) <= _KS_EXACT_MAX_N:
+        result = scipy_stats.ks_2samp(_expand(expected, expected_counts), _expand(actual, actual_counts))
         return ECDFComparison(KS(float(result.statistic), float(result.pvalue)), distance)
-    return ECDFComparison(_ks_asymptotic(diffs, expected.size, actual.size), distance)
+    return ECDFComparison(_ks_asymptotic(diffs, size_e, size_a), distance)
+
+
+def _cdf(sorted_values: np.ndarray, counts, points: np.ndarray) -> np.ndarray:
+    """How many values are <= each point (counts: each value's multiplicity, None: 1)."""
+    at = np.searchsorted(sorted_values, points, side="right")
+    return at if counts is None else np.concatenate([[0], np.cumsum(counts)])[at]
+
+
+def _expand(sorted_values: np.ndarray, counts) -> np.ndarray:
+    return sorted_values if counts is None else np.repeat(sorted_values, np.asarray(counts, dtype=np.int64))
 
 
 _KS_EXACT_MAX_N = 10000  # scipy's MAX_AUTO_N: above it ks_2samp's "auto" takes the asymptotic p-value
@@ -329,17 +377,33 @@ def _ks_asymptotic(diffs: np.ndarray, n1: int, n2: int) -> KS:
     return KS(statistic, float(np.clip(pvalue, 0, 1)))
 
 
-def psi_sorted(expected: np.ndarray, actual: np.ndarray, *, bins: int = 10, smoothing: float = PSI_SMOOTHING) -> float:
-    """`psi` of two finite samples already sorted ascending (bin counts by binary search on the edges)."""
+def psi_sorted(
+    expected: np.ndarray,
+    actual: np.ndarray,
+    *,
+    bins: int = 10,
+    smoothing: float = PSI_SMOOTHING,
+    expected_counts=None,
+    actual_counts=None,
+) -> float:
+    """`psi` of two finite samples already sorted ascending (bin counts by binary search on the edges).
+
+    `*_counts`: each value's multiplicity, as in `compare_sorted`.
+    """
     if expected.size == 0 or actual.size == 0:
         return float("nan")
-    edges = quantile_edges(expected, bins=bins)
-    return _psi_of_counts(_sorted_counts(expected, edges), _sorted_counts(actual, edges), smoothing=smoothing)
+    edges = quantile_edges(expected, bins=bins, counts=expected_counts)
+    return _psi_of_counts(
+        _sorted_counts(expected, edges, expected_counts),
+        _sorted_counts(actual, edges, actual_counts),
+        smoothing=smoothing,
+    )
 
 
-def _sorted_counts(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+def _sorted_counts(values: np.ndarray, edges: np.ndarray, counts=None) -> np.ndarray:
     # `bin_counts` by binary search of the edges in the sorted values: bin k holds edges[k-1] < x <= edges[k].
-    return np.diff(np.concatenate([[0], np.searchsorted(values, edges, side="right"), [values.size]]))
+    at = np.concatenate([[0], np.searchsorted(values, edges, side="right"), [values.size]])
+    return np.diff(at if counts is None else np.concatenate([[0], np.cumsum(counts)])[at])
 
 
 def relative_distance(distance: float, scale: float) -> float:

@@ -1,19 +1,22 @@
 """Reading data into the check's tables: one value per row, missing as None/NaN.
 
-An Examples split comes as Arrow list columns from the artifact reader
-(`tfxgate.artifacts.examples.read_split`); a serving CSV is read with pyarrow.
-Multi-valued features are compared on their first value.
+An Examples split comes as Arrow list columns from the artifact reader, one
+record batch at a time (`tfxgate.artifacts.examples.split_batches`), and is
+summarised batch by batch (`summarise`: memory grows with the distinct values,
+not the rows); a serving CSV is read with pyarrow. Multi-valued features are
+compared on their first value.
 """
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import Iterable, Optional, Sequence
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from pyarrow import csv as pa_csv
 
+from tfxgate.drift import columns
 from tfxgate.storage import filesystem
 
 
@@ -33,6 +36,22 @@ def from_arrow(data) -> tuple[dict[str, np.ndarray], set[str]]:
         elif pa.types.is_integer(column.type) or pa.types.is_floating(column.type):
             columns[name] = column.cast(pa.float64()).fill_null(float("nan")).to_numpy(zero_copy_only=False)
     return columns, categorical
+
+
+def summarise(
+    batches: Iterable, *, categorical: set[str] = frozenset(), source: str, max_distinct: int = columns.MAX_DISTINCT
+) -> tuple[columns.Summary, set[str]]:
+    """A split's summary from its record batches (`from_arrow` on one batch at a time), and its string features.
+
+    `categorical`: numeric features to count as categories (the schema's categorical INT features).
+    Only one batch's columns are held at a time; `source` names the data in errors.
+    """
+    summarizer, strings = columns.Summarizer(max_distinct=max_distinct, source=source), set()
+    for batch in batches:
+        table, batch_strings = from_arrow(batch)
+        strings |= batch_strings
+        summarizer.add(table, categorical=batch_strings | (categorical & set(table)), rows=batch.num_rows)
+    return summarizer.summary(), strings
 
 
 def _first_value(column: pa.Array) -> pa.Array:
