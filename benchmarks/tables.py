@@ -24,7 +24,16 @@ HERE = Path(__file__).resolve().parent
 BEGIN = "<!-- tables.py: generated from benchmarks/results/*.json, do not edit by hand -->"
 END = "<!-- end of tables.py output -->"
 # Tables in this order; any other result follows, by name.
-ORDER = ("startup", "taxi_pipeline", "taxi_pipeline_200k", "trainer_overhead", "validate_drift_1m", "ingest_1m", "slice_eval", "beam_workers")
+ORDER = (
+    "startup",
+    "taxi_pipeline",
+    "taxi_pipeline_200k",
+    "trainer_overhead",
+    "validate_drift_1m",
+    "ingest_1m",
+    "slice_eval",
+    "beam_workers",
+)
 
 
 def render(result: dict) -> str:
