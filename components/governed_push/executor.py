@@ -66,21 +66,22 @@ class Executor(base_executor.BaseExecutor):
         store = _open_store(exec_properties.get("card") or "")
         pipeline, run_id = _pipeline_and_run(self._context, store, kubeflow_run=exec_properties.get("kubeflow_run"))
         decisions = []
+        # What every destination's manifest (a push, or a pending decision without a store) says of this model.
+        of_model = dict(
+            fingerprint=fingerprint,
+            model_id=model.id,
+            model_uri=model.uri,
+            pipeline=pipeline,
+            run_id=run_id,
+            gates=gates.to_json(results),
+        )
         for name, destination in stage.destinations.items():
             push = {"destination": name, "by": "policy:auto", "reason": "", "gates": gates.to_json(results)}
             action = policy.decide(results, approval=destination.approval)
             published = None
             if action == "push":
                 _check_credentials(name, destination.credentials_env)
-                manifest = push_records.manifest(
-                    fingerprint=fingerprint,
-                    model_id=model.id,
-                    model_uri=model.uri,
-                    pipeline=pipeline,
-                    run_id=run_id,
-                    gates=gates.to_json(results),
-                    destination=name,
-                )
+                manifest = push_records.manifest(**of_model, destination=name)
                 # The first push's PushedModel is the component's own output, linked once TFX publishes it.
                 published = push_records.publish_and_record(
                     source,
@@ -104,16 +105,7 @@ class Executor(base_executor.BaseExecutor):
                 )
             elif action == "pending":  # no store (a Kubeflow task): the decision waits beside the push root
                 pending = push_records.manifest(
-                    fingerprint=fingerprint,
-                    model_id=model.id,
-                    model_uri=model.uri,
-                    pipeline=pipeline,
-                    run_id=run_id,
-                    gates=gates.to_json(results),
-                    destination=name,
-                    decision="pending",
-                    by=audit.MANUAL,
-                    reason=audit.PENDING_REASON,
+                    **of_model, destination=name, decision="pending", by=audit.MANUAL, reason=audit.PENDING_REASON
                 )
                 written = push_records.write_pending(filesystem.location(stage.root), pending)
                 logging.info("GovernedPush: %s pending approval, recorded at %s", name, written)
