@@ -47,6 +47,7 @@ def test_a_remote_data_path_splits_into_base_and_pattern():
     [
         ("stages.push.root", "hdfs://namenode/serving", "hdfs"),
         ("pipeline.root", "s3://bucket/root", "s3"),
+        ("pipeline.root", "gs://bucket/root", "gs"),
         ("pipeline.root", "minio://bucket/root", "minio"),
         ("data.path", "http://example.com/taxi.csv", "http"),
         ("metadata.path", "gs://bucket/metadata.sqlite", "gs"),
@@ -64,8 +65,15 @@ def test_a_remote_schema_file_is_refused_naming_the_key(capsys):
 
 
 def test_gs_and_s3_pass_check_where_they_work(capsys):
-    code, output = check(capsys, ["stages.push.root=s3://bucket/serving", "pipeline.root=gs://bucket/root"])
+    code, output = check(capsys, ["stages.push.root=s3://bucket/serving", "data.path=gs://bucket/taxi/data.csv"])
     assert code == 0, output
+
+
+def test_a_remote_pipeline_root_is_refused_saying_where_a_cluster_root_goes(capsys):
+    code, output = check(capsys, ["pipeline.root=gs://bucket/root"])
+    assert code == 2, output
+    assert "pipeline.root: the scheme gs:// is not supported here" in output
+    assert "kubeflow.pipeline_root" in output and "use a local path" in output
 
 
 def test_remote_path_joins_like_a_path():

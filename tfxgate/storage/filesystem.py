@@ -33,10 +33,11 @@ from tfxgate.storage import atomic, strict_json
 
 SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://")
 OBJECT_STORES = ("gs", "s3")
-# What each config key can hold, by scheme ("" is a local path). TFX writes the pipeline root through
-# tf.io.gfile (no s3 without tensorflow-io); the metadata store is a local SQLite file or a server.
+# What each config key can hold, by scheme ("" is a local path). The local runner keeps its run lock,
+# logs, summaries and (by default) the SQLite store under `pipeline.root`, so it is a local folder;
+# a cluster's artifact root is `kubeflow.pipeline_root`. The metadata store is a local SQLite file or a server.
 ACCEPTED = {
-    "pipeline.root": ("", "gs"),
+    "pipeline.root": ("",),
     "stages.push.root": ("", "gs", "s3"),
     "data.path": ("", "gs", "s3"),
     "schema": ("",),
@@ -55,6 +56,14 @@ def is_remote(path) -> bool:
     return isinstance(path, RemotePath) or scheme(path) != ""
 
 
+WHY_LOCAL = {
+    "pipeline.root": (
+        " (the local runner keeps its lock, logs and run summaries there; "
+        "a Kubeflow run's artifact root is kubeflow.pipeline_root)"
+    ),
+}
+
+
 def check_uri(key: str, value: str) -> str | None:
     """Why `value` cannot work for config key `key` (its scheme is not supported there), or None."""
     found = scheme(value)
@@ -62,7 +71,7 @@ def check_uri(key: str, value: str) -> str | None:
     if found in accepted:
         return None
     shown = ", ".join(f"{s}://" if s else "a local path" for s in accepted)
-    extra = " (TFX writes it through tf.io.gfile, which has no s3:// without tensorflow-io)" if found == "s3" else ""
+    extra = WHY_LOCAL.get(key, "")
     return f"{key}: the scheme {found}:// is not supported here{extra}; use {shown}"
 
 
