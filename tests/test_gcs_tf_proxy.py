@@ -12,7 +12,9 @@ emulator directly.
 
 from __future__ import annotations
 
+import http.client
 import json
+import ssl
 import subprocess
 import sys
 from pathlib import Path
@@ -45,3 +47,25 @@ def test_tensorflow_gs_client_reaches_the_emulator_through_the_proxy(gcs_server,
     # what TF wrote is real objects on the emulator: google-cloud-storage (no proxy) reads them back
     assert filesystem.read_text(f"{bucket}/pipeline_root/Trainer/model/1/x.txt") == "tfx"
     assert filesystem.exists(f"{bucket}/model/1/saved_model.pb")
+
+
+def test_a_rejected_request_is_logged_not_retried_in_silence(gcs_tf_env, caplog):
+    """An emulator gap (an answer neither 2xx nor 404) reaches the log and `failures` at once, with the request."""
+    proxy_port = int(gcs_tf_env.env["HTTPS_PROXY"].rsplit(":", 1)[1])
+    tls = ssl.create_default_context(cafile=gcs_tf_env.env["CURL_CA_BUNDLE"])  # the session's own CA
+    connection = http.client.HTTPSConnection("127.0.0.1", proxy_port, context=tls, timeout=30)
+    connection.set_tunnel("storage.googleapis.com", 443)
+    before = len(gcs_tf_env.failures)
+    try:
+        connection.request("POST", "/storage/v1/b?project=x", body=b"{}", headers={"Content-Type": "application/json"})
+        response = connection.getresponse()
+        assert (response.status, json.loads(response.read())["error"]["message"]) == (400, "Empty bucket name")
+        connection.request("GET", "/storage/v1/b/no-such-bucket/o/x")  # a 404 is an answer TF expects: not logged
+        assert connection.getresponse().status == 404
+    finally:
+        connection.close()
+    assert gcs_tf_env.failures[before:] == [
+        'POST storage.googleapis.com/storage/v1/b?project=x -> 400: b\'{"error": {"errors": [{"domain": "global", '
+        '"reason": "invalid", "message": "Empty bucket name"}], "code": 400, "message": "Empty bucket name"}}\''
+    ]
+    assert "GCS emulator gap: POST storage.googleapis.com/storage/v1/b?project=x -> 400" in caplog.text
