@@ -269,3 +269,17 @@ def s3_server(tmp_path_factory):
     from tests.object_store import start_s3
 
     yield from _object_store(start_s3, tmp_path_factory, "s3")
+
+
+@pytest.fixture(scope="session")
+def gcs_tf_env(gcs_server, tmp_path_factory):
+    """TensorFlow's own `gs://` on the session's GCS emulator, through a TLS proxy (tests/gcs_tls_proxy.py).
+
+    Yields the proxy: `.process_env()` is the environment for a subprocess that imports TF (its gfile, SavedModel
+    and TFX `fileio` then reach the emulator as `gs://`), `.failures` every answer that was not 2xx/404.
+    """
+    from tests.gcs_tls_proxy import start_gcs_tls_proxy
+
+    proxy = start_gcs_tls_proxy(gcs_server.endpoint, tmp_path_factory.mktemp("gcs-tls-proxy"))
+    yield proxy
+    proxy.stop()

@@ -2,11 +2,16 @@
 `tfxgate approve` pushing to production on the same server, and once more to an S3 server (moto).
 
 Both servers are real HTTP servers on loopback (tests/object_store.py). The
-pipeline root stays local: TFX writes artifacts through `tf.io.gfile`, whose
-built-in `gs://` talks to Google's fixed endpoints only (and the lock's modular
-`tensorflow-io-gcs-filesystem` plugin crashes on TF 2.16), so no emulator can
-stand in for it here. One run (the CI overrides of the other e2e tests) serves
-every assertion.
+pipeline root stays local so far: TFX writes artifacts through `tf.io.gfile`,
+whose built-in `gs://` talks to Google's fixed endpoints only (and the lock's
+modular `tensorflow-io-gcs-filesystem` plugin crashes on TF 2.16). The emulator
+can now stand in for it through a loopback TLS proxy (tests/gcs_tls_proxy.py,
+fixture `gcs_tf_env`; tests/test_gcs_tf_proxy.py shows gfile, SavedModel and
+`fileio` on `gs://`). Next step: this run with its artifacts on `gs://`, which
+first needs the local runner to keep SQLite, lock, logs and summaries apart from
+a remote artifact root (`pipeline.root` is all of them: README, "Publishing on
+object stores"). One run (the CI overrides of the other e2e tests) serves every
+assertion.
 """
 
 from __future__ import annotations

@@ -12,8 +12,14 @@ as the KFP backend answers them over ML Metadata.
 
 The data (span folders) and the push root are on a GCS emulator (tests/object_store.py,
 a real HTTP server on loopback) that the tasks reach as a cluster's tasks reach
-GCS; the pipeline root stays local: TensorFlow's own `gs://` client talks to
-Google's fixed endpoints only (tests/test_e2e_object_store.py says more).
+GCS; the pipeline root stays local so far: TensorFlow's own `gs://` client talks
+to Google's fixed endpoints only. The loopback TLS proxy of tests/gcs_tls_proxy.py
+(fixture `gcs_tf_env`, its `process_env()` for the tasks' image) now carries TF's
+`gs://` to the emulator (tests/test_gcs_tf_proxy.py). Next step: run the tasks
+with `kubeflow.pipeline_root` on `gs://`; what assumes a local root here and in
+tests/kfp_local.py (pathlib joins of the root, `Path(uri)` checks of artifacts,
+the executor output file under the root, the trainer wheel to upload to
+`<pipeline_root>/_wheels/`) is listed in the README, "Publishing on object stores".
 
 Two runs: span 1 (compared with the session's local run of the same data:
 same components, outputs, splits, row counts, schema, blessing, push), then
