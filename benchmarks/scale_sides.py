@@ -36,29 +36,8 @@ def ingest(data: Path, examples: Path, *, block_bytes, beam_args=None) -> str:
     artifact = standard_artifacts.Examples()
     artifact.uri = str(examples)
     artifact.split_names = artifact_utils.encode_split_names(list(SPLITS))
-    if beam_args:
-        from tfx.dsl.components.base import base_beam_executor
-
-        context = base_beam_executor.BaseBeamExecutor.Context(
-            beam_pipeline_args=beam_args, tmp_dir=str(examples.parent / "tmp"), unique_id="scale"
-        )
-        outcome = executor.Executor(context)._ingest_with_beam(
-            [str(data)],
-            examples=artifact,
-            data_format="csv",
-            splits=SPLITS,
-            rules={},
-            key=None,
-            split_key=None,
-            null_values=executor.DEFAULT_NULL_VALUES,
-            max_bad_rows=0,
-        )
-        return f"rows per split {outcome.rows_per_split} (Beam engine)"
-    outcome = executor._ingest_in_process(
-        [str(data)],
-        examples=artifact,
-        block_bytes=block_bytes or SHARD_BYTES,
-        arrow_copy=True,  # Validate and DataDrift read it: its cost counts here
+    # The same CSV input for both engines: no rules, no keys, no bad rows tolerated.
+    csv_input = dict(
         data_format="csv",
         splits=SPLITS,
         rules={},
@@ -66,6 +45,21 @@ def ingest(data: Path, examples: Path, *, block_bytes, beam_args=None) -> str:
         split_key=None,
         null_values=executor.DEFAULT_NULL_VALUES,
         max_bad_rows=0,
+    )
+    if beam_args:
+        from tfx.dsl.components.base import base_beam_executor
+
+        context = base_beam_executor.BaseBeamExecutor.Context(
+            beam_pipeline_args=beam_args, tmp_dir=str(examples.parent / "tmp"), unique_id="scale"
+        )
+        outcome = executor.Executor(context)._ingest_with_beam([str(data)], examples=artifact, **csv_input)
+        return f"rows per split {outcome.rows_per_split} (Beam engine)"
+    outcome = executor._ingest_in_process(
+        [str(data)],
+        examples=artifact,
+        block_bytes=block_bytes or SHARD_BYTES,
+        arrow_copy=True,  # Validate and DataDrift read it: its cost counts here
+        **csv_input,
     )
     return f"rows per split {outcome.rows_per_split}"
 
