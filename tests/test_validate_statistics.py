@@ -163,3 +163,33 @@ def test_ingests_arrow_copy_gives_the_statistics_of_its_tf_examples(tmp_path):
     from_copy = statistics_from_arrow(read_split(str(tmp_path), "train"))
     assert by_name(from_copy) == by_name(decoded)  # the decoder orders features by name; nothing else differs
     assert by_name(decoded)["fare"].num_stats.common_stats.min_num_values == 0  # the empty cell: present, 0 values
+
+
+def test_validate_writes_its_outputs_under_a_gs_pipeline_root(gcs_server, tmp_path, monkeypatch):
+    """On Kubeflow the output artifacts are `gs://` URIs: statistics, anomalies and the kept summary land there."""
+    import tensorflow_data_validation as tfdv
+    from tensorflow_metadata.proto.v0 import anomalies_pb2, statistics_pb2
+
+    from tfxgate.components.ingest import examples as example_files
+    from tfxgate.components.validate import executor
+    from tfxgate.components.validate.anomalies import AnomaliesFailed, Finding
+    from tfxgate.storage import filesystem
+
+    monkeypatch.chdir(tmp_path)  # a local write of a gs:// path would land in ./gs:/...
+    batch = example_files.feature_lists({"fare": pa.array([1.5, 2.0])}, {"fare": "FLOAT"}, length=2)
+    example_files.write_split(str(tmp_path / "Split-train"), example_files.serialize_batch(batch))
+    example_files.write_arrow_copy(str(tmp_path), "train", batch)
+    root = f"{gcs_server.new_bucket('validate')}/root/Validate"
+
+    found = executor.compute_statistics(str(tmp_path), ["train"], statistics_uri=f"{root}/statistics/7")
+    written = filesystem.read_bytes(f"{root}/statistics/7/Split-train/FeatureStats.pb")
+    assert statistics_pb2.DatasetFeatureStatisticsList.FromString(written) == found["train"]
+    schema = tfdv.infer_schema(found["train"])
+    executor.check_anomalies(found, schema, settings=executor.Settings(), anomalies_uri=f"{root}/anomalies/7")
+    anomalies = filesystem.read_bytes(f"{root}/anomalies/7/Split-train/SchemaDiff.pb")
+    assert anomalies_pb2.Anomalies.FromString(anomalies).anomaly_info == {}
+    failing = Finding(feature="fare", kind="LOW_VALUE", detail="too low", action="fail", split="train")
+    with pytest.raises(AnomaliesFailed):
+        executor.apply_policy([failing], anomalies_uri=f"{root}/anomalies/7")
+    assert '"feature": "fare"' in filesystem.read_text(f"{root}/blocked/7/anomaly_summary.json")
+    assert not (tmp_path / "gs:").exists()

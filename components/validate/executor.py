@@ -16,12 +16,12 @@ import os
 from dataclasses import dataclass, field
 from typing import Optional
 
-from tfxgate import storage
 from tfxgate.artifacts.anomalies import KEPT_SUMMARY
 from tfxgate.artifacts.examples import SplitTooLarge, check_fits, split_batches
 from tfxgate.artifacts.kept import kept_dir
 from tfxgate.components.validate.anomalies import Finding, classify, enforce
 from tfxgate.components.validate.statistics import statistics_from_batches
+from tfxgate.storage import filesystem
 
 STATISTICS_FILE = "FeatureStats.pb"  # tfx.components.statistics_gen.stats_artifact_utils.BINARY_PB_BASENAME
 ANOMALIES_FILE = "SchemaDiff.pb"  # tfx.components.example_validator.executor.DEFAULT_FILE_NAME
@@ -43,9 +43,8 @@ class Settings:
 
 
 def _write(path: str, proto) -> None:
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "wb") as handle:
-        handle.write(proto.SerializeToString())
+    """Writes a proto's bytes to `path`, local or on an object store (the artifact root may be `gs://`)."""
+    filesystem.write_bytes(path, proto.SerializeToString())
 
 
 def compute_statistics(
@@ -132,6 +131,6 @@ def apply_policy(findings: list[Finding], *, anomalies_uri: str) -> None:
     artifact to `kept_dir`, where the run summary and report read why the run stopped.
     """
     if any(f.action == "fail" for f in findings):
-        storage.write_text(os.path.join(kept_dir(anomalies_uri), KEPT_SUMMARY), summary(findings))
+        filesystem.write_text(os.path.join(kept_dir(anomalies_uri), KEPT_SUMMARY), summary(findings))
     for finding in enforce(findings):
         logging.warning("validation (policy warn): %s [%s]", finding.describe(), finding.split)
