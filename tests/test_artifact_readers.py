@@ -66,3 +66,23 @@ def test_drift_comparisons_name_the_fired_measures_and_the_worst_feature(tmp_pat
 def test_a_blocked_drift_report_is_kept_beside_the_component_outputs():
     kept = drift_report.kept_dir("/root/artifacts/DataDrift/drift_report/12/")
     assert kept == "/root/artifacts/DataDrift/blocked/12"
+
+
+def test_schema_and_anomalies_are_read_from_a_gs_artifact_root(gcs_server, tmp_path):
+    """On Kubeflow, Validate and DataDrift read the schema artifact (and GovernedPush a stock ExampleValidator's
+    anomalies) from the pipeline root: a `gs://` URI, not a local path."""
+    from tfxgate.artifacts.schema import read_schema, schema_features
+    from tfxgate.storage import filesystem
+
+    root = f"{gcs_server.new_bucket('readers')}/root"
+    filesystem.write_text(f"{root}/ImportSchemaGen/schema/3/schema.pbtxt", 'feature { name: "fare" type: FLOAT }\n')
+    assert [f.name for f in read_schema(f"{root}/ImportSchemaGen/schema/3/schema.pbtxt").feature] == ["fare"]
+    assert schema_features(f"{root}/ImportSchemaGen/schema/3") == [{"name": "fare", "type": "FLOAT"}]
+
+    local = _anomalies_dir(tmp_path, {"train": ["fare"], "eval": []})
+    for split in ("train", "eval"):
+        filesystem.upload_file(
+            f"{local}/Split-{split}/SchemaDiff.pb", f"{root}/Validate/anomalies/4/Split-{split}/SchemaDiff.pb"
+        )
+    assert anomalies.by_split(f"{root}/Validate/anomalies/4") == anomalies.by_split(local)
+    assert anomalies.count(f"{root}/Validate/anomalies/4") == 1

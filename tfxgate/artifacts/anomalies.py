@@ -11,6 +11,7 @@ summary in `kept.kept_dir` first (`KEPT_SUMMARY`, read by `kept_summary`).
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
@@ -19,6 +20,7 @@ from tensorflow_metadata.proto.v0 import anomalies_pb2
 
 from tfxgate.artifacts import blessing
 from tfxgate.mlmd.graph import value
+from tfxgate.storage import filesystem
 
 
 @dataclass
@@ -33,9 +35,9 @@ class Anomalies:
 def by_split(uri: str) -> dict[str, list[dict]]:
     """Split -> [{split, feature, description}], for every split with a SchemaDiff.pb (empty lists included)."""
     found: dict[str, list[dict]] = {}
-    for path in sorted(Path(uri).glob("Split-*/SchemaDiff.pb")):
-        split = path.parent.name[len("Split-") :]
-        proto = anomalies_pb2.Anomalies.FromString(path.read_bytes())
+    for path in filesystem.glob(os.path.join(str(uri), "Split-*", "SchemaDiff.pb")):  # local or an object store
+        split = path.split("/")[-2][len("Split-") :]
+        proto = anomalies_pb2.Anomalies.FromString(filesystem.read_bytes(path))
         found[split] = [
             {"split": split, "feature": feature, "description": info.short_description or info.description}
             for feature, info in sorted(proto.anomaly_info.items())

@@ -8,12 +8,15 @@ SchemaGen) is a directory holding one `*.pbtxt`.
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Union
 
 from google.protobuf import text_format
 from tensorflow_metadata.proto.v0 import schema_pb2
+
+from tfxgate.storage import filesystem
 
 log = logging.getLogger(__name__)
 
@@ -22,14 +25,14 @@ class SchemaFileError(ValueError):
     """A schema file that cannot be read or parsed."""
 
 
-def read_schema(path: Path) -> schema_pb2.Schema:
-    """Parses a text-format TFDV schema.
+def read_schema(path: Union[str, Path]) -> schema_pb2.Schema:
+    """Parses a text-format TFDV schema: a local file or an object on a store (a `gs://` artifact root).
 
     Raises:
       SchemaFileError: naming the file and the parser's line:column and reason.
     """
     try:
-        text = Path(path).read_text()
+        text = filesystem.read_text(path)
     except (OSError, UnicodeDecodeError) as err:
         raise SchemaFileError(f"cannot read schema {path}: {err}") from None
     try:
@@ -62,7 +65,7 @@ class Schema:
 
 def schema_features(uri: str) -> Optional[list[dict]]:
     """[{name, type}] of the schema in the artifact directory; None when unreadable."""
-    files = sorted(Path(uri).glob("*.pbtxt")) if Path(uri).is_dir() else []
+    files = filesystem.glob(os.path.join(str(uri), "*.pbtxt"))
     if not files:
         return None
     try:
