@@ -12,6 +12,11 @@ the `preCacheCheck` lifecycle hook first where there is one (Ingest's driver).
 The outputs passed downstream are those each executor wrote to its
 `executor_output.json`, as on the cluster.
 
+The pipeline root is a URI (`gs://...`, `s3://...`) or a local folder; it is
+only ever joined with `/`, never with `pathlib`. The executor's `outputFile`
+is a file of the container's local disk on a cluster, so here it lies under a
+local folder (`scratch`) apart from the artifact URIs.
+
 Resolver tasks are ML Metadata queries the backend answers. `ArtifactRecords`
 stands in for the backend's store: every output artifact of earlier runs (and
 of this one so far) with its metadata, in creation order. A resolver's filter
@@ -106,9 +111,15 @@ class LocalKfpRun:
     """What each task produced: task -> output key -> RuntimeArtifact dicts."""
 
     name: str
-    root: Path
+    pipeline_root: str  # a URI or a local folder
+    scratch: Path  # the containers' local disk: executor output files
     outputs: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict)
     order: list[str] = field(default_factory=list)
+
+    @property
+    def root(self) -> str:
+        """Where this run's artifacts go: `<pipeline root>/<run>`."""
+        return join(self.pipeline_root, self.name)
 
     def artifact(self, task: str, key: str) -> dict[str, Any]:
         [single] = self.outputs[task][key]
@@ -124,9 +135,14 @@ class Image:
     cwd: Path
 
 
+def join(root: str, *parts: str) -> str:
+    """`root/part/...` for a URI or a local path (`pathlib` would turn `gs://b` into `gs:/b`)."""
+    return "/".join([str(root).rstrip("/"), *parts])
+
+
 def run_spec(
     spec_path: Path,
-    root: Path,
+    root: str,
     *,
     run_name: str,
     image: Image,
@@ -136,12 +152,14 @@ def run_spec(
 ) -> LocalKfpRun:
     """Executes every task of a compiled PipelineSpec YAML as run `run_name` under the pipeline root `root`.
 
+    `root` is a URI or a local folder; executor output files go to `log_dir/<run_name>/` (the containers' disk).
+
     Raises:
       RuntimeError: naming the task whose container exited non-zero, with its log file.
     """
     spec = next(yaml.safe_load_all(spec_path.read_text()))
     tasks = spec["root"]["dag"]["tasks"]
-    run = LocalKfpRun(name=run_name, root=root / run_name)
+    run = LocalKfpRun(name=run_name, pipeline_root=str(root), scratch=log_dir / run_name)
     graph = {name: set(task.get("dependentTasks", [])) | _producers(task) for name, task in tasks.items()}
     for name in TopologicalSorter(graph).static_order():
         task = tasks[name]
@@ -190,7 +208,7 @@ def rerun_task(
     found = spec["root"]["dag"]["tasks"][task]
     component = spec["components"][found["componentRef"]["name"]]
     container = spec["deploymentSpec"]["executors"][component["executorLabel"]]["container"]
-    again = LocalKfpRun(name=run_name, root=run.root.parent / run_name, outputs=run.outputs)
+    again = LocalKfpRun(name=run_name, pipeline_root=run.pipeline_root, scratch=log_dir / run_name, outputs=run.outputs)
     executor_input = _executor_input(task, found, component, again)
     unknown = set(parameters) - set(executor_input["inputs"]["parameterValues"])
     if unknown:
@@ -221,7 +239,9 @@ def _executor_input(name: str, task: dict, component: dict, run: LocalKfpRun) ->
             raise NotImplementedError(f"task {name}: parameter {key} is not a constant: {source}")
         parameters[key] = _with_run(source["runtimeValue"]["constant"], run.name)
     artifacts = {key: {"artifacts": artifacts} for key, artifacts in _input_artifacts(task, run).items()}
-    task_root = run.root / name
+    task_root = join(run.root, name)
+    output_file = run.scratch / name / "executor_output.json"
+    output_file.parent.mkdir(parents=True, exist_ok=True)
     outputs = {}
     for key, definition in component.get("outputDefinitions", {}).get("artifacts", {}).items():
         outputs[key] = {
@@ -229,14 +249,14 @@ def _executor_input(name: str, task: dict, component: dict, run: LocalKfpRun) ->
                 {
                     "name": f"local/artifacts/{run.name}-{name}-{key}",
                     "type": definition["artifactType"],
-                    "uri": str(task_root / key),
+                    "uri": join(task_root, key),
                     "metadata": {},
                 }
             ]
         }
     return {
         "inputs": {"parameterValues": parameters, "artifacts": artifacts},
-        "outputs": {"artifacts": outputs, "outputFile": str(task_root / "executor_output.json")},
+        "outputs": {"artifacts": outputs, "outputFile": str(output_file)},
     }
 
 

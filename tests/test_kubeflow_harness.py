@@ -10,16 +10,17 @@ venv's interpreter, from a working directory outside the checkout, and answers
 the resolver tasks' queries over the artifacts of its earlier tasks and runs,
 as the KFP backend answers them over ML Metadata.
 
-The data (span folders) and the push root are on a GCS emulator (tests/object_store.py,
-a real HTTP server on loopback) that the tasks reach as a cluster's tasks reach
-GCS; the pipeline root stays local so far: TensorFlow's own `gs://` client talks
-to Google's fixed endpoints only. The loopback TLS proxy of tests/gcs_tls_proxy.py
-(fixture `gcs_tf_env`, its `process_env()` for the tasks' image) now carries TF's
-`gs://` to the emulator (tests/test_gcs_tf_proxy.py). Next step: run the tasks
-with `kubeflow.pipeline_root` on `gs://`; what assumes a local root here and in
-tests/kfp_local.py (pathlib joins of the root, `Path(uri)` checks of artifacts,
-the executor output file under the root, the trainer wheel to upload to
-`<pipeline_root>/_wheels/`) is listed in the README, "Publishing on object stores".
+The pipeline root, the data (span folders) and the push root are on a GCS
+emulator (tests/object_store.py, a real HTTP server on loopback) that the tasks
+reach as a cluster's tasks reach GCS: tfxgate's own filesystem layer
+(google-cloud-storage) through `STORAGE_EMULATOR_HOST`, TensorFlow's built-in
+`gs://` client (gfile, SavedModel, TFRecord, TFX `fileio`), which talks to
+Google's fixed endpoints only, through the loopback TLS proxy of
+tests/gcs_tls_proxy.py (fixture `gcs_tf_env`, its `process_env()` for the
+image's environment). The compile stages the Trainer's module wheel beside the
+spec and prints the copy to `<pipeline_root>/_wheels/`, which the test makes as
+a user would before the first run. Artifacts are read back through tfxgate's
+filesystem layer, never as local paths.
 
 Two runs: span 1 (compared with the session's local run of the same data:
 same components, outputs, splits, row counts, schema, blessing, push), then
@@ -44,7 +45,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import WheelVenv, dockerfile_env
-from tests.kfp_local import ArtifactRecords, Image, LocalKfpRun, rerun_task, run_spec
+from tests.kfp_local import ArtifactRecords, Image, LocalKfpRun, join, rerun_task, run_spec
 from tfxgate.governance import fingerprint, publish
 from tfxgate.storage import filesystem
 from tfxgate.storage.filesystem import RemotePath
@@ -65,13 +66,17 @@ class KfpRuns:
     serving: RemotePath  # gs://<bucket>/serving on the emulator
     spec: Path
     image: Image
+    pipeline_root: str  # gs://<bucket>/kfp-root on the emulator
+    compiled: str  # what `tfxgate compile` printed
 
 
 @pytest.fixture(scope="module")
-def kfp(sample_csv, wheel_venv, gcs_server, tmp_path_factory) -> KfpRuns:
+def kfp(sample_csv, wheel_venv, gcs_server, gcs_tf_env, tmp_path_factory) -> KfpRuns:
     base = tmp_path_factory.mktemp("kfp-image")
     bucket = gcs_server.new_bucket("kfp")
-    wheel_venv = dataclasses.replace(wheel_venv, env={**wheel_venv.env, **gcs_server.env})
+    pipeline_root = f"{bucket}/kfp-root"
+    # A user's machine and the cluster's pods both reach GCS: tfxgate's layer directly, TF through the proxy.
+    wheel_venv = dataclasses.replace(wheel_venv, env=gcs_tf_env.process_env({**wheel_venv.env, **gcs_server.env}))
     work, logs = base / "work", base / "logs"
     work.mkdir()
     logs.mkdir()
@@ -82,20 +87,30 @@ def kfp(sample_csv, wheel_venv, gcs_server, tmp_path_factory) -> KfpRuns:
         f"data.path={bucket}/data/span-{{SPAN}}/data.csv",
         f"pipeline.root={base / 'governance'}",  # where `tfxgate history` keeps its store; no run writes there
         f"stages.push.root={bucket}/serving",
-        f"kubeflow.pipeline_root={base / 'kfp-root'}",
+        f"kubeflow.pipeline_root={pipeline_root}",
         *TRAIN,
     ]
     sets = [item for override in overrides for item in ("--set", override)]
     spec = base / "pipeline.yaml"
-    wheel_venv.run([wheel_venv.tfxgate, "compile", config, "--output", spec, *sets], cwd=work)
+    compiled = wheel_venv.run([wheel_venv.tfxgate, "compile", config, "--output", spec, *sets], cwd=work).stdout
+    _upload_staged_wheels(compiled)
     image = Image(python=wheel_venv.python, env={**wheel_venv.env, **dockerfile_env()}, cwd=work)
     records = ArtifactRecords()
-    first = run_spec(spec, base / "kfp-root", run_name="taxi-run-1", image=image, records=records, log_dir=logs)
+    first = run_spec(spec, pipeline_root, run_name="taxi-run-1", image=image, records=records, log_dir=logs)
     # The same rows again as span 2: no drift (the policy blocks), every resolver has run 1 to find.
     filesystem.upload_file(sample_csv, f"{bucket}/data/span-2/data.csv")
-    second = run_spec(spec, base / "kfp-root", run_name="taxi-run-2", image=image, records=records, log_dir=logs)
+    second = run_spec(spec, pipeline_root, run_name="taxi-run-2", image=image, records=records, log_dir=logs)
     serving = filesystem.location(f"{bucket}/serving")
-    return KfpRuns(first, second, base, config, sets, wheel_venv, serving, spec, image)
+    return KfpRuns(first, second, base, config, sets, wheel_venv, serving, spec, image, pipeline_root, compiled)
+
+
+def _upload_staged_wheels(compiled: str) -> None:
+    """Runs what `tfxgate compile` says to run before the first run (`gsutil cp <wheel> <root>/_wheels/...`)."""
+    commands = [line.split(":", 1)[1].split() for line in compiled.splitlines() if "before the first run:" in line]
+    assert commands, compiled
+    for tool, copy, source, target in commands:
+        assert (tool, copy) == ("gsutil", "cp")
+        filesystem.upload_file(source, target)
 
 
 @dataclass
@@ -138,11 +153,13 @@ def _first(path: Path) -> Path:
     return min(path.iterdir(), key=lambda p: int(p.name))
 
 
-def _record_counts(examples_uri: Path) -> dict[str, int]:
+def _record_counts(examples_uri, folder: Path) -> dict[str, int]:
+    """Records per split of an Examples artifact (local or on a store: copied into `folder` first)."""
     import tensorflow as tf
 
+    local = filesystem.download_tree(examples_uri, folder) if filesystem.is_remote(examples_uri) else Path(examples_uri)
     counts = {}
-    for split in sorted(examples_uri.glob("Split-*")):
+    for split in sorted(local.glob("Split-*")):
         files = [str(f) for f in split.glob("*.gz")]
         counts[split.name] = sum(1 for _ in tf.data.TFRecordDataset(files, compression_type="GZIP"))
     return counts
@@ -158,7 +175,9 @@ def test_every_local_component_ran_as_a_task_with_the_same_outputs(kfp, taxi_run
         for key in keys:
             # Outputs the executor leaves empty (e.g. Trainer.model_run) have no directory on either side.
             if any(_first(taxi_runs.root / "artifacts" / component / key).iterdir()):
-                assert Path(run.artifact(component, key)["uri"]).exists(), f"{component}.{key} wrote nothing"
+                uri = run.artifact(component, key)["uri"]
+                assert uri.startswith(f"{kfp.pipeline_root}/taxi-run-1/{component}/")
+                assert filesystem.files(uri), f"{component}.{key} wrote nothing"
 
 
 def test_tasks_ran_from_the_wheel_never_from_the_checkout(kfp):
@@ -170,17 +189,28 @@ def test_tasks_ran_from_the_wheel_never_from_the_checkout(kfp):
     assert str(REPO) not in trainer
 
 
-def test_same_splits_row_counts_and_schema(kfp, taxi_runs, sample_csv):
+def test_the_pipeline_root_is_on_the_emulator_with_the_uploaded_trainer_wheel(kfp, gcs_tf_env):
+    [wheel] = filesystem.listdir(join(kfp.pipeline_root, "_wheels"))
+    assert wheel.endswith(".whl") and f"{kfp.pipeline_root}/_wheels/{wheel}" in kfp.compiled  # compile said so
+    assert f"@{kfp.pipeline_root}/_wheels/{wheel}" in kfp.spec.read_text()  # the Trainer's module path
+    assert {"_wheels", "taxi-run-1", "taxi-run-2"} <= set(filesystem.listdir(kfp.pipeline_root))
+    assert not (kfp.base / "work" / "gs:").exists()  # no task wrote a gs:// path as a local one
+    assert gcs_tf_env.failures == []  # TF's gs:// met no emulator gap
+
+
+def test_same_splits_row_counts_and_schema(kfp, taxi_runs, sample_csv, tmp_path):
     run = kfp.first
     local = taxi_runs.root / "artifacts"
     examples = run.artifact("Ingest", "examples")
     assert json.loads(examples["metadata"]["split_names"]) == ["train", "eval"]
     assert examples["metadata"]["span"] == 1
-    kfp_counts = _record_counts(Path(examples["uri"]))
-    assert kfp_counts == _record_counts(_first(local / "Ingest" / "examples"))
+    kfp_counts = _record_counts(examples["uri"], tmp_path / "examples")
+    assert kfp_counts == _record_counts(_first(local / "Ingest" / "examples"), tmp_path)
     assert sum(kfp_counts.values()) == len(sample_csv.read_text().splitlines()) - 1
-    kfp_schema = Path(run.artifact("ImportSchemaGen", "schema")["uri"]) / "schema.pbtxt"
-    assert kfp_schema.read_text() == (_first(local / "ImportSchemaGen" / "schema") / "schema.pbtxt").read_text()
+    kfp_schema = join(run.artifact("ImportSchemaGen", "schema")["uri"], "schema.pbtxt")
+    assert (
+        filesystem.read_text(kfp_schema) == (_first(local / "ImportSchemaGen" / "schema") / "schema.pbtxt").read_text()
+    )
 
 
 def test_blessing_equals_the_local_run(kfp, taxi_runs):
@@ -188,17 +218,18 @@ def test_blessing_equals_the_local_run(kfp, taxi_runs):
     local_blessed = (_first(taxi_runs.root / "artifacts" / "SliceEval" / "blessing") / "BLESSED").exists()
     assert local_blessed
     assert blessing["metadata"]["blessed"] == 1
-    assert (Path(blessing["uri"]) / "BLESSED").exists()
+    assert filesystem.isfile(join(blessing["uri"], "BLESSED"))
 
 
 def test_model_trained_and_pushed_like_the_local_run(kfp, taxi_runs):
     run = kfp.first
-    model = Path(run.artifact("Trainer", "model")["uri"])
-    assert (model / "Format-Serving" / "saved_model.pb").exists()
+    model = run.artifact("Trainer", "model")["uri"]
+    assert model.startswith(f"{kfp.pipeline_root}/taxi-run-1/Trainer/")
+    assert filesystem.isfile(join(model, "Format-Serving", "saved_model.pb"))
     pushed = run.artifact("GovernedPush", "pushed_model")
     assert pushed["metadata"]["pushed"] == 1
     assert pushed["metadata"]["destination_name"] == "staging"  # auto; production (manual) waits
-    assert pushed["metadata"]["model_uri"] == str(model)
+    assert pushed["metadata"]["model_uri"] == model
     assert pushed["metadata"]["examples_uri"] == run.artifact("Ingest", "examples")["uri"]
     staging = kfp.serving / "staging"
     assert filesystem.isfile(staging / "1" / "saved_model.pb")
@@ -208,7 +239,7 @@ def test_model_trained_and_pushed_like_the_local_run(kfp, taxi_runs):
     # production (manual) waits: no store in the task, so the decision is a file beside the push root
     pending = json.loads(filesystem.read_text(kfp.serving / ".pending" / "taxi" / "production" / "taxi-run-1.json"))
     assert (pending["decision"], pending["destination"], pending["run_id"]) == ("pending", "production", "taxi-run-1")
-    assert (pending["model_uri"], pending["fingerprint"]) == (str(model), pushed["metadata"]["model_fingerprint"])
+    assert (pending["model_uri"], pending["fingerprint"]) == (model, pushed["metadata"]["model_fingerprint"])
 
 
 def test_first_run_resolves_nothing(kfp):
@@ -220,7 +251,9 @@ def test_first_run_resolves_nothing(kfp):
         "baseline_model_resolver",
     }
     assert all(artifacts == [] for outputs in resolved.values() for artifacts in outputs.values())
-    drift = json.loads((Path(kfp.first.artifact("DataDrift", "drift_report")["uri"]) / "drift_report.json").read_text())
+    drift = json.loads(
+        filesystem.read_text(join(kfp.first.artifact("DataDrift", "drift_report")["uri"], "drift_report.json"))
+    )
     assert drift["reports"] == []
 
 

@@ -12,6 +12,13 @@ TensorFlow's) serves:
   another server (an emulator), which TensorFlow's client would not follow; on
   real GCS, TensorFlow keeps `gs://` as before.
 
+That variable is the one switch, also where TensorFlow does reach the
+emulator (the tests' TLS proxy, tests/gcs_tls_proxy.py, with a `gs://`
+pipeline root): `fileio` then sees exactly what tfxgate's filesystem layer
+sees (the same client, the same server), while what TensorFlow writes itself
+(the split files, the Arrow copy) lands on that same server through its own
+client. Nothing here looks at proxy settings.
+
 Reads, listings and whole-object writes; an object store has no directories,
 so `makedirs` does nothing and `rename` is a copy then a delete.
 """
