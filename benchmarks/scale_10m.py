@@ -31,7 +31,7 @@ results/scale_10m.json` runs the portable side alone and compares it with the
 in-process runs recorded there (same sizes), instead of re-running them every repeat.
 
 Run: `python -m benchmarks.scale_10m --workdir /tmp/scale [--rows 10000000] [--repeat 3]
-[--runner portable --workers 2 [--in-process-from benchmarks/results/scale_10m.json]]`.
+[--runner portable --workers 2 [--in-process-from benchmarks/results/scale_10m.json ...]]`.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ import json
 import shutil
 import threading
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Sequence
 
 from benchmarks.data import taxi_data
 from benchmarks.process import BIN, timed_run
@@ -63,14 +63,14 @@ def run(
     max_in_memory_bytes=None,
     runner="in_process",
     workers: int = 1,
-    in_process_from: Optional[Path] = None,
+    in_process_from: Sequence[Path] = (),
 ) -> dict:
     if runner not in ("in_process", PORTABLE):
         raise SystemExit(f"--runner {runner}: in_process or portable")
     big = rows or DEFAULT_ROWS
     small = min(SMALL_ROWS, big // 10)
     records = []
-    if in_process_from is not None:
+    if in_process_from:
         if runner != PORTABLE:
             raise SystemExit("--in-process-from: only with --runner portable")
         records = _recorded_in_process(in_process_from, sizes=(small, big))
@@ -78,7 +78,7 @@ def run(
         data = taxi_data(workdir / f"rows-{size}", rows=size)
         for repeat in range(repeats):
             found = []
-            if in_process_from is None:
+            if not in_process_from:
                 found = _once(workdir / f"rows-{size}" / f"repeat-{repeat}", data, max_in_memory_bytes)
             if runner == PORTABLE:
                 found += _once_portable(workdir / f"rows-{size}" / f"repeat-{repeat}", data, workers=workers)
@@ -90,8 +90,9 @@ def run(
         shutil.rmtree(workdir / f"rows-{size}" / "data", ignore_errors=True)
     if runner == PORTABLE:
         result = _portable_result(records, big=big, small=small, repeats=repeats, workers=workers, workdir=workdir)
-        if in_process_from is not None:
-            result["notes"].append(f"in process: the runs recorded in {in_process_from.name}, not re-run here")
+        if in_process_from:
+            names = ", ".join(path.name for path in in_process_from)
+            result["notes"].append(f"in process: the runs recorded in {names}, not re-run here")
         return result
     compared = []
     for stage in STAGES:
@@ -122,13 +123,18 @@ def run(
     }
 
 
-def _recorded_in_process(path: Path, *, sizes: tuple[int, int]) -> list[dict]:
-    """The in-process runs of an earlier `scale_10m` result at both sizes (the portable side's comparison)."""
-    recorded = [r for r in json.loads(path.read_text())["runs"] if r.get("runner", "in_process") == "in_process"]
+def _recorded_in_process(paths: Sequence[Path], *, sizes: tuple[int, int]) -> list[dict]:
+    """The in-process runs of earlier `scale_10m` results at both sizes (the portable side's comparison)."""
+    recorded = [
+        r
+        for path in paths
+        for r in json.loads(path.read_text())["runs"]
+        if r.get("runner", "in_process") == "in_process" and r["rows"] in sizes
+    ]
     missing = [size for size in sizes if not any(r["rows"] == size for r in recorded)]
     if missing:
-        raise SystemExit(f"--in-process-from {path}: no in-process run at {missing} rows")
-    return [r for r in recorded if r["rows"] in sizes]
+        raise SystemExit(f"--in-process-from {', '.join(map(str, paths))}: no in-process run at {missing} rows")
+    return recorded
 
 
 def _memory(record: dict) -> str:
@@ -316,7 +322,11 @@ def main() -> None:
     parser.add_argument("--runner", default="in_process", choices=["in_process", PORTABLE], help="portable: both sides")
     parser.add_argument("--workers", type=int, default=1, help="external worker pools of the portable side")
     parser.add_argument(
-        "--in-process-from", type=Path, help="a scale_10m.json: compare with its in-process runs, don't re-run them"
+        "--in-process-from",
+        type=Path,
+        nargs="+",
+        default=[],
+        help="scale_10m result JSON(s): compare with their in-process runs instead of re-running them",
     )
     parser.add_argument("--note")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
