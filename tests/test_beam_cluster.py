@@ -62,7 +62,7 @@ def cluster(data, tmp_path_factory):
         state_dir=state_dir,
         worker_env={
             "PYTHONPATH": os.pathsep.join([str(PROBE), os.environ.get("PYTHONPATH", "")]),
-            "TFXGATE_PROBE_WATCH": str(data / "in"),
+            "TFXGATE_PROBE_WATCH": str(tmp_path_factory.getbasetemp()),  # the inputs and the session's taxi run
             "TFXGATE_PROBE_LOG": str(probe_log),
         },
     )
@@ -74,6 +74,16 @@ def cluster(data, tmp_path_factory):
     assert {p["name"] for p in stopped} == {"job_service", "worker_pool_0", "worker_pool_1", "pool_router"}
     assert not left, f"left running after down: {left}"
     assert all(not psutil.pid_exists(p["pid"]) or psutil.Process(p["pid"]).status() == "zombie" for p in stopped)
+
+
+def worker_opens(state: dict, probe_log: Path, files: set[str]) -> set[str]:
+    """Which processes opened any of `files`: a pool's name for its SDK workers, else `not a pool's worker: pid N`."""
+    import psutil
+
+    opens = [line.split() for log in glob.glob(f"{probe_log}.*") for line in Path(log).read_text().splitlines()]
+    pools = {p["name"]: p["pid"] for p in state["processes"] if p["name"].startswith("worker_pool")}
+    workers = {c.pid: name for name, pid in pools.items() for c in psutil.Process(pid).children(recursive=True)}
+    return {workers.get(int(pid), f"not a pool's worker: pid {pid}") for pid, path in opens if path in files}
 
 
 def run_data_stages(data: Path, root: Path, *overrides: str):
@@ -171,13 +181,30 @@ def test_data_stages_on_two_external_worker_pools_match_the_in_process_run(clust
         assert same(remote[name], local[name]), name
 
     # Each shard (one per input file) was read by an SDK worker of a pool, none by the driver's Beam job.
-    opens = [line.split() for log in glob.glob(f"{probe_log}.*") for line in Path(log).read_text().splitlines()]
-    import psutil
-
-    pools = {p["name"]: p["pid"] for p in state["processes"] if p["name"].startswith("worker_pool")}
-    workers = {c.pid: name for name, pid in pools.items() for c in psutil.Process(pid).children(recursive=True)}
-    inputs = {str(p) for p in (data / "in").glob("*.csv")}
-    readers = {workers.get(int(pid), f"not a pool's worker: pid {pid}") for pid, path in opens if path in inputs}
-    assert readers == set(pools), readers
+    pools = {p["name"] for p in state["processes"] if p["name"].startswith("worker_pool")}
+    assert worker_opens(state, probe_log, {str(p) for p in (data / "in").glob("*.csv")}) == pools
     routed = (state_dir / "pool_router.log").read_text()
     assert routed.count("-> pool") >= 2
+
+
+def test_slice_eval_beam_engine_on_the_cluster_matches_the_in_process_metrics(cluster, taxi_runs, sample_csv, tmp_path):
+    """SliceEval's `beam` engine (TFMA on Beam) on the cluster: the session run's model on its eval split.
+
+    Its metrics on every slice must be the in-process fast engine's (the pipeline run's own
+    evaluation), its blessing the same, and the eval split must have been read by the pools' SDK workers.
+    """
+    from tests.test_e2e_slice_eval_engines import beam_engine, metric_differences
+    from tfxgate.pipelines.config.beam import BeamSection
+
+    state, _, probe_log = cluster
+    args = BeamSection(**state["beam"]).pipeline_args()
+    assert args[0] == "--runner=PortableRunner"
+    _, evaluation, blessing = beam_engine(taxi_runs.root, sample_csv, tmp_path, args)
+
+    [fast] = (taxi_runs.root / "artifacts/SliceEval/evaluation").iterdir()
+    assert metric_differences(fast, evaluation) == []
+    [fast_blessing] = (taxi_runs.root / "artifacts/SliceEval/blessing").iterdir()
+    assert (blessing / "BLESSED").exists() and (fast_blessing / "BLESSED").exists()
+    eval_split = {str(p) for p in (taxi_runs.root / "artifacts/Ingest/examples").glob("*/Split-eval/*")}
+    assert eval_split and worker_opens(state, probe_log, eval_split) <= {"worker_pool_0", "worker_pool_1"}
+    assert worker_opens(state, probe_log, eval_split)

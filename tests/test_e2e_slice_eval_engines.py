@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Optional
 
 import pytest
 
@@ -26,55 +27,69 @@ def _single(folder: Path) -> Path:
     return found
 
 
-@pytest.fixture(scope="module")
-def engines(taxi_runs, sample_csv, tmp_path_factory) -> dict:
-    """The fast engine's evaluation (from the pipeline run) and the beam engine's on the same inputs."""
+def beam_engine(root: Path, sample_csv: Path, work: Path, beam_args: Optional[list[str]] = None):
+    """SliceEval's `beam` engine on the session run's model and eval split (`root`: its pipeline root).
+
+    Returns the config and the evaluation and blessing folders. `beam_args`: the
+    Beam pipeline arguments (default: the config's, DirectRunner in process).
+    """
     from tfx.dsl.components.base.base_beam_executor import BaseBeamExecutor
     from tfx.types import artifact_utils, standard_artifacts
 
     from tfxgate.components.slice_eval import executor
     from tfxgate.pipelines.config.root import load_config
 
-    root = taxi_runs.root
     config = load_config(TAXI_CONFIG, overrides=small_run_overrides(sample_csv, root))
     examples, model = standard_artifacts.Examples(), standard_artifacts.Model()
     examples.uri = str(_single(root / "artifacts/Ingest/examples"))
     examples.split_names = artifact_utils.encode_split_names(["train", "eval"])
     model.uri = str(_single(root / "artifacts/Trainer/model"))
-    work = tmp_path_factory.mktemp("beam-engine")
     evaluation, blessing = standard_artifacts.ModelEvaluation(), standard_artifacts.ModelBlessing()
     evaluation.uri, blessing.uri = str(work / "evaluation"), str(work / "blessing")
     stage = config.stages.evaluation.model_copy(update={"engine": "beam"})
-    context = BaseBeamExecutor.Context(beam_pipeline_args=config.runner.beam.pipeline_args(), tmp_dir=str(work))
+    args = config.runner.beam.pipeline_args() if beam_args is None else beam_args
+    context = BaseBeamExecutor.Context(beam_pipeline_args=args, tmp_dir=str(work))
     executor.Executor(context).Do(
         {"examples": [examples], "model": [model]},
         {"evaluation": [evaluation], "blessing": [blessing]},
         {"settings": stage.model_dump_json(), "label": config.data.label, "example_split": "eval"},
     )
+    return config, Path(evaluation.uri), Path(blessing.uri)
+
+
+def metric_differences(a: Path, b: Path) -> list[str]:
+    """Every metric x slice on which two evaluations (TFMA's format) differ by more than 1e-6 (relative above 1)."""
+    from tfxgate.components.slice_eval.tfma_config import load_slices
+
+    first, second = ({s.name: s.values for s in load_slices(str(e), with_baseline=False)} for e in (a, b))
+    assert set(first) == set(second) and len(first) > 10
+    assert all(set(first[n]) == set(second[n]) for n in first)
+    return [
+        f"{name}: {metric} {value!r} vs {second[name][metric]!r}"
+        for name, values in first.items()
+        for metric, value in values.items()
+        if not (math.isnan(value) and math.isnan(second[name][metric]))
+        and abs(value - second[name][metric]) > 1e-6 * max(1.0, abs(value))
+    ]
+
+
+@pytest.fixture(scope="module")
+def engines(taxi_runs, sample_csv, tmp_path_factory) -> dict:
+    """The fast engine's evaluation (from the pipeline run) and the beam engine's on the same inputs."""
+    root = taxi_runs.root
+    config, evaluation, blessing = beam_engine(root, sample_csv, tmp_path_factory.mktemp("beam-engine"))
     return {
         "fast": (_single(root / "artifacts/SliceEval/evaluation"), _single(root / "artifacts/SliceEval/blessing")),
-        "beam": (Path(evaluation.uri), Path(blessing.uri)),
+        "beam": (evaluation, blessing),
         "default_engine": config.stages.evaluation.engine,
     }
 
 
 def test_both_engines_compute_the_same_metrics_on_every_slice(engines):
     from tfxgate.artifacts import evaluation
-    from tfxgate.components.slice_eval.tfma_config import load_slices
 
     assert engines["default_engine"] == "fast"
-    fast, beam = (
-        {s.name: s.values for s in load_slices(str(engines[e][0]), with_baseline=False)} for e in ("fast", "beam")
-    )
-    assert set(fast) == set(beam) and len(fast) > 10
-    differences = [
-        f"{name}: {metric} beam {beam[name][metric]!r} fast {value!r}"
-        for name, values in fast.items()
-        for metric, value in values.items()
-        if not (math.isnan(value) and math.isnan(beam[name][metric]))
-        and abs(value - beam[name][metric]) > 1e-6 * max(1.0, abs(value))
-    ]
-    assert differences == [] and all(set(fast[n]) == set(beam[n]) for n in fast)
+    assert metric_differences(engines["fast"][0], engines["beam"][0]) == []
     # The reader of tfxgate.artifacts sees the same report from either engine.
     reports = [evaluation.read(str(engines[e][0])) for e in ("fast", "beam")]
     assert [r["blessed"] for r in reports] == [True, True]

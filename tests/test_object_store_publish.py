@@ -228,3 +228,14 @@ def test_a_pending_decision_left_on_the_store_is_rebuilt_and_approved_from_there
     [record] = audit.records(store, pipeline="taxi", kinds=[audit.PENDING])
     assert (record.recovered, record.at, record.model_fingerprint) == ("1", pending["at"], found)
     assert [r.by for r in audit.records(store, pipeline="taxi", kinds=[audit.APPROVAL])] == ["ana"]
+
+    # A run that judged its model before run 1 did, whose pending file turns up only now (a slow or
+    # retried task): registered now, its model still counts as trained then, so approving it is a downgrade.
+    late = make_model(tmp_path / "late", tag="late")
+    earlier = {**pending, "run_id": "taxi-run-0", "fingerprint": fingerprint.model_fingerprint(late)}
+    earlier.update(model_uri=str(late), at="2026-01-01T00:00:00+00:00")
+    push_records.write_pending(filesystem.location(serving), earlier)
+    with pytest.raises(governance.GovernanceError, match=r"older than .*trained at 2026-01-01T00:00:00\.000"):
+        governance.approve(governed, "taxi-run-0", by="ana", reason="late")
+    done = governance.approve(governed, "taxi-run-0", by="ana", reason="late", allow_older=True)
+    assert str(done.path) == f"{serving}/production/2"

@@ -28,7 +28,7 @@ class Model:
 
     id: int
     fingerprint: str  # "" when its files are gone and no record carried it
-    created: int  # MLMD create time, ms since the epoch
+    created: int  # ms since the epoch: MLMD's create time, or the run's time for a model registered later
     uri: str
 
     @property
@@ -84,7 +84,7 @@ class Book:
                 recorded = next((r.model_fingerprint for r in self.records if r.model_id == model_id), "")
                 source = publish.serving_dir(artifact.uri)
                 fingerprint = recorded or (model_fingerprint(source) if filesystem.is_dir(source) else "")
-                self._models[model_id] = Model(model_id, fingerprint, artifact.create_time_since_epoch, artifact.uri)
+                self._models[model_id] = Model(model_id, fingerprint, audit.model_created_ms(artifact), artifact.uri)
         return self._models[model_id]
 
     def is_model(self, record: audit.Record, model: Model) -> bool:

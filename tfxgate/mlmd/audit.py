@@ -179,19 +179,35 @@ def new_pushed_model(
     return artifact
 
 
-def model_at(store, uri: str) -> int:
+TRAINED_AT = "tfxgate_trained_at_ms"  # a Model registered after the fact: when its run judged it (ms since the epoch)
+
+
+def model_at(store, uri: str, *, trained_at: str = "") -> int:
     """The id of the Model artifact at `uri` in this store, registered (LIVE, no producer) when there is none.
 
     For a model trained where this store was not reachable (a Kubeflow run's: its artifact is in the
     KFP backend's store), so that a decision about it has its Model input as every other decision does.
+    MLMD stamps the registration's own time as the create time; `trained_at` (ISO-8601, the time its
+    run recorded the decision) is kept beside it, since approval refuses a model older than the served one
+    (`model_created_ms`): a model recovered late must not pass for a new one.
     """
     for found in store.get_artifacts_by_type("Model"):
         if found.uri == uri:
             return found.id
     type_id = store.put_artifact_type(metadata_store_pb2.ArtifactType(name="Model"), can_omit_fields=True)
     artifact = metadata_store_pb2.Artifact(type_id=type_id, uri=uri, state=metadata_store_pb2.Artifact.LIVE)
+    if trained_at:
+        moment = datetime.datetime.fromisoformat(trained_at)
+        artifact.custom_properties[TRAINED_AT].int_value = int(moment.timestamp() * 1000)
     [artifact_id] = store.put_artifacts([artifact])
     return artifact_id
+
+
+def model_created_ms(artifact) -> int:
+    """When a Model artifact was trained, ms since the epoch: its create time, or `model_at`'s `trained_at`."""
+    if TRAINED_AT in artifact.custom_properties:
+        return artifact.custom_properties[TRAINED_AT].int_value
+    return artifact.create_time_since_epoch
 
 
 def records(store, *, pipeline: Optional[str], kinds: Iterable[str] = KINDS) -> list[Record]:
