@@ -26,10 +26,12 @@ router, each pool and each SDK worker the pools fork), sampled every 0.25 s
 while the stage runs (an SDK worker that grows in its last quarter second
 before exiting is under-reported). The table lists the largest process and the
 sum over the processes; the result JSON keeps every process. Results of the
-portable side go to `scale_10m_portable_<N>w.json`.
+portable side go to `scale_10m_portable_<N>w.json`. `--in-process-from
+results/scale_10m.json` runs the portable side alone and compares it with the
+in-process runs recorded there (same sizes), instead of re-running them every repeat.
 
 Run: `python -m benchmarks.scale_10m --workdir /tmp/scale [--rows 10000000] [--repeat 3]
-[--runner portable --workers 2]`.
+[--runner portable --workers 2 [--in-process-from benchmarks/results/scale_10m.json ...]]`.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ import json
 import shutil
 import threading
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Sequence
 
 from benchmarks.data import taxi_data
 from benchmarks.process import BIN, timed_run
@@ -61,16 +63,23 @@ def run(
     max_in_memory_bytes=None,
     runner="in_process",
     workers: int = 1,
+    in_process_from: Sequence[Path] = (),
 ) -> dict:
     if runner not in ("in_process", PORTABLE):
         raise SystemExit(f"--runner {runner}: in_process or portable")
     big = rows or DEFAULT_ROWS
     small = min(SMALL_ROWS, big // 10)
     records = []
+    if in_process_from:
+        if runner != PORTABLE:
+            raise SystemExit("--in-process-from: only with --runner portable")
+        records = _recorded_in_process(in_process_from, sizes=(small, big))
     for size in (small, big):
         data = taxi_data(workdir / f"rows-{size}", rows=size)
         for repeat in range(repeats):
-            found = _once(workdir / f"rows-{size}" / f"repeat-{repeat}", data, max_in_memory_bytes)
+            found = []
+            if not in_process_from:
+                found = _once(workdir / f"rows-{size}" / f"repeat-{repeat}", data, max_in_memory_bytes)
             if runner == PORTABLE:
                 found += _once_portable(workdir / f"rows-{size}" / f"repeat-{repeat}", data, workers=workers)
             for record in found:
@@ -80,7 +89,11 @@ def run(
                 print(f"  {record['side']} #{repeat}: {record['seconds']} s, {_memory(record)}", flush=True)
         shutil.rmtree(workdir / f"rows-{size}" / "data", ignore_errors=True)
     if runner == PORTABLE:
-        return _portable_result(records, big=big, small=small, repeats=repeats, workers=workers, workdir=workdir)
+        result = _portable_result(records, big=big, small=small, repeats=repeats, workers=workers, workdir=workdir)
+        if in_process_from:
+            names = ", ".join(path.name for path in in_process_from)
+            result["notes"].append(f"in process: the runs recorded in {names}, not re-run here")
+        return result
     compared = []
     for stage in STAGES:
         for key, unit in (("peak_rss_mib", "MiB"), ("seconds", "s")):
@@ -108,6 +121,20 @@ def run(
         "comparisons": compared,
         "outcomes": outcomes,
     }
+
+
+def _recorded_in_process(paths: Sequence[Path], *, sizes: tuple[int, int]) -> list[dict]:
+    """The in-process runs of earlier `scale_10m` results at both sizes (the portable side's comparison)."""
+    recorded = [
+        r
+        for path in paths
+        for r in json.loads(path.read_text())["runs"]
+        if r.get("runner", "in_process") == "in_process" and r["rows"] in sizes
+    ]
+    missing = [size for size in sizes if not any(r["rows"] == size for r in recorded)]
+    if missing:
+        raise SystemExit(f"--in-process-from {', '.join(map(str, paths))}: no in-process run at {missing} rows")
+    return recorded
 
 
 def _memory(record: dict) -> str:
@@ -294,6 +321,13 @@ def main() -> None:
     parser.add_argument("--max-in-memory-bytes", type=int, help="runner.max_in_memory_bytes (default: tfxgate's)")
     parser.add_argument("--runner", default="in_process", choices=["in_process", PORTABLE], help="portable: both sides")
     parser.add_argument("--workers", type=int, default=1, help="external worker pools of the portable side")
+    parser.add_argument(
+        "--in-process-from",
+        type=Path,
+        nargs="+",
+        default=[],
+        help="scale_10m result JSON(s): compare with their in-process runs instead of re-running them",
+    )
     parser.add_argument("--note")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
     args = parser.parse_args()
@@ -305,6 +339,7 @@ def main() -> None:
         max_in_memory_bytes=args.max_in_memory_bytes,
         runner=args.runner,
         workers=args.workers,
+        in_process_from=args.in_process_from,
     )
     found["machine"] = machine(load_before=load, note=args.note)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -82,6 +82,20 @@ def test_the_tfrecord_reader_decodes_bounded_batches(spans, tmp_path):
     assert sum(b.num_rows for b in batches) == read_split(uri, "train").num_rows
 
 
+def test_tfrecords_are_decoded_in_batches_of_at_most_batch_rows_by_default(tmp_path):
+    """What bounds DataDrift's and Validate's memory on another ExampleGen's output: the decode batch."""
+    from tfxgate.artifacts.examples import BATCH_ROWS
+    from tfxgate.components.ingest.columns import INT
+
+    rows = BATCH_ROWS + 1000
+    column = pa.array(np.arange(rows))
+    example_files.write_split(
+        str(tmp_path / "Split-train"), example_files.serialize({"x": column}, {"x": INT}, length=rows)
+    )
+    sizes = [batch.num_rows for batch in split_batches(str(tmp_path), "train")]
+    assert BATCH_ROWS <= 8192 and sizes == [BATCH_ROWS, 1000]
+
+
 def test_drift_from_batches_equals_the_whole_table_check_and_ignores_the_old_bound(spans, tmp_path):
     from tfxgate.components.drift import executor as drift
 

@@ -160,6 +160,23 @@ def test_beam_over_many_shards_gives_the_same_splits_types_and_quarantine_as_one
     assert bad_rows == to_jsonl(result.bad_rows) and len(result.bad_rows) > 5
 
 
+def test_each_shard_writes_one_file_per_split_and_a_rerun_replaces_it(tmp_path):
+    """Examples never flow as Beam elements: each shard writes its own file, named by the shard, so a
+    retried bundle (here: the whole pipeline run again into the same staging) replaces instead of adding."""
+    files = {"a.csv": messy_csv(120, seed=3)}
+    shard_count = len(plan_csv("a.csv", io.BytesIO(files["a.csv"]), shard_bytes=700).shards)
+    first, _, _ = run_beam(tmp_path, files, shard_bytes=700, key="tag")
+    again, summary, _ = run_beam(tmp_path, files, shard_bytes=700, key="tag")
+    assert again == first == in_process(tmp_path, files, key="tag", max_bad_rows=1000)[0]
+    assert sum(summary["rows_per_split"].values()) == sum(len(examples) for examples in again.values())
+    for split in SPLITS:
+        names = sorted(p.name for p in (tmp_path / "staging" / f"Split-{split}").iterdir())
+        assert shard_count > 2 and names == [
+            f"data_tfrecord-{i:05d}-of-{shard_count:05d}.gz" for i in range(shard_count)
+        ]
+    assert not list((tmp_path / "staging" / "scratch").iterdir())  # every file renamed into its split
+
+
 def test_beam_with_a_schema_skips_inference_and_checks_nan(tmp_path):
     files = {"a.csv": b"id,x\n1,1.5\n2,nan\n3,\n"}
     rules = {"id": col.ColumnRule(col.INT), "x": col.ColumnRule(col.FLOAT, disallow_nan=True)}

@@ -12,19 +12,31 @@ whole input and are computed as Beam combines:
   `bad_rows.jsonl` in the staging directory, and counted as Beam metrics.
 
 Split assignment depends on each row alone (its key's or its split key cells'
-hash), so a sharded run puts every row in the same split as the single-process path. Examples
-go through `WriteToTFRecord` (gzip, sharded by the runner) into the staging
-directory; the executor applies the `max_bad_rows` policy and publishes only then.
+hash), so a sharded run puts every row in the same split as the single-process path.
+
+Each shard writes its own examples: one gzipped TFRecord file per split,
+`Split-<name>/data_tfrecord-<shard>-of-<shards>.gz` in the staging directory,
+through Beam's file systems. TFX's ExampleGen instead yields every serialized
+example as an element into `WriteToTFRecord`; on a portable runner every such
+element crosses the runner/worker boundary (at 100k rows on 2 local workers,
+40 s against 2.4 s in one process). Here only the counts and bad rows flow as
+elements. The name depends on the shard alone and the file appears by a rename
+from a scratch directory, so a retried bundle replaces its file instead of adding
+one. The executor applies the `max_bad_rows` policy and publishes only then.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import struct
+import uuid
+import zlib
 from dataclasses import asdict
 from typing import Optional, Sequence
 
 import apache_beam as beam
+import crcmod.predefined
 import numpy as np
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
@@ -37,6 +49,7 @@ from tfxgate.components.ingest.shards import Shard, read_shard
 
 SUMMARY_FILE = "summary.json"
 BAD_ROWS_FILE = "bad_rows.jsonl"
+SCRATCH_DIR = "scratch"  # files being written; a file is renamed into its split when complete
 _BAD, _COUNTS = "bad_rows", "counts"
 
 
@@ -62,7 +75,7 @@ def build(
       header: the columns of the input (all files agree).
       hashed: the split key's columns (`splits.split_key_columns`); null_values: the missing-value tokens.
     """
-    shard_rows = pipeline | "Shards" >> beam.Create(shards, reshuffle=True)
+    shard_rows = pipeline | "Shards" >> beam.Create(list(enumerate(shards)), reshuffle=True)
     if all(name in rules for name in header):
         kinds = pipeline | "SchemaKinds" >> beam.Create([{name: rules[name].kind for name in header}])
     else:
@@ -72,15 +85,17 @@ def build(
             | "WidenKinds" >> beam.CombineGlobally(lambda partial: widest_kinds(*partial))
         )
     converted = shard_rows | "Convert" >> beam.ParDo(
-        _ConvertShard(splits=splits, rules=rules, key=key, hashed=hashed, null_values=null_values),
+        _ConvertShard(
+            splits=splits,
+            rules=rules,
+            key=key,
+            hashed=hashed,
+            null_values=null_values,
+            staging=staging,
+            shard_count=len(shards),
+        ),
         kinds=beam.pvalue.AsSingleton(kinds),
-    ).with_outputs(_BAD, _COUNTS, *splits)
-    for name in splits:
-        _ = converted[name] | f"Write{name}" >> beam.io.WriteToTFRecord(
-            os.path.join(staging, f"Split-{name}", "data_tfrecord"),
-            file_name_suffix=".gz",
-            compression_type=CompressionTypes.GZIP,
-        )
+    ).with_outputs(_BAD, _COUNTS)
     counts = converted[_COUNTS] | "SumCounts" >> beam.CombineGlobally(_sum_counts)
     _ = counts | "Summary" >> beam.Map(
         _write_json,
@@ -101,23 +116,25 @@ def _read(shard: Shard, null_values: Sequence[str]):
         return read_shard(shard, handle, null_values=null_values)
 
 
-def _shard_kinds(shard: Shard, *, rules, null_values) -> dict[str, Optional[str]]:
-    rows = _read(shard, null_values)
+def _shard_kinds(indexed: tuple[int, Shard], *, rules, null_values) -> dict[str, Optional[str]]:
+    rows = _read(indexed[1], null_values)
     texts, _ = text_columns(rows.table, rows.header)
     return column_kinds(texts, rules=rules)[0]
 
 
 class _ConvertShard(beam.DoFn):
-    """Shard -> typed good rows -> serialized tf.Examples tagged by split; bad rows; counts."""
+    """Shard -> typed good rows -> one TFRecord file per split; bad rows and counts as outputs."""
 
-    def __init__(self, *, splits, rules, key, hashed, null_values):
+    def __init__(self, *, splits, rules, key, hashed, null_values, staging, shard_count):
         self._splits, self._rules, self._key = splits, rules, key
         self._hashed, self._null_values = hashed, null_values
+        self._staging, self._shard_count = staging, shard_count
         self._metrics = {
             name: beam.metrics.Metrics.counter("tfxgate.ingest", f"rows_{name}") for name in [*splits, _BAD]
         }
 
-    def process(self, shard: Shard, kinds: dict[str, Optional[str]]):
+    def process(self, indexed: tuple[int, Shard], kinds: dict[str, Optional[str]]):
+        index, shard = indexed
         rows = _read(shard, self._null_values)
         texts, problems = text_columns(rows.table, rows.header)
         good = typed_rows([rows], texts, problems, kinds=kinds, rules=self._rules)
@@ -132,15 +149,56 @@ class _ConvertShard(beam.DoFn):
         )
         for position, name in enumerate(self._splits):
             columns, length = shard_result.split_columns(position)
+            file_name = f"data_tfrecord-{index:05d}-of-{self._shard_count:05d}.gz"
+            write_records(
+                os.path.join(self._staging, f"Split-{name}", file_name),
+                example_files.serialize(columns, kinds, length=length),
+                scratch=os.path.join(self._staging, SCRATCH_DIR),
+            )
             self._metrics[name].inc(length)
-            for chunk in example_files.serialize(columns, kinds, length=length):
-                for record in chunk:
-                    yield beam.pvalue.TaggedOutput(name, record)
         self._metrics[_BAD].inc(len(good.bad_rows))
         for bad in good.bad_rows:
             yield beam.pvalue.TaggedOutput(_BAD, asdict(bad))
         per_split = list(shard_result.rows_per_split().values())
         yield beam.pvalue.TaggedOutput(_COUNTS, np.array([shard_result.rows_read, *per_split], dtype=np.int64))
+
+
+_crc32c = crcmod.predefined.mkPredefinedCrcFun("crc-32c")
+
+
+def write_records(path: str, chunks, *, scratch: str) -> None:
+    """Writes chunks of serialized records as one gzipped TFRecord file at `path`, on any Beam file system.
+
+    The file is written under `scratch` and renamed to `path` once complete, replacing
+    what an earlier attempt left there; readers never see a partial file at `path`.
+    """
+    temporary = os.path.join(scratch, f"{uuid.uuid4().hex}.gz")
+    compressor = zlib.compressobj(example_files.GZIP_LEVEL, zlib.DEFLATED, 16 + zlib.MAX_WBITS)  # gzip framing
+    with FileSystems.create(temporary, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
+        for chunk in chunks:
+            handle.write(compressor.compress(b"".join(map(_framed, chunk))))
+        handle.write(compressor.flush())
+    _make_directory(os.path.dirname(path))
+    FileSystems.rename([temporary], [path])
+
+
+def _make_directory(directory: str) -> None:
+    """Creates `directory` (a no-op on object stores); another shard may have created it first."""
+    try:
+        FileSystems.mkdirs(directory)
+    except OSError:
+        if not FileSystems.exists(directory):
+            raise
+
+
+def _framed(record: bytes) -> bytes:
+    """One TFRecord: length, masked CRC-32C of the length, the bytes, masked CRC-32C of the bytes."""
+    length = struct.pack("<Q", len(record))
+    return length + struct.pack("<I", _masked(_crc32c(length))) + record + struct.pack("<I", _masked(_crc32c(record)))
+
+
+def _masked(crc: int) -> int:
+    return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
 
 
 def _sum_counts(counts) -> Optional[np.ndarray]:

@@ -25,7 +25,7 @@ from tfxgate.components.ingest.columns import BYTES, FLOAT, INT
 FILE_NAME = "data_tfrecord-00000-of-00001.gz"
 _CHUNK_ROWS = 65536
 # Level 1 gzip: a third of the default level's CPU for files ~15% larger.
-_GZIP_LEVEL = 1
+GZIP_LEVEL = 1
 _LIST_TYPES = {INT: pa.int64(), FLOAT: pa.float32(), BYTES: pa.binary()}
 _VALUE_TYPES = {INT: pa.int64(), FLOAT: pa.float64(), BYTES: pa.binary()}  # what typing gives each kind
 
@@ -148,7 +148,7 @@ class SplitWriters:
     def _open(self) -> None:
         import tensorflow as tf  # only the executor process writes files
 
-        options = tf.io.TFRecordOptions(compression_type="GZIP", compression_level=_GZIP_LEVEL)
+        options = tf.io.TFRecordOptions(compression_type="GZIP", compression_level=GZIP_LEVEL)
         self._records, self._copies = {}, {}
         self._encoder = example_coder.RecordBatchToExamplesEncoder()
         for name, directory in self._split_dirs.items():
@@ -186,7 +186,7 @@ def write_split(split_dir: str, chunks) -> int:
     import tensorflow as tf  # only the executor process writes files
 
     tf.io.gfile.makedirs(split_dir)
-    options = tf.io.TFRecordOptions(compression_type="GZIP", compression_level=_GZIP_LEVEL)
+    options = tf.io.TFRecordOptions(compression_type="GZIP", compression_level=GZIP_LEVEL)
     count = 0
     with tf.io.TFRecordWriter(os.path.join(split_dir, FILE_NAME), options) as writer:
         for chunk in chunks:

@@ -169,8 +169,8 @@ def choose_engine(configured: str, beam_pipeline_args: Optional[list[str]]) -> s
     """`arrow` or `beam`: `auto` keeps the in-process path on every DirectRunner mode.
 
     On one machine the Arrow path is faster than the Beam one at any size measured
-    (1M rows: 49 s vs 84 s with 2 multi-processing workers, where WriteToTFRecord's
-    per-record writes dominate), so the Beam path is for runners that spread shards
+    (1M rows: 49 s vs 84 s with 2 multi-processing workers, measured when the Beam
+    path still wrote through WriteToTFRecord), so the Beam path is for runners that spread shards
     over machines (Dataflow, Flink, Spark, portable); `engine: beam` forces it.
 
     >>> choose_engine("auto", ["--runner=DirectRunner", "--direct_running_mode=multi_processing"])
