@@ -28,7 +28,9 @@ before exiting is under-reported). The table lists the largest process and the
 sum over the processes; the result JSON keeps every process. Results of the
 portable side go to `scale_10m_portable_<N>w.json`. `--in-process-from
 results/scale_10m.json` runs the portable side alone and compares it with the
-in-process runs recorded there (same sizes), instead of re-running them every repeat.
+in-process runs recorded there (same sizes), instead of re-running them every repeat;
+`--portable-from results/scale_10m_portable_<N>w.json` adds that file's portable runs
+as earlier repeats (so repeats taken in different sittings share one median).
 
 Run: `python -m benchmarks.scale_10m --workdir /tmp/scale [--rows 10000000] [--repeat 3]
 [--runner portable --workers 2 [--in-process-from benchmarks/results/scale_10m.json ...]]`.
@@ -64,6 +66,7 @@ def run(
     runner="in_process",
     workers: int = 1,
     in_process_from: Sequence[Path] = (),
+    portable_from: Sequence[Path] = (),
 ) -> dict:
     if runner not in ("in_process", PORTABLE):
         raise SystemExit(f"--runner {runner}: in_process or portable")
@@ -74,9 +77,16 @@ def run(
         if runner != PORTABLE:
             raise SystemExit("--in-process-from: only with --runner portable")
         records = _recorded_in_process(in_process_from, sizes=(small, big))
+    earlier = 0
+    if portable_from:
+        if runner != PORTABLE:
+            raise SystemExit("--portable-from: only with --runner portable")
+        recorded = _recorded_portable(portable_from, sizes=(small, big), workers=workers)
+        records += recorded
+        earlier = 1 + max(r["repeat"] for r in recorded)
     for size in (small, big):
         data = taxi_data(workdir / f"rows-{size}", rows=size)
-        for repeat in range(repeats):
+        for repeat in range(earlier, earlier + repeats):
             found = []
             if not in_process_from:
                 found = _once(workdir / f"rows-{size}" / f"repeat-{repeat}", data, max_in_memory_bytes)
@@ -89,10 +99,15 @@ def run(
                 print(f"  {record['side']} #{repeat}: {record['seconds']} s, {_memory(record)}", flush=True)
         shutil.rmtree(workdir / f"rows-{size}" / "data", ignore_errors=True)
     if runner == PORTABLE:
-        result = _portable_result(records, big=big, small=small, repeats=repeats, workers=workers, workdir=workdir)
+        result = _portable_result(
+            records, big=big, small=small, repeats=earlier + repeats, workers=workers, workdir=workdir
+        )
         if in_process_from:
             names = ", ".join(path.name for path in in_process_from)
             result["notes"].append(f"in process: the runs recorded in {names}, not re-run here")
+        if portable_from:
+            names = ", ".join(path.name for path in portable_from)
+            result["notes"].append(f"portable repeats 0-{earlier - 1}: recorded in {names} (their own machine notes)")
         return result
     compared = []
     for stage in STAGES:
@@ -134,6 +149,24 @@ def _recorded_in_process(paths: Sequence[Path], *, sizes: tuple[int, int]) -> li
     missing = [size for size in sizes if not any(r["rows"] == size for r in recorded)]
     if missing:
         raise SystemExit(f"--in-process-from {', '.join(map(str, paths))}: no in-process run at {missing} rows")
+    return recorded
+
+
+def _recorded_portable(paths: Sequence[Path], *, sizes: tuple[int, int], workers: int) -> list[dict]:
+    """The portable runs of earlier results with the same worker count, renumbered as repeats 0, 1, ..."""
+    recorded, offset = [], 0
+    for path in paths:
+        runs = [
+            dict(r, repeat=offset + r["repeat"])
+            for r in json.loads(path.read_text())["runs"]
+            if r.get("runner") == PORTABLE
+            and r["rows"] in sizes
+            and r["side"].startswith(tuple(f"{stage}/portable x{workers}@" for stage in STAGES))
+        ]
+        if not runs:
+            raise SystemExit(f"--portable-from {path}: no portable run with {workers} worker(s) at {sizes} rows")
+        recorded += runs
+        offset = 1 + max(r["repeat"] for r in recorded)
     return recorded
 
 
@@ -328,6 +361,13 @@ def main() -> None:
         default=[],
         help="scale_10m result JSON(s): compare with their in-process runs instead of re-running them",
     )
+    parser.add_argument(
+        "--portable-from",
+        type=Path,
+        nargs="+",
+        default=[],
+        help="scale_10m_portable result JSON(s) with the same --workers: their runs count as earlier repeats",
+    )
     parser.add_argument("--note")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
     args = parser.parse_args()
@@ -340,6 +380,7 @@ def main() -> None:
         runner=args.runner,
         workers=args.workers,
         in_process_from=args.in_process_from,
+        portable_from=args.portable_from,
     )
     found["machine"] = machine(load_before=load, note=args.note)
     args.out.mkdir(parents=True, exist_ok=True)
