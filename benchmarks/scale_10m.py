@@ -107,7 +107,7 @@ def run(
             result["notes"].append(f"in process: the runs recorded in {names}, not re-run here")
         if portable_from:
             names = ", ".join(path.name for path in portable_from)
-            result["notes"].append(f"portable repeats 0-{earlier - 1}: recorded in {names} (their own machine notes)")
+            result["notes"].append(f"portable repeats 0-{earlier - 1}: recorded in {names} before this run")
         return result
     compared = []
     for stage in STAGES:
