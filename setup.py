@@ -75,6 +75,7 @@ INSTALL_REQUIRES = [
     "tensorflow-transform>=1.16,<1.17",  # the transform graph in DataDrift's transformed-skew check
     "keras-tuner>=1.4,<1.5",  # the Tuner stage's search (tfxgate.tuning)
     "grpcio>=1.48,<2",  # readiness checks of `tfxgate beam-cluster` (Beam's job service and worker pools)
+    "crcmod>=1.7,<2",  # the TFRecord checksums Ingest's Beam engine writes (components/ingest/beam_ingest.py)
 ]
 
 setup(

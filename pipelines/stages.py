@@ -74,6 +74,8 @@ def validate(config: PipelineConfig, examples, schema_channel=None):
         settings.update(default="ignore", anomalies={}, features={})
     if config.runner.max_in_memory_bytes is not None:  # unset stays out, so existing cache keys hold
         settings["max_in_memory_bytes"] = config.runner.max_in_memory_bytes
+    if config.runner.beam.runner != "direct":  # the handover to TFDV on Beam runs where Ingest's Beam engine does
+        settings["beam_args"] = config.runner.beam.pipeline_args()
     return Validate(examples=examples, schema=schema_channel, config_json=json.dumps(settings, sort_keys=True))
 
 

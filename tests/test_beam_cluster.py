@@ -4,9 +4,11 @@
 data stages (ImportSchemaGen, Ingest, Validate, DataDrift with a serving skew
 check) run once in process (the default config: DirectRunner, Ingest's arrow
 engine) and once on the cluster (Ingest's Beam engine, sharded over the two
-workers). Every output must be the same, the shards must have been read by SDK
-worker processes of both pools (an audit hook in the workers records which
-process opens an input file), and `down` must leave nothing running.
+workers; Validate's statistics by TFDV on Beam, as for a split over
+`runner.max_in_memory_bytes`). Every output must be the same, the shards must
+have been read by SDK worker processes of both pools and the examples by SDK
+workers for Validate (an audit hook in the workers records which process opens
+a file, and how), and `down` must leave nothing running.
 """
 
 from __future__ import annotations
@@ -76,14 +78,20 @@ def cluster(data, tmp_path_factory):
     assert all(not psutil.pid_exists(p["pid"]) or psutil.Process(p["pid"]).status() == "zombie" for p in stopped)
 
 
-def worker_opens(state: dict, probe_log: Path, files: set[str]) -> set[str]:
-    """Which processes opened any of `files`: a pool's name for its SDK workers, else `not a pool's worker: pid N`."""
+def worker_opens(state: dict, probe_log: Path, files: set[str], *, reading: bool = False) -> set[str]:
+    """Which processes opened any of `files` (`reading`: for reading only): a pool's name for its SDK workers,
+    else `not a pool's worker: pid N`."""
     import psutil
 
-    opens = [line.split() for log in glob.glob(f"{probe_log}.*") for line in Path(log).read_text().splitlines()]
+    logs = glob.glob(f"{probe_log}.*")
+    opens = [line.split(" ", 2) for log in logs for line in Path(log).read_text().splitlines()]
     pools = {p["name"]: p["pid"] for p in state["processes"] if p["name"].startswith("worker_pool")}
     workers = {c.pid: name for name, pid in pools.items() for c in psutil.Process(pid).children(recursive=True)}
-    return {workers.get(int(pid), f"not a pool's worker: pid {pid}") for pid, path in opens if path in files}
+    return {
+        workers.get(int(pid), f"not a pool's worker: pid {pid}")
+        for pid, mode, path in opens
+        if path in files and not (reading and set(mode) & set("wax+"))
+    }
 
 
 def run_data_stages(data: Path, root: Path, *overrides: str):
@@ -158,12 +166,16 @@ def same(a, b) -> bool:
 def test_data_stages_on_two_external_worker_pools_match_the_in_process_run(cluster, data, tmp_path):
     state, state_dir, probe_log = cluster
     beam = state["beam"]
+    # A bound of one byte: Validate hands every split to TFDV on Beam (as it does a split too big for memory),
+    # on the DirectRunner in this process for the local run, on the cluster for the other.
+    bound = "runner.max_in_memory_bytes=1"
     started = time.monotonic()
-    run_data_stages(data, tmp_path / "local")
+    run_data_stages(data, tmp_path / "local", bound)
     in_process = time.monotonic() - started
     config = run_data_stages(
         data,
         tmp_path / "cluster",
+        bound,
         *(f"runner.beam.{key}={value}" for key, value in beam.items() if key != "options"),
         f"runner.beam.options=[{', '.join(beam['options'])}]",
     )
@@ -185,6 +197,10 @@ def test_data_stages_on_two_external_worker_pools_match_the_in_process_run(clust
     assert worker_opens(state, probe_log, {str(p) for p in (data / "in").glob("*.csv")}) == pools
     routed = (state_dir / "pool_router.log").read_text()
     assert routed.count("-> pool") >= 2
+    # Validate's statistics (TFDV on Beam) read the examples in the pools' SDK workers, not in the driver.
+    examples = {str(p) for p in (tmp_path / "cluster" / "artifacts" / "Ingest").glob("examples/*/Split-*/*")}
+    assert examples and worker_opens(state, probe_log, examples, reading=True) <= pools
+    assert worker_opens(state, probe_log, examples, reading=True)
 
 
 def test_slice_eval_beam_engine_on_the_cluster_matches_the_in_process_metrics(cluster, taxi_runs, sample_csv, tmp_path):

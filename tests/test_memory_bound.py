@@ -73,3 +73,27 @@ def test_config_keys_reach_the_stages(tmp_path):
     assert nodes["Ingest"].exec_properties["block_bytes"] == 4096
     for stage in ("Validate", "DataDrift"):
         assert json.loads(nodes[stage].exec_properties["config_json"])["max_in_memory_bytes"] == 1000
+
+
+def test_validate_hands_over_to_tfdv_on_the_configured_runner_not_in_process(tmp_path):
+    """Under a portable runner Validate's settings carry its flags (the handover runs on the cluster);
+    under the DirectRunner they stay out (in process, and the node's cache key is unchanged)."""
+    from tests.test_config import MINIMAL, write_config
+    from tfxgate.pipelines.build import build_pipeline
+    from tfxgate.pipelines.config.root import load_config
+
+    portable = [
+        "runner.beam.runner=portable",
+        "runner.beam.job_endpoint=localhost:8099",
+        "runner.beam.environment_type=EXTERNAL",
+        "runner.beam.environment_config=localhost:50000",
+    ]
+    for overrides, expected in (([], None), (portable, "args")):
+        config = load_config(write_config(tmp_path, MINIMAL), overrides=overrides)
+        nodes = {type(node).__name__: node for node in build_pipeline(config).components}
+        settings = json.loads(nodes["Validate"].exec_properties["config_json"])
+        if expected is None:
+            assert "beam_args" not in settings
+        else:
+            assert settings["beam_args"] == config.runner.beam.pipeline_args()
+            assert settings["beam_args"][:2] == ["--runner=PortableRunner", "--job_endpoint=localhost:8099"]

@@ -37,7 +37,11 @@ def Validate(
     splits = artifact_utils.decode_split_names(examples.split_names)
     statistics.split_names = anomalies.split_names = artifact_utils.encode_split_names(splits)
     stats = executor.compute_statistics(
-        examples.uri, splits, statistics_uri=statistics.uri, max_in_memory_bytes=settings.max_in_memory_bytes
+        examples.uri,
+        splits,
+        statistics_uri=statistics.uri,
+        max_in_memory_bytes=settings.max_in_memory_bytes,
+        beam_args=settings.beam_args,
     )
     if schema is not None:
         schema_proto = read_schema(io_utils.get_only_uri_in_dir(schema.uri))

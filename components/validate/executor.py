@@ -36,6 +36,9 @@ class Settings:
     anomalies: dict = field(default_factory=dict)
     features: dict = field(default_factory=dict)
     max_in_memory_bytes: Optional[int] = None  # `runner.max_in_memory_bytes`; None: the default bound
+    # `runner.beam`'s flags when the runner is not the DirectRunner: a split over the bound is handed to TFDV on
+    # that runner (a portable job service, Flink, Spark, Dataflow), not to a DirectRunner in this process.
+    beam_args: Optional[list[str]] = None
 
     @classmethod
     def from_json(cls, text: str) -> Settings:
@@ -48,14 +51,20 @@ def _write(path: str, proto) -> None:
 
 
 def compute_statistics(
-    examples_uri: str, splits: list[str], *, statistics_uri: str, max_in_memory_bytes: Optional[int] = None
+    examples_uri: str,
+    splits: list[str],
+    *,
+    statistics_uri: str,
+    max_in_memory_bytes: Optional[int] = None,
+    beam_args: Optional[list[str]] = None,
 ) -> dict:
     """Statistics of every split, written in StatisticsGen's layout; split -> proto.
 
     A split that fits `max_in_memory_bytes` (`runner.max_in_memory_bytes`) is
     summarised with Arrow, one record batch at a time (memory flat in the rows);
     a bigger one is handed over to TFDV's Beam statistics (as StatisticsGen
-    computes them), which stream the TFRecords.
+    computes them), which stream the TFRecords, on the runner `beam_args` name
+    (None: the DirectRunner in this process).
     """
     found = {}
     for split in splits:
@@ -65,7 +74,7 @@ def compute_statistics(
             )
         except SplitTooLarge as err:
             logging.info("%s", err)
-            found[split] = statistics_on_beam(examples_uri, split)
+            found[split] = statistics_on_beam(examples_uri, split, pipeline_args=beam_args)
         else:
             found[split] = statistics_from_batches(split_batches(examples_uri, split), name=split)
         _write(os.path.join(statistics_uri, f"Split-{split}", STATISTICS_FILE), found[split])
@@ -76,6 +85,8 @@ def statistics_on_beam(examples_uri: str, split: str, *, pipeline_args: Optional
     """TFDV's statistics of one split's TFRecords, on Beam: memory bounded by Beam's bundles.
 
     `pipeline_args`: Beam flags (`runner.beam`'s, e.g. a portable job service); None: the DirectRunner.
+    As for TFX's own Beam components (StatisticsGen), TFX's package is added for
+    the workers unless the flags already name their dependencies.
     """
     import tensorflow_data_validation as tfdv
 
@@ -83,8 +94,9 @@ def statistics_on_beam(examples_uri: str, split: str, *, pipeline_args: Optional
     options = None
     if pipeline_args:
         from apache_beam.options.pipeline_options import PipelineOptions
+        from tfx.utils import dependency_utils
 
-        options = PipelineOptions(pipeline_args)
+        options = PipelineOptions(dependency_utils.make_beam_dependency_flags(list(pipeline_args)))
     stats = tfdv.generate_statistics_from_tfrecord(data_location=pattern, pipeline_options=options)
     for dataset in stats.datasets:
         dataset.name = split
