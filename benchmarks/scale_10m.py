@@ -19,18 +19,19 @@ and is not bounded by it.
 cluster (`pipelines/beam_cluster.py`, as `tfxgate beam-cluster up`: Beam's job
 service, N external worker pools and their router) is started, the stage's Beam
 path runs on it (Ingest's Beam engine; TFDV's statistics on Beam) and the
-cluster is stopped; DataDrift, which has no Beam path, reads the portable
-Ingest's TFRecords in the driver. Every process's peak RSS is recorded: the
-driver's own `ru_maxrss`, and each cluster process's VmHWM (job service,
-router, each pool and each SDK worker the pools fork), sampled every 0.25 s
-while the stage runs (an SDK worker that grows in its last quarter second
-before exiting is under-reported). The table lists the largest process and the
-sum over the processes; the result JSON keeps every process. Results of the
-portable side go to `scale_10m_portable_<N>w.json`. `--in-process-from
-results/scale_10m.json` runs the portable side alone and compares it with the
-in-process runs recorded there (same sizes), instead of re-running them every repeat;
-`--portable-from results/scale_10m_portable_<N>w.json` adds that file's portable runs
-as earlier repeats (so repeats taken in different sittings share one median).
+cluster is stopped; DataDrift reads the portable Ingest's TFRecords in the
+driver (its Beam path, `components/drift/beam_summary.py`, is not measured
+here). Every process's peak RSS is recorded: the driver's own `ru_maxrss`, and
+each cluster process's VmHWM (job service, router, each pool and each SDK worker
+the pools fork), sampled every 0.25 s while the stage runs (an SDK worker that
+grows in its last quarter second before exiting is under-reported). The table
+lists the largest process and the sum over the processes; the result JSON keeps
+every process. Results of the portable side go to
+`scale_10m_portable_<N>w.json`. `--in-process-from results/scale_10m.json` runs
+the portable side alone and compares it with the in-process runs recorded there
+(same sizes), instead of re-running them every repeat; `--portable-from
+results/scale_10m_portable_<N>w.json` adds that file's portable runs as earlier
+repeats (so repeats taken in different sittings share one median).
 
 Run: `python -m benchmarks.scale_10m --workdir /tmp/scale [--rows 10000000] [--repeat 3]
 [--runner portable --workers 2 [--in-process-from benchmarks/results/scale_10m.json ...]]`.
@@ -224,8 +225,8 @@ def _portable_result(records, *, big: int, small: int, repeats: int, workers: in
         "notes": [
             "ratio = in process / portable (above 1: the portable side was faster or smaller)",
             "portable: Ingest's Beam engine and TFDV's statistics on Beam run on a local job service with "
-            f"{workers} external worker pool(s) (pipelines/beam_cluster.py); DataDrift has no Beam path and "
-            "runs in the driver on the portable Ingest's TFRecords",
+            f"{workers} external worker pool(s) (pipelines/beam_cluster.py); DataDrift runs in the driver on the "
+            "portable Ingest's TFRecords (its Beam path is not measured here)",
             "largest process / sum: over the driver, the job service, the router, each pool and each SDK worker "
             "(VmHWM sampled every 0.25 s; every process is listed in the JSON)",
         ],
@@ -266,7 +267,7 @@ def _once_portable(workdir: Path, data: Path, *, workers: int) -> list[dict]:
 
     examples, found = workdir / "examples-portable", []
     for stage in STAGES:
-        if stage == "drift":  # no Beam path: the driver reads the portable Ingest's TFRecords
+        if stage == "drift":  # in the driver, on the portable Ingest's TFRecords (its Beam path: not measured)
             record = _stage(workdir, stage, data=data, examples=examples)
             record.update(cluster_peaks_mib={}, beam_args=None)
         else:

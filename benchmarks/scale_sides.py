@@ -9,8 +9,8 @@ two spans). `--max-in-memory-bytes` is `runner.max_in_memory_bytes`.
 `--beam-args` (a JSON list of Beam flags, e.g. a portable job service's) runs
 the stage's Beam path there: Ingest's Beam engine (the executor's
 `_ingest_with_beam`: shards, tf.Examples, no Arrow copy) and Validate's TFDV
-statistics on Beam; DataDrift has no Beam path and reads its splits in the
-driver, batch by batch, either way. Writes
+statistics on Beam; DataDrift reads its splits in the driver, batch by batch,
+either way (its Beam path, `components/drift/beam_summary.py`, is not measured). Writes
 `{"seconds", "peak_rss_mib", "outcome"}` to `--report`; a stage that refuses
 (over the memory bound) reports the refusal as its outcome, not a crash.
 """

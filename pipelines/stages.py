@@ -10,8 +10,8 @@ live here too.
 
 from __future__ import annotations
 
-import dataclasses
 import json
+from typing import Optional
 
 import tensorflow_model_analysis as tfma
 from tfx.components.schema_gen.component import SchemaGen
@@ -66,6 +66,12 @@ def schema(config: PipelineConfig, statistics=None):
     return SchemaGen(statistics=statistics, infer_feature_shape=False)
 
 
+def _handover_beam_args(config: PipelineConfig) -> Optional[list[str]]:
+    """`runner.beam`'s flags for Validate's and DataDrift's own Beam jobs, when the runner is not the DirectRunner
+    (they then read the splits on the cluster, as Ingest's Beam engine does); None: they work in their process."""
+    return config.runner.beam.pipeline_args() if config.runner.beam.runner != "direct" else None
+
+
 def validate(config: PipelineConfig, examples, schema_channel=None):
     """The Validate node for `stages.validation` (statistics only, every anomaly ignored, when disabled)."""
     stage = config.stages.validation
@@ -74,8 +80,9 @@ def validate(config: PipelineConfig, examples, schema_channel=None):
         settings.update(default="ignore", anomalies={}, features={})
     if config.runner.max_in_memory_bytes is not None:  # unset stays out, so existing cache keys hold
         settings["max_in_memory_bytes"] = config.runner.max_in_memory_bytes
-    if config.runner.beam.runner != "direct":  # the handover to TFDV on Beam runs where Ingest's Beam engine does
-        settings["beam_args"] = config.runner.beam.pipeline_args()
+    beam_args = _handover_beam_args(config)
+    if beam_args:  # the handover to TFDV on Beam runs where Ingest's Beam engine does
+        settings["beam_args"] = beam_args
     return Validate(examples=examples, schema=schema_channel, config_json=json.dumps(settings, sort_keys=True))
 
 
@@ -97,8 +104,9 @@ def drift(config: PipelineConfig, examples, schema_channel, *, target: str = "lo
         significance=stage.significance,
         null_values=list(config.data.null_values),
         max_in_memory_bytes=config.runner.max_in_memory_bytes,
+        beam_args=_handover_beam_args(config),
     )
-    config_json = json.dumps(dataclasses.asdict(settings), sort_keys=True)
+    config_json = settings.to_json()
     if target == "local":
         previous = drift_component.previous_span_resolver(examples)
         pushed = drift_component.pushed_span_resolver(examples)

@@ -5,10 +5,11 @@ data stages (ImportSchemaGen, Ingest, Validate, DataDrift with a serving skew
 check) run once in process (the default config: DirectRunner, Ingest's arrow
 engine) and once on the cluster (Ingest's Beam engine, sharded over the two
 workers; Validate's statistics by TFDV on Beam, as for a split over
-`runner.max_in_memory_bytes`). Every output must be the same, the shards must
-have been read by SDK worker processes of both pools and the examples by SDK
-workers for Validate (an audit hook in the workers records which process opens
-a file, and how), and `down` must leave nothing running.
+`runner.max_in_memory_bytes`; DataDrift's summaries by its own Beam job).
+Every output must be the same, the shards must have been read by SDK worker
+processes of both pools and the examples by SDK workers for Validate and
+DataDrift (an audit hook in the workers records which process opens a file,
+and how), and `down` must leave nothing running.
 """
 
 from __future__ import annotations
@@ -78,9 +79,9 @@ def cluster(data, tmp_path_factory):
     assert all(not psutil.pid_exists(p["pid"]) or psutil.Process(p["pid"]).status() == "zombie" for p in stopped)
 
 
-def worker_opens(state: dict, probe_log: Path, files: set[str], *, reading: bool = False) -> set[str]:
-    """Which processes opened any of `files` (`reading`: for reading only): a pool's name for its SDK workers,
-    else `not a pool's worker: pid N`."""
+def worker_opens(state: dict, probe_log: Path, files, *, reading: bool = False) -> set[str]:
+    """Which processes opened any of `files` (a set of paths, or a test of a path; `reading`: for reading only):
+    a pool's name for its SDK workers, else `not a pool's worker: pid N`."""
     import psutil
 
     logs = glob.glob(f"{probe_log}.*")
@@ -90,7 +91,7 @@ def worker_opens(state: dict, probe_log: Path, files: set[str], *, reading: bool
     return {
         workers.get(int(pid), f"not a pool's worker: pid {pid}")
         for pid, mode, path in opens
-        if path in files and not (reading and set(mode) & set("wax+"))
+        if (files(path) if callable(files) else path in files) and not (reading and set(mode) & set("wax+"))
     }
 
 
@@ -197,10 +198,15 @@ def test_data_stages_on_two_external_worker_pools_match_the_in_process_run(clust
     assert worker_opens(state, probe_log, {str(p) for p in (data / "in").glob("*.csv")}) == pools
     routed = (state_dir / "pool_router.log").read_text()
     assert routed.count("-> pool") >= 2
-    # Validate's statistics (TFDV on Beam) read the examples in the pools' SDK workers, not in the driver.
+    # Validate's statistics (TFDV on Beam) and DataDrift's summaries read the examples in the pools' SDK workers,
+    # not in the driver; DataDrift's merged summary was written by one of them (then read back and removed).
     examples = {str(p) for p in (tmp_path / "cluster" / "artifacts" / "Ingest").glob("examples/*/Split-*/*")}
     assert examples and worker_opens(state, probe_log, examples, reading=True) <= pools
     assert worker_opens(state, probe_log, examples, reading=True)
+    drift_dir = str(tmp_path / "cluster" / "artifacts" / "DataDrift")
+    summaries = worker_opens(state, probe_log, lambda path: path.startswith(drift_dir) and "/.beam-summary-" in path)
+    assert summaries and summaries <= pools
+    assert not glob.glob(f"{drift_dir}/**/.beam-summary-*", recursive=True)
 
 
 def test_slice_eval_beam_engine_on_the_cluster_matches_the_in_process_metrics(cluster, taxi_runs, sample_csv, tmp_path):

@@ -167,3 +167,64 @@ def test_validate_statistics_from_batches_equal_those_of_the_whole_table(spans):
                 assert getattr(mine.num_stats, field) == pytest.approx(getattr(theirs.num_stats, field), rel=1e-12)
                 setattr(mine.num_stats, field, getattr(theirs.num_stats, field))
         assert mine == theirs, mine.path.step[0]  # counts, min/max, median, both histograms, top values
+
+
+def test_summaries_merged_across_workers_equal_one_summary_of_every_batch():
+    """What Beam's workers do (columns.Summarizer.merge): shares summarised apart, then merged, give what one
+    Summarizer gives on every batch: counts exactly, moments up to summation order, a feature one share never saw
+    missing in that share's rows, compression where the merged values pass the cap."""
+    rng = np.random.default_rng(7)
+    batches = [
+        {"x": rng.normal(0, 1, 700), "c": rng.choice(np.array(["a", "b", None], dtype=object), 700)} for _ in range(6)
+    ]
+    batches[4] = {"x": rng.normal(0, 1, 700)}  # no `c` in this batch: missing there
+    whole = columns.Summarizer(max_distinct=2000)
+    shares = [columns.Summarizer(max_distinct=2000) for _ in range(3)]
+    for index, batch in enumerate(batches):
+        for summarizer in (whole, shares[index % 3]):
+            summarizer.add(batch, categorical={"c"} & set(batch), rows=700)
+    merged = shares[0]
+    for share in shares[1:]:
+        merged.merge(share)
+    expected, found = whole.summary(), merged.summary()
+    assert found.categorical("c").counts == expected.categorical("c").counts
+    assert found.categorical("c").missing == expected.categorical("c").missing > 700
+    assert not found.numeric("x").exact and found.numeric("x").counts.sum() == 4200  # 4200 values > the cap
+    assert found.numeric("x").std == pytest.approx(expected.numeric("x").std, rel=1e-12)
+    compared = {f.feature: f for f in compare_tables(expected, found, categorical={"c"}).features}
+    assert compared["x"].values["ks"] < 5e-3 and compared["c"].values["linf"] == 0.0
+    refused = columns.Summarizer(source="split 'train' of /x")
+    refused.add({"c": np.array(["a"], dtype=object)}, categorical={"c"}, rows=1)
+    numeric = columns.Summarizer()
+    numeric.add({"c": np.array([1.0])}, categorical=set(), rows=1)
+    with pytest.raises(ValueError, match=r"feature 'c' of split 'train' of /x is a string in some rows"):
+        refused.merge(numeric)
+
+
+def test_drift_summarised_by_a_beam_job_equals_the_in_process_run(spans, tmp_path):
+    """With `beam_args` DataDrift's splits are summarised by a Beam job (here the DirectRunner, named as a runner
+    would be; tests/test_beam_cluster.py runs it on external workers): the same report, no scratch left."""
+    from tfxgate.components.drift import beam_summary
+    from tfxgate.components.drift import executor as drift
+
+    base_uri, current_uri = spans
+    reports = {}
+    for name, beam_args in (("in_process", None), ("beam", ["--runner=DirectRunner"])):
+        settings = drift.Settings(policy="warn", thresholds={}, features={}, beam_args=beam_args)
+        output = tmp_path / name
+        [reports[name]], _ = drift.run(
+            examples_uri=current_uri,
+            examples_name="Examples 2",
+            baselines={drift.DRIFT: (base_uri, "Examples 1")},
+            schema=None,
+            settings=settings,
+            output_dir=str(output),
+        )
+        assert not list(output.glob(f"{beam_summary.SCRATCH_PREFIX}*"))
+    assert [f.feature for f in reports["beam"].features] == [f.feature for f in reports["in_process"].features]
+    for streamed, expected in zip(reports["beam"].features, reports["in_process"].features, strict=True):
+        assert streamed.values == pytest.approx(expected.values, rel=1e-9, abs=1e-12), streamed.feature
+        assert streamed.n == expected.n and streamed.fired == expected.fired
+    assert (
+        json.loads(drift.Settings(policy="warn", thresholds={}, features={}).to_json()).keys().isdisjoint({"beam_args"})
+    )

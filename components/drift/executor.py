@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Optional
 
 from tfxgate.artifacts import drift_report
@@ -45,6 +45,16 @@ class Settings:
     significance: float = DEFAULT_SIGNIFICANCE
     null_values: Optional[list[str]] = None  # `data.null_values`, for the serving CSV
     max_in_memory_bytes: Optional[int] = None  # `runner.max_in_memory_bytes`: unused here (splits are read in batches)
+    # `runner.beam`'s flags when the runner is not the DirectRunner: the splits are summarised by a Beam job
+    # there (beam_summary.py), read by its workers as Ingest's Beam engine writes them; None: in this process.
+    beam_args: Optional[list[str]] = None
+
+    def to_json(self) -> str:
+        """The `config_json` the builder gives the node; no `beam_args` key on the DirectRunner (cache keys hold)."""
+        values = asdict(self)
+        if values["beam_args"] is None:
+            del values["beam_args"]
+        return json.dumps(values, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> Settings:
@@ -78,17 +88,24 @@ def categorical_from_schema(schema, names: set[str]) -> set[str]:
     return {f.name for f in schema.feature if f.int_domain.is_categorical and f.name in names}
 
 
-def summarise_split(examples_uri: str, *, schema_categorical: set[str]) -> tuple[columns.Summary, set[str]]:
+def summarise_split(
+    examples_uri: str, *, schema_categorical: set[str], beam_args: Optional[list[str]] = None, scratch: str = ""
+) -> tuple[columns.Summary, set[str]]:
     """The compared split's summary, read one record batch at a time (memory flat in the rows), and its strings.
 
     `runner.max_in_memory_bytes` no longer bounds DataDrift: it never holds the split
-    (a numeric feature keeps at most `columns.MAX_DISTINCT` distinct values).
+    (a numeric feature keeps at most `columns.MAX_DISTINCT` distinct values). With
+    `beam_args` the batches are read and summarised by that Beam job's workers
+    (beam_summary.py; `scratch`: the folder the summary passes through).
     """
-    return tables.summarise(
-        split_batches(examples_uri, SPLIT),
-        categorical=schema_categorical,
-        source=f"split {SPLIT!r} of {examples_uri}",
-    )
+    source = f"split {SPLIT!r} of {examples_uri}"
+    if beam_args:
+        from tfxgate.components.drift import beam_summary
+
+        return beam_summary.summarise_split(
+            examples_uri, SPLIT, categorical=schema_categorical, source=source, pipeline_args=beam_args, scratch=scratch
+        )
+    return tables.summarise(split_batches(examples_uri, SPLIT), categorical=schema_categorical, source=source)
 
 
 def _schema_categorical(schema) -> set[str]:
@@ -122,7 +139,8 @@ def run(
       FileNotFoundError: the serving data source is gone.
     """
     schema_categorical = _schema_categorical(schema)
-    current, strings = summarise_split(examples_uri, schema_categorical=schema_categorical)
+    on = dict(beam_args=settings.beam_args, scratch=output_dir)
+    current, strings = summarise_split(examples_uri, schema_categorical=schema_categorical, **on)
     check_threshold_features(settings.features, present=set(current), examples_name=examples_name)
     categorical = strings | (schema_categorical & set(current))
     # One summary per artifact (distinct values with counts, value counts), read batch by batch, serves
@@ -137,7 +155,7 @@ def run(
             continue
         baseline_uri, baseline_name = baselines[kind]
         if baseline_uri not in spans:
-            base, base_strings = summarise_split(baseline_uri, schema_categorical=schema_categorical)
+            base, base_strings = summarise_split(baseline_uri, schema_categorical=schema_categorical, **on)
             spans[baseline_uri] = (base, base_strings | (schema_categorical & set(base)))
         base, base_categorical = spans[baseline_uri]
         reports.append(

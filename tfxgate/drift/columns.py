@@ -110,17 +110,27 @@ class NumericAccumulator:
         self.pos_inf += int(np.count_nonzero(values == np.inf))
         if finite.size == 0:
             return
-        # Chan et al.'s merge of (n, mean, M2); on one batch it is numpy's own mean and variance.
-        mean = float(np.mean(finite))
-        m2 = float(np.sum((finite - mean) ** 2))
-        total = self.n + finite.size
-        delta = mean - self.mean
-        self.mean += delta * finite.size / total
-        self.m2 += m2 + delta * delta * self.n * finite.size / total
-        self.n = total
+        mean = float(np.mean(finite))  # on one batch: numpy's own mean and variance
         distinct, counts = np.unique(finite, return_counts=True)
+        self._absorb(finite.size, mean, float(np.sum((finite - mean) ** 2)), distinct, counts, exact=True)
+
+    def merge(self, other: NumericAccumulator) -> None:
+        """Adds what `other` summarised (another worker's share of the same column, on Beam)."""
+        self.neg_inf += other.neg_inf
+        self.pos_inf += other.pos_inf
+        if other.n:
+            self._absorb(other.n, other.mean, other.m2, other.values, other.counts, exact=other.exact)
+
+    def _absorb(self, n: int, mean: float, m2: float, distinct, counts, *, exact: bool) -> None:
+        # Chan et al.'s merge of (n, mean, M2).
+        total = self.n + n
+        delta = mean - self.mean
+        self.mean += delta * n / total
+        self.m2 += m2 + delta * delta * self.n * n / total
+        self.n = total
         if self.values.size:
             distinct, counts = _merge(self.values, self.counts, distinct, counts)
+        self.exact = self.exact and exact
         if distinct.size > self.max_distinct:
             distinct, counts = compress(distinct, counts, points=self.max_distinct // 2)
             self.exact = False
@@ -203,7 +213,14 @@ class CategoricalAccumulator:
         self.counts: dict[str, float] = {}
 
     def add(self, values: np.ndarray) -> None:
-        for key, count in categorical_column(values).counts.items():
+        self._absorb(categorical_column(values).counts)
+
+    def merge(self, other: CategoricalAccumulator) -> None:
+        """Adds what `other` counted (another worker's share of the same column, on Beam)."""
+        self._absorb(other.counts)
+
+    def _absorb(self, counts: Mapping[str, float]) -> None:
+        for key, count in counts.items():
             self.counts[key] = self.counts.get(key, 0.0) + count
 
     def column(self, *, size: int) -> CategoricalColumn:
@@ -301,6 +318,25 @@ class Summarizer:
                 )
             found.add(values)
         self.rows += rows
+
+    def merge(self, other: Summarizer) -> None:
+        """Adds another Summarizer's rows (on Beam each worker summarises its bundles; the shares are merged).
+
+        The result is the one `add` gives on all the batches: counts exactly, moments up
+        to summation order; a feature only one side saw is missing in the other's rows.
+        """
+        for name, theirs in other._accumulators.items():
+            mine = self._accumulators.get(name)
+            if mine is None:
+                self._accumulators[name] = theirs
+            elif type(mine) is not type(theirs):
+                raise ValueError(
+                    f"feature {name!r} of {self.source} is a string in some rows and numeric in others: "
+                    "one type per feature"
+                )
+            else:
+                mine.merge(theirs)
+        self.rows += other.rows
 
     @property
     def categorical(self) -> set[str]:

@@ -48,10 +48,15 @@ def summarise(
     """
     summarizer, strings = columns.Summarizer(max_distinct=max_distinct, source=source), set()
     for batch in batches:
-        table, batch_strings = from_arrow(batch)
-        strings |= batch_strings
-        summarizer.add(table, categorical=batch_strings | (categorical & set(table)), rows=batch.num_rows)
+        strings |= add_batch(summarizer, batch, categorical=categorical)
     return summarizer.summary(), strings
+
+
+def add_batch(summarizer: columns.Summarizer, batch, *, categorical: set[str] = frozenset()) -> set[str]:
+    """One record batch into `summarizer` (what `summarise` does per batch); returns the batch's string features."""
+    table, batch_strings = from_arrow(batch)
+    summarizer.add(table, categorical=batch_strings | (categorical & set(table)), rows=batch.num_rows)
+    return batch_strings
 
 
 def _first_value(column: pa.Array) -> pa.Array:
