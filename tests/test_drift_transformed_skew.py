@@ -121,3 +121,25 @@ def test_only_the_transformed_view_reveals_a_vocabulary_shift(training, tmp_path
 def test_without_the_graph_the_same_sample_passes(training, tmp_path):
     reports, blessed = _run(training, tmp_path, with_graph=False)
     assert [r.kind for r in reports] == ["skew"] and blessed is True
+
+
+def test_the_training_split_is_transformed_batch_by_batch_with_the_whole_splits_numbers(training):
+    """The training side is summarised one record batch at a time (never held whole): batches of 7 records
+    give the drift numbers of the whole split transformed at once."""
+    from tfxgate.artifacts.examples import read_records, record_batches
+    from tfxgate.drift.check import compare_tables
+
+    examples, graph = training
+    view = transformed.TransformedView(graph)
+    split = f"{examples}/Split-train"
+    batches = list(record_batches(split, batch_rows=7))
+    assert len(batches) > 500 and max(len(b) for b in batches) == 7
+    streamed, streamed_categorical = view.summarise(iter(batches), source="split 'train'")
+    whole, whole_categorical = view.columns(read_records(split))
+    assert streamed_categorical == whole_categorical == {"city_xf"}
+    serving, serving_categorical = view.columns(read_records(split)[::3])
+    found = compare_tables(streamed, serving, categorical=serving_categorical, baseline_categorical={"city_xf"})
+    expected = compare_tables(whole, serving, categorical=serving_categorical, baseline_categorical={"city_xf"})
+    for a, b in zip(found.features, expected.features, strict=True):
+        assert a.feature == b.feature and a.n == b.n
+        assert a.values == pytest.approx(b.values, rel=1e-9, abs=1e-12), a.feature

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from typing import Optional
 
 from tfxgate.artifacts import drift_report
-from tfxgate.artifacts.examples import split_batches
+from tfxgate.artifacts.examples import record_batches, split_batches
 from tfxgate.components.drift import report_payload, transformed
 from tfxgate.drift import columns, tables
 from tfxgate.drift.check import DEFAULT_SIGNIFICANCE, DriftReport, Thresholds, compare_tables
@@ -220,10 +220,13 @@ def transformed_skew(
     """Skew of the transformed features: the transform graph applied to this span's training split and
     to the serving sample (components/drift/transformed.py); adds the compared columns to `pairs`."""
     view = transformed.TransformedView(transform_graph_uri)
-    base, base_categorical = view.columns(transformed.read_records(examples_uri, SPLIT))
-    records = transformed.table_records(serving_table, view.raw_spec)
+    base, base_categorical = view.summarise(
+        record_batches(os.path.join(examples_uri, f"Split-{SPLIT}")),
+        source=f"split {SPLIT!r} of {examples_uri}, transformed",
+    )
+    records = transformed.table_records(serving_table, view.raw_spec)  # the serving sample: whole, as for raw skew
     serving, serving_categorical = view.columns(records, present=set(serving_table.column_names))
-    base, serving = columns.Span(base), columns.Span(serving)
+    serving = columns.Span(serving)
     pairs[transformed.SKEW_TRANSFORMED] = (base, serving)
     return compare_tables(
         base,

@@ -16,23 +16,14 @@ lacks (the label's source) is pruned by tft and left out.
 
 from __future__ import annotations
 
-import os
-from typing import Optional
+from typing import Iterable, Optional
 
 import numpy as np
 
+from tfxgate.drift import columns
+
 SKEW_TRANSFORMED = "skew_transformed"  # the report's kind for the transformed view
 _BATCH = 1024
-
-
-def read_records(examples_uri: str, split: str) -> list[bytes]:
-    """The serialized tf.Examples of one split of an Examples artifact (gzipped TFRecords)."""
-    import tensorflow as tf
-
-    files = sorted(tf.io.gfile.glob(os.path.join(examples_uri, f"Split-{split}", "*")))  # local or gs://
-    if not files:
-        raise FileNotFoundError(f"no files in split {split!r} of {examples_uri}")
-    return [r.numpy() for r in tf.data.TFRecordDataset(files, compression_type="GZIP")]
 
 
 def table_records(table, raw_spec: dict) -> list[bytes]:
@@ -91,6 +82,16 @@ class TransformedView:
         found = {name: np.concatenate(chunks) for name, chunks in parts.items()}
         strings = {name for name, values in found.items() if values.dtype == object}
         return found, strings | (self.categorical & set(found))
+
+    def summarise(self, batches: Iterable[list[bytes]], *, source: str) -> tuple[columns.Summary, set[str]]:
+        """The transformed columns of batches of records, summarised one batch at a time (memory flat in the
+        rows: a training split is never held whole); and the categorical ones. What `columns` gives, summarised."""
+        summarizer, categorical = columns.Summarizer(source=source), set()
+        for records in batches:
+            found, batch_categorical = self.columns(records)
+            summarizer.add(found, categorical=batch_categorical, rows=len(records))
+            categorical |= batch_categorical
+        return summarizer.summary(), categorical
 
 
 def _first_value(tensor) -> np.ndarray:
