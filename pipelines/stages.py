@@ -208,6 +208,7 @@ def evaluation(config: PipelineConfig, examples, model, baseline_model):
         stage=config.stages.evaluation,
         label=config.data.label,
         label_kind=config.data.label_spec,
+        max_in_memory_bytes=config.runner.max_in_memory_bytes,
     ).with_id("SliceEval")
 
 

@@ -221,7 +221,8 @@ def test_slice_eval_beam_engine_on_the_cluster_matches_the_in_process_metrics(cl
     state, _, probe_log = cluster
     args = BeamSection(**state["beam"]).pipeline_args()
     assert args[0] == "--runner=PortableRunner"
-    _, evaluation, blessing = beam_engine(taxi_runs.root, sample_csv, tmp_path, args)
+    _, evaluation, blessing, ran = beam_engine(taxi_runs.root, sample_csv, tmp_path, args)
+    assert ran == "beam"
 
     [fast] = (taxi_runs.root / "artifacts/SliceEval/evaluation").iterdir()
     assert metric_differences(fast, evaluation) == []

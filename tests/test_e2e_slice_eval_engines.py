@@ -27,11 +27,21 @@ def _single(folder: Path) -> Path:
     return found
 
 
-def beam_engine(root: Path, sample_csv: Path, work: Path, beam_args: Optional[list[str]] = None):
-    """SliceEval's `beam` engine on the session run's model and eval split (`root`: its pipeline root).
+def beam_engine(
+    root: Path,
+    sample_csv: Path,
+    work: Path,
+    beam_args: Optional[list[str]] = None,
+    *,
+    engine: str = "beam",
+    max_in_memory_bytes: Optional[int] = None,
+):
+    """SliceEval with `engine` (default `beam`) on the session run's model and eval split (`root`: its pipeline root).
 
-    Returns the config and the evaluation and blessing folders. `beam_args`: the
-    Beam pipeline arguments (default: the config's, DirectRunner in process).
+    Returns the config, the evaluation and blessing folders, and the engine that
+    ran (the evaluation's `ENGINE_PROPERTY`). `beam_args`: the Beam pipeline
+    arguments (default: the config's, DirectRunner in process);
+    `max_in_memory_bytes`: the runner's bound on the fast engine.
     """
     from tfx.dsl.components.base.base_beam_executor import BaseBeamExecutor
     from tfx.types import artifact_utils, standard_artifacts
@@ -46,15 +56,21 @@ def beam_engine(root: Path, sample_csv: Path, work: Path, beam_args: Optional[li
     model.uri = str(_single(root / "artifacts/Trainer/model"))
     evaluation, blessing = standard_artifacts.ModelEvaluation(), standard_artifacts.ModelBlessing()
     evaluation.uri, blessing.uri = str(work / "evaluation"), str(work / "blessing")
-    stage = config.stages.evaluation.model_copy(update={"engine": "beam"})
+    stage = config.stages.evaluation.model_copy(update={"engine": engine})
     args = config.runner.beam.pipeline_args() if beam_args is None else beam_args
     context = BaseBeamExecutor.Context(beam_pipeline_args=args, tmp_dir=str(work))
     executor.Executor(context).Do(
         {"examples": [examples], "model": [model]},
         {"evaluation": [evaluation], "blessing": [blessing]},
-        {"settings": stage.model_dump_json(), "label": config.data.label, "example_split": "eval"},
+        {
+            "settings": stage.model_dump_json(),
+            "label": config.data.label,
+            "example_split": "eval",
+            **({} if max_in_memory_bytes is None else {"max_in_memory_bytes": max_in_memory_bytes}),
+        },
     )
-    return config, Path(evaluation.uri), Path(blessing.uri)
+    ran = evaluation.get_string_custom_property(executor.ENGINE_PROPERTY)
+    return config, Path(evaluation.uri), Path(blessing.uri), ran
 
 
 def metric_differences(a: Path, b: Path) -> list[str]:
@@ -75,10 +91,16 @@ def metric_differences(a: Path, b: Path) -> list[str]:
 
 @pytest.fixture(scope="module")
 def engines(taxi_runs, sample_csv, tmp_path_factory) -> dict:
-    """The fast engine's evaluation (from the pipeline run) and the beam engine's on the same inputs."""
+    """The fast engine's evaluation (from the pipeline run) and the beam engine's on the same inputs.
+
+    The beam engine's run is the handover: the fast engine is configured, but the eval split is above
+    `max_in_memory_bytes` (1 byte), so SliceEval evaluates it with TFMA on Beam instead of loading it.
+    """
     root = taxi_runs.root
-    config, evaluation, blessing = beam_engine(root, sample_csv, tmp_path_factory.mktemp("beam-engine"))
+    work = tmp_path_factory.mktemp("beam-engine")
+    config, evaluation, blessing, ran = beam_engine(root, sample_csv, work, engine="fast", max_in_memory_bytes=1)
     return {
+        "handed_over_to": ran,
         "fast": (_single(root / "artifacts/SliceEval/evaluation"), _single(root / "artifacts/SliceEval/blessing")),
         "beam": (evaluation, blessing),
         "default_engine": config.stages.evaluation.engine,
@@ -89,6 +111,7 @@ def test_both_engines_compute_the_same_metrics_on_every_slice(engines):
     from tfxgate.artifacts import evaluation
 
     assert engines["default_engine"] == "fast"
+    assert engines["handed_over_to"] == "beam"
     assert metric_differences(engines["fast"][0], engines["beam"][0]) == []
     # The reader of tfxgate.artifacts sees the same report from either engine.
     reports = [evaluation.read(str(engines[e][0])) for e in ("fast", "beam")]
@@ -145,7 +168,9 @@ def test_the_evaluation_is_a_standard_model_evaluation_a_stock_consumer_accepts(
 
     config = load_config(TAXI_CONFIG, overrides=[f"pipeline.root={taxi_runs.root}"])
     store = open_store(config.metadata, root=taxi_runs.root, read_only=True)
-    assert len(store.get_artifacts_by_type("ModelEvaluation")) == 1
+    [recorded] = store.get_artifacts_by_type("ModelEvaluation")
+    # The eval split fits the default bound, so the configured fast engine ran, and the record says so.
+    assert recorded.custom_properties["tfxgate_engine"].string_value == "fast"
     assert store.get_artifacts_by_type("tfxgate.SliceEvaluation") == []
     from tfxgate.components.slice_eval.component import SliceEval
 

@@ -73,6 +73,11 @@ def test_config_keys_reach_the_stages(tmp_path):
     assert nodes["Ingest"].exec_properties["block_bytes"] == 4096
     for stage in ("Validate", "DataDrift"):
         assert json.loads(nodes[stage].exec_properties["config_json"])["max_in_memory_bytes"] == 1000
+    assert nodes["SliceEval"].exec_properties["max_in_memory_bytes"] == 1000
+    # Unset, SliceEval's properties do not carry it (the default bound applies; cache keys stay as they were).
+    unset = build_pipeline(load_config(write_config(tmp_path, MINIMAL)))
+    [slice_eval] = [node for node in unset.components if type(node).__name__ == "SliceEval"]
+    assert "max_in_memory_bytes" not in slice_eval.exec_properties
 
 
 def test_validate_hands_over_to_tfdv_on_the_configured_runner_not_in_process(tmp_path):

@@ -20,6 +20,7 @@ import apache_beam as beam
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
+from tfxgate import beam_options
 from tfxgate.artifacts.examples import BATCH_ROWS
 from tfxgate.drift import columns, tables
 from tfxgate.storage import filesystem
@@ -36,15 +37,10 @@ def summarise_split(
     `scratch`: a folder every worker can write and this process can read (the
     stage's output artifact); the summary passes through `<scratch>/.beam-summary-<id>/`.
     """
-    from apache_beam.options.pipeline_options import PipelineOptions
-    from tfx.utils import dependency_utils
-
     folder = os.path.join(scratch, f"{SCRATCH_PREFIX}{uuid.uuid4().hex}")
     target = os.path.join(folder, SUMMARY_FILE)
-    # TFX's package for the workers unless the flags name their dependencies (as TFX's own Beam components).
-    options = PipelineOptions(dependency_utils.make_beam_dependency_flags(list(pipeline_args)))
     try:
-        with beam.Pipeline(options=options) as pipeline:
+        with beam.Pipeline(options=beam_options.for_workers(pipeline_args)) as pipeline:
             _ = (
                 pipeline
                 | "Read"

@@ -35,6 +35,9 @@ class SliceEvalSpec(ComponentSpec):
         "label_kind": ExecutionParameter(type=str, optional=True),
         "num_classes": ExecutionParameter(type=int, optional=True),
         "example_split": ExecutionParameter(type=str),
+        # `runner.max_in_memory_bytes`: above it the fast engine hands over to the beam engine. Absent when
+        # unset (the default bound applies), so an existing pipeline's cache key stays the same.
+        "max_in_memory_bytes": ExecutionParameter(type=int, optional=True),
     }
     INPUTS = {
         "examples": ChannelParameter(type=standard_artifacts.Examples),
@@ -63,6 +66,7 @@ class SliceEval(base_beam_component.BaseBeamComponent):
         label_kind: LabelKind = BINARY_LABEL,
         baseline_model: Optional[types.BaseChannel] = None,
         example_split: str = "eval",
+        max_in_memory_bytes: Optional[int] = None,
     ):
         spec = SliceEvalSpec(
             examples=examples,
@@ -75,5 +79,6 @@ class SliceEval(base_beam_component.BaseBeamComponent):
             example_split=example_split,
             blessing=types.Channel(type=standard_artifacts.ModelBlessing),
             evaluation=types.Channel(type=SliceEvaluation),
+            **({} if max_in_memory_bytes is None else {"max_in_memory_bytes": max_in_memory_bytes}),
         )
         super().__init__(spec=spec)

@@ -2,17 +2,21 @@
 
 Thin by design: unpack artifacts, compute the metrics of the candidate (and the
 baseline, in the same pass) with the configured engine — `fast`
-(`fast_engine.py`, in process) or `beam` (TFMA's `ExtractEvaluateAndWriteResults`)
-— both writing TFMA's format at the artifact's root; read them back with the one
-reader (`tfma_config.load_slices`), hand them to the pure `gates.judge` and
-`report` modules, and write a TFMA ValidationResult that agrees with the blessing.
+(`fast_engine.py`, in process) or `beam` (TFMA's `ExtractEvaluateAndWriteResults`,
+on the pipeline's Beam runner) — both writing TFMA's format at the artifact's root.
+The fast engine holds the whole eval split in memory, so a split above
+`runner.max_in_memory_bytes` goes to the beam engine instead (`engine_for`); the
+evaluation artifact records which engine ran (`ENGINE_PROPERTY`). Then read the
+metrics back with the one reader (`tfma_config.load_slices`), hand them to the
+pure `gates.judge` and `report` modules, and write a TFMA ValidationResult that
+agrees with the blessing.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from typing import Any
+from typing import Any, Optional
 
 import apache_beam as beam
 import tensorflow_model_analysis as tfma
@@ -25,6 +29,7 @@ from tfx.utils import io_utils, path_utils
 from tfx_bsl.public.tfxio import TFExampleRecord
 
 from tfxgate.artifacts import evaluation as evaluation_files
+from tfxgate.artifacts.examples import SplitTooLarge, check_fits
 from tfxgate.components.slice_eval import gates, tfma_output
 from tfxgate.components.slice_eval.label_kinds import LabelKind
 from tfxgate.components.slice_eval.settings import Buckets, EvaluationStage
@@ -35,6 +40,22 @@ from tfxgate.storage import strict_json
 
 # Why a metric in report.json can be null (TFMA's NaN), e.g. AUC on a slice with one label class.
 UNDEFINED_METRIC = "metric undefined on this slice (e.g. AUC where every example has the same label)"
+# The evaluation artifact's custom property naming the engine that computed its metrics (`fast` or `beam`).
+ENGINE_PROPERTY = "tfxgate_engine"
+
+
+def engine_for(stage: EvaluationStage, examples_uri: str, split: str, max_in_memory_bytes: Optional[int]) -> str:
+    """The engine that evaluates `split`: the configured one, except that the fast engine (which loads the
+    whole split) hands a split above `max_in_memory_bytes` (None: the default bound) to the beam engine."""
+    if stage.engine == "fast":
+        try:
+            check_fits(
+                examples_uri, split, limit=max_in_memory_bytes, stage="SliceEval", beyond="TFMA on Beam evaluates it"
+            )
+        except SplitTooLarge as err:
+            logging.info("%s", err)
+            return "beam"
+    return stage.engine
 
 
 class Executor(base_beam_executor.BaseBeamExecutor):
@@ -54,7 +75,11 @@ class Executor(base_beam_executor.BaseBeamExecutor):
         models = {CANDIDATE: path_utils.serving_model_path(model.uri)}
         if baseline is not None:
             models[BASELINE] = path_utils.serving_model_path(baseline.uri)
-        if stage.engine == "fast":
+        engine = engine_for(
+            stage, examples.uri, exec_properties["example_split"], exec_properties.get("max_in_memory_bytes")
+        )
+        evaluation.set_string_custom_property(ENGINE_PROPERTY, engine)
+        if engine == "fast":
             from tfxgate.components.slice_eval import fast_engine  # TF's SavedModel loading, only where used
 
             label = exec_properties["label"]
@@ -82,7 +107,7 @@ class Executor(base_beam_executor.BaseBeamExecutor):
             data, title=f"Slice evaluation of {model.uri}", chart_metric=chart_metric, minimum=gate and gate.min
         )
         io_utils.write_string_file(os.path.join(evaluation.uri, evaluation_files.EVALUATION_HTML), page)
-        logging.info("SliceEval (%s engine): %s", stage.engine, verdict.headline())
+        logging.info("SliceEval (%s engine): %s", engine, verdict.headline())
         tfma_output.write_validation(evaluation.uri, verdict, slices)
         _write_blessing(blessing, verdict, model=model, baseline=baseline)
 

@@ -16,6 +16,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Optional
 
+from tfxgate import beam_options
 from tfxgate.artifacts.anomalies import KEPT_SUMMARY
 from tfxgate.artifacts.examples import SplitTooLarge, check_fits, split_batches
 from tfxgate.artifacts.kept import kept_dir
@@ -91,12 +92,7 @@ def statistics_on_beam(examples_uri: str, split: str, *, pipeline_args: Optional
     import tensorflow_data_validation as tfdv
 
     pattern = os.path.join(examples_uri, f"Split-{split}", "*")
-    options = None
-    if pipeline_args:
-        from apache_beam.options.pipeline_options import PipelineOptions
-        from tfx.utils import dependency_utils
-
-        options = PipelineOptions(dependency_utils.make_beam_dependency_flags(list(pipeline_args)))
+    options = beam_options.for_workers(pipeline_args) if pipeline_args else None
     stats = tfdv.generate_statistics_from_tfrecord(data_location=pattern, pipeline_options=options)
     for dataset in stats.datasets:
         dataset.name = split

@@ -322,9 +322,10 @@ class RunnerSection(_Model):
     max_in_memory_bytes: Optional[int] = Field(
         default=None,
         ge=1,
-        description="The largest split (bytes as Arrow columns) Validate summarises in process (one record "
-        "batch at a time): above it Validate hands its statistics over to TFDV on Beam. DataDrift reads its "
-        "splits batch by batch and is not bounded by it. Default: 2 GiB.",
+        description="The largest split (bytes as Arrow columns) a stage handles in process: above it Validate "
+        "hands its statistics over to TFDV on Beam and SliceEval's fast engine (which loads the eval split) hands "
+        "over to its beam engine (TFMA on Beam). DataDrift reads its splits batch by batch and is not bounded by "
+        "it. Default: 2 GiB.",
     )
 
 
