@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -255,3 +256,51 @@ def test_a_monitoring_run_is_recorded_against_its_model_and_shown_in_its_lineage
     assert "production candidate version 7: BREACH (logs week.csv)" in drawn
     assert "breach: slice payment_type=Cash: auc fell" in drawn and "abort_canary: done: why" in drawn
     assert json.loads(evidence.to_json())["monitoring"][0]["breaches"] == [breach]
+
+
+def test_the_training_baseline_is_summarised_batch_by_batch_and_compares_as_the_whole_table(tmp_path, monkeypatch):
+    """`tfxgate monitor` reads the served model's training split one record batch at a time (never whole),
+    leaves the label out, and its drift numbers are those of the whole table's comparison."""
+    from tests.governed_store import build
+    from tests.test_drift_pushed import write_examples
+    from tfxgate.artifacts import examples as example_files
+    from tfxgate.drift import columns, tables
+    from tfxgate.drift.check import compare_tables
+    from tfxgate.monitoring import serving
+
+    governed = build(tmp_path)
+    [examples] = governed.store.get_artifacts_by_id([governed.examples_id])
+    rng = np.random.default_rng(0)
+    rows = 3000
+    training = {
+        "fare": rng.gamma(2.0, 5.0, rows),
+        "company": np.array([f"c{i % 7}" for i in range(rows)], dtype=object),
+        "tips": rng.random(rows),
+    }
+    write_examples(training, Path(examples.uri))
+    # What the split holds (tf.Example floats are float32), read whole: the reference the summary must match.
+    as_whole, _ = tables.from_arrow(example_files.read_split(examples.uri, "train"))
+    del as_whole["tips"]
+    batches = []
+    original = example_files.split_batches
+
+    def small_batches(uri, split):
+        for batch in original(uri, split, batch_rows=500):
+            batches.append(batch.num_rows)
+            yield batch
+
+    def whole(*_args, **_kwargs):
+        raise AssertionError("the training split was read whole")
+
+    monkeypatch.setattr(example_files, "split_batches", small_batches)
+    monkeypatch.setattr(example_files, "read_split", whole)
+    base = serving.baseline(governed.store, governed.model_id, label="tips")
+
+    assert batches == [500] * 6
+    assert isinstance(base.training, columns.Summary)
+    assert set(base.training) == {"fare", "company"} and base.categorical == {"company"}
+    week = {"fare": rng.gamma(2.0, 6.0, 800), "company": np.array([f"c{i % 5}" for i in range(800)], dtype=object)}
+    kwargs = {"categorical": {"company"}, "kind": "serving_drift"}
+    summarised = compare_tables(base.training, week, baseline_categorical=base.categorical, **kwargs).to_dict()
+    assert summarised == compare_tables(as_whole, week, baseline_categorical={"company"}, **kwargs).to_dict()
+    assert {f["feature"] for f in summarised["features"]} == {"fare", "company"}

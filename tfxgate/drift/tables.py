@@ -39,22 +39,33 @@ def from_arrow(data) -> tuple[dict[str, np.ndarray], set[str]]:
 
 
 def summarise(
-    batches: Iterable, *, categorical: set[str] = frozenset(), source: str, max_distinct: int = columns.MAX_DISTINCT
+    batches: Iterable,
+    *,
+    categorical: set[str] = frozenset(),
+    source: str,
+    max_distinct: int = columns.MAX_DISTINCT,
+    leave_out: set[str] = frozenset(),
 ) -> tuple[columns.Summary, set[str]]:
     """A split's summary from its record batches (`from_arrow` on one batch at a time), and its string features.
 
     `categorical`: numeric features to count as categories (the schema's categorical INT features).
-    Only one batch's columns are held at a time; `source` names the data in errors.
+    Only one batch's columns are held at a time; `source` names the data in errors; the
+    features in `leave_out` (e.g. the label) are not summarised.
     """
     summarizer, strings = columns.Summarizer(max_distinct=max_distinct, source=source), set()
     for batch in batches:
-        strings |= add_batch(summarizer, batch, categorical=categorical)
+        strings |= add_batch(summarizer, batch, categorical=categorical, leave_out=leave_out)
     return summarizer.summary(), strings
 
 
-def add_batch(summarizer: columns.Summarizer, batch, *, categorical: set[str] = frozenset()) -> set[str]:
+def add_batch(
+    summarizer: columns.Summarizer, batch, *, categorical: set[str] = frozenset(), leave_out: set[str] = frozenset()
+) -> set[str]:
     """One record batch into `summarizer` (what `summarise` does per batch); returns the batch's string features."""
     table, batch_strings = from_arrow(batch)
+    for name in leave_out:
+        table.pop(name, None)
+    batch_strings -= set(leave_out)
     summarizer.add(table, categorical=batch_strings | (categorical & set(table)), rows=batch.num_rows)
     return batch_strings
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Mapping, Optional
 
 import numpy as np
 
 from tfxgate.artifacts import examples as example_files
-from tfxgate.drift.tables import from_arrow
+from tfxgate.drift import tables
 from tfxgate.governance import publish, rollout_state
 from tfxgate.lineage.evidence import collect
 from tfxgate.mlmd import audit
@@ -42,7 +42,8 @@ class Served:
 class Baseline:
     """What one served model is compared with."""
 
-    training: dict = field(default_factory=dict)  # feature -> 1-D array (tfxgate/drift/tables.py)
+    # The training split's summary (tfxgate/drift/columns.py), read one record batch at a time.
+    training: Mapping[str, np.ndarray] = field(default_factory=dict)
     categorical: set = field(default_factory=set)
     at_push: dict = field(default_factory=dict)  # slice name -> {metric: value}
     examples_uri: Optional[str] = None
@@ -80,14 +81,15 @@ def with_pushed_model(store, item: Served, *, pipeline: str, destination: str) -
 
 
 def baseline(store, model_id: int, *, label: str) -> Baseline:
-    """The model's training span (its `train` split, without the label) and its push-time slice metrics."""
+    """The model's training span (a summary of its `train` split, without the label: memory flat in the
+    rows, as DataDrift's) and its push-time slice metrics."""
     evidence = collect(store, model_artifact_id=model_id)
     found = Baseline()
     if evidence.examples is not None:
-        found.examples_uri = evidence.examples.uri
-        columns, categorical = from_arrow(example_files.read_split(evidence.examples.uri, "train"))
-        columns.pop(label, None)
-        found.training, found.categorical = columns, categorical
+        found.examples_uri = uri = evidence.examples.uri
+        found.training, found.categorical = tables.summarise(
+            example_files.split_batches(uri, "train"), source=f"the training split of {uri}", leave_out={label}
+        )
     if evidence.evaluation is not None:
         found.evaluation_uri = evidence.evaluation.report_uri
         found.at_push = {
