@@ -321,3 +321,38 @@ def test_history_rebuilds_versions_a_run_elsewhere_published_without_a_store(set
         return {key for key, value in dataclasses.asdict(r).items() if value not in ("", None)}
 
     assert filled(record) - {"recovered", "id"} == filled(local) - {"id"}
+
+
+@pytest.mark.parametrize("text", ['{"decision": "pending", "run_id": "demo-kfp-run-2"', '["pending"]', "{}"])
+def test_a_broken_pending_file_is_named_and_nothing_is_decided_or_pushed(setup, capsys, text):
+    """A pending decision's file in the push root that is not one (cut short, edited by hand) may be the only
+    record of a model waiting for approval: approve refuses (exit 2) naming it, without a traceback."""
+    setup.pending_run("demo-run-1")
+    broken = setup.serving / ".pending" / "demo" / "production" / "demo-kfp-run-2.json"
+    broken.parent.mkdir(parents=True)
+    broken.write_text(text)
+    args = ("approve", "demo-run-1", "--destination", "production", "--by", "ana", "--reason", "ok")
+    code, _, err = setup.cli(capsys, *args)
+    assert code == 2, err
+    assert f"tfxgate: {broken}: not a pending decision" in err and "nothing was decided" in err
+    assert not (setup.serving / "production").exists()
+    assert audit.records(setup.store(), pipeline="demo", kinds=[audit.APPROVAL]) == []
+    broken.unlink()
+    code, _, err = setup.cli(capsys, *args)
+    assert code == 0, err
+    assert (setup.serving / "production" / "1").is_dir()
+
+
+def test_a_run_stops_before_any_stage_on_a_broken_pending_file(setup, capsys):
+    """`tfxgate run` repairs the push root first (recovery); a pending file it cannot read stops it with exit 2,
+    naming the file, before any stage runs."""
+    broken = setup.serving / ".pending" / "demo" / "production" / "demo-kfp-run-2.json"
+    broken.parent.mkdir(parents=True)
+    broken.write_text('{"decision": "pending"')
+    code = main(["run", str(setup.config)])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert f"tfxgate: {broken}: not a pending decision's JSON" in err and "nothing ran" in err
+    assert "Traceback" not in err
+    assert audit.records(setup.store(), pipeline="demo", kinds=[audit.PENDING, audit.PUSH]) == []
+    assert not (setup.root / "artifacts").exists() and not (setup.serving / "staging").exists()

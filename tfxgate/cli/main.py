@@ -24,10 +24,10 @@ Exit codes (RUN_EXIT_CODES, also in `tfxgate run --help`): 0 success: pushed, or
 pending approval (or, with --if-new-data, nothing new to run on); 1 a pipeline
 stage failed, a stage was left running, or the metadata store is not ready; 2 the
 config (or the command line) is invalid, or the metadata store cannot be used as
-configured, or a governance decision is refused (nothing pending, already decided,
-rejected model, older model without --allow-older, no such version, no canary
-candidate to promote or abort); 3 another run
-holds the pipeline's lock; 4 the run is BLOCKED: it ran, but a gate (drift,
+configured, or a pending-decision file in the push root is not one, or a governance
+decision is refused (nothing pending, already decided, rejected model, older model
+without --allow-older, no such version, no canary candidate to promote or abort);
+3 another run holds the pipeline's lock; 4 the run is BLOCKED: it ran, but a gate (drift,
 validation, evaluation: not blessed) or a standing rejection of its model kept it
 from pushing or waiting for approval. `--root DIR` isolates a run: metadata, artifacts
 and (unless the config names an absolute push root) pushes go under DIR, and every
@@ -53,7 +53,8 @@ EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_LOCKED, EXIT_BLOCKED = 0, 1, 2, 3, 4
 RUN_EXIT_CODES = """exit codes:
   0  pushed, or pending approval (or, with --if-new-data, nothing new to run on)
   1  a stage failed (or was left running), or the metadata store is not ready
-  2  invalid config or command line, or the metadata store cannot be used as configured
+  2  invalid config or command line, or the metadata store cannot be used as configured,
+     or a pending-decision file in the push root is not one (nothing ran)
   3  another run holds this pipeline root's lock
   4  BLOCKED: a gate stopped the push (drift block, validation failed, model not blessed)
      or the model stands rejected at its destination"""
@@ -501,6 +502,7 @@ def _run_locked(
     config: PipelineConfig, *, verbose: bool, if_new_data: bool, wait: bool, full: bool, options: str
 ) -> int:
     """One run at a time per root; with `if_new_data`, only when the input changed."""
+    from tfxgate.governance.push_records import UnreadablePending
     from tfxgate.pipelines import schedule
 
     try:
@@ -521,6 +523,9 @@ def _run_locked(
     except schedule.PipelineLocked as err:
         print(f"tfxgate: {err}", file=sys.stderr)
         return EXIT_LOCKED
+    except UnreadablePending as err:  # found by recovery, before any stage ran
+        print(f"tfxgate: {err}: move it away or restore it; nothing ran", file=sys.stderr)
+        return EXIT_CONFIG
 
 
 def _compile(config: PipelineConfig, output: Path, *, image: Optional[str]) -> int:

@@ -200,11 +200,18 @@ def pending_file(push_root: Location, *, pipeline: str, destination: str, run: d
     return filesystem.location(push_root) / PENDING_FOLDER / pipeline / destination / f"{name}.json"
 
 
+class UnreadablePending(ValueError):
+    """A file among the pending decisions that is not one (edited by hand, or not written by tfxgate).
+
+    Nothing is decided or pushed while it is there: it may be the only record of a model waiting for approval.
+    """
+
+
 def pending_decisions(push_root: Location, *, pipeline: str, destination: str) -> list[dict]:
     """The pending files `write_pending` left for this pipeline and destination, in file-name order.
 
     Raises:
-      ValueError: a file that is not a pending decision's manifest (named in the message).
+      UnreadablePending: a file that is not a pending decision's manifest (named in the message).
     """
     folder = filesystem.location(push_root) / PENDING_FOLDER / pipeline / destination
     found = []
@@ -214,10 +221,12 @@ def pending_decisions(push_root: Location, *, pipeline: str, destination: str) -
         try:
             manifest = json.loads(filesystem.read_text(folder / name))
         except ValueError as err:
-            raise ValueError(f"{folder / name}: not a pending decision's JSON ({err})") from err
+            raise UnreadablePending(f"{folder / name}: not a pending decision's JSON ({err})") from err
+        if not isinstance(manifest, dict):
+            raise UnreadablePending(f"{folder / name}: not a pending decision (a JSON {type(manifest).__name__})")
         missing = [k for k in ("fingerprint", "model_uri", "run_id", "gates") if not manifest.get(k)]
         if manifest.get("decision") != "pending" or missing:
-            raise ValueError(
+            raise UnreadablePending(
                 f"{folder / name}: not a pending decision (decision {manifest.get('decision')!r}, "
                 f"missing {', '.join(missing) or 'nothing'})"
             )

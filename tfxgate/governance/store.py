@@ -69,9 +69,11 @@ def governed(target: GovernedPipeline, *, wait: bool = True) -> Iterator[object]
 
     Raises:
       storage.LockHeld: `wait` is False and a run or another decision holds the root.
+      GovernanceError: no store yet, or a pending decision's file that is not one (named).
     """
     root = target.root
-    missing = _missing_store(target)
+    with _refusing_unreadable_pending():
+        missing = _missing_store(target)
     if missing is not None:
         raise GovernanceError(f"pipeline '{target.name}' has no ML Metadata at {missing}: run it first")
     with (
@@ -80,8 +82,19 @@ def governed(target: GovernedPipeline, *, wait: bool = True) -> Iterator[object]
     ):
         store = open_store(target.metadata, root=root)
         # What a crash left between the push root and the store is repaired before anything is decided.
-        recovery.reconcile(store, target, log=_log.warning)
+        with _refusing_unreadable_pending():
+            recovery.reconcile(store, target, log=_log.warning)
         yield store
+
+
+@contextlib.contextmanager
+def _refusing_unreadable_pending() -> Iterator[None]:
+    """A file among the pending decisions that is not one refuses the decision: it may be the only record
+    of a model waiting for approval, so it is named, and nothing is decided until it is moved or restored."""
+    try:
+        yield
+    except push_records.UnreadablePending as err:
+        raise GovernanceError(f"{err}: move it away or restore it; nothing was decided") from err
 
 
 def _missing_store(target: GovernedPipeline) -> Optional[Path]:
