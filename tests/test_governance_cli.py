@@ -335,6 +335,7 @@ def test_a_broken_pending_file_is_named_and_nothing_is_decided_or_pushed(setup, 
     code, _, err = setup.cli(capsys, *args)
     assert code == 2, err
     assert f"tfxgate: {broken}: not a pending decision" in err and "nothing was decided" in err
+    assert "move it away or restore it" in err
     assert not (setup.serving / "production").exists()
     assert audit.records(setup.store(), pipeline="demo", kinds=[audit.APPROVAL]) == []
     broken.unlink()
@@ -353,6 +354,6 @@ def test_a_run_stops_before_any_stage_on_a_broken_pending_file(setup, capsys):
     err = capsys.readouterr().err
     assert code == 2, err
     assert f"tfxgate: {broken}: not a pending decision's JSON" in err and "nothing ran" in err
-    assert "Traceback" not in err
+    assert "Traceback" not in err and "move it away or restore it" in err
     assert audit.records(setup.store(), pipeline="demo", kinds=[audit.PENDING, audit.PUSH]) == []
     assert not (setup.root / "artifacts").exists() and not (setup.serving / "staging").exists()

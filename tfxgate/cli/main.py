@@ -524,7 +524,7 @@ def _run_locked(
         print(f"tfxgate: {err}", file=sys.stderr)
         return EXIT_LOCKED
     except UnreadablePending as err:  # found by recovery, before any stage ran
-        print(f"tfxgate: {err}: move it away or restore it; nothing ran", file=sys.stderr)
+        print(f"tfxgate: {err}; nothing ran", file=sys.stderr)
         return EXIT_CONFIG
 
 

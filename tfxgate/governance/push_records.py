@@ -206,6 +206,9 @@ class UnreadablePending(ValueError):
     Nothing is decided or pushed while it is there: it may be the only record of a model waiting for approval.
     """
 
+    def __init__(self, path: Location, why: str):
+        super().__init__(f"{path}: {why}: move it away or restore it")
+
 
 def pending_decisions(push_root: Location, *, pipeline: str, destination: str) -> list[dict]:
     """The pending files `write_pending` left for this pipeline and destination, in file-name order.
@@ -221,14 +224,15 @@ def pending_decisions(push_root: Location, *, pipeline: str, destination: str) -
         try:
             manifest = json.loads(filesystem.read_text(folder / name))
         except ValueError as err:
-            raise UnreadablePending(f"{folder / name}: not a pending decision's JSON ({err})") from err
+            raise UnreadablePending(folder / name, f"not a pending decision's JSON ({err})") from err
         if not isinstance(manifest, dict):
-            raise UnreadablePending(f"{folder / name}: not a pending decision (a JSON {type(manifest).__name__})")
+            raise UnreadablePending(folder / name, f"not a pending decision (a JSON {type(manifest).__name__})")
         missing = [k for k in ("fingerprint", "model_uri", "run_id", "gates") if not manifest.get(k)]
         if manifest.get("decision") != "pending" or missing:
             raise UnreadablePending(
-                f"{folder / name}: not a pending decision (decision {manifest.get('decision')!r}, "
-                f"missing {', '.join(missing) or 'nothing'})"
+                folder / name,
+                f"not a pending decision (decision {manifest.get('decision')!r}, "
+                f"missing {', '.join(missing) or 'nothing'})",
             )
         found.append(manifest)
     return found

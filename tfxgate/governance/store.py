@@ -94,7 +94,7 @@ def _refusing_unreadable_pending() -> Iterator[None]:
     try:
         yield
     except push_records.UnreadablePending as err:
-        raise GovernanceError(f"{err}: move it away or restore it; nothing was decided") from err
+        raise GovernanceError(f"{err}; nothing was decided") from err
 
 
 def _missing_store(target: GovernedPipeline) -> Optional[Path]:
