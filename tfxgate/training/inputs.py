@@ -6,6 +6,13 @@ the split is small enough (`cache_bytes`; then the file is read and inflated
 once, not on every pass), shuffle, repeat, batch, and only then parse: one
 vectorised `parse` call per batch, in parallel, with the next batches
 prefetched while the model trains on this one.
+
+Parsing runs in parallel but hands the batches on in order (`deterministic=True`),
+training too: with the seeded shuffle, the same examples make the very same model
+however busy the machine is. Out-of-order parsing made a retrain on unchanged
+data a different model (another fingerprint, judged anew) whenever one parse
+call was slower than the next; keeping the order costs nothing measurable here
+(benchmarks/README.md, `trainer_overhead`).
 """
 
 from __future__ import annotations
@@ -58,7 +65,7 @@ def example_batches(
     if shuffle:
         data = data.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
     data = data.repeat().batch(batch_size, drop_remainder=True)
-    data = data.map(parse, num_parallel_calls=tf.data.AUTOTUNE, deterministic=not shuffle).prefetch(tf.data.AUTOTUNE)
+    data = data.map(parse, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).prefetch(tf.data.AUTOTUNE)
     # Under a multi-worker strategy each process reads its own files; with fewer files than
     # processes (a small split is one file) file sharding would leave a process with no data.
     options = tf.data.Options()
