@@ -70,7 +70,7 @@ def _side(side: str, workdir: Path, data: Path) -> dict:
     report.parent.mkdir(parents=True, exist_ok=True)
     command = [str(BIN / "python"), "-m", "benchmarks.ingest_sides", "--side", side]
     command += ["--data", str(data), "--root", str(root), "--report", str(report)]
-    process_seconds = timed_run(command, log=workdir / "logs" / f"{side}.log", env={"TF_USE_LEGACY_KERAS": "1"})
+    process_seconds = timed_run(command, log=workdir / "logs" / f"{side}.log")
     inner = json.loads(report.read_text())["seconds"]
     record = {
         "side": side,

@@ -59,7 +59,7 @@ def _run(workdir: Path, *, data: Path, workers: int) -> dict:
     command = [str(BIN / "python"), "-m", "benchmarks.ingest_sides", "--side", "ours", "--statistics"]
     command += ["--workers", str(workers), "--schema", str(SCHEMA)]
     command += ["--data", str(data), "--root", str(root), "--report", str(report)]
-    process_seconds = timed_run(command, log=workdir / "logs" / f"{side}.log", env={"TF_USE_LEGACY_KERAS": "1"})
+    process_seconds = timed_run(command, log=workdir / "logs" / f"{side}.log")
     [run_id] = mlmd_stages.run_ids(root / "metadata.sqlite")
     stages = mlmd_stages.stages_of_run(root / "metadata.sqlite", run_id)
     return {

@@ -13,24 +13,27 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Mapping, Optional, Sequence
+from typing import Sequence
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
+# Every side runs on Keras 2 as TFX 1.16 and TFMA need it (TF 2.16 ships Keras 3): importing tfxgate
+# sets this, but a stock side or a trainer module may import TensorFlow first.
+SIDE_ENV = {"TF_USE_LEGACY_KERAS": "1"}
 
 
 class SideFailed(RuntimeError):
     """A benchmarked command exited non-zero."""
 
 
-def timed_run(command: Sequence[str], *, log: Path, env: Optional[Mapping[str, str]] = None) -> float:
-    """Runs `command` from the repo root, output to `log`; returns its wall seconds.
+def timed_run(command: Sequence[str], *, log: Path) -> float:
+    """Runs `command` from the repo root (with `SIDE_ENV`), output to `log`; returns its wall seconds.
 
     Raises:
       SideFailed: with the exit code and the last lines of the log.
     """
     log.parent.mkdir(parents=True, exist_ok=True)
-    full_env = {**os.environ, **(env or {})}
+    full_env = {**os.environ, **SIDE_ENV}
     began = time.monotonic()
     with log.open("w") as handle:
         handle.write("$ " + " ".join(command) + "\n")

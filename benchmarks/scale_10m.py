@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from benchmarks.data import taxi_data
-from benchmarks.process import BIN, timed_run
+from benchmarks.process import BIN, SIDE_ENV, timed_run
 from benchmarks.repeats import REPEATS, comparison, of_side
 
 NAME = "scale_10m"
@@ -255,7 +255,7 @@ def _stage(workdir: Path, stage: str, *, data: Path, examples: Path, max_in_memo
     if beam_args:
         command += ["--beam-args", json.dumps(beam_args)]
     log = workdir / "logs" / f"{stage}{tag}.log"
-    process_seconds = timed_run(command, log=log, env={"TF_USE_LEGACY_KERAS": "1"})
+    process_seconds = timed_run(command, log=log)
     measured = json.loads(report.read_text())
     return {"stage": stage, "process_seconds": round(process_seconds, 1), "command": command, **measured}
 
@@ -272,7 +272,7 @@ def _once_portable(workdir: Path, data: Path, *, workers: int) -> list[dict]:
             record.update(cluster_peaks_mib={}, beam_args=None)
         else:
             state_dir = workdir / f"cluster-{stage}"
-            state = beam_cluster.up(workers=workers, state_dir=state_dir, worker_env={"TF_USE_LEGACY_KERAS": "1"})
+            state = beam_cluster.up(workers=workers, state_dir=state_dir, worker_env=SIDE_ENV)
             sampler = PeakSampler(state["processes"])
             try:
                 beam_args = BeamSection(**state["beam"]).pipeline_args()

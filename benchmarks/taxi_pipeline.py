@@ -119,7 +119,7 @@ def _stock(workdir: Path, *, data: Path, rows: Optional[int], run_name: str) -> 
     ]
     metadata = root / "metadata.sqlite"
     before = set(mlmd_stages.run_ids(metadata)) if metadata.exists() else set()
-    seconds = timed_run(command, log=workdir / "logs" / f"stock-{run_name}.log", env={"TF_USE_LEGACY_KERAS": "1"})
+    seconds = timed_run(command, log=workdir / "logs" / f"stock-{run_name}.log")
     [run_id] = [r for r in mlmd_stages.run_ids(metadata) if r not in before]
     stages = mlmd_stages.stages_of_run(metadata, run_id)
     timings = json.loads(report.read_text())

@@ -66,11 +66,7 @@ def _side(workdir: Path, side: str, module: Path, examples: dict, repeat: int) -
     out.mkdir(parents=True, exist_ok=True)
     (out / "spec.json").write_text(json.dumps(spec))
     log = out / "side.log"
-    process = timed_run(
-        [sys.executable, "-m", "benchmarks.trainer_side", str(out / "spec.json")],
-        log=log,
-        env={"TF_USE_LEGACY_KERAS": "1"},  # as the Trainer runs: the "before" module imports TF before tfxgate
-    )
+    process = timed_run([sys.executable, "-m", "benchmarks.trainer_side", str(out / "spec.json")], log=log)
     measured = json.loads(log.read_text().strip().splitlines()[-1])
     return {"side": side, "repeat": repeat, "process_s": process, **measured}
 

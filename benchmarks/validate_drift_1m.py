@@ -72,7 +72,7 @@ def _once(workdir: Path, data: Path) -> list[dict]:
     report.parent.mkdir(parents=True, exist_ok=True)
     command = [str(BIN / "python"), "-m", "benchmarks.validate_drift_sides"]
     command += ["--data", str(data), "--root", str(root), "--report", str(report)]
-    process_seconds = timed_run(command, log=workdir / "logs" / "pipeline.log", env={"TF_USE_LEGACY_KERAS": "1"})
+    process_seconds = timed_run(command, log=workdir / "logs" / "pipeline.log")
     [run_id] = mlmd_stages.run_ids(root / "metadata.sqlite")
     stages = mlmd_stages.stages_of_run(root / "metadata.sqlite", run_id)
     records = []
